@@ -1,0 +1,364 @@
+"""Our SpiffWorkflow parser: all four dialects, no recursion limit, timers as modelers write them, link events."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
+    EndEventParser, IntermediateCatchEventParser, IntermediateThrowEventParser, SendTaskParser,
+)
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent as DefaultEndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+)
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaEndEventParser, CamundaIntermediateCatchEventParser, CamundaIntermediateThrowEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser as CamundaBusinessRuleTaskParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
+from SpiffWorkflow.bpmn.specs.defaults import SendTask as DefaultSendTask
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffEndEventParser, SpiffIntermediateCatchEventParser, SpiffIntermediateThrowEventParser, SpiffSendTaskParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser as SpiffBusinessRuleTaskParser
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask as SpiffBusinessRuleTask
+from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
+
+from ..loader.dialects import NSMAP as DIALECT_NSMAP
+from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from .specs import PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+
+LINK_XPATH = "./bpmn:linkEventDefinition"
+_ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
+_CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
+
+
+def normalize_timer_expression(text: str | None) -> str:
+    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date) becomes an expression SpiffWorkflow evaluates."""
+    value = (text or "").strip()
+    if not value:
+        raise ValueError("the timer has no time expression")
+    if _ISO_TIMER.match(value):
+        return repr(value)
+    if _CRON.match(value) and not value.startswith(("=", "$", "#")):
+        raise ValueError(f"cron timer cycles ({value!r}) are not supported; use ISO 8601 such as R/PT1H")
+    return value
+
+
+class TimerTextMixin:
+    """Replace the timer parse so bare ISO 8601 text works (SpiffWorkflow evaluates it as Python)."""
+
+    def parse_timer_event(self, event: Any) -> Any:
+        description = self.get_event_description(event)
+        name = self.node.get("name", self.node.get("id"))
+        for tag, cls in (("timeDate", TimeDateEventDefinition), ("timeDuration", DurationTimerEventDefinition),
+                         ("timeCycle", CycleTimerEventDefinition)):
+            nodes = event.xpath(f"./bpmn:{tag}", namespaces=DIALECT_NSMAP)
+            if nodes:
+                try:
+                    expression = normalize_timer_expression(nodes[0].text)
+                except ValueError as exc:
+                    raise ValidationException(str(exc), node=self.node, file_name=self.filename)
+                return cls(name, expression, description=description)
+        raise ValidationException("the timer event has no timeDate, timeDuration or timeCycle",
+                                  node=self.node, file_name=self.filename)
+
+
+def _links(parser: TaskParser) -> list[Any]:
+    return parser.xpath(LINK_XPATH)
+
+
+def _check_supported_events(parser: TaskParser) -> None:
+    unsupported = parser.xpath("./bpmn:compensateEventDefinition")
+    if unsupported:
+        raise ValidationException("compensation events are not supported yet; remove the compensation event",
+                                  node=parser.node, file_name=parser.filename)
+
+
+def make_end_event_parser(base: type) -> type:
+    class RunnerEndEventParser(TimerTextMixin, base):
+        """End events, including signal end events (SpiffWorkflow drops their signal)."""
+
+        def create_task(self) -> Any:
+            _check_supported_events(self)
+            event_definition = self.get_event_definition(
+                [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
+                 TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH])
+            task = self._create_task(event_definition)
+            task.connect(self.spec.end)
+            return task
+    return RunnerEndEventParser
+
+
+def make_catch_parser(base: type, pass_through: type) -> type:
+    class RunnerIntermediateCatchEventParser(TimerTextMixin, base):
+        """Intermediate catch events; a link catch becomes a pass-through its link throws connect to."""
+
+        def create_task(self) -> Any:
+            _check_supported_events(self)
+            if _links(self):
+                return pass_through(self.spec, self.bpmn_id, **self.bpmn_attributes)
+            return super().create_task()
+    return RunnerIntermediateCatchEventParser
+
+
+def make_throw_parser(base: type, pass_through: type) -> type:
+    class RunnerIntermediateThrowEventParser(TimerTextMixin, base):
+        """Intermediate throw events; a link throw jumps to the link catch of the same name in its scope."""
+
+        def create_task(self) -> Any:
+            _check_supported_events(self)
+            if _links(self):
+                return pass_through(self.spec, self.bpmn_id, **self.bpmn_attributes)
+            return super().create_task()
+
+        def parse_node(self) -> Any:
+            spec = super().parse_node()
+            links = _links(self)
+            if links:
+                catch = find_link_catch(self.node, links[0])
+                if catch is None:
+                    raise ValidationException(
+                        f"link throw event has no link catch event named {link_name(links[0])!r} in the same scope",
+                        node=self.node, file_name=self.filename)
+                spec.connect(self.process_parser.parse_node(catch))
+            return spec
+    return RunnerIntermediateThrowEventParser
+
+
+def link_name(link: Any) -> str:
+    return link.get("name") or link.getparent().get("name") or ""
+
+
+def find_link_catch(throw_node: Any, link: Any) -> Any:
+    """The intermediate catch event in the throw's scope whose link definition has the same name."""
+    name = link_name(link)
+    for catch in throw_node.getparent().xpath("./bpmn:intermediateCatchEvent[bpmn:linkEventDefinition]",
+                                              namespaces=DIALECT_NSMAP):
+        if link_name(catch.xpath(LINK_XPATH, namespaces=DIALECT_NSMAP)[0]) == name:
+            return catch
+    return None
+
+
+def _io(node: Any) -> tuple[list[list[str]], list[list[str]]]:
+    io = read_io_mappings(node)
+    return [[m.target, m.source] for m in io.inputs], [[m.target, m.source] for m in io.outputs]
+
+
+def make_service_parser(base: type, service_class: type) -> type:
+    class RunnerServiceTaskParser(base):
+        """Service tasks in every dialect become handler-bound specs (an unbound one is reported by validate)."""
+
+        def create_task(self) -> Any:
+            binding = read_binding(self.node)
+            inputs, outputs = _io(self.node)
+            kwargs = dict(self.bpmn_attributes)
+            if service_class is SpiffServiceTask:
+                kwargs.update(_spiff_scripts(self))
+            return service_class(self.spec, self.bpmn_id, binding=_binding_dict(binding), inputs_mapping=inputs,
+                                 outputs_mapping=outputs, spiff_params=read_spiff_parameters(self.node), **kwargs)
+    return RunnerServiceTaskParser
+
+
+def _spiff_scripts(parser: TaskParser) -> dict[str, Any]:
+    extensions = parser.parse_extensions() if hasattr(parser, "parse_extensions") else {}
+    return {"prescript": extensions.get("preScript"), "postscript": extensions.get("postScript")}
+
+
+def _binding_dict(binding: Any) -> dict[str, Any] | None:
+    if binding is None:
+        return None
+    return {"name": binding.name, "dialect": binding.dialect, "kind": binding.kind, "retries": binding.retries,
+            "retry_cycle": binding.retry_cycle, "headers": dict(binding.headers),
+            "result_variable": binding.result_variable}
+
+
+def make_send_parser(base: type, service_class: type, send_class: type) -> type:
+    service_parser = make_service_parser(base, service_class)
+
+    class RunnerSendTaskParser(base):
+        """A send task with a handler binding runs the handler; without one it throws its message."""
+
+        def create_task(self) -> Any:
+            if read_binding(self.node) is not None:
+                return service_parser.create_task(self)
+            self.spec_class = send_class
+            return super().create_task()
+    return RunnerSendTaskParser
+
+
+def _decision_ref(node: Any) -> str | None:
+    ref = node.get(f"{{{DIALECT_NSMAP['camunda']}}}decisionRef")
+    if ref:
+        return ref
+    zeebe = node.xpath("./bpmn:extensionElements/zeebe:calledDecision", namespaces=DIALECT_NSMAP)
+    if zeebe and zeebe[0].get("decisionId"):
+        return zeebe[0].get("decisionId")
+    spiff = node.xpath("./bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=DIALECT_NSMAP)
+    if spiff and (spiff[0].text or "").strip():
+        return spiff[0].text.strip()
+    return None
+
+
+def make_business_rule_parser(base: type, service_class: type, rule_class: type) -> type:
+    service_parser = make_service_parser(base, service_class)
+
+    class RunnerBusinessRuleTaskParser(base):
+        """A business rule task runs a handler when it has a binding, else evaluates its DMN decision."""
+
+        def create_task(self) -> Any:
+            if read_binding(self.node) is not None:
+                return service_parser.create_task(self)
+            ref = _decision_ref(self.node)
+            if ref is None:
+                raise ValidationException(
+                    "business rule task names no decision (camunda:decisionRef, zeebe:calledDecision or "
+                    "spiffworkflow:calledDecisionId) and no handler binding", node=self.node, file_name=self.filename)
+            kwargs = dict(self.bpmn_attributes)
+            if rule_class is SpiffBusinessRuleTask:
+                kwargs.update(_spiff_scripts(self))
+            return rule_class(self.spec, self.bpmn_id,
+                              dmnEngine=self.process_parser.parser.get_engine(ref, self.node), **kwargs)
+
+        @staticmethod
+        def get_decision_ref(node: Any) -> str | None:
+            return None if read_binding(node) is not None else _decision_ref(node)
+    return RunnerBusinessRuleTaskParser
+
+
+def make_task_parser(base: type, pass_through: type) -> type:
+    class RunnerPlainTaskParser(base):
+        """A plain `bpmn:task` passes straight through, as in Camunda."""
+
+        def create_task(self) -> Any:
+            self.spec_class = pass_through
+            return super().create_task()
+    return RunnerPlainTaskParser
+
+
+def flow_successors(parser: ProcessParser, node: Any) -> list[Any]:
+    """Nodes reached from `node`: sequence-flow targets, attached boundary events, link catches."""
+    out = []
+    for flow in parser.get_outgoing_sequence_flows(node.get("id")):
+        target = parser.get_node_by_id(flow.get("targetRef"))
+        if target is not None:
+            out.append(target)
+    out.extend(parser.get_boundary_events(node.get("id")))
+    if node.tag == full_tag("intermediateThrowEvent"):
+        for link in node.xpath(LINK_XPATH, namespaces=DIALECT_NSMAP):
+            catch = find_link_catch(node, link)
+            if catch is not None:
+                out.append(catch)
+    return out
+
+
+class SinksFirstMixin:
+    """Parse nodes in post-order before SpiffWorkflow's recursive walk, so every recursion hits its cache."""
+
+    def add_tasks(self) -> None:
+        starts = self.xpath("./bpmn:startEvent")
+        order: list[Any] = []
+        seen: set[str] = set()
+        for start in starts:
+            stack: list[tuple[Any, int]] = [(start, 0)]
+            seen.add(start.get("id"))
+            while stack:
+                node, index = stack.pop()
+                successors = flow_successors(self, node)
+                if index < len(successors):
+                    stack.append((node, index + 1))
+                    nxt = successors[index]
+                    if nxt.get("id") not in seen:
+                        seen.add(nxt.get("id"))
+                        stack.append((nxt, 0))
+                else:
+                    order.append(node)
+        for node in order:
+            if node.tag in (full_tag("startEvent"), full_tag("boundaryEvent")):
+                continue
+            if self.parser._get_parser_class(node.tag)[0] is None:
+                continue
+            self.parse_node(node)
+        super().add_tasks()
+
+
+class RunnerProcessParser(SinksFirstMixin, ProcessParser):
+    pass
+
+
+class RunnerSpiffProcessParser(SinksFirstMixin, SpiffProcessParser):
+    pass
+
+
+def _build_overrides(family: str) -> dict[str, tuple[type, type]]:
+    if family == "spiff":
+        base: type = SpiffBpmnParser
+        service_class, pass_through = SpiffServiceTask, SpiffPassThroughTask
+        end, catch, throw, send = SpiffEndEventParser, SpiffIntermediateCatchEventParser, \
+            SpiffIntermediateThrowEventParser, SpiffSendTaskParser
+        rule_base, rule_class, send_class = SpiffBusinessRuleTaskParser, SpiffBusinessRuleTask, SpiffSendTask
+        task_base, _ = base.OVERRIDE_PARSER_CLASSES[full_tag("task")]
+    else:
+        base = CamundaParser
+        service_class, pass_through = ServiceTask, PassThroughTask
+        end, catch, throw, send = CamundaEndEventParser, CamundaIntermediateCatchEventParser, \
+            CamundaIntermediateThrowEventParser, SendTaskParser
+        rule_base, rule_class, send_class = CamundaBusinessRuleTaskParser, CamundaBusinessRuleTask, DefaultSendTask
+        task_base, _ = base.OVERRIDE_PARSER_CLASSES[full_tag("task")]
+    overrides = dict(base.OVERRIDE_PARSER_CLASSES)
+    end_spec = overrides.get(full_tag("endEvent"), (None, DefaultEndEvent))[1]
+    catch_spec = overrides[full_tag("intermediateCatchEvent")][1]
+    throw_spec = overrides[full_tag("intermediateThrowEvent")][1]
+    overrides.update({
+        full_tag("serviceTask"): (make_service_parser(task_base, service_class), service_class),
+        full_tag("sendTask"): (make_send_parser(send, service_class, send_class), send_class),
+        full_tag("businessRuleTask"): (make_business_rule_parser(rule_base, service_class, rule_class), rule_class),
+        full_tag("task"): (make_task_parser(task_base, pass_through), pass_through),
+        full_tag("endEvent"): (make_end_event_parser(end), end_spec),
+        full_tag("intermediateCatchEvent"): (make_catch_parser(catch, pass_through), catch_spec),
+        full_tag("intermediateThrowEvent"): (make_throw_parser(throw, pass_through), throw_spec),
+    })
+    if family != "spiff":
+        # Camunda 7 and Zeebe treat a manual task as a pass-through; SpiffArena shows it to a person.
+        overrides[full_tag("manualTask")] = (make_task_parser(task_base, pass_through), pass_through)
+    for tag in ("startEvent", "boundaryEvent"):
+        parser_cls, spec_cls = overrides.get(full_tag(tag)) or base.PARSER_CLASSES[full_tag(tag)]
+        overrides[full_tag(tag)] = (type(f"Runner{parser_cls.__name__}", (TimerTextMixin, parser_cls), {}), spec_cls)
+    return overrides
+
+
+def make_parser_class(family: str) -> type:
+    """The parser class for a family: 'spiff' (SpiffArena files) or 'camunda' (Camunda 7, Camunda 8 and plain BPMN)."""
+    base = SpiffBpmnParser if family == "spiff" else CamundaParser
+    attrs = {
+        "OVERRIDE_PARSER_CLASSES": _build_overrides(family),
+        "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
+    }
+    return type(f"Runner{base.__name__}", (base,), attrs)
+
+
+_PARSER_CLASSES: dict[str, type] = {}
+
+
+def new_parser(family: str) -> Any:
+    if family not in _PARSER_CLASSES:
+        _PARSER_CLASSES[family] = make_parser_class(family)
+    return _PARSER_CLASSES[family]()
+
+
+def family_for(dialects: set[str]) -> str:
+    return "spiff" if "spiff" in dialects else "camunda"
+
+
+def element_tag(node: etree._Element) -> str:
+    return etree.QName(node).localname

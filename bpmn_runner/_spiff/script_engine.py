@@ -1,0 +1,74 @@
+"""The script engine SpiffWorkflow calls for conditions, timers, scripts and DMN: safe, dialect-aware."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+
+from .. import expressions
+from ..errors import ExpressionError
+
+
+def _element(task: Any) -> str:
+    spec = getattr(task, "task_spec", None)
+    return getattr(spec, "bpmn_id", None) or getattr(spec, "name", "?")
+
+
+class RunnerScriptEngine(PythonScriptEngine):
+    """Evaluates Python (safely unless trusted), JUEL `${...}` and FEEL `=...`; runs scripts sandboxed."""
+
+    def __init__(self, *, trusted: bool = False, simulate: bool = False,
+                 note: Callable[[str], None] | None = None) -> None:
+        super().__init__()
+        self.trusted = trusted
+        self.simulate = simulate
+        self.invoker: Any = None
+        self._note = note or (lambda _msg: None)
+        self._simulated_choice: dict[Any, str] = {}
+
+    def validate(self, expression: str) -> None:
+        # DMN uses this to decide whether to add '=='; it must raise SyntaxError like ast.parse.
+        import ast
+        ast.parse(expression)
+
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        data = task.data if not external_context else {**task.data, **external_context}
+        try:
+            return expressions.evaluate(expression, data, trusted=self.trusted)
+        except expressions.MissingVariableError as exc:
+            if self.simulate and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
+                return self._simulated_condition(task, expression, exc)
+            raise ExpressionError(f"cannot evaluate {expression.strip()!r}: {exc.message}",
+                                  element_id=_element(task)) from None
+        except ExpressionError as exc:
+            raise ExpressionError(exc.message, element_id=_element(task)) from None
+
+    def _simulated_condition(self, task: Any, expression: str, exc: ExpressionError) -> bool:
+        """Without data, take the gateway's default flow, else its first conditional flow."""
+        spec = task.task_spec
+        has_default = getattr(spec, "default_task_spec", None) is not None
+        if has_default:
+            choice = "default"
+            result = False
+        else:
+            first = self._simulated_choice.setdefault(task.id, expression)
+            choice = "first"
+            result = first == expression
+        if (task.id, "noted") not in self._simulated_choice:
+            self._simulated_choice[(task.id, "noted")] = choice
+            self._note(f"simulate: {_element(task)}: cannot evaluate {expression.strip()!r} ({exc.message}); "
+                       f"taking the {'default' if has_default else 'first'} flow")
+        return result
+
+    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        try:
+            expressions.execute_script(script, task.data, trusted=self.trusted)
+        except ExpressionError as exc:
+            raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
+        return True
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        raise ExpressionError("service calls go through handlers", element_id=_element(task))

@@ -1,0 +1,95 @@
+"""Serialization of specs and instance states, with the spec kept apart from each instance's state."""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .specs import PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+
+
+class RunnerTaskConverter(TaskSpecConverter):
+    """Converts our service and pass-through specs (and their SpiffArena pre/post scripts)."""
+
+    def to_dict(self, spec: Any) -> dict[str, Any]:
+        dct = self.get_default_attributes(spec)
+        dct.pop("manual", None)
+        if hasattr(spec, "prescript"):
+            dct["prescript"] = spec.prescript
+            dct["postscript"] = spec.postscript
+        if hasattr(spec, "binding"):
+            dct["binding"] = spec.binding
+            dct["inputs_mapping"] = spec.inputs_mapping
+            dct["outputs_mapping"] = spec.outputs_mapping
+            dct["spiff_params"] = spec.spiff_params
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> Any:
+        dct.pop("manual", None)
+        return self.task_spec_from_dict(dct)
+
+
+def _config(family: str) -> dict[type, type]:
+    config = deepcopy(SPIFF_CONFIG if family == "spiff" else CAMUNDA_CONFIG)
+    if family == "spiff":
+        config[SpiffServiceTask] = RunnerTaskConverter
+        config[SpiffPassThroughTask] = RunnerTaskConverter
+    else:
+        config[ServiceTask] = RunnerTaskConverter
+        config[PassThroughTask] = RunnerTaskConverter
+    return config
+
+
+_SERIALIZERS: dict[str, BpmnWorkflowSerializer] = {}
+
+
+def serializer_for(family: str) -> BpmnWorkflowSerializer:
+    if family not in _SERIALIZERS:
+        _SERIALIZERS[family] = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config(family)))
+    return _SERIALIZERS[family]
+
+
+def spec_to_json(family: str, spec: Any, subprocess_specs: dict[str, Any]) -> str:
+    """The definition, serialized once per definition version (not into every instance)."""
+    ser = serializer_for(family)
+    return json.dumps({"spec": ser.to_dict(spec),
+                       "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()}},
+                      separators=(",", ":"), sort_keys=True)
+
+
+def spec_from_json(family: str, text: str) -> tuple[Any, dict[str, Any]]:
+    ser = serializer_for(family)
+    dct = json.loads(text)
+    return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+
+
+def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
+    """The instance state without the spec, ready for json.dumps."""
+    ser = serializer_for(family)
+    ser.registry._encoder_mode = True
+    try:
+        dct = ser.to_dict(workflow)
+    finally:
+        ser.registry._encoder_mode = False
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    dct["serializer_version"] = ser.VERSION
+    return json.loads(json.dumps(dct, cls=ser._encoder_cls))
+
+
+def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
+                    workflow_class: type | None = None) -> Any:
+    """Rebuild a live workflow from a state and its (already restored) spec."""
+    ser = serializer_for(family)
+    dct = deepcopy(state)
+    dct["spec"] = ser.to_dict(spec)
+    dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
+    ser.migrate(dct)
+    return ser.from_dict(dct)

@@ -1,0 +1,74 @@
+"""Our task specs on top of SpiffWorkflow: handler-bound service tasks and pass-through tasks."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+
+
+class ServiceInvoker(Protocol):
+    """What the engine gives a service task at run time (set on the script engine)."""
+
+    def run_service_task(self, spec: "ServiceTaskBase", task: Any) -> bool | None: ...
+
+
+class ServiceTaskBase:
+    """A service, send or business rule task bound to a Python handler.
+
+    `_run_hook` asks the engine's invoker to run it: True completes the task now, None leaves it STARTED
+    (a job for a worker, or a BPMN error being caught by a boundary event).
+    """
+
+    manual = False
+
+    def _init_binding(self, binding: dict[str, Any] | None, inputs: list[list[str]] | None,
+                      outputs: list[list[str]] | None, params: dict[str, str] | None) -> None:
+        self.binding = dict(binding or {})
+        self.inputs_mapping = [list(m) for m in (inputs or [])]
+        self.outputs_mapping = [list(m) for m in (outputs or [])]
+        self.spiff_params = dict(params or {})
+
+    def _run_hook(self, my_task: Any) -> bool | None:
+        invoker = getattr(my_task.workflow.top_workflow.script_engine, "invoker", None)
+        if invoker is None:
+            raise RuntimeError("no service invoker configured on the script engine")
+        return invoker.run_service_task(self, my_task)
+
+
+class ServiceTask(ServiceTaskBase, BpmnSpecMixin):
+    def __init__(self, wf_spec: Any, bpmn_id: str, binding: dict[str, Any] | None = None,
+                 inputs_mapping: list[list[str]] | None = None, outputs_mapping: list[list[str]] | None = None,
+                 spiff_params: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self._init_binding(binding, inputs_mapping, outputs_mapping, spiff_params)
+
+
+class SpiffServiceTask(ServiceTaskBase, SpiffBpmnTask):
+    """The same for the SpiffArena family, which keeps pre- and post-scripts."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, binding: dict[str, Any] | None = None,
+                 inputs_mapping: list[list[str]] | None = None, outputs_mapping: list[list[str]] | None = None,
+                 spiff_params: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self._init_binding(binding, inputs_mapping, outputs_mapping, spiff_params)
+
+
+class PassThroughTask(NoneTaskMixin, BpmnSpecMixin):
+    """A plain `bpmn:task`: Camunda passes straight through it (SpiffWorkflow would wait as for a manual task)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+class SpiffPassThroughTask(NoneTaskMixin, SpiffBpmnTask):
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
+SERVICE_CLASSES = (ServiceTask, SpiffServiceTask)
+PASS_THROUGH_CLASSES = (PassThroughTask, SpiffPassThroughTask)

@@ -1,0 +1,188 @@
+"""Loaded definitions: documents plus their parsed specs, with called processes found beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
+from .errors import BpmnRunnerError, DefinitionError, UnknownProcessError
+from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
+from .loader.documents import Document, read_document, read_documents, sibling_candidates
+from .models import Binding
+
+
+@dataclass
+class BoundTask:
+    """A service-like task and its binding, with where it is drawn."""
+
+    document: Document
+    element: etree._Element
+    binding: Binding | None
+
+    @property
+    def element_id(self) -> str:
+        return self.element.get("id", "")
+
+    @property
+    def line(self) -> int:
+        return self.element.sourceline or 1
+
+    @property
+    def kind(self) -> str:
+        return etree.QName(self.element).localname
+
+
+@dataclass
+class Definitions:
+    """Everything loaded from a set of files, ready to start instances."""
+
+    documents: list[Document]
+    built: BuiltSpecs
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def family(self) -> str:
+        return self.built.family
+
+    def executable_processes(self) -> list[str]:
+        return list(self.built.executable)
+
+    def called_processes(self) -> set[str]:
+        return {p for p in self.built.parser.get_process_dependencies() if p}
+
+    def entry_processes(self) -> list[str]:
+        """Executable processes that no call activity calls: the ones a user would start."""
+        called = self.called_processes()
+        return [p for p in self.executable_processes() if p not in called]
+
+    def choose_process(self, process_id: str | None) -> str:
+        executable = self.executable_processes()
+        if process_id is not None:
+            if process_id in executable:
+                return process_id
+            known = ", ".join(executable) or "none"
+            if process_id in self.built.parser.process_parsers:
+                raise UnknownProcessError(f"process {process_id!r} is not executable (isExecutable=\"false\"); "
+                                          f"executable processes: {known}")
+            raise UnknownProcessError(f"no process {process_id!r} in the loaded files; executable processes: {known}")
+        entries = self.entry_processes() or executable
+        if len(entries) == 1:
+            return entries[0]
+        if not entries:
+            raise DefinitionError("the loaded files hold no executable process (isExecutable=\"true\")",
+                                  file=self.documents[0].name if self.documents else None, line=1)
+        raise DefinitionError("several executable processes: " + ", ".join(entries) +
+                              "; choose one with --process ID")
+
+    def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
+        return self.built.spec(process_id)
+
+    def process_document(self, process_id: str) -> Document | None:
+        return self.built.document_of_process(process_id)
+
+    def sequence_flows(self) -> dict[tuple[str, str], str]:
+        """(source id, target id) -> sequence flow id, over every loaded document."""
+        flows: dict[tuple[str, str], str] = {}
+        for doc in self.documents:
+            if doc.kind != "bpmn":
+                continue
+            for flow in doc.root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+                key = (flow.get("sourceRef", ""), flow.get("targetRef", ""))
+                flows.setdefault(key, flow.get("id", ""))
+        return flows
+
+    def bound_tasks(self, process_ids: list[str] | None = None) -> list[BoundTask]:
+        """Service, send and business rule tasks that call handlers (or should), in document order."""
+        out: list[BoundTask] = []
+        wanted = set(process_ids) if process_ids is not None else None
+        for doc in self.documents:
+            if doc.kind != "bpmn":
+                continue
+            for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
+                if wanted is not None and process.get("id") not in wanted:
+                    continue
+                for element in process.iter(*BINDABLE_TAGS):
+                    binding = read_binding(element)
+                    local = etree.QName(element).localname
+                    if binding is None and local != "serviceTask":
+                        continue  # a send task throwing a message or a DMN business rule task
+                    out.append(BoundTask(doc, element, binding))
+        return out
+
+    def reachable_processes(self, process_id: str) -> list[str]:
+        """The process and every process it calls, transitively."""
+        seen = [process_id]
+        index = 0
+        while index < len(seen):
+            doc = self.process_document(seen[index])
+            if doc is not None:
+                process = doc.root.xpath("//bpmn:process[@id=$i]", namespaces=NSMAP, i=seen[index])
+                for called in (process[0].xpath(".//bpmn:callActivity/@calledElement", namespaces=NSMAP)
+                               if process else []):
+                    if called not in seen:
+                        seen.append(called)
+            index += 1
+        return seen
+
+    def find_element(self, element_id: str) -> tuple[Document, etree._Element] | None:
+        for doc in self.documents:
+            if element_id in doc.lines:
+                element = doc.element(element_id)
+                if element is not None:
+                    return doc, element
+        return None
+
+
+def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitions:
+    """Load files and folders; with `search_siblings`, missing called processes and decisions are looked for
+    in the .bpmn/.dmn files beside them (never outside those folders)."""
+    documents = read_documents(paths)
+    notes: list[str] = []
+    built = build_specs(documents)
+    missing_processes, missing_decisions = missing_dependencies(built)
+    if search_siblings and (missing_processes or missing_decisions):
+        for candidate in sibling_candidates(documents):
+            if not (missing_processes or missing_decisions):
+                break
+            try:
+                doc = read_document(candidate)
+            except BpmnRunnerError:
+                continue
+            provides = (set(doc.process_ids()) & missing_processes) | (set(doc.decision_ids()) & missing_decisions)
+            if provides:
+                documents.append(doc)
+                for item in sorted(provides):
+                    notes.append(f"took {item!r} from {doc.name}")
+                built = build_specs(documents)
+                missing_processes, missing_decisions = missing_dependencies(built)
+    if missing_processes or missing_decisions:
+        raise _missing_error(documents, missing_processes, missing_decisions)
+    definitions = Definitions(documents, built, notes)
+    for process_id in definitions.executable_processes():
+        definitions.spec(process_id)
+    return definitions
+
+
+def _missing_error(documents: list[Document], processes: set[str], decisions: set[str]) -> UnknownProcessError:
+    for doc in documents:
+        if doc.kind != "bpmn":
+            continue
+        for element in doc.root.iter(f"{{{BPMN_NS}}}callActivity"):
+            if element.get("calledElement") in processes:
+                return UnknownProcessError(
+                    f"call activity {element.get('id')!r} calls process {element.get('calledElement')!r}, which is "
+                    f"not in the loaded files; load the file that defines it", file=doc.name,
+                    line=element.sourceline, element_id=element.get("id"))
+        for element in doc.root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            for decision in decisions:
+                if decision in etree.tostring(element, encoding="unicode"):
+                    return UnknownProcessError(
+                        f"business rule task {element.get('id')!r} needs decision {decision!r}, which is not in "
+                        f"the loaded files; load the .dmn file that defines it", file=doc.name,
+                        line=element.sourceline, element_id=element.get("id"))
+    names = ", ".join(sorted(processes | decisions))
+    return UnknownProcessError(f"missing called processes or decisions: {names}")

@@ -1,0 +1,261 @@
+"""The run loop: start or restore an instance, call handlers, wait for timers and people, report the outcome."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ._spiff import clock as spiff_clock
+from ._spiff.script_engine import RunnerScriptEngine
+from ._spiff.session import LiveTask, Session
+from .definitions import Definitions
+from .errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnboundTaskError
+from .models import Binding, RunResult, ServiceCall, UserTaskField, WaitingTask
+from .registry import HandlerRegistry
+
+UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
+
+
+class Engine:
+    """Runs instances of loaded definitions with a handler registry. Clock and id factory are injectable."""
+
+    def __init__(self, handlers: HandlerRegistry | None = None, *, simulate: bool = False,
+                 trust_scripts: bool = False, max_steps: int | None = None,
+                 clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
+                 timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.handlers = handlers or HandlerRegistry()
+        self.simulate = simulate
+        self.trust_scripts = trust_scripts
+        self.max_steps = max_steps if max_steps is not None else (10_000 if simulate else None)
+        self.clock = clock or spiff_clock.system_clock
+        self.id_factory = id_factory or (lambda: uuid.uuid4().hex)
+        self.timer_wait = timer_wait
+        self.sleep = sleep
+
+    # ----- checks -------------------------------------------------------------------------------------------
+
+    def check_bindings(self, definitions: Definitions, process_id: str) -> None:
+        """Every service task the process can reach has a registered handler (unless simulating)."""
+        if self.simulate:
+            return
+        for bound in definitions.bound_tasks(definitions.reachable_processes(process_id)):
+            problem = binding_problem(bound.binding, self.handlers, bound.element_id)
+            if problem:
+                raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
+                                       element_id=bound.element_id)
+
+    # ----- instances ----------------------------------------------------------------------------------------
+
+    def start(self, definitions: Definitions, process_id: str | None = None,
+              data: dict[str, Any] | None = None, *, instance_id: str | None = None) -> "Instance":
+        process_id = definitions.choose_process(process_id)
+        self.check_bindings(definitions, process_id)
+        instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
+        instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
+                                         **instance.session_kwargs())
+        return instance
+
+    def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
+        instance = Instance(self, definitions, process_id, instance_id)
+        instance.session = Session.restore(definitions.built, process_id, state, instance.script_engine,
+                                           **instance.session_kwargs())
+        return instance
+
+    def call_handler(self, binding: Binding, call: ServiceCall) -> Any:
+        registered = self.handlers.get(binding.name)
+        if registered is None:
+            if self.simulate:
+                return None
+            raise UnboundTaskError(binding_problem(binding, self.handlers, call.element_id) or "no handler",
+                                   element_id=call.element_id, instance_id=call.instance_id)
+        try:
+            return registered.func(call)
+        except BpmnError:
+            raise
+        except BpmnRunnerError:
+            raise
+        except Exception as exc:  # the handler's own failure, reported with its element
+            raise HandlerError(f"handler {binding.name!r} failed: {type(exc).__name__}: {exc}",
+                               element_id=call.element_id, instance_id=call.instance_id) from exc
+
+
+def binding_problem(binding: Binding | None, handlers: HandlerRegistry, element_id: str) -> str | None:
+    """Why a task cannot run with these handlers, or None when it can."""
+    if binding is None or not binding.name:
+        return (f"service task {element_id!r} has no handler binding; add a camunda:topic, a zeebe:taskDefinition "
+                f"type or a spiffworkflow:serviceTaskOperator")
+    if binding.name in handlers:
+        return None
+    hint = handlers.suggest(binding.name)
+    did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+    return (f"task {element_id!r} needs a handler for {binding.name!r}{did_you_mean}; register one with "
+            f"@handler({binding.name!r}) and pass --handlers")
+
+
+class Instance:
+    """One running process instance."""
+
+    def __init__(self, engine: Engine, definitions: Definitions, process_id: str, instance_id: str) -> None:
+        self.engine = engine
+        self.definitions = definitions
+        self.process_id = process_id
+        self.instance_id = instance_id
+        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate)
+        self.session: Session = None  # type: ignore[assignment]
+        self.error: str | None = None
+
+    def session_kwargs(self) -> dict[str, Any]:
+        return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows(),
+                "call_handler": self.engine.call_handler, "simulate": self.engine.simulate,
+                "max_steps": self.engine.max_steps}
+
+    def _with_clock(self, action: Callable[[], Any]) -> Any:
+        token = spiff_clock.use_clock(self.engine.clock)
+        try:
+            return action()
+        finally:
+            spiff_clock.reset_clock(token)
+
+    def run(self, user_task: UserTaskCallback | None = None) -> RunResult:
+        """Run until the instance ends, fails, or waits for something that will not come by itself soon."""
+        try:
+            self._with_clock(lambda: self._loop(user_task))
+        except ExecutionError as exc:
+            self.error = str(exc)
+        except UnboundTaskError as exc:
+            self.error = str(exc)
+        return self.result()
+
+    def _loop(self, user_task: UserTaskCallback | None) -> None:
+        session = self.session
+        while True:
+            session.run_engine_steps()
+            self._collect_outgoing()
+            if session.is_completed():
+                return
+            if session.failed_tasks():
+                raise ExecutionError("the instance stopped at a failed task", instance_id=self.instance_id,
+                                     element_id=session.failed_tasks()[0])
+            waiting = session.waiting()
+            people = [w for w in waiting if w.kind in ("user", "manual")]
+            if people and (user_task is not None or self.engine.simulate):
+                task = people[0]
+                answer = user_task(self._waiting_task(task)) if user_task is not None else None
+                if answer is None and not self.engine.simulate:
+                    return
+                session.complete_user_task(task.task_id, answer if answer is not None else
+                                           self._default_form_data(task))
+                continue
+            timers = [w for w in waiting if w.kind == "timer"]
+            if timers and self._advance_timers():
+                continue
+            return
+
+    def _advance_timers(self) -> bool:
+        session = self.session
+        if self.engine.simulate:
+            fired = session.fire_timer_now()
+            if fired:
+                session.notes.append(f"simulate: fired {fired} timer(s) at once")
+            return fired > 0
+        due = session.next_timer_due()
+        if due is None:
+            return False
+        wait = (due - self.engine.clock()).total_seconds()
+        if wait > self.engine.timer_wait:
+            return False
+        if wait > 0:
+            self.engine.sleep(wait + 0.01)
+        session.fire_due_timers()
+        return True
+
+    def _collect_outgoing(self) -> None:
+        for event in self.session.outgoing_events():
+            if event["kind"] == "message":
+                self.session.messages_sent.append({"name": event["name"], "at": time.time(),
+                                                   "payload": _json_safe(event["payload"])})
+
+    def _default_form_data(self, task: LiveTask) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for field in task.form:
+            default = field.get("default")
+            data[field["id"]] = default if default is not None else (field["options"][0] if field["options"] else "")
+        if task.form:
+            self.session.notes.append(f"simulate: completed user task {task.element_id} with default data")
+        return data
+
+    def _waiting_task(self, task: LiveTask) -> WaitingTask:
+        fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
+                                bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
+        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
+
+    # ----- interactions -------------------------------------------------------------------------------------
+
+    def waiting(self) -> list[WaitingTask]:
+        return [self._waiting_task(t) for t in self.session.waiting()]
+
+    def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
+        self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
+
+    def send_message(self, name: str, payload: dict[str, Any] | None = None,
+                     correlations: dict[str, Any] | None = None) -> bool:
+        return self._with_clock(lambda: self.session.send_message(name, dict(payload or {}), correlations))
+
+    def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> bool:
+        return self._with_clock(lambda: self.session.send_signal(name, payload))
+
+    def fire_timers(self, element_id: str | None = None) -> int:
+        return self._with_clock(lambda: self.session.fire_timer_now(element_id))
+
+    def state(self) -> dict[str, Any]:
+        return self.session.state()
+
+    # ----- outcome ------------------------------------------------------------------------------------------
+
+    def status(self) -> str:
+        if self.error is not None or self.session.failed_tasks():
+            return "failed"
+        if self.session.is_completed():
+            return "completed"
+        return "waiting"
+
+    def result(self) -> RunResult:
+        session = self.session
+        status = self.status()
+        error = self.error
+        if status == "failed" and error is None:
+            error = f"instance {self.instance_id}: failed at {', '.join(session.failed_tasks())}"
+        waiting = [] if status != "waiting" else self.waiting()
+        return RunResult(status=status, instance_id=self.instance_id, process_id=self.process_id,
+                         data=_json_safe(session.data()), path=list(session.path), waiting=waiting, error=error,
+                         flows=list(session.flows_taken), history=list(session.history),
+                         notes=list(self.definitions.notes) + list(session.notes),
+                         messages_sent=list(session.messages_sent),
+                         messages_received=list(session.messages_received))
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,
+        data: dict[str, Any] | None = None, simulate: bool = False, trust_scripts: bool = False,
+        max_steps: int | None = None, user_task: UserTaskCallback | None = None,
+        search_siblings: bool = True) -> RunResult:
+    """Load diagrams and run one instance in memory until it ends or waits: the Python way to `bpmn-runner run`."""
+    from .definitions import load
+    definitions = load(list(paths), search_siblings=search_siblings)
+    engine = Engine(handlers, simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps)
+    instance = engine.start(definitions, process_id, data)
+    return instance.run(user_task)

@@ -1,0 +1,1 @@
+"""Loading diagrams: hardened XML, dialect extensions and the diagram interchange (DI)."""

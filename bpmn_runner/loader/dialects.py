@@ -1,0 +1,179 @@
+"""Read the four service-task dialects (Camunda 7, Camunda 8, SpiffArena, plain BPMN) from lxml elements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import re
+
+from lxml import etree
+
+from ..models import Binding
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
+
+# Tasks that call a handler when they carry a binding.
+BINDABLE_TAGS = {f"{{{BPMN_NS}}}{t}" for t in ("serviceTask", "sendTask", "businessRuleTask")}
+
+_EXPRESSION_NAME = re.compile(r"^[#$]\{\s*([A-Za-z_][\w.]*)\s*(?:\(.*\))?\s*\}$")
+
+
+@dataclass
+class Mapping:
+    """One input or output mapping: `target` receives the value of `source` (an expression or literal)."""
+
+    target: str
+    source: str
+
+
+@dataclass
+class IoMappings:
+    inputs: list[Mapping] = field(default_factory=list)
+    outputs: list[Mapping] = field(default_factory=list)
+
+
+def _ext(element: etree._Element, path: str) -> list[etree._Element]:
+    return element.xpath(f"./bpmn:extensionElements/{path}", namespaces=NSMAP)
+
+
+def _retries(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip().lstrip("=")
+    return int(text) if text.isdigit() else None
+
+
+def read_binding(element: etree._Element) -> Binding | None:
+    """The handler binding of a service, send or business rule task, or None when it has none."""
+    camunda_type = element.get(f"{{{CAMUNDA_NS}}}type")
+    retry_cycle_nodes = _ext(element, "camunda:failedJobRetryTimeCycle")
+    retry_cycle = (retry_cycle_nodes[0].text or "").strip() or None if retry_cycle_nodes else None
+    topic = element.get(f"{{{CAMUNDA_NS}}}topic")
+    if camunda_type == "external" and topic:
+        return Binding(topic.strip(), "camunda7", "topic", retry_cycle=retry_cycle)
+    for attr in ("class", "delegateExpression", "expression"):
+        value = element.get(f"{{{CAMUNDA_NS}}}{attr}")
+        if value and value.strip():
+            return Binding(_camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle)
+    if camunda_type == "external":  # external with no topic: still Camunda 7, but unusable
+        return Binding("", "camunda7", "topic", retry_cycle=retry_cycle)
+    connector = _ext(element, "camunda:connector/camunda:connectorId")
+    if connector and (connector[0].text or "").strip():
+        return Binding(connector[0].text.strip(), "camunda7", "connector", retry_cycle=retry_cycle)
+
+    task_def = _ext(element, "zeebe:taskDefinition")
+    if task_def:
+        job_type = (task_def[0].get("type") or "").strip()
+        headers = {h.get("key", ""): h.get("value", "") for h in _ext(element, "zeebe:taskHeaders/zeebe:header")}
+        return Binding(job_type.lstrip("=").strip('"') if job_type.startswith('="') else job_type, "camunda8",
+                       "type", retries=_retries(task_def[0].get("retries")), headers=headers)
+
+    operator = _ext(element, "spiffworkflow:serviceTaskOperator")
+    if operator:
+        op = operator[0]
+        result_var = (op.get("resultVariable") or "").strip() or None
+        return Binding((op.get("id") or "").strip(), "spiff", "operator", result_variable=result_var)
+
+    implementation = element.get("implementation")
+    if implementation and implementation.strip() and implementation.strip() not in ("##unspecified", "##WebService"):
+        return Binding(implementation.strip(), "bpmn", "implementation")
+    return None
+
+
+def _camunda_name(value: str, attr: str) -> str:
+    """`${paymentDelegate}` binds to `paymentDelegate`; `${svc.charge(execution)}` to `svc.charge`; a class name stays."""
+    if attr == "class":
+        return value
+    match = _EXPRESSION_NAME.match(value)
+    return match.group(1) if match else value
+
+
+def read_spiff_parameters(element: etree._Element) -> dict[str, str]:
+    """SpiffArena operator parameters: name -> Python expression text."""
+    params: dict[str, str] = {}
+    for param in _ext(element, "spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/spiffworkflow:parameter"):
+        name = param.get("id") or param.get("name")
+        if name:
+            params[name] = param.get("value") or ""
+    return params
+
+
+def read_io_mappings(element: etree._Element) -> IoMappings:
+    """`camunda:inputOutput` and `zeebe:ioMapping` in their common forms."""
+    io = IoMappings()
+    for node in _ext(element, "camunda:inputOutput/camunda:inputParameter"):
+        io.inputs.append(Mapping(node.get("name", ""), _camunda_param_source(node)))
+    for node in _ext(element, "camunda:inputOutput/camunda:outputParameter"):
+        io.outputs.append(Mapping(node.get("name", ""), _camunda_param_source(node)))
+    for node in _ext(element, "zeebe:ioMapping/zeebe:input"):
+        io.inputs.append(Mapping(node.get("target", ""), node.get("source", "")))
+    for node in _ext(element, "zeebe:ioMapping/zeebe:output"):
+        io.outputs.append(Mapping(node.get("target", ""), node.get("source", "")))
+    return io
+
+
+def _camunda_param_source(node: etree._Element) -> str:
+    """A Camunda 7 parameter is text (literal or `${...}`); lists and maps become FEEL-like literals we can evaluate."""
+    children = [c for c in node if isinstance(c.tag, str)]
+    if not children:
+        return (node.text or "").strip()
+    child = children[0]
+    local = etree.QName(child).localname
+    if local == "list":
+        items = [(v.text or "") for v in child if isinstance(v.tag, str)]
+        return "=[" + ", ".join(_feel_string(i) for i in items) + "]"
+    if local == "map":
+        entries = [(e.get("key", ""), e.text or "") for e in child if isinstance(e.tag, str)]
+        return "={" + ", ".join(f"{_feel_string(k)}: {_feel_string(v)}" for k, v in entries) + "}"
+    if local == "script":
+        return (child.text or "").strip()
+    return (node.text or "").strip()
+
+
+def _feel_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_user_form(element: etree._Element) -> list[dict[str, object]]:
+    """Form fields of a user task: Camunda 7 `camunda:formData` (Camunda 8 and SpiffArena forms are external)."""
+    fields: list[dict[str, object]] = []
+    for node in _ext(element, "camunda:formData/camunda:formField"):
+        options = [v.get("id", "") for v in node.xpath("./camunda:value", namespaces=NSMAP)]
+        required = any(c.get("name") == "required"
+                       for c in node.xpath("./camunda:validation/camunda:constraint", namespaces=NSMAP))
+        fields.append({"id": node.get("id", ""), "label": node.get("label") or node.get("id", ""),
+                       "type": node.get("type", "string"), "default": node.get("defaultValue"),
+                       "required": required, "options": options})
+    return fields
+
+
+def spiff_form_schema_file(element: etree._Element) -> str | None:
+    """The SpiffArena JSON-schema form file named in the task's properties, if any."""
+    for prop in _ext(element, "spiffworkflow:properties/spiffworkflow:property"):
+        if prop.get("name") == "formJsonSchemaFilename" and prop.get("value"):
+            return prop.get("value")
+    return None
+
+
+def document_dialect(root: etree._Element) -> str:
+    """The dialect a document is written in, judged by the extension attributes and elements it uses."""
+    uses: set[str] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        ns = etree.QName(element).namespace
+        if ns in (CAMUNDA_NS, ZEEBE_NS, SPIFF_NS):
+            uses.add(ns)
+        for attr in element.attrib:
+            if attr.startswith("{"):
+                uses.add(attr[1:attr.index("}")])
+    if SPIFF_NS in uses:
+        return "spiff"
+    if ZEEBE_NS in uses:
+        return "camunda8"
+    if CAMUNDA_NS in uses:
+        return "camunda7"
+    return "bpmn"

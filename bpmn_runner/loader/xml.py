@@ -1,0 +1,88 @@
+"""Hardened XML parsing: no DTD, no entities, no network, bounded size and depth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import XmlError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 200
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=False, collect_ids=False)
+
+
+def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
+    """Parse XML bytes into a tree, refusing anything hostile with one clear XmlError."""
+    if len(content) > MAX_FILE_BYTES:
+        raise XmlError(f"file is {len(content):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a diagram",
+                       file=display_name, line=1)
+    if not content.strip():
+        raise XmlError("file is empty; expected a BPMN or DMN XML document", file=display_name, line=1)
+    if b"\x00" in content[:4096] and not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise XmlError("file is binary, not XML", file=display_name, line=1)
+    _refuse_doctype(content, display_name)
+    try:
+        tree = etree.ElementTree(etree.fromstring(content, _parser()))
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or (exc.position[0] if exc.position else 1)
+        message = exc.msg.split(" (", 1)[0] if exc.msg else str(exc)
+        if "amplification" in message or "Detected an entity reference loop" in message:
+            message = f"entity expansion refused ({message})"
+        raise XmlError(f"not well-formed XML: {message}", file=display_name, line=line or 1) from exc
+    except ValueError as exc:  # e.g. unicode strings with an encoding declaration
+        raise XmlError(f"not well-formed XML: {exc}", file=display_name, line=1) from exc
+    _check_entities_and_depth(tree, display_name)
+    return tree
+
+
+def parse_file(path: str | Path, display_name: str | None = None) -> etree._ElementTree:
+    """Read and parse one file with the limits of `parse_bytes`."""
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise XmlError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a diagram",
+                           file=name, line=1)
+        content = path.read_bytes()
+    except XmlError:
+        raise
+    except IsADirectoryError as exc:
+        raise XmlError("is a directory, expected a .bpmn or .dmn file", file=name) from exc
+    except OSError as exc:
+        raise XmlError(f"cannot read file: {exc.strerror or exc}", file=name) from exc
+    return parse_bytes(content, name)
+
+
+def _refuse_doctype(content: bytes, name: str) -> None:
+    head = content[:65536]
+    for marker in (b"<!DOCTYPE", b"<!doctype", b"<\x00!\x00D\x00O\x00C\x00"):
+        index = head.find(marker)
+        if index >= 0:
+            line = head[:index].count(b"\n") + 1
+            raise XmlError("a DOCTYPE is not allowed in a diagram (DTDs and entities are refused for safety)",
+                           file=name, line=line)
+    if b"<!ENTITY" in content:
+        line = content[:content.find(b"<!ENTITY")].count(b"\n") + 1
+        raise XmlError("entity declarations are not allowed in a diagram", file=name, line=line)
+
+
+def _check_entities_and_depth(tree: etree._ElementTree, name: str) -> None:
+    root = tree.getroot()
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise XmlError(f"XML nesting is deeper than {MAX_DEPTH} levels; refusing the file",
+                           file=name, line=element.sourceline or 1)
+        if isinstance(element, etree._Entity):
+            raise XmlError(f"entity reference &{element.name}; is not allowed", file=name,
+                           line=element.sourceline or 1)
+        for child in element:
+            stack.append((child, depth + 1))

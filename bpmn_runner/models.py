@@ -1,0 +1,106 @@
+"""Plain dataclasses that cross layers: what handlers receive and what a run reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RunStatus = Literal["completed", "waiting", "failed"]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How a service-like task names its handler, read from one of the four dialects."""
+
+    name: str                     # topic / job type / operator id / class / expression
+    dialect: str                  # camunda7 | camunda8 | spiff | bpmn
+    kind: str = "topic"           # topic | class | expression | delegateExpression | type | operator | implementation
+    retries: int | None = None
+    retry_cycle: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    result_variable: str | None = None
+
+
+@dataclass
+class ServiceCall:
+    """Everything a handler is given for one call of one task."""
+
+    params: dict[str, Any]
+    data: dict[str, Any]
+    headers: dict[str, str]
+    instance_id: str
+    element_id: str
+    idempotency_key: str
+    topic: str = ""
+    element_name: str = ""
+    attempt: int = 1
+    process_id: str = ""
+
+
+@dataclass
+class UserTaskField:
+    """One field of a user task form."""
+
+    id: str
+    label: str
+    type: str = "string"
+    default: Any = None
+    required: bool = False
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WaitingTask:
+    """A task an instance waits at: a user task, a timer, a message or a signal."""
+
+    element_id: str
+    name: str
+    kind: str                     # user | timer | message | signal | other
+    task_id: str = ""
+    fields: list[UserTaskField] = field(default_factory=list)
+    detail: str = ""              # message name, timer due time, ...
+
+
+@dataclass
+class HistoryEvent:
+    """One element event in a run, in the order it happened."""
+
+    element_id: str
+    event: str                    # entered | completed | failed | cancelled
+    at: float
+    element_type: str = ""
+    name: str = ""
+    process_id: str = ""
+    data_changes: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass
+class RunResult:
+    """What `run` returns: the outcome of running an instance until it ends or waits."""
+
+    status: RunStatus
+    instance_id: str
+    process_id: str
+    data: dict[str, Any]
+    path: list[str]
+    waiting: list[WaitingTask] = field(default_factory=list)
+    error: str | None = None
+    flows: list[str] = field(default_factory=list)
+    history: list[HistoryEvent] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    messages_sent: list[dict[str, Any]] = field(default_factory=list)
+    messages_received: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status,
+            "instance_id": self.instance_id,
+            "process_id": self.process_id,
+            "data": self.data,
+            "path": self.path,
+            "waiting": [w.element_id for w in self.waiting],
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
