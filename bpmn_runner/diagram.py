@@ -628,6 +628,8 @@ def _read_plane(plane: Any, diagram_el: Any, number: int, index: _Index,
             name = f"{plane_info.name or plane_info.id} (sub-process)"
         elif plane_info and plane_info.name:
             name = plane_info.name
+        elif plane_ref and plane_kind:
+            name = f"{plane_kind[:1].upper()}{plane_kind[1:]} {plane_ref}"
         else:
             name = plane_ref or diagram_el.get("id") or f"Diagram {number}"
     diagram = Diagram(id=diagram_el.get("id") or plane.get("id") or f"diagram-{number}", name=name,
@@ -865,6 +867,7 @@ def read_document(path: str | Path, *, layout_missing: bool = True) -> Document:
     elements, processes = _read_semantics(root, index)
     document = Document(path=str(path), name=path.name, elements=elements, processes=processes)
     number = 0
+    empty_planes: list[Diagram] = []
     for diagram_el in root.iter():
         if _local(diagram_el) != "BPMNDiagram":
             continue
@@ -874,7 +877,16 @@ def read_document(path: str | Path, *, layout_missing: bool = True) -> Document:
             _attach_missing_waypoints(diagram)
             if diagram.shapes or diagram.edges:
                 document.diagrams.append(diagram)
+            elif diagram.plane_element:
+                empty_planes.append(diagram)
     document.has_di = bool(document.diagrams)
+    for empty in empty_planes if document.has_di else ():
+        # bpmn-js writes a plane per collapsed sub-process; when it is empty, lay out what the sub-process holds.
+        generated = generate_layout(document, [empty.plane_element]) if layout_missing else []
+        if generated:
+            document.diagrams.extend(generated[:1])
+        else:
+            document.notes.append(f"Diagram \u201c{empty.name}\u201d is empty: nothing inside it is drawn in this file.")
     if not document.has_di:
         document.notes.append("This file has no diagram layout (no BPMN DI).")
         if layout_missing:

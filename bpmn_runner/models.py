@@ -104,3 +104,18 @@ class RunResult:
         if self.error is not None:
             out["error"] = self.error
         return out
+
+    def to_view(self) -> dict[str, Any]:
+        """The JSON-ready dict the instance report renders."""
+        return {
+            "instance_id": self.instance_id, "process_id": self.process_id, "status": self.status,
+            "business_key": None, "data": self.data, "error": self.error, "path": list(self.path),
+            "flows": list(self.flows),
+            "waiting": [{"element_id": w.element_id, "name": w.name, "kind": w.kind, "detail": w.detail}
+                        for w in self.waiting],
+            "incidents": [],
+            "history": [{"element_id": h.element_id, "event": h.event, "at": h.at, "name": h.name,
+                         "element_type": h.element_type, "data_changes": h.data_changes, "detail": h.detail}
+                        for h in self.history],
+            "messages_sent": list(self.messages_sent), "messages_received": list(self.messages_received),
+        }

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -86,8 +87,11 @@ class translate_errors:
             raise definition_error(exc, self.documents) from exc
         if isinstance(exc, SpiffWorkflowException):
             raise DefinitionError(clean_message(str(exc))) from exc
-        if isinstance(exc, (KeyError, AttributeError, TypeError, ValueError, IndexError)):
-            raise DefinitionError(f"the diagram could not be parsed: {type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, (KeyError, AttributeError, TypeError, ValueError, IndexError, etree.LxmlError)):
+            doc = self.documents[0] if len(self.documents) == 1 else None
+            raise DefinitionError(
+                f"the diagram uses a structure bpmn-runner cannot read ({type(exc).__name__}: {exc}); "
+                f"check it opens in a modeler", file=doc.name if doc else None, line=1 if doc else None) from exc
         return False
 
 

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     TERMINATION_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
     EndEventParser, IntermediateCatchEventParser, IntermediateThrowEventParser, SendTaskParser,
 )
+from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent as DefaultEndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
@@ -337,12 +338,34 @@ def _build_overrides(family: str) -> dict[str, tuple[type, type]]:
     return overrides
 
 
+class DocumentationDataStore(BpmnDataStoreSpecification):
+    """A data store drawn for documentation: reading and writing it changes nothing, as in Camunda."""
+
+    def get(self, my_task: Any) -> None:
+        return None
+
+    def set(self, my_task: Any) -> None:
+        return None
+
+
+def _add_data_stores(self: Any, bpmn: Any) -> None:
+    """Data stores without a registered implementation are documentation, not a reason to refuse the file."""
+    for data_store in bpmn.xpath(".//bpmn:dataStore", namespaces=self.namespaces):
+        store_id = data_store.get("id")
+        if not store_id:
+            continue
+        cls = self.DATA_STORE_CLASSES.get(data_store.get("name") or "", DocumentationDataStore)
+        self.data_stores[store_id] = cls(store_id, data_store.get("name") or store_id,
+                                         data_store.get("capacity"), data_store.get("isUnlimited"))
+
+
 def make_parser_class(family: str) -> type:
     """The parser class for a family: 'spiff' (SpiffArena files) or 'camunda' (Camunda 7, Camunda 8 and plain BPMN)."""
     base = SpiffBpmnParser if family == "spiff" else CamundaParser
     attrs = {
         "OVERRIDE_PARSER_CLASSES": _build_overrides(family),
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
+        "_add_data_stores": _add_data_stores,
     }
     return type(f"Runner{base.__name__}", (base,), attrs)
 

@@ -9,8 +9,9 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskIterator
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 _applied = False
 
@@ -68,6 +69,24 @@ def _set_state(self: Task, value: int) -> None:
             listener(self, old, value)
 
 
+def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
+             mask: int = TaskState.PREDICTED_MASK) -> None:
+    """TaskSpec._predict without recursion: a long chain is predicted in one loop, not one stack frame per task."""
+    stack = [(my_task, looked_ahead, True)]
+    while stack:
+        task, ahead, first = stack.pop()
+        if not first and not task.has_state(mask):
+            continue
+        spec = task.task_spec
+        if task.has_state(mask):
+            spec._predict_hook(task)
+        go_on = task.has_state(TaskState.DEFINITE_MASK) or ahead + 1 < spec.lookahead
+        if go_on:
+            for child in reversed(task.children):
+                stack.append((child, ahead + 1, False))
+
+
 def apply_parser_patches() -> None:
     TaskParser.handles_multiple_outgoing = _handles_multiple_outgoing
     Task._set_state = _set_state
+    TaskSpec._predict = _predict

@@ -12,6 +12,9 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
+
+from .parser import DocumentationDataStore
 from .specs import PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
 
 
@@ -44,6 +47,7 @@ def _config(family: str) -> dict[type, type]:
     else:
         config[ServiceTask] = RunnerTaskConverter
         config[PassThroughTask] = RunnerTaskConverter
+    config[DocumentationDataStore] = BpmnDataSpecificationConverter
     return config
 
 

@@ -76,6 +76,7 @@ class Session:
         self.messages_sent: list[dict[str, Any]] = []
         self.messages_received: list[dict[str, Any]] = []
         self._entered_data: dict[Any, dict[str, Any]] = {}
+        self.on_step: Callable[[str], None] | None = None
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
@@ -321,6 +322,8 @@ class Session:
         self.path.append(element_id)
         self.completed_counts[element_id] += 1
         self.steps += 1
+        if self.on_step is not None:
+            self.on_step(element_id)
         if isinstance(task.task_spec, EndEvent) and task.workflow is self.workflow:
             self.end_events.append(element_id)
         if self.max_steps is not None and self.steps > self.max_steps:

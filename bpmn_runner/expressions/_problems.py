@@ -24,5 +24,6 @@ class Missing(Problem):
     """Raised inside a dialect when a name or path is absent from the data."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"unknown variable '{name}'")
+        super().__init__(f"'{name}' is not in the process data" if any(c in name for c in ".[")
+                         else f"unknown variable '{name}'")
         self.name = name

@@ -1,0 +1,5 @@
+"""`python -m bpmn_runner` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,268 @@
+"""The `bpmn-runner` command line: parse options, call the library, print, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Optional
+
+import typer
+
+from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError
+from .models import RunResult, WaitingTask
+from .registry import HandlerRegistry
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DEFINITION = 0, 1, 2, 3
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Run modeler-drawn BPMN 2.0 diagrams with Python handlers.\n\n"
+                       "Exit codes: 0 completed or waiting, 1 failed, 2 usage error, 3 definition error.")
+
+_state: dict[str, bool] = {"debug": False}
+
+PathsArg = typer.Argument(..., help="BPMN/DMN files or folders.", show_default=False)
+HandlersOpt = typer.Option(None, "--handlers", "-H",
+                           help="Handler module (dotted name) or .py file; repeat for more.")
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+    _state["debug"] = debug
+
+
+def _fail(error: BaseException, *, as_json: bool = False) -> NoReturn:
+    """Print one clear line (or one JSON object) and exit with the error's code."""
+    if _state["debug"]:
+        traceback.print_exception(error)
+    code = getattr(error, "exit_code", EXIT_FAILED)
+    message = str(error) if isinstance(error, BpmnRunnerError) else f"internal error: {type(error).__name__}: {error}"
+    if as_json:
+        typer.echo(json.dumps({"status": "failed", "error": message}))
+    typer.echo(message if message.startswith(("error", "internal")) or ": error:" in message
+               else f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _guard(action: Callable[[], Any], *, as_json: bool = False) -> Any:
+    try:
+        return action()
+    except typer.Exit:
+        raise
+    except (BpmnRunnerError, OSError) as exc:
+        _fail(exc, as_json=as_json)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    except Exception as exc:  # never a bare traceback without --debug
+        _fail(exc, as_json=as_json)
+
+
+def build_registry(handler_specs: Optional[list[str]], *, entry_points: bool = True) -> HandlerRegistry:
+    registry = HandlerRegistry()
+    for spec in handler_specs or []:
+        registry.load(spec)
+    if entry_points:
+        registry.load_entry_points()
+    return registry
+
+
+def parse_data(data: Optional[str], data_file: Optional[Path]) -> dict[str, Any]:
+    if data is not None and data_file is not None:
+        raise InvalidOperationError("give either --data or --data-file, not both")
+    text, source = (data, "--data") if data is not None else (None, "")
+    if data_file is not None:
+        try:
+            text, source = data_file.read_text(encoding="utf-8"), str(data_file)
+        except OSError as exc:
+            raise InvalidOperationError(f"cannot read {data_file}: {exc.strerror or exc}") from exc
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidOperationError(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    if not isinstance(value, dict):
+        raise InvalidOperationError(f"{source} must be a JSON object, like {{\"amount\": 10}}")
+    return value
+
+
+@app.command()
+def run(paths: list[Path] = PathsArg,
+        process: Optional[str] = typer.Option(None, "--process", "-p", help="Process id to run."),
+        handlers: Optional[list[str]] = HandlersOpt,
+        data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
+        data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
+        simulate: bool = typer.Option(False, "--simulate", help="Walk the diagram without handlers."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout."),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1,
+                                                help="Fail after this many steps (default 10,000 with --simulate)."),
+        report: Optional[Path] = typer.Option(None, "--report", help="Write the instance report (HTML) here."),
+        trust_scripts: bool = typer.Option(False, "--trust-scripts", help="Run scripts and conditions as full Python."),
+        timer_wait: float = typer.Option(60.0, "--timer-wait", min=0,
+                                         help="Wait in-process for timers due within this many seconds."),
+        ) -> None:
+    """Run a process until it ends or waits, and print what happened."""
+    from .definitions import load
+    from .engine import Engine
+
+    def go() -> RunResult:
+        start_data = parse_data(data, data_file)
+        registry = build_registry(handlers)
+        definitions = load(list(paths), search_siblings=True)
+        engine = Engine(registry, simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps,
+                        timer_wait=timer_wait)
+        instance = engine.start(definitions, process, start_data)
+        interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
+        progress = _Progress(enabled=not as_json and sys.stderr.isatty())
+        instance.session.on_step = progress.step
+        try:
+            result = instance.run(_ask_user_task if interactive else None)
+        finally:
+            progress.done()
+        if report is not None:
+            _write_report(definitions, result, report)
+        return result
+
+    result = _guard(go, as_json=as_json)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), default=str))
+    else:
+        _print_summary(result, report)
+    raise typer.Exit(EXIT_FAILED if result.status == "failed" else EXIT_OK)
+
+
+class _Progress:
+    """A one-line step counter on stderr for runs that take more than a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.count = 0
+        self.shown = False
+
+    def step(self, element_id: str) -> None:
+        self.count += 1
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.started > 1.0 and now - self.last > 0.2:
+            self.last = now
+            self.shown = True
+            sys.stderr.write(f"\r  running: {self.count:,} steps, at {element_id[:40]:<40}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+            sys.stderr.flush()
+
+
+def _ask_user_task(task: WaitingTask) -> dict[str, Any] | None:
+    typer.echo(f"\nUser task {task.name!r} ({task.element_id}) is waiting.")
+    values: dict[str, Any] = {}
+    if task.fields:
+        for field in task.fields:
+            hint = f" [{'/'.join(field.options)}]" if field.options else ""
+            answer = typer.prompt(f"  {field.label}{hint}", default=field.default if field.default is not None else "",
+                                  show_default=field.default is not None)
+            values[field.id] = _coerce(answer, field.type)
+        return values
+    while True:
+        answer = typer.prompt("  data as a JSON object", default="{}")
+        try:
+            value = json.loads(answer)
+        except json.JSONDecodeError as exc:
+            typer.echo(f"  not JSON: {exc.msg}; try again")
+            continue
+        if isinstance(value, dict):
+            return value
+        typer.echo("  give a JSON object, like {\"approved\": true}")
+
+
+def _coerce(answer: Any, field_type: str) -> Any:
+    text = str(answer).strip()
+    if field_type == "boolean":
+        return text.lower() in ("true", "yes", "y", "1")
+    if field_type == "long":
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _print_summary(result: RunResult, report: Optional[Path]) -> None:
+    typer.echo(f"{result.process_id}: {result.status} (instance {result.instance_id})")
+    if result.path:
+        shown = result.path if len(result.path) <= 30 else result.path[:12] + ["…"] + result.path[-12:]
+        typer.echo(f"path ({len(result.path)} steps): " + " → ".join(shown))
+    for task in result.waiting:
+        detail = f" ({task.detail})" if task.detail else ""
+        typer.echo(f"waiting at: {task.name} [{task.element_id}], a {task.kind} task{detail}")
+        if task.kind in ("user", "manual"):
+            typer.echo("  run it on a terminal to answer, or use `start` and `complete` with a store")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    if result.error:
+        typer.echo(f"error: {result.error}", err=True)
+    data_text = json.dumps(result.data, indent=2, default=str, ensure_ascii=False)
+    if len(data_text) > 4000:
+        data_text = data_text[:4000] + "\n… (truncated; use --json for all of it)"
+    typer.echo("data: " + data_text)
+    if report is not None:
+        typer.echo(f"report: {report}")
+
+
+def _write_report(definitions: Any, result: RunResult, target: Path) -> None:
+    from .report import render_instance_report
+    html = render_instance_report([str(d.path) for d in definitions.documents], result.to_view())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, encoding="utf-8")
+
+
+@app.command()
+def validate(paths: list[Path] = PathsArg, handlers: Optional[list[str]] = HandlersOpt) -> None:
+    """Check diagrams: exit 0 when they would run, else one line per problem and exit 3."""
+    from .validation import validate_paths
+
+    def go() -> list[str]:
+        registry = build_registry(handlers)
+        return validate_paths(list(paths), registry, handlers_given=bool(handlers) or len(registry) > 0)
+
+    problems = _guard(go)
+    errors = [p for p in problems if ": error: " in p]
+    for line in problems:
+        typer.echo(line)
+    if errors:
+        raise typer.Exit(EXIT_DEFINITION)
+    if not problems:
+        typer.echo(f"ok: {len(paths)} path(s) would run")
+
+
+@app.command("handlers")
+def list_handlers(handlers: Optional[list[str]] = HandlersOpt,
+                  as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """List each registered handler name and where it comes from."""
+    registry = _guard(lambda: build_registry(handlers), as_json=as_json)
+    if as_json:
+        typer.echo(json.dumps({"handlers": [{"name": n, "source": h.source} for n, h in registry.items()]}))
+        return
+    if not len(registry):
+        typer.echo("no handlers registered (pass --handlers MODULE_OR_FILE)")
+        return
+    width = max(len(n) for n in registry.names())
+    for name, registered in registry.items():
+        typer.echo(f"{name:<{width}}  {registered.source}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except DefinitionError as exc:  # pragma: no cover - commands guard their own errors
+        typer.echo(str(exc), err=True)
+        sys.exit(EXIT_DEFINITION)
