@@ -18,6 +18,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 import math
 from pathlib import Path
+import re
 from typing import Any, Iterable, Iterator
 
 from .errors import DefinitionError
@@ -177,6 +178,8 @@ class Shape:
     known: bool = True                # False: kind unknown to us or element missing from the file
     element_kind: str | None = None   # the semantic tag even when unknown (e.g. choreographyTask)
     line: int | None = None
+    fill: str | None = None           # modeler colours (BPMN in Color / bpmn.io bioc), validated CSS colours
+    stroke: str | None = None
 
 
 @dataclass
@@ -197,6 +200,7 @@ class Edge:
     direction: str | None = None      # association: None | One | Both
     known: bool = True
     line: int | None = None
+    stroke: str | None = None
 
 
 @dataclass
@@ -242,6 +246,7 @@ class Document:
     diagrams: list[Diagram] = field(default_factory=list)
     has_di: bool = False
     notes: list[str] = field(default_factory=list)
+    kind: str = "bpmn"                # bpmn | dmn
 
     @property
     def di_element_ids(self) -> set[str]:
@@ -472,6 +477,12 @@ def _read_semantics(root: Any, index: _Index) -> tuple[dict[str, ElementInfo], l
             elif info is not None and local in FLOW_NODE_KINDS:
                 visit(child, process_id, parent_id)  # data associations and ioSpecification of tasks and events
     visit(root, None, None)
+    # A node inside a sub-process sits in the lane of that sub-process unless a lane names it.
+    for info in elements.values():
+        parent = elements.get(info.parent_id or "")
+        while info.lane is None and parent is not None and parent.kind in SUBPROCESS_KINDS:
+            info.lane = parent.lane
+            parent = elements.get(parent.parent_id or "")
     # laneSets were skipped by the walk, but lanes are drawn: record them too.
     for element in root.iter():
         ns, local = _split(element.tag)
@@ -611,6 +622,24 @@ def _markers_for(info: ElementInfo, *, expanded: bool, marker_visible: bool) -> 
     return markers
 
 
+_COLOUR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|rgba?\(\s*[\d.%]+\s*(,\s*[\d.%]+\s*){2,3}\))$")
+
+
+def _colours(element: Any) -> tuple[str | None, str | None]:
+    """Fill and stroke colours a modeler saved on a DI element, when they are plain CSS colours."""
+    fill = stroke = None
+    for name, value in element.attrib.items():
+        local = _split(name)[1]
+        value = (value or "").strip()
+        if not _COLOUR.match(value):
+            continue
+        if local in ("background-color", "fill"):
+            fill = value
+        elif local in ("border-color", "stroke"):
+            stroke = value
+    return fill, stroke
+
+
 def _label(element: Any) -> Bounds | None:
     for label in _children(element, "BPMNLabel"):
         return _bounds(label)
@@ -675,6 +704,7 @@ def _read_shape(element: Any, ref: str, info: ElementInfo | None, parents_drawn:
                   is_marker_visible=True if marker_visible is None else marker_visible,
                   known=known, element_kind=info.kind if info is not None else None,
                   line=element.sourceline)
+    shape.fill, shape.stroke = _colours(element)
     if known and info is not None:
         shape.markers = _markers_for(info, expanded=expanded, marker_visible=shape.is_marker_visible)
         shape.throwing = info.kind in THROWING_EVENTS
@@ -690,6 +720,7 @@ def _read_edge(element: Any, ref: str | None, info: ElementInfo | None,
                 kind=info.kind if known and info is not None else "unknown",
                 name=(info.name if info is not None else ""), waypoints=points, label=_label(element),
                 known=known, line=element.sourceline)
+    edge.stroke = _colours(element)[1]
     if known and info is not None:
         edge.source_id, edge.target_id = info.source_ref, info.target_ref
         edge.direction = info.association_direction
@@ -859,6 +890,10 @@ def read_document(path: str | Path, *, layout_missing: bool = True) -> Document:
     tree = parse_file(path)
     root = tree.getroot()
     ns, local = _split(root.tag)
+    if local == "definitions" and ns is not None and "/DMN/" in ns.upper():
+        # Decision tables are loaded next to the diagrams that call them; the report names them, no more.
+        return Document(path=str(path), name=path.name, kind="dmn",
+                        notes=["This is a decision model (DMN); decision tables are not drawn in this report."])
     if local != "definitions" or not _is_bpmn_ns(ns):
         raise DefinitionError(f"not a BPMN 2.0 document: the root element is <{local}> in namespace "
                               f"{ns or '(none)'}; expected <definitions> in {BPMN_NS}",

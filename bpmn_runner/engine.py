@@ -134,6 +134,8 @@ class Instance:
         while True:
             session.run_engine_steps()
             self._collect_outgoing()
+            if session.has_ready_work():  # e.g. a timer that refresh_timers just fired
+                continue
             if session.is_completed():
                 return
             if session.failed_tasks():

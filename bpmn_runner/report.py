@@ -146,7 +146,7 @@ def _wrap(text: str, width: float, font: float, max_lines: int | None = None) ->
     for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         current = ""
         for word in _hyphen_split(paragraph.split(), max_chars):
-            while len(word) > max_chars:
+            while len(word) > max_chars + max(2, max_chars // 3):  # cut only words far too long to overflow
                 if current:
                     lines.append(current)
                     current = ""
@@ -279,6 +279,10 @@ def _shape_view(shape: Shape, paint: _Paint, links: Mapping[str, str], info: Ele
         view["inner"] = {"x": _n(b.x + 3), "y": _n(b.y + 3), "w": _n(b.width - 6), "h": _n(b.height - 6)}
     if shape.id in paint.fills:
         view["style"] = f"fill:{paint.fills[shape.id]}"
+    elif (shape.fill or shape.stroke) and not paint.classes.get(shape.id):
+        # the modeler's own colours; status painting takes precedence over them
+        view["style"] = ";".join(f"{prop}:{value}" for prop, value in (("fill", shape.fill), ("stroke", shape.stroke))
+                                 if value)
     name = shape.name
     if draw in ("pool", "lane"):
         _pool_view(view, shape, name, draw, info)
@@ -350,8 +354,9 @@ def _shape_view(shape: Shape, paint: _Paint, links: Mapping[str, str], info: Ele
                              top=b.y + 3, anchor="start", max_lines=max(1, int((b.height - 4) // 13.2)))
     else:  # unknown kind, or an element missing from the file: an outlined box with its id
         what = shape.element_kind or "missing element"
-        view["text"] = _text(f"{shape.id} ({what})", width=max(b.width - 8, 40.0), font=10.0, cls="unknown-id",
-                             x=b.x + 4, top=b.y + 2, anchor="start", max_lines=4)
+        label = f"{shape.id} ({what})" + (f"\n{name}" if name else "")
+        view["text"] = _text(label, width=max(b.width * 0.9 - 8, 36.0), font=10.0, cls="unknown-id",
+                             x=b.x + 4, top=b.y + 2, anchor="start", max_lines=max(1, int((b.height - 4) // 12)))
     if shape.id in links and draw in ("activity",):
         view["link"] = links[shape.id]
     if shape.id in paint.badges:
@@ -467,6 +472,8 @@ def _edge_view(edge: Edge, paint: _Paint) -> dict[str, Any]:
     if edge.id in paint.strokes:
         colour, width = paint.strokes[edge.id]
         view["style"] = f"stroke:{colour};stroke-width:{_n(width)}"
+    elif edge.stroke and not paint.classes.get(edge.id):
+        view["style"] = f"stroke:{edge.stroke}"
     if len(points) < 2:
         return view
     view["d"] = "M" + " L".join(f"{_n(x)},{_n(y)}" for x, y in points)

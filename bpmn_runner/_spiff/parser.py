@@ -37,7 +37,7 @@ from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
-from .specs import PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+from .specs import InterruptingStartEvent, PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
 
 LINK_XPATH = "./bpmn:linkEventDefinition"
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
@@ -99,6 +99,26 @@ def make_end_event_parser(base: type) -> type:
             task.connect(self.spec.end)
             return task
     return RunnerEndEventParser
+
+
+def make_start_event_parser(base: type) -> type:
+    class RunnerStartEventParser(TimerTextMixin, base):
+        """Start events, including error and escalation starts of event subprocesses (SpiffWorkflow reads those
+        as plain start events, so the event subprocess would run at once)."""
+
+        def create_task(self) -> Any:
+            _check_supported_events(self)
+            event_definition = self.get_event_definition(
+                [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
+                 ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+            parent = self.node.getparent()
+            if parent is not None and parent.get("triggeredByEvent") == "true" and \
+                    self.node.get("isInterrupting", "true") == "true":
+                self.spec_class = InterruptingStartEvent
+            task = self._create_task(event_definition)
+            self.spec.start.connect(task)
+            return task
+    return RunnerStartEventParser
 
 
 def make_catch_parser(base: type, pass_through: type) -> type:
@@ -332,9 +352,12 @@ def _build_overrides(family: str) -> dict[str, tuple[type, type]]:
     if family != "spiff":
         # Camunda 7 and Zeebe treat a manual task as a pass-through; SpiffArena shows it to a person.
         overrides[full_tag("manualTask")] = (make_task_parser(task_base, pass_through), pass_through)
-    for tag in ("startEvent", "boundaryEvent"):
-        parser_cls, spec_cls = overrides.get(full_tag(tag)) or base.PARSER_CLASSES[full_tag(tag)]
-        overrides[full_tag(tag)] = (type(f"Runner{parser_cls.__name__}", (TimerTextMixin, parser_cls), {}), spec_cls)
+    start_parser, start_spec = overrides.get(full_tag("startEvent")) or base.PARSER_CLASSES[full_tag("startEvent")]
+    overrides[full_tag("startEvent")] = (make_start_event_parser(start_parser), start_spec)
+    boundary_parser, boundary_spec = overrides.get(full_tag("boundaryEvent")) or \
+        base.PARSER_CLASSES[full_tag("boundaryEvent")]
+    overrides[full_tag("boundaryEvent")] = (
+        type(f"Runner{boundary_parser.__name__}", (TimerTextMixin, boundary_parser), {}), boundary_spec)
     return overrides
 
 

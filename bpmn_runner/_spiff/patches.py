@@ -8,7 +8,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
@@ -64,9 +68,27 @@ def _set_state(self: Task, value: int) -> None:
     if value != old:
         self.last_state_change = time.time()
         self._state = value
-        listener = getattr(self.workflow.top_workflow, "_runner_listener", None)
+        top = self.workflow.top_workflow
+        track = getattr(top, "_track_task", None)  # frontier.FlatWorkflow's live index; before the listener may raise
+        if track is not None:
+            track(self)
+        listener = getattr(top, "_runner_listener", None)
         if listener is not None:
             listener(self, old, value)
+
+
+_task_init = Task.__init__
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
+               id: Any = None) -> None:
+    """Task.__init__, telling the live index about a task created already READY/WAITING/STARTED."""
+    _task_init(self, workflow, task_spec, parent, state, id)
+    if state & _LIVE:
+        track = getattr(getattr(workflow, "top_workflow", None), "_track_task", None)
+        if track is not None:
+            track(self)
 
 
 def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
@@ -86,7 +108,62 @@ def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
                 stack.append((child, ahead + 1, False))
 
 
+class StandardParallelMultiInstanceTask(ParallelMultiInstanceTask):
+    """BPMN-standard multi-instance (loopDataInputRef) in Camunda-dialect files."""
+
+
+class StandardSequentialMultiInstanceTask(SequentialMultiInstanceTask):
+    """BPMN-standard sequential multi-instance in Camunda-dialect files."""
+
+
+_camunda_add_multiinstance = CamundaTaskParser._add_multiinstance_task
+
+
+def _add_multiinstance_task(self: Any, loop_characteristics: Any) -> None:
+    """Camunda files may use `camunda:collection` or the standard loopDataInputRef; SpiffWorkflow reads only the first."""
+    standard = loop_characteristics.xpath("./bpmn:loopDataInputRef", namespaces=self.nsmap)
+    if standard and self.attribute("collection", "camunda", loop_characteristics) is None:
+        return TaskParser._add_multiinstance_task(self, loop_characteristics)
+    return _camunda_add_multiinstance(self, loop_characteristics)
+
+
+def _camunda_message_throw(self: Any, my_task: Task) -> None:
+    """A Camunda message throw without a payload expression sends no payload (SpiffWorkflow evaluates None)."""
+    payload = None
+    if self.expression:
+        payload = {"payload": my_task.workflow.script_engine.evaluate(my_task, self.expression),
+                   "result_var": self.result_var}
+    my_task.workflow.top_workflow.catch(BpmnEvent(self, payload=payload))
+
+
+def _camunda_message_update_internal(self: Any, my_task: Task, event: Any) -> None:
+    """A message from outside (a plain dict) is merged into the variables, as Camunda's correlate() does."""
+    payload = event.payload
+    if isinstance(payload, dict) and "payload" in payload and "result_var" in payload:
+        return _camunda_update_internal(self, my_task, event)
+    my_task.internal_data[self.name] = {"merge": payload if isinstance(payload, dict) else {}}
+
+
+def _camunda_message_update_task_data(self: Any, my_task: Task) -> None:
+    event_data = my_task.internal_data.get(self.name)
+    if isinstance(event_data, dict) and "merge" in event_data:
+        my_task.data.update(event_data["merge"])
+    elif event_data is not None:
+        _camunda_update_task_data(self, my_task)
+
+
+_camunda_update_internal = CamundaMessageEventDefinition.update_internal_data
+_camunda_update_task_data = CamundaMessageEventDefinition.update_task_data
+
+
 def apply_parser_patches() -> None:
+    CamundaMessageEventDefinition.throw = _camunda_message_throw
+    CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal
+    CamundaMessageEventDefinition.update_task_data = _camunda_message_update_task_data
+    CamundaTaskParser._add_multiinstance_task = _add_multiinstance_task
+    CamundaTaskParser.PARALLEL_MI_CLASS = StandardParallelMultiInstanceTask
+    CamundaTaskParser.SEQUENTIAL_MI_CLASS = StandardSequentialMultiInstanceTask
     TaskParser.handles_multiple_outgoing = _handles_multiple_outgoing
     Task._set_state = _set_state
+    Task.__init__ = _init_task
     TaskSpec._predict = _predict

@@ -9,13 +9,21 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
 
+from . import frontier
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
+
 from .parser import DocumentationDataStore
-from .specs import PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+
+from .specs import InterruptingStartEvent, PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
 
 
 class RunnerTaskConverter(TaskSpecConverter):
@@ -47,7 +55,10 @@ def _config(family: str) -> dict[type, type]:
     else:
         config[ServiceTask] = RunnerTaskConverter
         config[PassThroughTask] = RunnerTaskConverter
+        config[StandardParallelMultiInstanceTask] = MultiInstanceTaskConverter
+        config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter
+    config[InterruptingStartEvent] = config[StartEvent]
     return config
 
 
@@ -56,7 +67,13 @@ _SERIALIZERS: dict[str, BpmnWorkflowSerializer] = {}
 
 def serializer_for(family: str) -> BpmnWorkflowSerializer:
     if family not in _SERIALIZERS:
-        _SERIALIZERS[family] = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config(family)))
+        config = _config(family)
+        registry = BpmnWorkflowSerializer.configure(config)
+        if frontier.ENABLED:
+            # Flat workflows save under the stock type names, and every saved state restores as a flat workflow.
+            config[BpmnWorkflow](frontier.FlatWorkflow, registry, typename="BpmnWorkflow")
+            config[BpmnSubWorkflow](frontier.FlatSubWorkflow, registry, typename="BpmnSubWorkflow")
+        _SERIALIZERS[family] = BpmnWorkflowSerializer(registry)
     return _SERIALIZERS[family]
 
 

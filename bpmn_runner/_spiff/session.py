@@ -24,6 +24,7 @@ from .. import expressions
 from ..errors import (BpmnError, BpmnRunnerError, ExecutionError, ExpressionError, InvalidOperationError,
                       StepLimitError, UnboundTaskError, UnhandledBpmnError)
 from ..models import Binding, HistoryEvent, ServiceCall
+from . import frontier
 from .build import BuiltSpecs
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict
@@ -87,7 +88,7 @@ class Session:
     def start(cls, built: BuiltSpecs, process_id: str, data: dict[str, Any], engine: RunnerScriptEngine,
               **kwargs: Any) -> "Session":
         spec, subprocess_specs = built.spec(process_id)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        workflow = frontier.workflow_class()(spec, subprocess_specs, script_engine=engine)  # flat cost: issue 3
         session = cls(built, workflow, engine, process_id=process_id, **kwargs)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -145,6 +146,9 @@ class Session:
                 if task.state & (LIVE | PREDICTED) and isinstance(task.task_spec, BpmnSpecMixin):
                     return False
         return True
+
+    def has_ready_work(self) -> bool:
+        return any(not t.task_spec.manual for t in self._all_tasks(TaskState.READY))
 
     def failed_tasks(self) -> list[str]:
         return [t.task_spec.bpmn_id for t in self._all_tasks(TaskState.ERROR) if t.task_spec.bpmn_id]
@@ -249,15 +253,25 @@ class Session:
                 fired += 1
         return fired
 
+    def _definition_class(self, kind: type, name: str) -> type:
+        """The event definition class the waiting catch uses (Camunda and SpiffArena subclass the BPMN ones)."""
+        for task in list(self.workflow.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            for candidate in [definition, *getattr(definition, "event_definitions", [])]:
+                if isinstance(candidate, kind) and candidate.name == name:
+                    return type(candidate)
+        return kind
+
     def send_message(self, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None) -> bool:
-        event = BpmnEvent(MessageEventDefinition(name), payload=payload, correlations=correlations or {})
+        event = BpmnEvent(self._definition_class(MessageEventDefinition, name)(name), payload=payload,
+                          correlations=correlations or {})
         caught = self.workflow.event_manager.catch(event, internal=False)
         if caught:
             self.messages_received.append({"name": name, "at": time.time(), "payload": payload})
         return bool(caught)
 
     def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> bool:
-        event = BpmnEvent(SignalEventDefinition(name), payload=payload or {})
+        event = BpmnEvent(self._definition_class(SignalEventDefinition, name)(name), payload=payload or {})
         caught = self.workflow.event_manager.catch(event, internal=False)
         return bool(caught)
 
@@ -412,14 +426,27 @@ class Session:
     def throw_bpmn_error(self, task: Any, error: BpmnError) -> None:
         event = BpmnEvent(ErrorEventDefinition(name=error.code, code=error.code),
                           payload=dict(error.data) or {"errorMessage": error.message}, target=task.workflow)
-        caught = self.workflow.event_manager.catch(event)
-        if caught:
+        if self._catch_upwards(event):
             self.notes.append(f"{task.task_spec.bpmn_id}: BPMN error {error.code} caught")
             return None
-        self.workflow.bpmn_events = [e for e in self.workflow.bpmn_events if e is not event]
         raise UnhandledBpmnError(f"BPMN error {error.code!r} ({error.message or 'no message'}) was raised by the "
                                  f"handler and no error boundary event or event subprocess catches it",
                                  element_id=task.task_spec.bpmn_id, instance_id=self.instance_id)
+
+
+    def _catch_upwards(self, event: BpmnEvent) -> int:
+        """Deliver an event to the nearest enclosing workflow that catches it (boundary events first, then event
+        subprocesses); SpiffWorkflow's own catch loses the count when it moves up a level."""
+        manager = self.workflow.event_manager
+        while event.target is not None:
+            if any(t.workflow == event.target and t.task_spec.event_definition.catches(t, event)
+                   for t in manager.tasks.values()):
+                break
+            event.target = event.target.parent_workflow
+        started_before = len(self.workflow.subprocesses)
+        count = manager.catch(event, internal=False)
+        # With no target left, SpiffWorkflow starts a catching event subprocess but counts no task.
+        return count + max(0, len(self.workflow.subprocesses) - started_before)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

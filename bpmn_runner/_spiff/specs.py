@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
 
 class ServiceInvoker(Protocol):
@@ -72,3 +73,20 @@ class SpiffPassThroughTask(NoneTaskMixin, SpiffBpmnTask):
 
 SERVICE_CLASSES = (ServiceTask, SpiffServiceTask)
 PASS_THROUGH_CLASSES = (PassThroughTask, SpiffPassThroughTask)
+
+
+class InterruptingStartEvent(StartEvent):
+    """The start event of an interrupting event subprocess: when it fires, the rest of its scope is cancelled
+    (SpiffWorkflow runs every event subprocess alongside the main flow, as if none interrupted)."""
+
+    def _on_complete_hook(self, my_task: Any) -> None:
+        super()._on_complete_hook(my_task)
+        workflow = my_task.workflow
+        if workflow.parent_task_id is None:
+            return
+        trigger = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        scope = trigger.workflow
+        for branch in list(scope.task_tree.children):
+            if branch is trigger or trigger.is_descendant_of(branch):
+                continue
+            branch.cancel()

@@ -1,0 +1,184 @@
+"""A BpmnWorkflow that steps over its live tasks only and prunes the finished part of its task tree."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+UNFINISHED = TaskState.NOT_FINISHED_MASK
+PRUNE_FLOOR = 64  # never prune a tree smaller than this: small processes pay nothing
+ENABLED = os.environ.get("BPMN_RUNNER_FLAT", "1") != "0"  # BPMN_RUNNER_FLAT=0: stock BpmnWorkflow, to compare
+
+
+class _Frontier:
+    """Shared by the top workflow and its subprocesses: a live index of READY/WAITING/STARTED tasks."""
+
+    tasks: dict[Any, Task]
+    task_tree: Task
+    completed: bool
+    _live: dict[Any, Task] | None = None  # None after deserializing: rebuilt from `tasks` on first use
+
+    def _live_tasks(self) -> dict[Any, Task]:
+        if self._live is None:
+            self._live = {t.id: t for t in self.tasks.values() if t._state & LIVE}
+        return self._live
+
+    def update_waiting_tasks(self) -> None:
+        for task in [t for t in self._live_tasks().values() if t._state == TaskState.WAITING]:
+            if task._state == TaskState.WAITING and task.id in self.tasks:
+                task.task_spec._update(task)
+
+    def is_completed(self) -> bool:
+        if not self.completed and not self._live_tasks():
+            self.completed = not any(t._state & UNFINISHED for t in self.tasks.values())
+        return self.completed
+
+    def _remove_task(self, task_id: Any) -> None:
+        if self._live is not None:
+            self._live.pop(task_id, None)
+        super()._remove_task(task_id)  # type: ignore[misc]
+
+
+class FlatSubWorkflow(_Frontier, BpmnSubWorkflow):
+    """A subprocess of a FlatWorkflow."""
+
+    def __init__(self, spec: Any, parent_task_id: Any, top_workflow: Any, **kwargs: Any) -> None:
+        self._live = None if kwargs.get("deserializing") else {}
+        super().__init__(spec, parent_task_id, top_workflow, **kwargs)
+
+
+class FlatWorkflow(_Frontier, BpmnWorkflow):
+    """BpmnWorkflow with a per-step cost independent of what already ran, and a bounded task tree."""
+
+    def __init__(self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any) -> None:
+        self._live = None if kwargs.get("deserializing") else {}
+        self.prune_enabled = True
+        self._prune_at = PRUNE_FLOOR
+        super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
+
+    def _track_task(self, task: Task) -> None:
+        """Called by patches.py whenever a task of this workflow or of its subprocesses is created or changes state."""
+        live = getattr(task.workflow, "_live", None)
+        if live is not None:
+            # Re-inserting keeps the index in the order tasks changed state: a run round then visits READY tasks
+            # in the order Spiff's depth-first walk would for siblings and for tasks readied by other branches.
+            live.pop(task.id, None)
+            if task._state & LIVE:
+                live[task.id] = task
+
+    def create_subprocess(self, my_task: Task, spec_name: str) -> FlatSubWorkflow:
+        subprocess = FlatSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)
+        self.subprocesses[my_task.id] = subprocess
+        return subprocess
+
+    def do_engine_steps(self, will_complete_task: Any = None, did_complete_task: Any = None) -> None:
+        while self._do_engine_steps(will_complete_task, did_complete_task):
+            self.maybe_prune()  # between rounds no task is half-run
+        self.maybe_prune()
+        self.refresh_timers()
+
+    def _do_engine_steps(self, will_complete_task: Any = None, did_complete_task: Any = None) -> bool:
+        """BpmnWorkflow._do_engine_steps over the live index instead of a walk from the root."""
+
+        def update_workflow(wf: Any) -> int:
+            count = 0
+            for task in [t for t in wf._live_tasks().values() if t._state == TaskState.READY]:
+                if task._state != TaskState.READY or task.task_spec.manual or task.id not in wf.tasks:
+                    continue
+                if will_complete_task is not None:
+                    will_complete_task(task)
+                task.run()
+                count += 1
+                if did_complete_task is not None:
+                    did_complete_task(task)
+            return count
+
+        active = self.get_active_subprocesses()
+        for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+            while update_workflow(subprocess) > 0:
+                pass
+            if subprocess.parent_task_id is not None:
+                task = self.get_task_from_id(subprocess.parent_task_id)
+                task.task_spec._update(task)
+        count = update_workflow(self)
+        return count > 0 or len(self.get_active_subprocesses()) > len(active)
+
+    # ----- pruning ------------------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        return len(self.tasks) + sum(len(sp.tasks) for sp in self.subprocesses.values())
+
+    def maybe_prune(self) -> int:
+        """Prune once the trees have doubled since the last prune, so its cost is spread flat over the steps."""
+        if not self.prune_enabled or self.size() <= self._prune_at:
+            return 0
+        dropped = self.prune()
+        self._prune_at = max(PRUNE_FLOOR, 2 * self.size())
+        return dropped
+
+    def prune(self) -> int:
+        """Drop finished tasks that nothing can reach any more; returns how many were dropped."""
+        dropped = self._prune_tree(self)
+        for key in list(self.subprocesses):
+            subprocess = self.subprocesses.get(key)
+            if subprocess is not None:
+                dropped += self._prune_tree(subprocess)
+        return dropped
+
+    def _prune_tree(self, wf: Any) -> int:
+        tasks = wf.tasks
+        root = wf.task_tree
+        keep = {root.id}
+        if wf.last_task is not None:
+            keep.add(wf.last_task.id)
+        fired_joins = set()
+        for task in tasks.values():
+            if not task._state & UNFINISHED:
+                continue
+            keep.add(task.id)
+            keep.update(task._children)  # finished multi-instance children are looked up by id
+            parent = tasks.get(task._parent)
+            if parent is not None:
+                keep.add(parent.id)
+                if parent._parent is not None:
+                    keep.add(parent._parent)  # boundary and start-event joins look up their split
+            if task._state == TaskState.READY and isinstance(task.task_spec, UnstructuredJoin):
+                fired_joins.add(task.task_spec)
+        if fired_joins:
+            # A join that fired but has not run yet merges the data of the sibling instances it cancelled.
+            for task in tasks.values():
+                if task.task_spec in fired_joins and task._state & TaskState.FINISHED_MASK:
+                    keep.add(task.id)
+                    keep.add(task._parent)
+        keep &= tasks.keys()
+        if len(keep) == len(tasks):
+            return 0
+        drop = [t for t in tasks.values() if t.id not in keep]
+        for task in drop:
+            if task.id in self.subprocesses:
+                self.delete_subprocess(task)
+        for task in drop:
+            del tasks[task.id]
+            self.event_manager.tasks.pop(task.id, None)
+        root._children = [c for c in root._children if c in keep]
+        for task in tasks.values():
+            if task is root:
+                continue
+            if task._children:
+                task._children = [c for c in task._children if c in keep]
+            if task._parent not in keep:
+                # Spiff still walks from the root in places; with no finished spine that walk is short.
+                task._parent = root.id
+                root._children.append(task.id)
+        return len(drop)
+
+
+def workflow_class() -> type:
+    return FlatWorkflow if ENABLED else BpmnWorkflow
