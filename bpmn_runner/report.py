@@ -100,6 +100,8 @@ def _words(kind: str) -> str:
 def _duration(ms: float | None) -> str:
     if ms is None or not math.isfinite(ms):
         return ""
+    if ms == 0:
+        return "0 ms"
     if ms < 1:
         return f"{ms:.2f} ms"
     if ms < 1000:
@@ -735,12 +737,13 @@ def _timeline(history: list[dict[str, Any]], lookup: Mapping[str, ElementInfo]) 
         mean_ms = row["total"] / row["runs"] * 1000 if row["runs"] else None
         rows.append({
             "id": ident, "name": row["name"], "type": _words(row["type"]) if row["type"] else "",
-            "runs": row["runs"], "mean": _duration(mean_ms), "total": _duration(row["total"] * 1000),
+            "runs": row["runs"], "mean": _duration(mean_ms),
+            "total": _duration(row["total"] * 1000) if row["runs"] else "",
             "max": _duration(row["max"] * 1000) if row["runs"] else "",
             "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(row["outcomes"].items())),
             "open": still_open, "start": f"+{_duration((first - t0) * 1000) or '0 ms'}",
-            "bar_left": f"{(first - t0) / span * 100:.2f}",
-            "bar_width": f"{max((last - first) / span * 100, 0.4):.2f}",
+            "bar_left": f"{min((first - t0) / span * 100, 99.6):.2f}",
+            "bar_width": f"{min(max((last - first) / span * 100, 0.4), 100 - min((first - t0) / span * 100, 99.6)):.2f}",
             "sort": first,
         })
     rows.sort(key=lambda r: r["sort"])

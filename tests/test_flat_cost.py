@@ -166,9 +166,10 @@ def test_boundary_timer_that_fires_on_a_looping_user_task(tmp_path: Path, interr
             instance.complete_user_task(result.waiting[0].task_id, {})
             result = instance.run()
     assert result.status == "completed", result.error
-    assert result.data["i"] == n and result.path.count("late") == n and "end" in result.path
+    assert result.path.count("inc") == result.path.count("late") == n and "end" in result.path
     assert result.path.count("end_review") == (0 if interrupting else n)
-    assert instance.session.workflow.size() < 250
+    if interrupting:  # (non-interrupting leaves n reviews open, and open tasks are never pruned)
+        assert instance.session.workflow.size() < 250
 
 
 @pytest.mark.parametrize("n", [30, 300])
@@ -195,13 +196,14 @@ def test_parallel_multi_instance_in_a_loop(tmp_path: Path, monkeypatch: pytest.M
              '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>'
              '<bpmn:loopDataOutputRef>results</bpmn:loopDataOutputRef><bpmn:inputDataItem id="item" name="item"/>'
              '<bpmn:outputDataItem id="result" name="result"/></bpmn:multiInstanceLoopCharacteristics>'
-             '</bpmn:serviceTask>' + service("inc", "inc") + flow("each", "inc"))
+             '</bpmn:serviceTask>' + service("inc", "inc") + service("clear", "clear") + flow("clear", "each")
+             + flow("each", "inc"))
 
     def make() -> HandlerRegistry:
-        return handlers(double=lambda call: {"result": call.data["item"] * 2})
-    result = run_both(tmp_path, {"p.bpmn": diagram(loop(inner, "each", "inc"))}, make,
+        return handlers(double=lambda call: {"result": call.data["item"] * 2}, clear=lambda call: {"results": []})
+    result = run_both(tmp_path, {"p.bpmn": diagram(loop(inner, "clear", "inc"))}, make,
                       {"i": 0, "n": n, "items": [1, 2, 3]}, monkeypatch)
-    assert result.data["i"] == n and result.data["results"] == [2, 4, 6] and result.path.count("each") == 3 * n
+    assert result.data["i"] == n and result.data["results"] == [2, 4, 6] and result.path.count("each") == 4 * n  # 3 instances and the task
 
 
 @pytest.mark.parametrize("n", [30, 200])

@@ -13,7 +13,9 @@ from SpiffWorkflow.util.task import TaskState
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 UNFINISHED = TaskState.NOT_FINISHED_MASK
+FINISHED = TaskState.FINISHED_MASK
 PRUNE_FLOOR = 64  # never prune a tree smaller than this: small processes pay nothing
+MAX_DEFER = 16  # rounds a prune may wait for fired joins to run
 ENABLED = os.environ.get("BPMN_RUNNER_FLAT", "1") != "0"  # BPMN_RUNNER_FLAT=0: stock BpmnWorkflow, to compare
 
 
@@ -61,6 +63,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         self._live = None if kwargs.get("deserializing") else {}
         self.prune_enabled = True
         self._prune_at = PRUNE_FLOOR
+        self._deferred = 0
         super().__init__(spec, subprocess_specs, script_engine=script_engine, **kwargs)
 
     def _track_task(self, task: Task) -> None:
@@ -119,6 +122,10 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         """Prune once the trees have doubled since the last prune, so its cost is spread flat over the steps."""
         if not self.prune_enabled or self.size() <= self._prune_at:
             return 0
+        if self._deferred < MAX_DEFER and any(_fired_joins(wf) for wf in [self, *self.subprocesses.values()]):
+            self._deferred += 1  # a fired join merges its cancelled siblings' data when it runs, next round
+            return 0
+        self._deferred = 0
         dropped = self.prune()
         self._prune_at = max(PRUNE_FLOOR, 2 * self.size())
         return dropped
@@ -138,7 +145,6 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         keep = {root.id}
         if wf.last_task is not None:
             keep.add(wf.last_task.id)
-        fired_joins = set()
         for task in tasks.values():
             if not task._state & UNFINISHED:
                 continue
@@ -149,14 +155,16 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
                 keep.add(parent.id)
                 if parent._parent is not None:
                     keep.add(parent._parent)  # boundary and start-event joins look up their split
-            if task._state == TaskState.READY and isinstance(task.task_spec, UnstructuredJoin):
-                fired_joins.add(task.task_spec)
-        if fired_joins:
-            # A join that fired but has not run yet merges the data of the sibling instances it cancelled.
+        for join in _fired_joins(wf):
+            # It merges the data of the finished instances that are not its ancestors (the ones it cancelled).
+            ancestors = set()
+            node = join
+            while node is not None:
+                ancestors.add(node.id)
+                node = tasks.get(node._parent)
             for task in tasks.values():
-                if task.task_spec in fired_joins and task._state & TaskState.FINISHED_MASK:
-                    keep.add(task.id)
-                    keep.add(task._parent)
+                if task.task_spec is join.task_spec and task._state & FINISHED and task.id not in ancestors:
+                    keep.update((task.id, task._parent))
         keep &= tasks.keys()
         if len(keep) == len(tasks):
             return 0
@@ -178,6 +186,11 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
                 task._parent = root.id
                 root._children.append(task.id)
         return len(drop)
+
+
+def _fired_joins(wf: Any) -> list[Task]:
+    return [t for t in wf._live_tasks().values()
+            if t._state == TaskState.READY and isinstance(t.task_spec, UnstructuredJoin)]
 
 
 def workflow_class() -> type:

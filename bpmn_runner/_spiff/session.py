@@ -16,6 +16,10 @@ from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition as SpiffErrorEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition as SpiffSignalEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -48,6 +52,12 @@ class LiveTask:
     form: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
 
+
+EVENT_CLASSES: dict[str, dict[type, type]] = {
+    "camunda": {MessageEventDefinition: CamundaMessageEventDefinition},
+    "spiff": {MessageEventDefinition: SpiffMessageEventDefinition, SignalEventDefinition: SpiffSignalEventDefinition,
+              ErrorEventDefinition: SpiffErrorEventDefinition},
+}
 
 HandlerCaller = Callable[[Binding, ServiceCall], Any]
 
@@ -253,14 +263,15 @@ class Session:
                 fired += 1
         return fired
 
-    def _definition_class(self, kind: type, name: str) -> type:
-        """The event definition class the waiting catch uses (Camunda and SpiffArena subclass the BPMN ones)."""
+    def _definition_class(self, kind: type, name: str | None = None) -> type:
+        """The event definition class the catching side uses (Camunda and SpiffArena subclass the BPMN ones, and
+        events match only within one class): a waiting catch's own class, else the family's."""
         for task in list(self.workflow.event_manager.tasks.values()):
             definition = task.task_spec.event_definition
             for candidate in [definition, *getattr(definition, "event_definitions", [])]:
-                if isinstance(candidate, kind) and candidate.name == name:
+                if isinstance(candidate, kind) and (name is None or candidate.name == name):
                     return type(candidate)
-        return kind
+        return EVENT_CLASSES[self.built.family].get(kind, kind)
 
     def send_message(self, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None) -> bool:
         event = BpmnEvent(self._definition_class(MessageEventDefinition, name)(name), payload=payload,
@@ -424,7 +435,7 @@ class Session:
             task.data.update(result)
 
     def throw_bpmn_error(self, task: Any, error: BpmnError) -> None:
-        event = BpmnEvent(ErrorEventDefinition(name=error.code, code=error.code),
+        event = BpmnEvent(self._definition_class(ErrorEventDefinition)(error.code, code=error.code),
                           payload=dict(error.data) or {"errorMessage": error.message}, target=task.workflow)
         if self._catch_upwards(event):
             self.notes.append(f"{task.task_spec.bpmn_id}: BPMN error {error.code} caught")

@@ -1,0 +1,172 @@
+"""The four service-task dialects: how each names its handler, what the handler receives, where results go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bpmn_runner import BpmnError
+from bpmn_runner.errors import UnboundTaskError
+
+from .scenario import Scenario, registry, write
+from .test_elements import END, START, chain, flow
+
+
+def run_one(tmp_path: Path, task_xml: str, handlers: dict, data: dict | None = None, extra: str = "") -> Scenario:
+    body = START + task_xml + END + chain("start", "task", "end")
+    reg = registry()
+    for name, func in handlers.items():
+        reg.register(name, func)
+    return Scenario(write(tmp_path, body, extra=extra), reg, data=data or {})
+
+
+@pytest.mark.parametrize("attrs, name", [
+    ('camunda:type="external" camunda:topic="erp.check"', "erp.check"),
+    ('camunda:class="com.acme.ErpCheck"', "com.acme.ErpCheck"),
+    ('camunda:delegateExpression="${erpCheckDelegate}"', "erpCheckDelegate"),
+    ('camunda:expression="${erpService.check(execution)}"', "erpService.check"),
+    ('implementation="erp-check-impl"', "erp-check-impl"),
+])
+def test_camunda7_and_plain_bindings_name_the_handler(tmp_path: Path, attrs: str, name: str) -> None:
+    s = run_one(tmp_path, f'<bpmn:serviceTask id="task" {attrs}/>', {name: lambda call: {"checked": call.topic}})
+    assert s.result.status == "completed"
+    assert s.result.data["checked"] == name
+
+
+def test_camunda7_input_output_mappings(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="task" camunda:type="external" camunda:topic="price"><bpmn:extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="sku">${order.sku}</camunda:inputParameter>'
+            '<camunda:inputParameter name="currency">EUR</camunda:inputParameter>'
+            '<camunda:outputParameter name="total">${price * 2}</camunda:outputParameter>'
+            '</camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>')
+    seen = []
+    s = run_one(tmp_path, task, {"price": lambda call: seen.append(call.params) or {"price": 21}},
+                {"order": {"sku": "B-1"}})
+    assert seen == [{"sku": "B-1", "currency": "EUR"}]
+    assert s.result.data["total"] == 42
+    assert "price" not in s.result.data  # with output mappings only the mapped variables reach the process
+
+
+def test_camunda8_job_type_headers_and_io_mapping(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="task"><bpmn:extensionElements>'
+            '<zeebe:taskDefinition type="credit.score" retries="5"/>'
+            '<zeebe:taskHeaders><zeebe:header key="model" value="v2"/></zeebe:taskHeaders>'
+            '<zeebe:ioMapping><zeebe:input source="=applicant.income" target="income"/>'
+            '<zeebe:input source="=&quot;EUR&quot;" target="currency"/>'
+            '<zeebe:output source="=score" target="creditScore"/></zeebe:ioMapping>'
+            '</bpmn:extensionElements></bpmn:serviceTask>')
+    calls = []
+    s = run_one(tmp_path, task, {"credit.score": lambda call: calls.append(call) or {"score": 700}},
+                {"applicant": {"income": 52000}})
+    assert calls[0].params == {"income": 52000, "currency": "EUR"}
+    assert calls[0].headers == {"model": "v2"}
+    assert s.result.data["creditScore"] == 700 and "score" not in s.result.data
+
+
+def test_camunda8_without_output_mapping_merges_all_results(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="task"><bpmn:extensionElements><zeebe:taskDefinition type="t"/>'
+            '</bpmn:extensionElements></bpmn:serviceTask>')
+    s = run_one(tmp_path, task, {"t": lambda call: {"a": 1, "b": [1, 2]}})
+    assert s.result.data == {"a": 1, "b": [1, 2]}
+
+
+def test_spiffarena_operator_parameters_are_python_and_result_goes_to_result_variable(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="task"><bpmn:extensionElements>'
+            '<spiffworkflow:serviceTaskOperator id="http/GetRequest" resultVariable="response">'
+            '<spiffworkflow:parameters><spiffworkflow:parameter id="url" type="str" value="base + \'/orders\'"/>'
+            '<spiffworkflow:parameter id="limit" type="int" value="count * 2"/></spiffworkflow:parameters>'
+            '</spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>')
+    seen = []
+    s = run_one(tmp_path, task, {"http/GetRequest": lambda call: seen.append(call.params) or ["o1", "o2"]},
+                {"base": "https://erp", "count": 3})
+    assert seen == [{"url": "https://erp/orders", "limit": 6}]  # plain values, not {'value', 'type'} dicts
+    assert s.result.data["response"] == ["o1", "o2"]
+
+
+def test_spiffarena_bpmn_error_from_handler_is_caught(tmp_path: Path) -> None:
+    extra = '<bpmn:error id="Err" errorCode="NOT_FOUND"/>'
+
+    def get(call):
+        raise BpmnError("NOT_FOUND", "no such order")
+    body = (START + '<bpmn:serviceTask id="task"><bpmn:extensionElements>'
+            '<spiffworkflow:serviceTaskOperator id="http/Get" resultVariable="r"/></bpmn:extensionElements>'
+            '</bpmn:serviceTask><bpmn:boundaryEvent id="nf" attachedToRef="task"><bpmn:errorEventDefinition '
+            'errorRef="Err"/></bpmn:boundaryEvent><bpmn:endEvent id="end"/><bpmn:endEvent id="end_nf"/>'
+            + flow("f0", "start", "task") + flow("f1", "task", "end") + flow("f2", "nf", "end_nf"))
+    reg = registry()
+    reg.register("http/Get", get)
+    s = Scenario(write(tmp_path, body, extra=extra), reg)
+    assert s.result.status == "completed" and s.result.path[-1] == "end_nf"
+
+
+def test_unbound_service_task_is_refused_before_running(tmp_path: Path) -> None:
+    body = START + '\n<bpmn:serviceTask id="task" name="Charge"/>' + END + chain("start", "task", "end")
+    with pytest.raises(UnboundTaskError) as err:
+        Scenario(write(tmp_path, body))
+    assert "diagram.bpmn:" in str(err.value) and "task" in str(err.value) and "no handler binding" in str(err.value)
+
+
+def test_missing_handler_suggests_a_close_name(tmp_path: Path) -> None:
+    body = (START + '<bpmn:serviceTask id="task" camunda:type="external" camunda:topic="payment.charge"/>' + END
+            + chain("start", "task", "end"))
+    reg = registry()
+    reg.register("payment.charges", lambda call: None)
+    with pytest.raises(UnboundTaskError) as err:
+        Scenario(write(tmp_path, body), reg)
+    assert "did you mean 'payment.charges'" in str(err.value)
+
+
+def test_juel_and_feel_conditions_choose_branches(tmp_path: Path) -> None:
+    for condition, data, expected in [
+        ("${total &gt; 100 and not empty customer}", {"total": 150, "customer": "ada"}, "yes"),
+        ("${total &gt; 100 and not empty customer}", {"total": 150, "customer": ""}, "no"),
+        ("${status eq 'gold' || vip}", {"status": "gold", "vip": False}, "yes"),
+        ("=total &gt;= 100 and status = \"gold\"", {"total": 100, "status": "gold"}, "yes"),
+        ("=not(approved)", {"approved": True}, "no"),
+        ("total > 100 and status == 'gold'".replace(">", "&gt;"), {"total": 101, "status": "gold"}, "yes"),
+    ]:
+        body = (START + '<bpmn:exclusiveGateway id="gw" default="f_no"/><bpmn:endEvent id="yes"/>'
+                '<bpmn:endEvent id="no"/>' + flow("f0", "start", "gw") + flow("f_yes", "gw", "yes", condition)
+                + flow("f_no", "gw", "no"))
+        s = Scenario(write(tmp_path, body), data=data)
+        assert s.result.path[-1] == expected, (condition, data)
+
+
+def test_condition_that_cannot_be_evaluated_names_element_and_expression(tmp_path: Path) -> None:
+    body = (START + '<bpmn:exclusiveGateway id="gw" default="f_no"/><bpmn:endEvent id="yes"/>'
+            '<bpmn:endEvent id="no"/>' + flow("f0", "start", "gw") + flow("f_yes", "gw", "yes", "${limit &gt; 5}")
+            + flow("f_no", "gw", "no"))
+    s = Scenario(write(tmp_path, body))
+    assert s.result.status == "failed"
+    assert "gw" in s.result.error and "limit" in s.result.error
+
+
+def test_simulate_takes_the_default_flow_when_data_is_missing_and_says_so(tmp_path: Path) -> None:
+    body = (START + '<bpmn:serviceTask id="charge" camunda:type="external" camunda:topic="payment.charge"/>'
+            '<bpmn:exclusiveGateway id="gw" default="f_no"/><bpmn:userTask id="review"/><bpmn:endEvent id="yes"/>'
+            '<bpmn:endEvent id="no"/>' + flow("f0", "start", "charge") + flow("f1", "charge", "gw")
+            + flow("f_yes", "gw", "review", "${amount &gt; 5}") + flow("f_no", "gw", "no")
+            + flow("f2", "review", "yes"))
+    s = Scenario(write(tmp_path, body), simulate=True)
+    assert s.result.status == "completed" and s.result.path[-1] == "no"
+    assert any("default" in note and "gw" in note for note in s.result.notes)
+
+
+def test_simulate_takes_the_first_flow_without_a_default(tmp_path: Path) -> None:
+    body = (START + '<bpmn:exclusiveGateway id="gw"/><bpmn:userTask id="review"/><bpmn:endEvent id="yes"/>'
+            '<bpmn:endEvent id="no"/>' + flow("f0", "start", "gw")
+            + flow("f_yes", "gw", "review", "${amount &gt; 5}") + flow("f_no", "gw", "no", "${amount &lt;= 5}")
+            + flow("f2", "review", "yes"))
+    s = Scenario(write(tmp_path, body), simulate=True)
+    assert s.result.status == "completed" and "review" in s.result.path
+    assert any("first" in note for note in s.result.notes)
+
+
+def test_simulate_stops_an_endless_loop_naming_the_repeating_elements(tmp_path: Path) -> None:
+    body = (START + '<bpmn:exclusiveGateway id="merge"/><bpmn:task id="spin"/><bpmn:exclusiveGateway id="gw"'
+            ' default="f_back"/><bpmn:endEvent id="end"/>' + flow("f0", "start", "merge") + flow("f1", "merge", "spin")
+            + flow("f2", "spin", "gw") + flow("f_back", "gw", "merge") + flow("f_out", "gw", "end", "${done}"))
+    s = Scenario(write(tmp_path, body), simulate=True, max_steps=50, data={"done": False})
+    assert s.result.status == "failed"
+    assert "50" in s.result.error and "spin" in s.result.error
