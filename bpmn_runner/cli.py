@@ -198,7 +198,9 @@ def _coerce(answer: Any, field_type: str) -> Any:
 def _print_summary(result: RunResult, report: Optional[Path]) -> None:
     typer.echo(f"{result.process_id}: {result.status} (instance {result.instance_id})")
     if result.path:
-        shown = result.path if len(result.path) <= 30 else result.path[:12] + ["…"] + result.path[-12:]
+        names = {h.element_id: h.name for h in result.history if h.name}
+        labels = [names.get(e, e) for e in result.path]
+        shown = labels if len(labels) <= 30 else labels[:12] + ["…"] + labels[-12:]
         typer.echo(f"path ({len(result.path)} steps): " + " → ".join(shown))
     for task in result.waiting:
         detail = f" ({task.detail})" if task.detail else ""

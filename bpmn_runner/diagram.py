@@ -314,7 +314,7 @@ def _bounds(element: Any) -> Bounds | None:
 
 
 def _ref(value: str | None) -> str | None:
-    """`tns:Foo` and `Foo` both name element `Foo` (QName references are allowed by the schema)."""
+    """A reference attribute, trimmed; `_Index.resolve` then accepts both `tns:Foo` and `Foo`."""
     if not value:
         return None
     value = value.strip()
@@ -921,7 +921,8 @@ def read_document(path: str | Path, *, layout_missing: bool = True) -> Document:
         if generated:
             document.diagrams.extend(generated[:1])
         else:
-            document.notes.append(f"Diagram \u201c{empty.name}\u201d is empty: nothing inside it is drawn in this file.")
+            document.notes.append(f"Diagram \u201c{empty.name}\u201d is empty: nothing inside it is drawn "
+                                  "in this file.")
     if not document.has_di:
         document.notes.append("This file has no diagram layout (no BPMN DI).")
         if layout_missing:

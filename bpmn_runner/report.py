@@ -97,26 +97,29 @@ def _words(kind: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _duration(ms: float | None) -> str:
+def _duration(ms: float | None, compact: bool = False) -> str:
+    """`850 ms`, `2.4 s`, `3 min 20 s`, `5 h 2 min`, `3 d 4 h` (`3m20s` when compact)."""
     if ms is None or not math.isfinite(ms):
         return ""
+    sp = "" if compact else " "
     if ms == 0:
-        return "0 ms"
+        return f"0{sp}ms"
     if ms < 1:
-        return f"{ms:.2f} ms"
+        return f"{ms:.2f}{sp}ms"
     if ms < 1000:
-        return f"{ms:.0f} ms"
+        return f"{ms:.0f}{sp}ms"
     seconds = ms / 1000
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f}{sp}s"
     minutes, sec = divmod(int(round(seconds)), 60)
+    units = ("m", "s", "h", "d") if compact else ("min", "s", "h", "d")
     if minutes < 60:
-        return f"{minutes} min {sec} s"
+        return f"{minutes}{sp}{units[0]}{sp}{sec}{sp}{units[1]}"
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min"
+        return f"{hours}{sp}{units[2]}{sp}{minutes}{sp}{units[0]}"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return f"{days}{sp}{units[3]}{sp}{hours}{sp}{units[2]}"
 
 
 def _timestamp(at: Any) -> str:
@@ -368,10 +371,20 @@ def _shape_view(shape: Shape, paint: _Paint, links: Mapping[str, str], info: Ele
         view["badge"] = {"x": _n(bx - width / 2), "y": _n(b.y - 9), "w": _n(width), "h": "16",
                          "tx": _n(bx), "ty": _n(b.y + 3), "t": text}
     if shape.id in paint.notes:
-        if draw in ("event", "gateway", "dataObject", "dataStore"):
-            view["note"] = {"x": _n(b.cx), "y": _n(b.y - 6), "t": paint.notes[shape.id]}
+        parts = paint.notes[shape.id].split("\n")
+        if draw == "activity" and b.height < 70:  # too flat to hold it: one line under the activity
+            x, y, anchor = b.cx, b.bottom + 11, "middle"
+            parts = [" ".join(parts)]
+        elif draw in ("activity", "container"):  # top right inside, under the count badge, clear of the icon
+            x, y, anchor = b.right - 6, b.y + 19, "end"
+        elif shape.kind != "boundaryEvent":  # above the badge (a boundary event's would sit in its activity)
+            x, y, anchor = b.cx, b.y - 12 - 10 * (len(parts) - 1), "middle"
+            parts = [" ".join(parts)] if draw != "gateway" else parts
         else:
-            view["note"] = {"x": _n(b.cx), "y": _n(b.bottom + 12), "t": paint.notes[shape.id]}
+            parts = []
+        if parts:
+            view["note"] = {"x": _n(x), "anchor": anchor,
+                            "lines": [{"y": _n(y + 10 * i), "t": t} for i, t in enumerate(parts)]}
     return view
 
 
@@ -735,6 +748,7 @@ def _timeline(history: list[dict[str, Any]], lookup: Mapping[str, ElementInfo]) 
         first = row["first"] if row["first"] is not None else t0
         last = t_end if still_open else (row["last"] if row["last"] is not None else first)
         mean_ms = row["total"] / row["runs"] * 1000 if row["runs"] else None
+        left = min((first - t0) / span * 100, 99.6)
         rows.append({
             "id": ident, "name": row["name"], "type": _words(row["type"]) if row["type"] else "",
             "runs": row["runs"], "mean": _duration(mean_ms),
@@ -742,8 +756,8 @@ def _timeline(history: list[dict[str, Any]], lookup: Mapping[str, ElementInfo]) 
             "max": _duration(row["max"] * 1000) if row["runs"] else "",
             "outcomes": ", ".join(f"{k} {v}" for k, v in sorted(row["outcomes"].items())),
             "open": still_open, "start": f"+{_duration((first - t0) * 1000) or '0 ms'}",
-            "bar_left": f"{min((first - t0) / span * 100, 99.6):.2f}",
-            "bar_width": f"{min(max((last - first) / span * 100, 0.4), 100 - min((first - t0) / span * 100, 99.6)):.2f}",
+            "bar_left": f"{left:.2f}",
+            "bar_width": f"{min(max((last - first) / span * 100, 0.4), 100 - left):.2f}",
             "sort": first,
         })
     rows.sort(key=lambda r: r["sort"])
@@ -865,7 +879,7 @@ def render_instance_report(paths: list[str], run: dict) -> str:
 
 # --- heatmap ----------------------------------------------------------------------------------------------------
 
-_HEAT_STOPS = ((0.0, (255, 243, 196)), (0.5, (255, 179, 92)), (1.0, (232, 83, 63)))
+_HEAT_STOPS = ((0.0, (255, 244, 204)), (0.5, (255, 196, 120)), (1.0, (240, 124, 100)))
 
 
 def _heat(t: float) -> str:
@@ -917,11 +931,11 @@ def render_heatmap_report(paths: list[str], stats: dict) -> str:
         paint.badges[row["id"]] = str(row["count"])
         parts = []
         if row["mean_ms"] is not None:
-            parts.append(f"μ {_duration(row['mean_ms'])}")
+            parts.append(f"μ {_duration(row['mean_ms'], compact=True)}")
         if row["p95_ms"] is not None:
-            parts.append(f"p95 {_duration(row['p95_ms'])}")
+            parts.append(f"p95 {_duration(row['p95_ms'], compact=True)}")
         if parts:
-            paint.notes[row["id"]] = " · ".join(parts)
+            paint.notes[row["id"]] = "\n".join(parts)
         paint.titles[row["id"]] = f"{row['count']} runs" + (", " + ", ".join(parts) if parts else "")
     for row in flow_rows:
         if row["count"] <= 0:

@@ -122,13 +122,15 @@ def test_semantic_details_for_the_definition_table(order):
 def test_conditional_marker_only_when_the_source_is_an_activity(tmp_path):
     path = write(tmp_path, """
   <bpmn:process id="P"><bpmn:task id="A" default="F2"/><bpmn:task id="B"/><bpmn:task id="C"/>
-    <bpmn:sequenceFlow id="F1" sourceRef="A" targetRef="B"><bpmn:conditionExpression>x</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="F1" sourceRef="A" targetRef="B">
+      <bpmn:conditionExpression>x</bpmn:conditionExpression></bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="F2" sourceRef="A" targetRef="C"/></bpmn:process>
   <bpmndi:BPMNDiagram id="G"><bpmndi:BPMNPlane id="PL" bpmnElement="P">
     <bpmndi:BPMNShape id="A_di" bpmnElement="A"><dc:Bounds x="0" y="0" width="100" height="80"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="B_di" bpmnElement="B"><dc:Bounds x="200" y="0" width="100" height="80"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="C_di" bpmnElement="C"><dc:Bounds x="200" y="150" width="100" height="80"/></bpmndi:BPMNShape>
-    <bpmndi:BPMNEdge id="F1_di" bpmnElement="F1"><di:waypoint x="100" y="40"/><di:waypoint x="200" y="40"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="F1_di" bpmnElement="F1">
+      <di:waypoint x="100" y="40"/><di:waypoint x="200" y="40"/></bpmndi:BPMNEdge>
     <bpmndi:BPMNEdge id="F2_di" bpmnElement="F2"/>
   </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>""")
     edges = edges_by_id(read_document(path))
@@ -142,7 +144,8 @@ def test_gateway_marker_hidden_when_is_marker_visible_false(tmp_path):
   <bpmn:process id="P"><bpmn:exclusiveGateway id="G1"/><bpmn:exclusiveGateway id="G2"/>
     <bpmn:eventBasedGateway id="G3"/><bpmn:complexGateway id="G4"/></bpmn:process>
   <bpmndi:BPMNDiagram id="G"><bpmndi:BPMNPlane id="PL" bpmnElement="P">
-    <bpmndi:BPMNShape id="G1_di" bpmnElement="G1" isMarkerVisible="false"><dc:Bounds x="0" y="0" width="50" height="50"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="G1_di" bpmnElement="G1" isMarkerVisible="false">
+      <dc:Bounds x="0" y="0" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="G2_di" bpmnElement="G2"><dc:Bounds x="100" y="0" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="G3_di" bpmnElement="G3"><dc:Bounds x="200" y="0" width="50" height="50"/></bpmndi:BPMNShape>
     <bpmndi:BPMNShape id="G4_di" bpmnElement="G4"><dc:Bounds x="300" y="0" width="50" height="50"/></bpmndi:BPMNShape>

@@ -24,6 +24,7 @@ from bpmn_runner._spiff import frontier
 from . import generate
 
 FULL = os.environ.get("BPMN_RUNNER_FULL") == "1"
+pytestmark = pytest.mark.skipif(not frontier.ENABLED, reason="BPMN_RUNNER_FLAT=0 turns the optimisation off")
 
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
       'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')

@@ -29,6 +29,12 @@ def parse(html: str):
     return lxml.html.fromstring(html)
 
 
+def rows_of(tree, table_class: str) -> dict:
+    """Table rows by their data-element-id."""
+    found = tree.xpath(f"//table[contains(@class,'{table_class}')]//tr[@data-element-id]")
+    return {tr.get("data-element-id"): tr for tr in found}
+
+
 def groups(tree, element_id: str):
     return tree.xpath("//svg//g[@data-element-id=$i]", i=element_id)
 
@@ -167,7 +173,7 @@ def test_collapsed_subprocess_plane_is_reachable(definition_html):
 
 def test_definition_table_lists_flow_nodes_with_bindings_and_details(definition_html):
     tree = parse(definition_html)
-    rows = {tr.get("data-element-id"): tr for tr in tree.xpath("//table[contains(@class,'elements')]//tr[@data-element-id]")}
+    rows = rows_of(tree, "elements")
     assert {"Start_Order", "Task_Charge", "Flow_Ok", "MF_Order", "Ship_Book"} <= set(rows)
     charge = rows["Task_Charge"].text_content()
     assert "payment.charge" in charge and "camunda7" in charge and "registered" in charge and "Sales" in charge
@@ -267,7 +273,7 @@ def test_repeated_elements_get_a_count_badge(instance_tree):
 def test_status_header_timeline_steps_messages_and_data(instance_tree):
     header = instance_tree.xpath("//header")[0].text_content()
     assert "inst-42" in header and "ORD-7" in header and "waiting" in header
-    timeline = {tr.get("data-element-id"): tr for tr in instance_tree.xpath("//table[contains(@class,'timeline')]//tr[@data-element-id]")}
+    timeline = rows_of(instance_tree, "timeline")
     assert "1.0 min" in timeline["Task_Review"].text_content() or "1 min 0 s" in timeline["Task_Review"].text_content()
     pick = timeline["Pack_Pick"].text_content()
     assert "3.0 s" in pick and "4.0 s" in pick  # mean and longest of two runs
@@ -324,7 +330,8 @@ def test_user_text_is_escaped_everywhere(tmp_path):
     source = source.replace("Check that the order is complete and the address is valid.", xml_evil)
     source = source.replace("approved == True", xml_evil)
     source = source.replace('id="Task_Remind"', 'id="Remind&quot;&gt;&lt;script&gt;x()&lt;/script&gt;"')
-    source = source.replace('bpmnElement="Task_Remind"', 'bpmnElement="Remind&quot;&gt;&lt;script&gt;x()&lt;/script&gt;"')
+    source = source.replace('bpmnElement="Task_Remind"',
+                            'bpmnElement="Remind&quot;&gt;&lt;script&gt;x()&lt;/script&gt;"')
     path = tmp_path / "evil.bpmn"
     path.write_text(source, encoding="utf-8")
     run = dict(SAMPLE_RUN, data={"note": EVIL, EVIL: [EVIL]}, error=EVIL, business_key=EVIL,
@@ -369,10 +376,10 @@ def test_heatmap_paints_counts_and_durations():
     hot, cool = charge.xpath(".//rect[@class='body']/@style")[0], remind.xpath(".//rect[@class='body']/@style")[0]
     assert hot.startswith("fill:#") and cool.startswith("fill:#") and hot != cool
     assert charge.xpath(".//g[@class='badge']")[0].text_content() == "100"
-    assert "p95 2.4 s" in charge.text_content() and "850 ms" in charge.text_content()
+    assert "p95 2.4s" in charge.text_content() and "μ 850ms" in charge.text_content()
     assert not groups(tree, "End_Rejected")[0].xpath(".//@style")
     assert "stroke-width" in groups(tree, "Flow_1")[0].xpath(".//path[@class='edge-line']/@style")[0]
-    rows = [tr.get("data-element-id") for tr in tree.xpath("//table[contains(@class,'heat-elements')]//tr[@data-element-id]")]
+    rows = list(rows_of(tree, "heat-elements"))
     assert rows[:2] == ["Start_Order", "Task_Charge"] and rows[-1] == "Task_Remind"
     missing = tree.xpath("//tr[@data-element-id='Not_In_File']")[0].text_content()
     assert "no" in missing
@@ -395,11 +402,13 @@ def chain_bpmn(n: int) -> str:
             flows.append(f'<bpmn:sequenceFlow id="F{i}" sourceRef="N{i - 1}" targetRef="N{i}"/>')
             edges.append(f'<bpmndi:BPMNEdge id="F{i}_di" bpmnElement="F{i}"><di:waypoint x="{px + 100}" y="{py + 40}"/>'
                          f'<di:waypoint x="{x}" y="{y + 40}"/></bpmndi:BPMNEdge>')
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
             'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
             'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="D" targetNamespace="urn:t">'
             f'<bpmn:process id="Chain" isExecutable="true">{"".join(nodes)}{"".join(flows)}</bpmn:process>'
-            f'<bpmndi:BPMNDiagram id="G"><bpmndi:BPMNPlane id="PL" bpmnElement="Chain">{"".join(shapes)}{"".join(edges)}'
+            '<bpmndi:BPMNDiagram id="G"><bpmndi:BPMNPlane id="PL" bpmnElement="Chain">'
+            f'{"".join(shapes)}{"".join(edges)}'
             '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></bpmn:definitions>')
 
 

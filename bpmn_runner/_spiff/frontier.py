@@ -70,9 +70,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         """Called by patches.py whenever a task of this workflow or of its subprocesses is created or changes state."""
         live = getattr(task.workflow, "_live", None)
         if live is not None:
-            # Re-inserting keeps the index in the order tasks changed state: a run round then visits READY tasks
-            # in the order Spiff's depth-first walk would for siblings and for tasks readied by other branches.
-            live.pop(task.id, None)
+            live.pop(task.id, None)  # re-insert: state-change order runs siblings in Spiff's depth-first order
             if task._state & LIVE:
                 live[task.id] = task
 

@@ -17,12 +17,31 @@ def _element(task: Any) -> str:
     return getattr(spec, "bpmn_id", None) or getattr(spec, "name", "?")
 
 
+class SafeEnvironment:
+    """SpiffWorkflow also evaluates correlation keys and ad-hoc conditions through `environment` directly."""
+
+    def __init__(self, engine: "RunnerScriptEngine") -> None:
+        self.engine = engine
+        self.globals: dict[str, Any] = {}
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        data = {**context, **(external_context or {})}
+        return expressions.evaluate(expression, data, trusted=self.engine.trusted)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
+        expressions.execute_script(script, context, trusted=self.engine.trusted)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise ExpressionError("service calls go through handlers")
+
+
 class RunnerScriptEngine(PythonScriptEngine):
     """Evaluates Python (safely unless trusted), JUEL `${...}` and FEEL `=...`; runs scripts sandboxed."""
 
     def __init__(self, *, trusted: bool = False, simulate: bool = False,
                  note: Callable[[str], None] | None = None) -> None:
-        super().__init__()
+        super().__init__(environment=SafeEnvironment(self))
         self.trusted = trusted
         self.simulate = simulate
         self.invoker: Any = None
@@ -41,8 +60,7 @@ class RunnerScriptEngine(PythonScriptEngine):
         except expressions.MissingVariableError as exc:
             if self.simulate and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
                 return self._simulated_condition(task, expression, exc)
-            raise ExpressionError(f"cannot evaluate {expression.strip()!r}: {exc.message}",
-                                  element_id=_element(task)) from None
+            raise ExpressionError(exc.message, element_id=_element(task)) from None
         except ExpressionError as exc:
             raise ExpressionError(exc.message, element_id=_element(task)) from None
 
@@ -59,7 +77,7 @@ class RunnerScriptEngine(PythonScriptEngine):
             result = first == expression
         if (task.id, "noted") not in self._simulated_choice:
             self._simulated_choice[(task.id, "noted")] = choice
-            self._note(f"simulate: {_element(task)}: cannot evaluate {expression.strip()!r} ({exc.message}); "
+            self._note(f"simulate: {_element(task)}: {exc.message}; "
                        f"taking the {'default' if has_default else 'first'} flow")
         return result
 

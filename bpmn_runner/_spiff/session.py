@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
@@ -36,6 +37,7 @@ from .specs import SERVICE_CLASSES
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 PREDICTED = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE
+MAX_CALL_DEPTH = 100
 PENDING = object()  # returned by a handler caller that queued the call as a job
 
 
@@ -131,6 +133,10 @@ class Session:
             raise self._translate(exc) from exc
         except RecursionError as exc:
             raise ExecutionError("the process nests too deeply to run", instance_id=self.instance_id) from exc
+        except Exception as exc:  # SpiffWorkflow lets some data errors escape unwrapped
+            failed = self.failed_tasks()
+            raise ExecutionError(f"{type(exc).__name__}: {exc}", instance_id=self.instance_id,
+                                 element_id=failed[0] if failed else None) from exc
 
     def fire_due_timers(self) -> None:
         try:
@@ -328,6 +334,9 @@ class Session:
             self._event(task, element_id, "cancelled")
 
     def _entered(self, task: Any, element_id: str) -> None:
+        if isinstance(task.task_spec, SubWorkflowTask) and task.workflow.depth >= MAX_CALL_DEPTH:
+            raise ExecutionError(f"subprocesses and call activities nest more than {MAX_CALL_DEPTH} deep; "
+                                 f"does a process call itself?", instance_id=self.instance_id, element_id=element_id)
         self._event(task, element_id, "entered")
         self._entered_data[task.id] = dict(task.data)
         parent = task.parent
@@ -408,6 +417,11 @@ class Session:
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
         try:
             return expressions.evaluate_mapping(source, data, trusted=trusted)
+        except expressions.MissingVariableError as exc:
+            if not self.simulate:
+                raise ExpressionError(exc.message, element_id=spec.bpmn_id, instance_id=self.instance_id) from None
+            self.notes.append(f"simulate: {spec.bpmn_id}: {exc.message}; using null")
+            return None
         except ExpressionError as exc:
             raise ExpressionError(f"mapping {source!r}: {exc.message}", element_id=spec.bpmn_id,
                                   instance_id=self.instance_id) from None

@@ -89,6 +89,8 @@ def _feel_source(expression: str) -> str:
 
 def _quote(expression: str) -> str:
     text = " ".join(expression.split())
+    if not text:
+        return '""'
     return text if len(text) <= _QUOTE_LIMIT else text[:_QUOTE_LIMIT - 1] + "…"
 
 
@@ -106,4 +108,5 @@ def _guarded(expression: str, action: str, work: Callable[[], _T]) -> _T:
     except RecursionError:
         raise ExpressionError(f"cannot {action} {quoted}: the expression is nested too deeply") from None
     except Exception as exc:  # a bug or an unforeseen input must still surface as one clean line
-        raise ExpressionError(f"cannot {action} {quoted}: {type(exc).__name__}: {exc}") from None
+        kind = type(exc).__name__ if type(exc).__module__ == "builtins" else "unexpected error"
+        raise ExpressionError(f"cannot {action} {quoted}: {kind}: {exc}") from None

@@ -80,6 +80,8 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         if name in allowed:
             return self.guard.method(value, name, getattr(value, name))
         if isinstance(value, dict):
+            if hasattr(dict, name):
+                raise Problem(f"'.{name}' is not available on a dict (only get, keys, values, items)")
             raise Missing(_path(node))
         if value is None:
             raise Problem(f"{_path(node.value)} is None, so it has no '{name}'")
@@ -140,7 +142,7 @@ def parse(expression: str) -> ast.expr:
     except SyntaxError as exc:
         if text.split(None, 1)[0] in ("import", "from"):
             raise Problem("imports are not allowed in an expression") from None
-        raise Problem(f"invalid syntax ({exc.msg}) at column {exc.offset or 1}") from None
+        raise Problem(f"{exc.msg} at column {exc.offset or 1}") from None
     except (RecursionError, MemoryError, ValueError):
         raise Problem("the expression is nested too deeply or contains invalid characters") from None
 
@@ -160,7 +162,11 @@ def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
         raise Problem("division by zero") from None
     except RecursionError:
         raise Problem("the expression is nested too deeply") from None
-    except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise Problem("the number has too many digits to turn into text") from None
+        raise Problem(str(exc) or "invalid value") from None
+    except (TypeError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
         raise Problem(str(exc) or type(exc).__name__) from None
 
 

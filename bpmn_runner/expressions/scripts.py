@@ -6,7 +6,6 @@ import ast
 import builtins
 import copy
 import os
-import sys
 import textwrap
 import time
 import types
@@ -19,29 +18,29 @@ from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_seque
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 
 from ..errors import ExpressionError
-from ._limits import MAX_LENGTH, LimitExceeded, SizeGuard, check_format_spec
+from ._limits import MAX_FORMAT_WIDTH, MAX_LENGTH, LimitExceeded, SizeGuard, check_format_spec
 from ._problems import MissingVariableError
 
 SCRIPT_FILENAME = "<script>"
 TIME_LIMIT_SECONDS = 2.0
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # growth of the process's resident memory while a script runs
-_CHECK_EVERY = 16  # line events between two time/memory checks
+_CHECK_EVERY = 16  # ticks between two time/memory checks
 _TRUST_HINT = "is not allowed in a sandboxed script; pass --trust-scripts to run scripts as full Python"
 _GUARDED_BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
 _SANDBOX_NAMES = ("abs", "bool", "callable", "chr", "complex", "divmod", "float", "hash", "hex", "int", "len",
                   "oct", "ord", "round", "slice", "min", "max", "any", "all", "enumerate", "zip", "map", "filter",
                   "reversed", "issubclass", "next", "bin")
 _SIZED_TYPES = (str, list, dict, set, frozenset, tuple)
-_UNCATCHABLE = frozenset({"BaseException", "GeneratorExit", "KeyboardInterrupt", "SystemExit"})
 _PROVIDED = set(_SANDBOX_NAMES) | {"sorted", "list", "dict", "set", "frozenset", "tuple", "sum", "print",
                                     "isinstance", "pow", "range", "repr", "str"}
 # Builtins a sandboxed script cannot use; a NameError for one of them is reported as a refused feature.
-_UNAVAILABLE = _UNCATCHABLE | {name for name in dir(builtins) if not name.startswith("_") and not name[0].isupper()
-                               and name not in _PROVIDED}
+_UNAVAILABLE = {"KeyboardInterrupt"} | {name for name in dir(builtins)
+                                        if not name.startswith("_") and not name[0].isupper() and name not in _PROVIDED}
 
 
 class _Stop(BaseException):
-    """Raised into the script by the watchdog; a BaseException, which sandboxed scripts cannot name or catch."""
+    """Raised by `_tick_` once a limit is hit; a BaseException so `except Exception` does not catch it, and raised
+    again at every later tick so that even `except BaseException` cannot keep a loop going."""
 
 
 # ---------------------------------------------------------------- compile-time policy
@@ -57,8 +56,7 @@ class _Policy(RestrictingNodeTransformer):
             super().check_name(node, name, allow_magic_methods)
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
-        # `mro` would hand out BaseException, which could catch the watchdog's stop signal.
-        if node.attr.startswith("_") or node.attr in INSPECT_ATTRIBUTES or node.attr == "mro":
+        if node.attr.startswith("_") or node.attr in INSPECT_ATTRIBUTES:
             self.error(node, f"the attribute '{node.attr}'")
             return node
         return super().visit_Attribute(node)
@@ -75,23 +73,26 @@ class _Policy(RestrictingNodeTransformer):
         self.error(node, "a class definition")
         return node
 
-    # The watchdog stops a script by raising once from its trace function, after which CPython drops the
-    # trace function; so nothing may run while that exception unwinds: no `finally`, no bare `except`, no `with`,
-    # and BaseException is not among the builtins.
-    def visit_Try(self, node: ast.Try) -> Any:
-        if node.finalbody:
-            self.error(node, "a 'finally' block")
-        for handler in node.handlers:
-            if handler.type is None:
-                self.error(handler, "a bare 'except:' (catch Exception instead), which")
-        return super().visit_Try(node)
+    # Every loop iteration and function call starts with `_tick_(line)`, which enforces the time and memory limits.
+    def visit_While(self, node: ast.While) -> Any:
+        return self._ticking(super().visit_While(node))
 
-    def visit_With(self, node: ast.With) -> Any:
-        self.error(node, "a 'with' statement")
+    def visit_For(self, node: ast.For) -> Any:
+        return self._ticking(super().visit_For(node))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        return self._ticking(super().visit_FunctionDef(node))
+
+    @staticmethod
+    def _ticking(node: Any) -> Any:
+        tick = ast.Expr(_call("_tick_", [ast.Constant(node.lineno)], node))
+        copy_locations(tick, node)
+        node.body.insert(0, tick)
         return node
 
-    def visit_TryStar(self, node: ast.AST) -> Any:
-        self.error(node, "'except*'")
+    def visit_comprehension(self, node: ast.comprehension) -> Any:
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _call("_tick_", [ast.Constant(node.iter.lineno)], node.iter))
         return node
 
     def visit_Call(self, node: ast.Call) -> Any:
@@ -99,6 +100,19 @@ class _Policy(RestrictingNodeTransformer):
             self.error(node, f"{node.func.id}()")
             return node
         return super().visit_Call(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        # RestrictedPython refuses `totals[key] += 1`; rewrite it as `totals[key] = totals[key] + 1`, which
+        # evaluates `totals` and `key` twice -- harmless for the plain names and constants scripts use there.
+        if isinstance(node.target, ast.Subscript):
+            load = ast.Subscript(value=copy.deepcopy(node.target.value), slice=copy.deepcopy(node.target.slice),
+                                 ctx=ast.Load())
+            assign = ast.Assign(targets=[node.target], value=ast.BinOp(left=load, op=node.op, right=node.value))
+            ast.copy_location(load, node.target)
+            ast.copy_location(assign.value, node)
+            ast.copy_location(assign, node)
+            return self.visit(assign)
+        return super().visit_AugAssign(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
@@ -115,8 +129,8 @@ class _Policy(RestrictingNodeTransformer):
                 return node
             try:
                 check_format_spec("".join(str(part.value) for part in spec.values))  # type: ignore[attr-defined]
-            except LimitExceeded as exc:
-                self.error(node, f"an f-string {exc}; it")
+            except LimitExceeded:
+                self.error(node, f"an f-string format width over {MAX_FORMAT_WIDTH:,}")
                 return node
         # Only the value: the spec is a constant JoinedStr that must stay one (visit_JoinedStr would wrap it).
         node.value = self.visit(node.value)
@@ -176,11 +190,13 @@ def _syntax_message(exc: SyntaxError) -> str:
 
 
 def _policy_message(error: str) -> str:
-    # RestrictedPython reports 'Line N: <what>'; ours are phrased as the forbidden thing.
+    # RestrictedPython reports 'Line N: <what>'; ours name only the forbidden thing, its own are full sentences.
     head, _, what = error.partition(": ")
     line = head.removeprefix("Line ").strip()
     what = what.rstrip(".")
-    if " is " in what or " are " in what:  # one of RestrictedPython's own full sentences
+    if what.endswith(" not allowed"):
+        return f"script line {line}: {what} in a sandboxed script; pass --trust-scripts to run scripts as full Python"
+    if " is " in what or " are " in what:
         return f"script line {line}: {what}; this {_TRUST_HINT}"
     return f"script line {line}: {what} {_TRUST_HINT}"
 
@@ -221,12 +237,13 @@ def _namespace_tools(guard: SizeGuard) -> tuple[dict[str, Any], dict[str, Any]]:
     def guarded_isinstance(obj: Any, cls: Any) -> bool:
         return isinstance(obj, unwrap(cls))
 
-    def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    def guarded_getattr(obj: Any, name: str) -> Any:
         return guard.method(obj, name, safer_getattr_raise(obj, name))
 
-    sandbox_builtins: dict[str, Any] = {
-        name: value for name, value in safe_builtins.items()
-        if (name[0].isupper() and name not in _UNCATCHABLE) or name in _SANDBOX_NAMES}
+    # KeyboardInterrupt is left out so that a script cannot fake a Ctrl-C, which is the one thing we let through.
+    sandbox_builtins: dict[str, Any] = {name: value for name, value in safe_builtins.items()
+                                        if (name[0].isupper() and name != "KeyboardInterrupt")
+                                        or name in _SANDBOX_NAMES}
     sandbox_builtins.update({name: getattr(builtins, name) for name in _SANDBOX_NAMES})
     sandbox_builtins.update(sized)
     sandbox_builtins.update({"pow": guard.pow, "range": guard.range, "sum": guard.sum,
@@ -270,33 +287,30 @@ def _resident_bytes() -> int | None:
 
 
 class _Watchdog:
-    """A trace function that stops a script after the time limit or when memory grows past the limit."""
+    """Called at every loop iteration and function call of a sandboxed script; stops it past the limits."""
 
     def __init__(self) -> None:
         self.deadline = time.monotonic() + TIME_LIMIT_SECONDS
         self.memory_start = _resident_bytes()
-        self.events = 0
+        self.ticks = 0
         self.reason: str | None = None
 
-    def on_call(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        return self.on_line if frame.f_code.co_filename == SCRIPT_FILENAME else None
-
-    def on_line(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        if event != "line":
-            return self.on_line
-        self.events += 1
-        if self.events % _CHECK_EVERY == 0:
+    def tick(self, line: int) -> bool:
+        if self.reason:
+            raise _Stop()
+        self.ticks += 1
+        if self.ticks % _CHECK_EVERY == 0:
             if time.monotonic() > self.deadline:
-                self.reason = (f"script line {frame.f_lineno}: the script ran longer than {TIME_LIMIT_SECONDS:g} s "
+                self.reason = (f"script line {line}: the script ran longer than {TIME_LIMIT_SECONDS:g} s "
                                "(an endless loop?)")
             elif self.memory_start is not None:
                 now = _resident_bytes()
                 if now is not None and now - self.memory_start > MEMORY_LIMIT_BYTES:
-                    self.reason = (f"script line {frame.f_lineno}: the script used more than "
+                    self.reason = (f"script line {line}: the script used more than "
                                    f"{MEMORY_LIMIT_BYTES // (1024 * 1024)} MB of memory")
             if self.reason:
                 raise _Stop()
-        return self.on_line
+        return True
 
 
 # ---------------------------------------------------------------- running
@@ -320,12 +334,13 @@ def execute(script: str, data: dict[str, Any], *, trusted: bool = False) -> None
         namespace["__builtins__"] = builtins
         _run(code, namespace, watchdog=None)
     else:
-        guard = SizeGuard()
-        sandbox_builtins, hooks = _namespace_tools(guard)
+        watchdog = _Watchdog()
+        sandbox_builtins, hooks = _namespace_tools(SizeGuard())
+        hooks["_tick_"] = watchdog.tick
         namespace.update(hooks)
         namespace["__builtins__"] = sandbox_builtins
         namespace["__name__"] = "script"
-        _run(code, namespace, watchdog=_Watchdog())
+        _run(code, namespace, watchdog=watchdog)
         for name in hooks:
             namespace.pop(name, None)
     _write_back(namespace, copies, data)
@@ -342,9 +357,6 @@ def _compile_trusted(script: str) -> types.CodeType:
 
 
 def _run(code: types.CodeType, namespace: dict[str, Any], watchdog: _Watchdog | None) -> None:
-    previous = sys.gettrace()
-    if watchdog is not None:
-        sys.settrace(watchdog.on_call)
     try:
         exec(code, namespace)  # noqa: S102 - sandboxed by the policy and hooks, or trusted by the caller
     except _Stop:
@@ -359,9 +371,12 @@ def _run(code: types.CodeType, namespace: dict[str, Any], watchdog: _Watchdog | 
             if isinstance(exc, RecursionError):
                 detail = "recursion is too deep"
             raise ExpressionError(f"script line {line}: {detail}") from None
-    finally:
-        if watchdog is not None:
-            sys.settrace(previous)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit from exit(), or a raised BaseException: never let it stop the engine
+        if watchdog is None or not watchdog.reason:
+            what = "called exit()" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}: {exc}"
+            raise ExpressionError(f"script line {_script_line(exc)}: the script {what}") from None
     if watchdog is not None and watchdog.reason:
         raise ExpressionError(watchdog.reason)
 
