@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
 from ._spiff.script_engine import RunnerScriptEngine
-from ._spiff.session import LiveTask, Session
+from ._spiff.session import PENDING, LiveTask, Session
 from .definitions import Definitions
 from .errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnboundTaskError
 from .models import Binding, RunResult, ServiceCall, UserTaskField, WaitingTask
@@ -25,7 +26,8 @@ class Engine:
     def __init__(self, handlers: HandlerRegistry | None = None, *, simulate: bool = False,
                  trust_scripts: bool = False, max_steps: int | None = None,
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
-                 timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
+                 jobs: bool = False) -> None:
         self.handlers = handlers or HandlerRegistry()
         self.simulate = simulate
         self.trust_scripts = trust_scripts
@@ -34,6 +36,7 @@ class Engine:
         self.id_factory = id_factory or (lambda: uuid.uuid4().hex)
         self.timer_wait = timer_wait
         self.sleep = sleep
+        self.jobs = jobs  # service tasks become jobs for workers instead of running in-process
 
     # ----- checks -------------------------------------------------------------------------------------------
 
@@ -64,7 +67,7 @@ class Engine:
                                            **instance.session_kwargs())
         return instance
 
-    def call_handler(self, binding: Binding, call: ServiceCall) -> Any:
+    def call_handler(self, binding: Binding, call: ServiceCall, task_id: str = "") -> Any:
         registered = self.handlers.get(binding.name)
         if registered is None:
             if self.simulate:
@@ -95,6 +98,15 @@ def binding_problem(binding: Binding | None, handlers: HandlerRegistry, element_
             f"@handler({binding.name!r}) and pass --handlers")
 
 
+@dataclass
+class PendingJob:
+    """A service call the engine queued instead of running (job mode): a worker runs it later."""
+
+    task_id: str
+    binding: Binding
+    call: ServiceCall
+
+
 class Instance:
     """One running process instance."""
 
@@ -106,11 +118,35 @@ class Instance:
         self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
+        self.new_jobs: list[PendingJob] = []
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows(),
-                "call_handler": self.engine.call_handler, "simulate": self.engine.simulate,
+                "call_handler": self._call_handler, "simulate": self.engine.simulate,
                 "max_steps": self.engine.max_steps}
+
+    def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
+        if self.engine.jobs and not (self.engine.simulate and binding.name not in self.engine.handlers):
+            self.new_jobs.append(PendingJob(task_id, binding, call))
+            return PENDING
+        return self.engine.call_handler(binding, call, task_id)
+
+    def take_new_jobs(self) -> list["PendingJob"]:
+        """Service calls queued since the last call, for the store to turn into job rows."""
+        jobs, self.new_jobs = self.new_jobs, []
+        return jobs
+
+    def complete_service_task(self, task_id: str, result: Any) -> None:
+        self._with_clock(lambda: self.session.complete_service_task(task_id, result))
+
+    def raise_in_service_task(self, task_id: str, error: BpmnError) -> None:
+        self._with_clock(lambda: self.session.raise_in_service_task(task_id, error))
+
+    def fire_due_timers(self) -> None:
+        self._with_clock(self.session.fire_due_timers)
+
+    def next_timer_due(self) -> datetime | None:
+        return self.session.next_timer_due()
 
     def _with_clock(self, action: Callable[[], Any]) -> Any:
         token = spiff_clock.use_clock(self.engine.clock)

@@ -182,6 +182,22 @@ def test_embedded_subprocess_in_a_loop(tmp_path: Path, monkeypatch: pytest.Monke
     assert result.data["i"] == n and result.path.count("s_inc") == n
 
 
+@pytest.mark.parametrize("n, k", [(30, 20), (300, 200)])
+def test_error_end_in_a_subprocess_caught_by_its_boundary_late_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         n: int, k: int) -> None:
+    extra = '<bpmn:error id="Err" errorCode="LATE"/>'
+    inner = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s_start"/>' + service("s_inc", "inc")
+             + '<bpmn:exclusiveGateway id="s_gw" default="f_s_gw_s_end"/><bpmn:endEvent id="s_end"/>'
+             '<bpmn:endEvent id="s_err"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:endEvent>'
+             + flow("s_start", "s_inc") + flow("s_inc", "s_gw") + flow("s_gw", "s_err", "${i == k}")
+             + flow("s_gw", "s_end") + '</bpmn:subProcess><bpmn:boundaryEvent id="caught" attachedToRef="sub">'
+             '<bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>' + service("recover", "tick")
+             + flow("caught", "recover") + flow("recover", "check"))
+    result = run_both(tmp_path, {"p.bpmn": diagram(loop(inner, "sub", "sub"), extra=extra)}, handlers,
+                      {"i": 0, "n": n, "k": k}, monkeypatch)
+    assert result.data["i"] == n and result.path.count("caught") == result.path.count("recover") == 1
+
+
 @pytest.mark.parametrize("n", [30, 300])
 def test_call_activity_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
     child = diagram('<bpmn:startEvent id="c_start"/>' + service("c_inc", "inc") + '<bpmn:endEvent id="c_end"/>'

@@ -61,7 +61,7 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
               ErrorEventDefinition: SpiffErrorEventDefinition},
 }
 
-HandlerCaller = Callable[[Binding, ServiceCall], Any]
+HandlerCaller = Callable[[Binding, ServiceCall, str], Any]
 
 
 class Session:
@@ -393,7 +393,7 @@ class Session:
                            idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
                            element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name)
         try:
-            result = self.call_handler(binding, call)
+            result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
             return self.throw_bpmn_error(task, error)
         if result is PENDING:
@@ -447,6 +447,31 @@ class Session:
                 task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted)
         else:
             task.data.update(result)
+
+    def started_service_task(self, task_id: str) -> Any:
+        task = self._find_task(task_id)
+        if task is None or not task.has_state(TaskState.STARTED) or not isinstance(task.task_spec, SERVICE_CLASSES):
+            raise InvalidOperationError(f"task {task_id} is not a service task waiting for its handler",
+                                        instance_id=self.instance_id)
+        return task
+
+    def complete_service_task(self, task_id: str, result: Any) -> None:
+        """A worker's handler returned: store the result by the dialect's rules and move on."""
+        task = self.started_service_task(task_id)
+        spec = task.task_spec
+        raw = spec.binding or {}
+        binding = Binding(raw.get("name", ""), raw.get("dialect", "bpmn"), raw.get("kind", "topic"),
+                          result_variable=raw.get("result_variable"))
+        self.apply_result(spec, task, binding, result)
+        try:
+            task.complete()
+        except SpiffWorkflowException as exc:
+            raise self._translate(exc) from exc
+
+    def raise_in_service_task(self, task_id: str, error: BpmnError) -> None:
+        """A worker's handler raised a BpmnError: take the matching error path, or fail if none catches it."""
+        task = self.started_service_task(task_id)
+        self.throw_bpmn_error(task, error)
 
     def throw_bpmn_error(self, task: Any, error: BpmnError) -> None:
         event = BpmnEvent(self._definition_class(ErrorEventDefinition)(error.code, code=error.code),
