@@ -261,6 +261,64 @@ def list_handlers(handlers: Optional[list[str]] = HandlersOpt,
         typer.echo(f"{name:<{width}}  {registered.source}")
 
 
+ReportPathsArg = typer.Argument(None, help="BPMN/DMN files or folders to draw.", show_default=False)
+ReportOutputOpt = typer.Option(None, "--output", "-o", help="Write the HTML report to this file.",
+                               show_default=False)
+
+
+@app.command("report")
+def report_command(paths: Optional[list[Path]] = ReportPathsArg,
+                   output: Optional[Path] = ReportOutputOpt,
+                   handlers: Optional[list[str]] = HandlersOpt) -> None:
+    """Write an HTML report that draws the diagrams and lists every element for analysts.
+
+    The report shows the diagram as drawn in the modeler, then each flow node and flow with its name,
+    documentation, lane, handler binding (and, with --handlers, whether that handler is registered),
+    conditions, timers and messages. It is one self-contained file that opens offline.
+    """
+    # Each report kind is one branch below; PATH is optional so that kinds which read a store can do without it.
+    def go() -> str:
+        if not paths:
+            raise InvalidOperationError("give the diagrams to draw: bpmn-runner report PATH... -o FILE")
+        target = _report_target(output, paths)
+        return _write_definition_report(list(paths), handlers, target)
+
+    summary = _guard(go)
+    typer.echo(summary)
+
+
+def _report_target(output: Optional[Path], sources: list[Path]) -> Path:
+    """The checked `-o` file: given, not a folder, and not one of the diagrams it would overwrite."""
+    if output is None:
+        raise InvalidOperationError("give the file to write the report to: -o report.html")
+    if output.is_dir():
+        raise InvalidOperationError(f"-o {output} is a folder; give a file name like {output / 'report.html'}")
+    resolved = output.resolve()
+    if any(p.exists() and p.resolve() == resolved for p in sources):
+        raise InvalidOperationError(f"-o {output} is one of the diagrams; the report would overwrite it")
+    return output
+
+
+def _write_definition_report(sources: list[Path], handler_specs: Optional[list[str]], target: Path) -> str:
+    from .errors import ReportError
+    from .loader.documents import read_documents
+    from .report import render_definition_report
+
+    # The hardened loader first: a hostile or malformed file stops here with `file:line: error: message`.
+    documents = read_documents(list(sources))
+    handler_names: Optional[set[str]] = None
+    if handler_specs:
+        registry = build_registry(handler_specs)
+        handler_names = set(registry.names())
+    html = render_definition_report([str(d.path) for d in documents], handler_names=handler_names)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return f"report: {target} ({len(documents)} file{'s' if len(documents) != 1 else ''})"
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -11,6 +11,7 @@ from lxml import etree
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, UnknownProcessError
 from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
+from .loader.normalize import normalize
 from .loader.documents import Document, read_document, read_documents, sibling_candidates
 from .models import Binding
 
@@ -141,6 +142,8 @@ def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitio
     """Load files and folders; with `search_siblings`, missing called processes and decisions are looked for
     in the .bpmn/.dmn files beside them (never outside those folders)."""
     documents = read_documents(paths)
+    for doc in documents:
+        _normalize(doc)
     notes: list[str] = []
     built = build_specs(documents)
     missing_processes, missing_decisions = missing_dependencies(built)
@@ -154,6 +157,7 @@ def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitio
                 continue
             provides = (set(doc.process_ids()) & missing_processes) | (set(doc.decision_ids()) & missing_decisions)
             if provides:
+                _normalize(doc)
                 documents.append(doc)
                 for item in sorted(provides):
                     notes.append(f"took {item!r} from {doc.name}")
@@ -165,6 +169,11 @@ def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitio
     for process_id in definitions.executable_processes():
         definitions.spec(process_id)
     return definitions
+
+
+def _normalize(doc: Document) -> None:
+    if doc.kind == "bpmn":
+        normalize(doc.root, doc.name)
 
 
 def _missing_error(documents: list[Document], processes: set[str], decisions: set[str]) -> UnknownProcessError:

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 RunStatus = Literal["completed", "waiting", "failed"]
 
+#: A Camunda 8 script task (one FEEL expression into a variable) is rewritten to a script starting with this.
+FEEL_SCRIPT_MARKER = "#!feel "
+
 
 @dataclass(frozen=True)
 class Binding:

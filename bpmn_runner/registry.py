@@ -21,6 +21,37 @@ ENTRY_POINT_GROUP = "bpmn_runner.handlers"
 _MARK = "__bpmn_runner_handler__"
 
 
+#: The type names a handler may declare for its inputs and outputs (JSON types, plus "any").
+TYPE_NAMES = ("string", "integer", "number", "boolean", "object", "array", "any")
+_PYTHON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean",
+                                 dict: "object", list: "array", Any: "any", object: "any"}
+_ALIASES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object",
+            "list": "array", "long": "integer", "double": "number", "decimal": "number", "json": "object"}
+
+
+def _type_name(owner: str, key: str, value: Any) -> str:
+    """A declared type as one of TYPE_NAMES: a name (`"integer"`, `"int"`) or a Python type (`int`)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        name = _ALIASES.get(text, text)
+        if name in TYPE_NAMES:
+            return name
+    elif isinstance(value, type) or value is Any:
+        if value in _PYTHON_TYPES:
+            return _PYTHON_TYPES[value]
+    raise TypeError(f"@handler({owner!r}): {key} has type {value!r}; use one of {', '.join(TYPE_NAMES)} "
+                    f"or str, int, float, bool, dict, list")
+
+
+def _schema(owner: str, kind: str, declared: dict[str, Any] | Iterable[str] | None) -> dict[str, str]:
+    if declared is None:
+        return {}
+    if isinstance(declared, str):
+        raise TypeError(f"@handler({owner!r}): {kind} must be a dict of name -> type, like {{'sku': 'string'}}")
+    items = declared.items() if isinstance(declared, dict) else ((name, "any") for name in declared)
+    return {str(key): _type_name(owner, f"{kind[:-1]} {key!r}", value) for key, value in items}
+
+
 @dataclass(frozen=True)
 class HandlerInfo:
     """What `@handler` records on a function; typed inputs and outputs are optional."""
@@ -33,16 +64,23 @@ class HandlerInfo:
 
 
 def handler(name: str, *, label: str = "", description: str = "",
-            inputs: dict[str, str] | None = None,
-            outputs: dict[str, str] | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
-    """Mark a function as the handler for a topic / job type / operator id. It registers nothing by itself."""
+            inputs: dict[str, Any] | Iterable[str] | None = None,
+            outputs: dict[str, Any] | Iterable[str] | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
+    """Mark a function as the handler for a topic / job type / operator id. It registers nothing by itself.
+
+    `label` and `description` are what a modeler shows; `inputs` (what the handler reads from `call.params`)
+    and `outputs` (what it returns) map names to a type from TYPE_NAMES or a Python type (`str`, `int`, ...);
+    a plain list of names means type "any". An unknown type is a TypeError at import time.
+    """
     if not isinstance(name, str) or not name.strip():
         raise TypeError("@handler needs the topic, job type or operator id as a non-empty string")
+    input_types = _schema(name, "inputs", inputs)
+    output_types = _schema(name, "outputs", outputs)
 
     def mark(func: HandlerFunc) -> HandlerFunc:
         doc = inspect.getdoc(func) or ""
         info = HandlerInfo(name=name, label=label, description=description or doc.split("\n\n")[0],
-                           inputs=dict(inputs or {}), outputs=dict(outputs or {}))
+                           inputs=dict(input_types), outputs=dict(output_types))
         marks = list(getattr(func, _MARK, ()))
         marks.append(info)
         setattr(func, _MARK, marks)

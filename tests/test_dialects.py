@@ -170,3 +170,52 @@ def test_simulate_stops_an_endless_loop_naming_the_repeating_elements(tmp_path: 
     s = Scenario(write(tmp_path, body), simulate=True, max_steps=50, data={"done": False})
     assert s.result.status == "failed"
     assert "50" in s.result.error and "spin" in s.result.error
+
+
+def test_camunda8_call_activity_script_task_and_multi_instance(tmp_path: Path) -> None:
+    child = write(tmp_path, START + '<bpmn:scriptTask id="double"><bpmn:extensionElements>'
+                  '<zeebe:script expression="=item * 2" resultVariable="result"/></bpmn:extensionElements>'
+                  '</bpmn:scriptTask>' + END + chain("start", "double", "end"), name="child.bpmn", process_id="child")
+    call = ('<bpmn:callActivity id="each"><bpmn:extensionElements><zeebe:calledElement processId="child"/>'
+            '</bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>'
+            '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="results" '
+            'outputElement="=result"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+            '</bpmn:callActivity>')
+    parent = write(tmp_path, START + call + END + chain("start", "each", "end"), name="parent.bpmn",
+                   process_id="parent")
+    s = Scenario([parent, child], process_id="parent", data={"items": [1, 2, 3]})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["results"] == [2, 4, 6]
+
+
+def test_camunda7_multi_instance_collection_expression(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="task" camunda:type="external" camunda:topic="mail">'
+            '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${recipients}" '
+            'camunda:elementVariable="recipient"/></bpmn:serviceTask>')
+    sent = []
+    s = run_one(tmp_path, task, {"mail": lambda call: sent.append(call.data["recipient"]) or None},
+                {"recipients": ["a@x", "b@x"]})
+    assert s.result.status == "completed", s.result.error
+    assert sorted(sent) == ["a@x", "b@x"]
+
+
+def test_feel_language_condition_without_equals_sign(tmp_path: Path) -> None:
+    condition = ('<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes"><bpmn:conditionExpression '
+                 'language="https://www.omg.org/spec/DMN/20191111/FEEL/">amount &gt; 10</bpmn:conditionExpression>'
+                 '</bpmn:sequenceFlow>')
+    body = (START + '<bpmn:exclusiveGateway id="gw" default="f_no"/><bpmn:endEvent id="yes"/><bpmn:endEvent id="no"/>'
+            + flow("f0", "start", "gw") + condition + flow("f_no", "gw", "no"))
+    assert Scenario(write(tmp_path, body), data={"amount": 11}).result.path[-1] == "yes"
+
+
+@pytest.mark.parametrize("task, words", [
+    ('<bpmn:scriptTask id="task" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+     "script format 'javascript'"),
+    ('<bpmn:task id="task"><bpmn:extensionElements><camunda:executionListener class="a.B" event="start"/>'
+     '</bpmn:extensionElements></bpmn:task>', "listeners"),
+])
+def test_what_cannot_run_is_refused_at_load_with_file_and_line(tmp_path: Path, task: str, words: str) -> None:
+    from bpmn_runner.errors import UnsupportedElementError
+    with pytest.raises(UnsupportedElementError) as err:
+        Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")))
+    assert words in str(err.value) and "diagram.bpmn:" in str(err.value)

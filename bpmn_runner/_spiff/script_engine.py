@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
 from .. import expressions
 from ..errors import ExpressionError
+from ..models import FEEL_SCRIPT_MARKER
 
 
 def _element(task: Any) -> str:
@@ -82,6 +83,10 @@ class RunnerScriptEngine(PythonScriptEngine):
         return result
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+        if script.startswith(FEEL_SCRIPT_MARKER):  # a Camunda 8 script task: one FEEL expression to a variable
+            variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
+            task.data[variable.strip()] = self.evaluate(task, expression, external_context)
+            return True
         try:
             expressions.execute_script(script, task.data, trusted=self.trusted)
         except ExpressionError as exc:

@@ -1,0 +1,163 @@
+"""Rewrite modeler dialect constructs into the standard BPMN SpiffWorkflow reads, and refuse what cannot run.
+
+Works on our in-memory tree only (the user's file is never changed); elements keep their source lines."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ..errors import UnsupportedElementError
+from ..models import FEEL_SCRIPT_MARKER
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP
+
+PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
+FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
+_SIMPLE_PATH = re.compile(r"^[A-Za-z_][\w]*$")
+
+
+def _b(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def _unwrap(expression: str | None) -> str | None:
+    """`=items`, `${items}` or `items` -> `items` when it names one variable; else None."""
+    text = (expression or "").strip()
+    if text.startswith("="):
+        text = text[1:].strip()
+    elif text.startswith(("${", "#{")) and text.endswith("}"):
+        text = text[2:-1].strip()
+    return text if _SIMPLE_PATH.match(text) else None
+
+
+def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElementError:
+    return UnsupportedElementError(f"{etree.QName(element).localname} {element.get('id')!r}: {message}",
+                                   file=name, line=element.sourceline or 1, element_id=element.get("id"))
+
+
+def normalize(root: etree._Element, name: str) -> None:
+    """Apply every rewrite and check to the executable processes of one BPMN document."""
+    for process in root.iter(_b("process")):
+        if process.get("isExecutable", "true") != "true":
+            continue
+        _refuse_listeners(process, name)
+        _scripts(process, name)
+        _conditions(process, name)
+        _call_activities(process, name)
+        _multi_instance(process, name)
+
+
+def _refuse_listeners(process: etree._Element, name: str) -> None:
+    for listener in process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener"):
+        owner = listener.getparent().getparent()
+        raise _refuse(owner, name, "Camunda execution and task listeners are not run by bpmn-runner; "
+                                   "model that work as a service task")
+
+
+def _scripts(process: etree._Element, name: str) -> None:
+    for task in process.iter(_b("scriptTask")):
+        zeebe = task.xpath("./bpmn:extensionElements/zeebe:script", namespaces=NSMAP)
+        if zeebe:
+            expression, variable = zeebe[0].get("expression", ""), zeebe[0].get("resultVariable", "")
+            if not expression or not variable:
+                raise _refuse(task, name, "a Camunda 8 script task needs an expression and a resultVariable")
+            script = task.find(_b("script"))
+            if script is None:
+                script = etree.SubElement(task, _b("script"))
+            script.text = f"{FEEL_SCRIPT_MARKER}{variable}\n{expression}"
+            continue
+        script_format = (task.get("scriptFormat") or "").strip().lower()
+        if script_format not in PYTHON_SCRIPT_FORMATS:
+            raise _refuse(task, name, f"script format {task.get('scriptFormat')!r} is not supported; "
+                                      f"bpmn-runner runs Python scripts (and Camunda 8 FEEL script tasks)")
+        if task.get(f"{{{CAMUNDA_NS}}}resource"):
+            raise _refuse(task, name, "external script resources (camunda:resource) are not supported; "
+                                      "put the script in the diagram")
+
+
+def _conditions(process: etree._Element, name: str) -> None:
+    for condition in process.iter(_b("conditionExpression"), _b("completionCondition"), _b("loopCondition")):
+        language = (condition.get("language") or "").strip().lower().rstrip("/")
+        text = (condition.text or "").strip()
+        if not language or language in ("python", "juel", "text/x-python"):
+            continue
+        if any(language.rstrip("/") == f.rstrip("/") for f in FEEL_LANGUAGES):
+            if text and not text.startswith("="):
+                condition.text = "=" + text
+            continue
+        owner = condition.getparent()
+        raise _refuse(owner, name, f"condition language {condition.get('language')!r} is not supported; "
+                                   f"write the condition in Python, JUEL ${{...}} or FEEL =...")
+
+
+def _call_activities(process: etree._Element, name: str) -> None:
+    for call in process.iter(_b("callActivity")):
+        if call.get("calledElement"):
+            continue
+        zeebe = call.xpath("./bpmn:extensionElements/zeebe:calledElement", namespaces=NSMAP)
+        if zeebe and zeebe[0].get("processId"):
+            process_id = zeebe[0].get("processId", "").strip()
+            if process_id.startswith("="):
+                unwrapped = _unwrap(process_id)
+                if unwrapped is None or not process_id[1:].strip().startswith('"'):
+                    raise _refuse(call, name, "a called process id computed by an expression is not supported; "
+                                              "name the process id literally")
+            call.set("calledElement", process_id.strip('="'))
+
+
+def _multi_instance(process: etree._Element, name: str) -> None:
+    for loop in process.iter(_b("multiInstanceLoopCharacteristics")):
+        zeebe = loop.xpath("./bpmn:extensionElements/zeebe:loopCharacteristics", namespaces=NSMAP)
+        if zeebe:
+            _zeebe_multi_instance(loop, zeebe[0], name)
+        collection = loop.get(f"{{{CAMUNDA_NS}}}collection")
+        if collection is not None:
+            plain = _unwrap(collection)
+            if plain is None:
+                raise _refuse(loop.getparent(), name, f"multi-instance collection {collection!r} must name one "
+                                                      f"variable")
+            loop.set(f"{{{CAMUNDA_NS}}}collection", plain)
+
+
+def _zeebe_multi_instance(loop: etree._Element, zeebe: etree._Element, name: str) -> None:
+    collection = _unwrap(zeebe.get("inputCollection"))
+    if collection is None:
+        raise _refuse(loop.getparent(), name, f"multi-instance inputCollection {zeebe.get('inputCollection')!r} "
+                                              f"must name one variable (like =items)")
+    _child(loop, "loopDataInputRef").text = collection
+    element = zeebe.get("inputElement")
+    if element:
+        _child(loop, "inputDataItem").set("name", element)
+        loop.find(_b("inputDataItem")).set("id", element)
+    output = zeebe.get("outputCollection")
+    if output:
+        _child(loop, "loopDataOutputRef").text = output
+        output_element = _unwrap(zeebe.get("outputElement"))
+        if output_element is None:
+            raise _refuse(loop.getparent(), name, "multi-instance outputElement must name one variable "
+                                                  "(like =result)")
+        item = _child(loop, "outputDataItem")
+        item.set("name", output_element)
+        item.set("id", output_element)
+
+
+_ORDER = ("loopCardinality", "loopDataInputRef", "loopDataOutputRef", "inputDataItem", "outputDataItem",
+          "complexBehaviorDefinition", "completionCondition")
+
+
+def _child(loop: etree._Element, tag: str) -> etree._Element:
+    """Find or create a standard child, keeping the schema's order of children."""
+    found = loop.find(_b(tag))
+    if found is not None:
+        return found
+    new = etree.Element(_b(tag))
+    rank = _ORDER.index(tag)
+    for index, existing in enumerate(loop):
+        local = etree.QName(existing).localname if isinstance(existing.tag, str) else ""
+        if local in _ORDER and _ORDER.index(local) > rank:
+            loop.insert(index, new)
+            return new
+    loop.append(new)
+    return new
+
