@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -33,31 +34,29 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
     _state["debug"] = debug
 
 
-def _fail(error: BaseException, *, as_json: bool = False) -> NoReturn:
+def _fail(error: BaseException, *, as_json: bool = False, stdout: Any = None) -> NoReturn:
     """Print one clear line (or one JSON object) and exit with the error's code."""
     if _state["debug"]:
         traceback.print_exception(error)
     code = getattr(error, "exit_code", EXIT_FAILED)
     message = str(error) if isinstance(error, BpmnRunnerError) else f"internal error: {type(error).__name__}: {error}"
     if as_json:
-        typer.echo(json.dumps({"status": "failed", "error": message}))
+        typer.echo(json.dumps({"status": "failed", "error": message}), file=stdout)
     typer.echo(message if message.startswith(("error", "internal")) or ": error:" in message
                else f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
-def _guard(action: Callable[[], Any], *, as_json: bool = False) -> Any:
+def _guard(action: Callable[[], Any], *, as_json: bool = False, stdout: Any = None) -> Any:
     try:
         return action()
     except typer.Exit:
         raise
-    except (BpmnRunnerError, OSError) as exc:
-        _fail(exc, as_json=as_json)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(EXIT_FAILED)
     except Exception as exc:  # never a bare traceback without --debug
-        _fail(exc, as_json=as_json)
+        _fail(exc, as_json=as_json, stdout=stdout)
 
 
 def build_registry(handler_specs: Optional[list[str]], *, entry_points: bool = True) -> HandlerRegistry:
@@ -126,7 +125,12 @@ def run(paths: list[Path] = PathsArg,
             _write_report(definitions, result, report)
         return result
 
-    result = _guard(go, as_json=as_json)
+    if as_json:  # stdout carries exactly one JSON object: what handlers and scripts print goes to stderr
+        real_stdout = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            result = _guard(go, as_json=True, stdout=real_stdout)
+    else:
+        result = _guard(go)
     if as_json:
         typer.echo(json.dumps(result.to_json(), default=str))
     else:
@@ -187,11 +191,13 @@ def _coerce(answer: Any, field_type: str) -> Any:
     text = str(answer).strip()
     if field_type == "boolean":
         return text.lower() in ("true", "yes", "y", "1")
-    if field_type == "long":
-        try:
+    try:
+        if field_type in ("long", "integer"):
             return int(text)
-        except ValueError:
-            return text
+        if field_type == "number":
+            return float(text)
+    except ValueError:
+        return text
     return text
 
 

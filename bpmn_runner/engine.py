@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import time
 import uuid
 from dataclasses import dataclass
@@ -228,7 +229,37 @@ class Instance:
     def _waiting_task(self, task: LiveTask) -> WaitingTask:
         fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
                                 bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
+        if not fields and task.kind == "user":
+            fields = self._json_schema_fields(task)
         return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
+
+    def _json_schema_fields(self, task: LiveTask) -> list[UserTaskField]:
+        """Fields of a SpiffArena JSON-schema form, looked for beside the diagram (or in its forms/ folder)."""
+        properties = task.extensions.get("properties") or {}
+        filename = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
+        document = self.definitions.process_document(task.process_id)
+        if not filename or document is None:
+            return []
+        folder = document.path.parent
+        name = Path(str(filename)).name  # never a path outside the diagram's folder
+        schema_path = next((p for p in (folder / name, folder / "forms" / name) if p.is_file()), None)
+        if schema_path is None:
+            return []
+        try:
+            schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        required = set(schema.get("required") or [])
+        fields = []
+        for key, prop in (schema.get("properties") or {}).items():
+            if not isinstance(prop, dict):
+                continue
+            options = [str(v) for v in prop.get("enum") or []] or \
+                [str(o.get("const")) for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o]
+            kind = {"integer": "long", "number": "number", "boolean": "boolean"}.get(str(prop.get("type")), "string")
+            fields.append(UserTaskField(key, str(prop.get("title") or key), kind, prop.get("default"),
+                                        key in required, options))
+        return fields
 
     # ----- interactions -------------------------------------------------------------------------------------
 

@@ -298,10 +298,17 @@ def _shape_view(shape: Shape, paint: _Paint, links: Mapping[str, str], info: Ele
         view["markers"] = _activity_markers(shape, b)
     elif draw == "activity":
         icon = _TASK_ICONS.get(shape.kind)
-        pad = 22 if icon else 6
-        view["text"] = _text(name, width=max(b.width - 12, 20.0), font=12.0, cls="name", cx=b.cx,
-                             cy=b.cy + (4 if icon and b.height < 70 else 0) - (7 if shape.markers else 0),
-                             max_lines=max(1, int((b.height - pad - (16 if shape.markers else 4)) // 14.4)))
+        width, bottom_room = max(b.width - 12, 20.0), (16 if shape.markers else 4)
+        cy = b.cy + (4 if icon and b.height < 70 else 0) - (7 if shape.markers else 0)
+        max_lines = max(1, int((b.height - (22 if icon else 6) - bottom_room) // 14.4))
+        needed = len(_wrap(name or "", width, 12.0))
+        if icon and needed > max_lines:
+            # Rather than cut the analyst's name, use the icon's rows too (as the modeler does), moved down as far
+            # as the box allows so that the first line clears the icon.
+            max_lines = max(1, int((b.height - 6 - bottom_room) // 14.4))
+            half = (min(needed, max_lines) - 1) * 7.2
+            cy += max(0.0, min(b.y + 23 - (cy - half - 4.8), b.bottom - bottom_room - (cy + half + 7.2)))
+        view["text"] = _text(name, width=width, font=12.0, cls="name", cx=b.cx, cy=cy, max_lines=max_lines)
         if icon:
             view["icon"] = {"name": icon, "x": _n(b.x + 6), "y": _n(b.y + 6), "s": "1", "filled": False}
         view["call"] = shape.kind == "callActivity"

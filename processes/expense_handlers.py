@@ -22,7 +22,9 @@ def reset() -> None:
     PAYOUTS.clear()
 
 
-@handler("finance/policy_check")
+@handler("finance/policy_check", label="Check expense policy",
+         inputs={"total": "number", "category": "string"},
+         outputs={"approved": "boolean", "limit": "number", "reason": "string"})
 def policy_check(call: ServiceCall) -> dict[str, Any]:
     """Approve the expense when `total` is within the limit of `category`.
 
@@ -38,7 +40,8 @@ def policy_check(call: ServiceCall) -> dict[str, Any]:
     return {"approved": approved, "limit": limit, "reason": reason}
 
 
-@handler("finance/pay_out")
+@handler("finance/pay_out", label="Pay out", inputs={"amount": "number", "employee": "string"},
+         outputs={"paymentId": "string", "employee": "string", "amount": "number"})
 def pay_out(call: ServiceCall) -> dict[str, Any]:
     """Pay `amount` to `employee`; the receipt is stored under the resultVariable `payout`."""
     amount = round(float(call.params["amount"]), 2)

@@ -32,7 +32,7 @@ def _applicant_id(call: ServiceCall) -> str:
     return str(applicant.get("id", call.instance_id))
 
 
-@handler("credit.score")
+@handler("credit.score", label="Score applicant", inputs={"income": "number"}, outputs={"score": "integer"})
 def score_applicant(call: ServiceCall) -> dict[str, Any]:
     """Score the applicant from the mapped input `income` with the model named by the header `model`.
 
@@ -46,7 +46,8 @@ def score_applicant(call: ServiceCall) -> dict[str, Any]:
     return {"score": int(min(SCORE_CEILING, max(SCORE_FLOOR, round(score))))}
 
 
-@handler("loan.approve")
+@handler("loan.approve", label="Approve loan",
+         outputs={"loanStatus": "string", "approvalId": "string", "interestRate": "number"})
 def approve_loan(call: ServiceCall) -> dict[str, Any]:
     """Approve the loan; a credit score of 750 or more gets the better interest rate."""
     score = int(call.data.get("creditScore", 0))
@@ -56,7 +57,7 @@ def approve_loan(call: ServiceCall) -> dict[str, Any]:
     return {"loanStatus": "approved", "approvalId": f"LN-{applicant_id}", "interestRate": rate}
 
 
-@handler("loan.reject")
+@handler("loan.reject", label="Reject loan", outputs={"loanStatus": "string", "rejectionReason": "string"})
 def reject_loan(call: ServiceCall) -> dict[str, Any]:
     """Reject the loan and say why."""
     score = call.data.get("creditScore")

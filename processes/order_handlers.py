@@ -67,7 +67,9 @@ def _send_mail(order: dict[str, Any], subject: str, body: str) -> None:
 
 # --- ERP ---------------------------------------------------------------------------------------
 
-@handler("erp.check-stock")
+@handler("erp.check-stock", label="Check stock in ERP",
+         inputs={"sku": "string", "quantity": "integer", "warehouse": "string"},
+         outputs={"inStock": "boolean", "stockLevel": "integer"})
 def check_stock(call: ServiceCall) -> dict[str, Any]:
     """Look up the stock of the ordered SKU; inStock is false when the quantity exceeds what is on hand.
 
@@ -80,7 +82,7 @@ def check_stock(call: ServiceCall) -> dict[str, Any]:
     return {"inStock": quantity <= on_hand, "stockLevel": on_hand}
 
 
-@handler("erp.reserve-stock")
+@handler("erp.reserve-stock", label="Reserve stock", outputs={"reservationId": "string"})
 def reserve_stock(call: ServiceCall) -> dict[str, Any]:
     """Reserve the ordered quantity for this order; reserving the same order twice keeps one reservation."""
     order = _order(call)
@@ -93,7 +95,8 @@ def reserve_stock(call: ServiceCall) -> dict[str, Any]:
     return {"reservationId": reservation["id"]}
 
 
-@handler("erp.back-order")
+@handler("erp.back-order", label="Create back-order",
+         outputs={"backOrderId": "string", "expectedInDays": "integer"})
 def create_back_order(call: ServiceCall) -> dict[str, Any]:
     """Place a back-order with the supplier for an SKU that is not in stock."""
     order = _order(call)
@@ -109,7 +112,9 @@ def create_back_order(call: ServiceCall) -> dict[str, Any]:
 
 # --- payment -----------------------------------------------------------------------------------
 
-@handler("payment.charge")
+@handler("payment.charge", label="Charge payment",
+         inputs={"amount": "number", "card": "string", "currency": "string"},
+         outputs={"chargeId": "string", "amountCharged": "number"})
 def charge_payment(call: ServiceCall) -> dict[str, Any]:
     """Charge the card; raise BpmnError PAYMENT_DECLINED for a card ending in 0002 or an amount over 5000.
 
@@ -139,7 +144,8 @@ def charge_payment(call: ServiceCall) -> dict[str, Any]:
 
 # --- CRM ---------------------------------------------------------------------------------------
 
-@handler("crm.notify-declined")
+@handler("crm.notify-declined", label="Notify customer of declined payment",
+         outputs={"notifiedDeclined": "boolean", "orderStatus": "string"})
 def notify_declined(call: ServiceCall) -> dict[str, Any]:
     """E-mail the customer that the payment was declined and the order is cancelled."""
     order = _order(call)
@@ -149,7 +155,7 @@ def notify_declined(call: ServiceCall) -> dict[str, Any]:
     return {"notifiedDeclined": True, "orderStatus": "cancelled"}
 
 
-@handler("crm.update-order")
+@handler("crm.update-order", label="Update CRM", outputs={"crmUpdated": "boolean"})
 def update_crm(call: ServiceCall) -> dict[str, Any]:
     """Record the paid order, with its charge and its reservation or back-order, on the CRM."""
     order = _order(call)
@@ -164,7 +170,8 @@ def update_crm(call: ServiceCall) -> dict[str, Any]:
     return {"crmUpdated": True}
 
 
-@handler("crm.notify-shipped")
+@handler("crm.notify-shipped", label="Notify customer of shipment",
+         outputs={"notifiedShipped": "boolean", "orderStatus": "string"})
 def notify_shipped(call: ServiceCall) -> dict[str, Any]:
     """E-mail the customer that the parcel has been picked up, with the shipment id."""
     order = _order(call)
@@ -176,7 +183,8 @@ def notify_shipped(call: ServiceCall) -> dict[str, Any]:
 
 # --- logistics ---------------------------------------------------------------------------------
 
-@handler("logistics.book-shipment")
+@handler("logistics.book-shipment", label="Book shipment",
+         outputs={"shipmentId": "string", "carrier": "string"})
 def book_shipment(call: ServiceCall) -> dict[str, Any]:
     """Book a parcel with the carrier; booking the same order twice returns the same shipment."""
     order = _order(call)

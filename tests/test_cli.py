@@ -172,3 +172,59 @@ def test_real_subprocess_run_and_python_dash_m() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["validate", "--help"], ["handlers", "--help"]])
 def test_help_works_for_every_command(args: list[str]) -> None:
     assert invoke(*args).exit_code == 0
+
+
+def test_run_on_a_terminal_asks_for_user_task_fields(tmp_path: Path) -> None:
+    import pty
+    import select
+    import time
+    user = ('<bpmn:userTask id="approve" name="Approve order"><bpmn:extensionElements><camunda:formData>'
+            '<camunda:formField id="approved" label="Approved?" type="boolean"/>'
+            '<camunda:formField id="note" label="Note" type="string"/></camunda:formData>'
+            '</bpmn:extensionElements></bpmn:userTask>')
+    diagram = write(tmp_path, START + user + END + chain("start", "approve", "end"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a real terminal on stdin and stdout
+        os.execv(sys.executable, [sys.executable, "-m", "bpmn_runner", "run", str(diagram)])
+    output = b""
+    answers = [b"yes\r", b"looks fine\r"]
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if answers and output.rstrip().endswith(b":"):
+                os.write(fd, answers.pop(0))
+    _, status = os.waitpid(pid, 0)
+    text = output.decode(errors="replace")
+    assert "Approved?" in text and "Note" in text
+    assert "p: completed" in text and '"note": "looks fine"' in text
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_run_json_keeps_handler_prints_off_stdout(tmp_path: Path) -> None:
+    handlers = tmp_path / "h.py"
+    handlers.write_text("from bpmn_runner import handler\n@handler('svc')\ndef svc(call):\n"
+                        "    print('debug output from a handler')\n    return {'ok': True}\n")
+    diagram = write(tmp_path, START + '<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="svc"/>'
+                    + END + chain("start", "t", "end"))
+    proc = subprocess.run([sys.executable, "-m", "bpmn_runner", "run", str(diagram), "--handlers", str(handlers),
+                           "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["data"] == {"ok": True}
+    assert "debug output from a handler" in proc.stderr
+
+
+def test_run_json_definition_error_is_one_json_object_and_exit_3(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.bpmn"
+    empty.write_text("")
+    result = invoke("run", str(empty), "--json")
+    assert result.exit_code == 3
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "failed" and "empty.bpmn:1: error:" in payload["error"]

@@ -428,3 +428,17 @@ def test_complex_gateway_is_refused_at_load_with_line(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedElementError) as err:
         Scenario(write(tmp_path, body))
     assert "diagram.bpmn:" in str(err.value) and "complexGateway" in str(err.value)
+
+
+def test_spiffarena_json_schema_form_fields_are_offered(tmp_path: Path) -> None:
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "order.json").write_text(
+        '{"required": ["qty"], "properties": {"qty": {"title": "Quantity", "type": "integer", "default": 1},'
+        ' "color": {"type": "string", "enum": ["red", "blue"]}}}')
+    user = ('<bpmn:userTask id="ask"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="formJsonSchemaFilename" value="order.json"/></spiffworkflow:properties>'
+            '</bpmn:extensionElements></bpmn:userTask>')
+    s = Scenario(write(tmp_path, START + user + END + chain("start", "ask", "end")))
+    fields = {f.id: f for f in s.instance.waiting()[0].fields}
+    assert fields["qty"].label == "Quantity" and fields["qty"].required and fields["qty"].type == "long"
+    assert fields["color"].options == ["red", "blue"]
