@@ -219,3 +219,45 @@ def test_what_cannot_run_is_refused_at_load_with_file_and_line(tmp_path: Path, t
     with pytest.raises(UnsupportedElementError) as err:
         Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")))
     assert words in str(err.value) and "diagram.bpmn:" in str(err.value)
+
+DISCOUNT_DMN = ('<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+                'id="d" name="d" namespace="http://camunda.org/schema/1.0/dmn">'
+                '<decision id="discount" name="Discount"><decisionTable id="t">'
+                '<input id="i1" label="Tier"><inputExpression id="e1" typeRef="string"><text>tier</text>'
+                '</inputExpression></input><output id="o1" name="discount" typeRef="integer"/>'
+                '<rule id="r1"><inputEntry id="ie1"><text>"gold"</text></inputEntry><outputEntry id="oe1"><text>10'
+                '</text></outputEntry></rule><rule id="r2"><inputEntry id="ie2"><text>"silver"</text></inputEntry>'
+                '<outputEntry id="oe2"><text>5</text></outputEntry></rule></decisionTable></decision></definitions>')
+
+
+@pytest.mark.parametrize("task, variable", [
+    ('<bpmn:businessRuleTask id="task"><bpmn:extensionElements><zeebe:calledDecision decisionId="discount" '
+     'resultVariable="rate"/></bpmn:extensionElements></bpmn:businessRuleTask>', "rate"),
+    ('<bpmn:businessRuleTask id="task"><bpmn:extensionElements><spiffworkflow:calledDecisionId>discount'
+     '</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>', "discount"),
+])
+def test_business_rule_task_dmn_in_camunda8_and_spiffarena(tmp_path: Path, task: str, variable: str) -> None:
+    (tmp_path / "discount.dmn").write_text(DISCOUNT_DMN)
+    s = Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")), data={"tier": "silver"})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data[variable] == 5
+
+
+def test_non_interrupting_timer_cycle_fires_each_repetition(tmp_path: Path) -> None:
+    body = (START + '<bpmn:userTask id="review"/><bpmn:boundaryEvent id="remind" attachedToRef="review" '
+            'cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT10M</bpmn:timeCycle>'
+            '</bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:serviceTask id="mail" camunda:type="external" '
+            'camunda:topic="mail"/><bpmn:endEvent id="end"/><bpmn:endEvent id="end_r"/>'
+            + flow("f0", "start", "review") + flow("f1", "review", "end") + flow("f2", "remind", "mail")
+            + flow("f3", "mail", "end_r"))
+    from datetime import datetime, timedelta, timezone
+    now = [datetime(2031, 1, 1, tzinfo=timezone.utc)]
+    sent = []
+    reg = registry()
+    reg.register("mail", lambda call: sent.append(1) or None)
+    s = Scenario(write(tmp_path, body), reg, timer_wait=0, clock=lambda: now[0])
+    for _ in range(5):
+        now[0] += timedelta(minutes=11)
+        s.resume()
+    assert len(sent) == 3
+    assert "review" in s.waiting_ids()

@@ -37,7 +37,8 @@ from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
-from .specs import InterruptingStartEvent, PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
+                    SpiffPassThroughTask, SpiffServiceTask)
 
 LINK_XPATH = "./bpmn:linkEventDefinition"
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
@@ -231,6 +232,11 @@ def _decision_ref(node: Any) -> str | None:
     return None
 
 
+def _zeebe_result_variable(node: Any) -> str | None:
+    called = node.xpath("./bpmn:extensionElements/zeebe:calledDecision", namespaces=DIALECT_NSMAP)
+    return (called[0].get("resultVariable") or None) if called else None
+
+
 def make_business_rule_parser(base: type, service_class: type, rule_class: type) -> type:
     service_parser = make_service_parser(base, service_class)
 
@@ -246,10 +252,20 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
                     "business rule task names no decision (camunda:decisionRef, zeebe:calledDecision or "
                     "spiffworkflow:calledDecisionId) and no handler binding", node=self.node, file_name=self.filename)
             kwargs = dict(self.bpmn_attributes)
+            cls = rule_class
             if rule_class is SpiffBusinessRuleTask:
                 kwargs.update(_spiff_scripts(self))
-            return rule_class(self.spec, self.bpmn_id,
-                              dmnEngine=self.process_parser.parser.get_engine(ref, self.node), **kwargs)
+            elif _zeebe_result_variable(self.node):
+                cls = ResultVariableBusinessRuleTask
+            return cls(self.spec, self.bpmn_id, dmnEngine=self.process_parser.parser.get_engine(ref, self.node),
+                       **kwargs)
+
+        def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+            extensions = super().parse_extensions(node) if hasattr(super(), "parse_extensions") else {}
+            variable = _zeebe_result_variable(self.node)
+            if variable:
+                extensions = {**extensions, "resultVariable": variable}
+            return extensions
 
         @staticmethod
         def get_decision_ref(node: Any) -> str | None:

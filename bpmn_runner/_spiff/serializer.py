@@ -6,24 +6,21 @@ import json
 from copy import deepcopy
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
-
 from . import frontier
-from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
-
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
-
-from .specs import InterruptingStartEvent, PassThroughTask, ServiceTask, SpiffPassThroughTask, SpiffServiceTask
+from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
+                    SpiffPassThroughTask, SpiffServiceTask)
 
 
 class RunnerTaskConverter(TaskSpecConverter):
@@ -55,6 +52,7 @@ def _config(family: str) -> dict[type, type]:
     else:
         config[ServiceTask] = RunnerTaskConverter
         config[PassThroughTask] = RunnerTaskConverter
+        config[ResultVariableBusinessRuleTask] = config[CamundaBusinessRuleTask]
         config[StandardParallelMultiInstanceTask] = MultiInstanceTaskConverter
         config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter

@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 
 
 class ServiceInvoker(Protocol):
@@ -90,3 +91,18 @@ class InterruptingStartEvent(StartEvent):
             if branch is trigger or trigger.is_descendant_of(branch):
                 continue
             branch.cancel()
+
+
+class ResultVariableBusinessRuleTask(CamundaBusinessRuleTask):
+    """A Camunda 8 business rule task (`zeebe:calledDecision resultVariable=...`): the decision's result goes
+    into that one variable (a single output column's value, else a map of the outputs) instead of being merged."""
+
+    def _run_hook(self, my_task: Any) -> bool:
+        variable = (self.extensions or {}).get("resultVariable")
+        if not variable:
+            return super()._run_hook(my_task)
+        result = self.dmnEngine.result(my_task)
+        if isinstance(result, dict) and len(result) == 1:
+            result = next(iter(result.values()))
+        my_task.data[variable] = result
+        return True

@@ -12,9 +12,22 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 200
 
 
+class _ExternalRefused(Exception):
+    """Raised by `_RefuseExternal` to stop libxml2 from opening any file or URL named by the document."""
+
+
+class _RefuseExternal(etree.Resolver):
+    """lxml opens a DOCTYPE's external subset even with load_dtd=False; refuse every external load outright."""
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> None:
+        raise _ExternalRefused(system_url)
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False, collect_ids=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                             huge_tree=False, remove_comments=False, collect_ids=False)
+    parser.resolvers.add(_RefuseExternal())
+    return parser
 
 
 def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
@@ -29,6 +42,8 @@ def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
     _refuse_doctype(content, display_name)
     try:
         tree = etree.ElementTree(etree.fromstring(content, _parser()))
+    except _ExternalRefused as exc:
+        raise XmlError(_DOCTYPE_REFUSED, file=display_name, line=_doctype_line(content)) from exc
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else 1)
         message = exc.msg.split(" (", 1)[0] if exc.msg else str(exc)
@@ -37,6 +52,8 @@ def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
         raise XmlError(f"not well-formed XML: {message}", file=display_name, line=line or 1) from exc
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
         raise XmlError(f"not well-formed XML: {exc}", file=display_name, line=1) from exc
+    if tree.docinfo.doctype:  # one the quick scan of the head missed, e.g. after a long comment
+        raise XmlError(_DOCTYPE_REFUSED, file=display_name, line=_doctype_line(content))
     _check_entities_and_depth(tree, display_name)
     return tree
 
@@ -60,14 +77,22 @@ def parse_file(path: str | Path, display_name: str | None = None) -> etree._Elem
     return parse_bytes(content, name)
 
 
+_DOCTYPE_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<\x00!\x00D\x00O\x00C\x00")
+_DOCTYPE_REFUSED = "a DOCTYPE is not allowed in a diagram (DTDs and entities are refused for safety)"
+
+
+def _doctype_line(content: bytes) -> int:
+    found = [i for i in (content.find(m) for m in _DOCTYPE_MARKERS) if i >= 0]
+    return content[:min(found)].count(b"\n") + 1 if found else 1
+
+
 def _refuse_doctype(content: bytes, name: str) -> None:
     head = content[:65536]
-    for marker in (b"<!DOCTYPE", b"<!doctype", b"<\x00!\x00D\x00O\x00C\x00"):
+    for marker in _DOCTYPE_MARKERS:
         index = head.find(marker)
         if index >= 0:
             line = head[:index].count(b"\n") + 1
-            raise XmlError("a DOCTYPE is not allowed in a diagram (DTDs and entities are refused for safety)",
-                           file=name, line=line)
+            raise XmlError(_DOCTYPE_REFUSED, file=name, line=line)
     if b"<!ENTITY" in content:
         line = content[:content.find(b"<!ENTITY")].count(b"\n") + 1
         raise XmlError("entity declarations are not allowed in a diagram", file=name, line=line)
