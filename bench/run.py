@@ -29,6 +29,11 @@ FULL = {"W1": [2000], "W2": [10, 100, 1000, 5000], "W3": [50], "W4": [10, 100, 1
 QUICK = {"W1": [300], "W2": [10, 100, 1000, 5000], "W3": [10], "W4": [10, 100, 1000, 10000], "W6": [200, 2000]}
 QUICK_LIFTED_MAX = 1000  # --quick: raw SpiffWorkflow with lifted limits only up to this size (it is quadratic)
 UNITS = {"W1": "inst/s", "W2": "µs/task", "W3": "ms/inst", "W4": "µs/iter", "W6": "ms"}
+ROUNDS = {"W1": 3, "W3": 3, "W6": 3}  # rows of a few seconds: measured in turns, best of three per side
+
+
+def better(workload: str, new: dict[str, Any], old: dict[str, Any]) -> bool:
+    return new["value"] > old["value"] if workload == "W1" else new["value"] < old["value"]
 
 
 # ----- models ---------------------------------------------------------------------------------------------------
@@ -251,18 +256,23 @@ def main() -> None:
           f"{os.cpu_count()} CPUs; {'quick' if args.quick else 'full'} run, timeout {timeout:.0f} s per measurement")
     for workload, values in SIZES.items():
         for size in values:
-            for s in SIDES:
-                if s == "lifted" and workload in ("W1", "W3"):
-                    continue  # nothing deep there: the lifted limits change nothing
-                previous = results.get(f"{workload}:{size}:raw")
-                if s == "lifted" and previous and previous.get("ok"):
-                    continue  # stock SpiffWorkflow finished: no need to lift anything
-                if s == "lifted" and args.quick and size > QUICK_LIFTED_MAX:
-                    continue
-                key = f"{workload}:{size}:{s}"
-                print(f"  {key} ...", end="", flush=True)
-                results[key] = measure(s, workload, size, models, timeout)
-                print(f" {fmt(results[key])} {'' if results[key].get('ok') else results[key].get('why')}")
+            for attempt in range(ROUNDS.get(workload, 1)):  # short rows: alternate the sides, keep each side's best
+                for s in SIDES:
+                    if s == "lifted" and workload in ("W1", "W3"):
+                        continue  # nothing deep there: the lifted limits change nothing
+                    previous = results.get(f"{workload}:{size}:raw")
+                    if s == "lifted" and previous and previous.get("ok"):
+                        continue  # stock SpiffWorkflow finished: no need to lift anything
+                    if s == "lifted" and args.quick and size > QUICK_LIFTED_MAX:
+                        continue
+                    key = f"{workload}:{size}:{s}"
+                    if attempt and not results[key].get("ok"):
+                        continue
+                    print(f"  {key} ...", end="", flush=True)
+                    result = measure(s, workload, size, models, timeout)
+                    print(f" {fmt(result)} {'' if result.get('ok') else result.get('why')}")
+                    if attempt == 0 or (result.get("ok") and better(workload, result, results[key])):
+                        results[key] = result
     text, notes = table(results, SIZES)
     print()
     print(text)

@@ -325,6 +325,67 @@ def _write_definition_report(sources: list[Path], handler_specs: Optional[list[s
     return f"report: {target} ({len(documents)} file{'s' if len(documents) != 1 else ''})"
 
 
+@app.command("element-templates")
+def element_templates_command(
+        handlers: Optional[list[str]] = HandlersOpt,
+        platform: str = typer.Option(..., "--platform", help="camunda7 (external task topic) or camunda8 (job type).",
+                                     show_default=False),
+        output: Path = typer.Option(..., "--output", "-o", show_default=False,
+                                    help="Folder for the templates, e.g. .camunda/element-templates next to the "
+                                         "diagrams."),
+) -> None:
+    """Write a Camunda Modeler element template per handler: analysts pick the task instead of typing a topic."""
+    from .modeler.templates import PLATFORMS, write_element_templates
+
+    def go() -> list[Path]:
+        if platform not in PLATFORMS:
+            raise InvalidOperationError(f"--platform {platform!r} is not known; use {' or '.join(PLATFORMS)}")
+        return write_element_templates(build_registry(handlers), platform, output)
+
+    written = _guard(go)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(written)} element template{'s' if len(written) != 1 else ''} for {platform}; Camunda Modeler "
+               f"loads them from .camunda/element-templates/ beside the diagram (or its resources folder) on restart")
+
+
+@app.command("scaffold")
+def scaffold_command(
+        paths: list[Path] = PathsArg,
+        output: Path = typer.Option(..., "--output", "-o", show_default=False,
+                                    help="The .py handler module to write."),
+        handlers: Optional[list[str]] = HandlersOpt,
+        force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
+    """Write a handler module with one documented stub per service task whose handler is not registered yet."""
+    from .modeler.scaffold import Scaffold, scaffold
+
+    def go() -> Scaffold:
+        if output.suffix != ".py":
+            raise InvalidOperationError(f"-o {output} must name a .py file, so that --handlers can load it")
+        if output.exists() and (output.is_dir() or not force):
+            raise InvalidOperationError(f"{output} already exists; choose another file or pass --force to "
+                                        f"overwrite it")
+        result = scaffold(list(paths), build_registry(handlers))
+        if result.stubs:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(result.source, encoding="utf-8")
+        return result
+
+    result = _guard(go)
+    for file, line, element_id, name in result.unbound:
+        typer.echo(f"{file}:{line}: warning: service task {element_id!r} ({name or 'no name'}) names no handler, so "
+                   f"it has no stub; give it a topic, job type or operator id in the modeler", err=True)
+    if not result.stubs:
+        typer.echo("nothing to scaffold: every task that names a handler has one registered")
+        return
+    typer.echo(f"wrote {output}: {len(result.stubs)} stub{'s' if len(result.stubs) != 1 else ''}")
+    for stub in result.stubs:
+        typer.echo(f"  {stub.name:<30} {stub.function}()  <- " + ", ".join(t.element_id for t in stub.tasks))
+    typer.echo(f"each stub raises NotImplementedError until implemented; check with: bpmn-runner validate "
+               f"{' '.join(str(p) for p in paths)} --handlers {output}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

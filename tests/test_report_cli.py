@@ -48,6 +48,9 @@ def test_report_draws_every_di_element_of_the_order_example(tmp_path: Path) -> N
     drawn = set(re.findall(r'<g class="[^"]*" data-element-id="([^"]+)"', html))
     expected = di_element_ids(ORDER)
     assert len(expected) > 20 and expected <= drawn, sorted(expected - drawn)
+    # a four-line task name is drawn whole (beside its icon), not cut to "declined…"
+    declined = re.search(r'<g [^>]*data-element-id="Activity_NotifyDeclined">(.*?)<g [^>]*data-element-id=', html, flags=re.S).group(1)
+    assert re.findall(r"<tspan[^>]*>([^<]*)</tspan>", declined) == ["Notify", "customer of", "declined", "payment"]
     # the analyst's table: names, documentation and bindings, without a handler check when none were given
     assert "Check stock in ERP" in html and "<h2>Elements</h2>" in html
     assert "erp.check-stock" in html

@@ -33,7 +33,7 @@ class _Frontier:
         return self._live
 
     def update_waiting_tasks(self) -> None:
-        for task in [t for t in self._live_tasks().values() if t._state == TaskState.WAITING]:
+        for task in _tree_order(self, [t for t in self._live_tasks().values() if t._state == TaskState.WAITING]):
             if task._state == TaskState.WAITING and task.id in self.tasks:
                 task.task_spec._update(task)
 
@@ -70,9 +70,10 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         """Called by patches.py whenever a task of this workflow or of its subprocesses is created or changes state."""
         live = getattr(task.workflow, "_live", None)
         if live is not None:
-            live.pop(task.id, None)  # re-insert: state-change order runs siblings in Spiff's depth-first order
             if task._state & LIVE:
                 live[task.id] = task
+            else:
+                live.pop(task.id, None)
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> FlatSubWorkflow:
         subprocess = FlatSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)
@@ -90,8 +91,9 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
 
         def update_workflow(wf: Any) -> int:
             count = 0
-            for task in [t for t in wf._live_tasks().values() if t._state == TaskState.READY]:
-                if task._state != TaskState.READY or task.task_spec.manual or task.id not in wf.tasks:
+            ready = [t for t in wf._live_tasks().values() if t._state == TaskState.READY and not t.task_spec.manual]
+            for task in _tree_order(wf, ready):
+                if task._state != TaskState.READY or task.id not in wf.tasks:
                     continue
                 if will_complete_task is not None:
                     will_complete_task(task)
@@ -170,20 +172,41 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         for task in drop:
             if task.id in self.subprocesses:
                 self.delete_subprocess(task)
+        # Contract the tree onto the kept tasks: each hangs under its nearest kept ancestor, in depth-first order,
+        # so the order Spiff walks tasks in and "is an ancestor of" between kept tasks stay as they were.
+        children: dict[Any, list[Any]] = {}
+        stack = [(root, None)]
+        while stack:
+            task, above = stack.pop()
+            if task.id in keep:
+                if above is not None:
+                    task._parent = above
+                    children[above].append(task.id)
+                above = task.id
+                children[above] = []
+            stack.extend((tasks[c], above) for c in reversed(task._children) if c in tasks)
         for task in drop:
             del tasks[task.id]
             self.event_manager.tasks.pop(task.id, None)
-        root._children = [c for c in root._children if c in keep]
-        for task in tasks.values():
-            if task is root:
-                continue
-            if task._children:
-                task._children = [c for c in task._children if c in keep]
-            if task._parent not in keep:
-                # Spiff still walks from the root in places; with no finished spine that walk is short.
-                task._parent = root.id
-                root._children.append(task.id)
+        for task_id, kids in children.items():
+            tasks[task_id]._children = kids
         return len(drop)
+
+
+def _tree_order(wf: Any, tasks: list[Task]) -> list[Task]:
+    """Tasks in the order Spiff's depth-first walk from the root meets them (rarely more than a few)."""
+    if len(tasks) < 2:
+        return tasks
+
+    def position(task: Task) -> list[int]:
+        path = []
+        parent = wf.tasks.get(task._parent)
+        while parent is not None:
+            path.append(parent._children.index(task.id))
+            task, parent = parent, wf.tasks.get(parent._parent)
+        path.reverse()
+        return path
+    return sorted(tasks, key=position)
 
 
 def _fired_joins(wf: Any) -> list[Task]:

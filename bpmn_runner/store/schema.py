@@ -1,0 +1,150 @@
+"""The store's tables as they are now (SQLAlchemy Core), and the schema version they belong to.
+
+`migrations.py` builds these tables step by step from version 1; `tests/test_store.py` checks that the tables a
+migrated database ends up with are exactly the ones declared here.
+
+Times are seconds since the epoch (floats), JSON is stored as text: the same bytes on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
+                        Text, UniqueConstraint, text)
+
+SCHEMA_VERSION = 2
+
+#: Instance statuses; the first three are "open" (a business key is unique among open instances).
+OPEN_STATUSES = ("running", "waiting", "incident")
+ENDED_STATUSES = ("completed", "failed", "cancelled")
+STATUSES = OPEN_STATUSES + ENDED_STATUSES
+_OPEN_ONLY = text("status NOT IN ('completed', 'cancelled', 'failed')")
+
+metadata = MetaData()
+
+#: One row per distinct set of diagram files (keyed by the sha256 of their contents); sources kept so a worker
+#: on another host can load them without the files.
+definitions = Table(
+    "definitions", metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("family", String(16), nullable=False),
+    Column("process_ids", Text, nullable=False),          # JSON list of executable process ids
+    Column("sources", Text, nullable=False),              # JSON list of {"name", "text"}
+    Column("catalog", Text, nullable=False),              # JSON: messages, start events (see runtime)
+    Column("created_at", Float, nullable=False),
+)
+
+#: Version numbers per process id: 1, 2, ... each time a changed file set defines the process.
+processes = Table(
+    "processes", metadata,
+    Column("process_id", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("process_id", "version", name="pk_processes"),
+    UniqueConstraint("process_id", "definition_hash", name="uq_processes_hash"),
+)
+
+instances = Table(
+    "instances", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("definition_hash", String(64), nullable=False),
+    Column("process_id", String(255), nullable=False),
+    Column("business_key", String(255)),
+    Column("status", String(16), nullable=False),
+    Column("state", Text, nullable=False),                # the engine state without the spec (JSON)
+    Column("version", Integer, nullable=False),           # optimistic concurrency: + 1 on every step
+    Column("data", Text, nullable=False),                 # the process variables after the last step (JSON)
+    Column("waiting", Text, nullable=False),              # where it waits (JSON list)
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("ended_at", Float),                            # since schema version 2
+    Index("ix_instances_status", "status"),
+    Index("ix_instances_process", "process_id"),
+    Index("ux_instances_open_business_key", "business_key", unique=True,
+          sqlite_where=_OPEN_ONLY, postgresql_where=_OPEN_ONLY),
+)
+
+#: Work a worker can claim: service calls, timers and message deliveries, each with a due time and a lease.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("instance_id", String(64)),                    # null for a message not routed to an instance yet
+    Column("kind", String(16), nullable=False),           # service | timer | message
+    Column("task_id", String(64), nullable=False),        # engine task id (a message job: the message id)
+    Column("element_id", String(255), nullable=False),
+    Column("handler", String(255)),                       # service jobs: the handler name (job type / topic)
+    Column("payload", Text, nullable=False),              # JSON
+    Column("status", String(16), nullable=False),         # ready | incident
+    Column("due_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("backoff", Text),                              # JSON list of seconds, or null for the default
+    Column("locked_by", String(128)),
+    Column("locked_until", Float),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Index("ix_jobs_due", "status", "due_at"),
+    Index("ix_jobs_instance", "instance_id"),
+)
+
+#: Append-only element events (entered, completed, failed, cancelled; `taken` for sequence flows).
+history = Table(
+    "history", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("instance_id", String(64), nullable=False),
+    Column("process_id", String(255), nullable=False),
+    Column("element_id", String(255), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("element_type", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("data_changes", Text, nullable=False),         # JSON
+    Column("detail", Text, nullable=False),
+    Index("ix_history_instance", "instance_id", "id"),
+    Index("ix_history_element", "element_id"),            # since schema version 2 (heatmaps)
+)
+
+#: What open instances wait for that someone outside can give: user tasks, messages (with the correlation key
+#: value as a string), signals. Replaced as a whole for an instance at every step.
+waits = Table(
+    "waits", metadata,
+    Column("instance_id", String(64), nullable=False),
+    Column("task_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),           # user | manual | message | signal
+    Column("event_name", String(255), nullable=False),    # message or signal name ('' for user tasks)
+    Column("element_id", String(255), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("correlation_key", String(255)),               # null: any message of that name matches
+    Column("form", Text, nullable=False),                 # JSON list of form fields
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("instance_id", "task_id", "kind", "event_name", name="pk_waits"),
+    Index("ix_waits_event", "kind", "event_name", "correlation_key"),
+    Index("ix_waits_task", "task_id"),
+)
+
+#: Messages: thrown by instances (pending until routed), published and buffered until their time to live,
+#: or consumed (kept for `show` and for duplicate message ids).
+messages = Table(
+    "messages", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("correlation_key", String(255)),
+    Column("business_key", String(255)),
+    Column("payload", Text, nullable=False),              # JSON
+    Column("message_id", String(255), unique=True),       # optional publisher id: a second publish is refused
+    Column("status", String(16), nullable=False),         # pending | buffered | consumed | expired
+    Column("source_instance_id", String(64)),
+    Column("target_instance_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("consumed_at", Float),
+    Index("ix_messages_name", "status", "name"),
+    Index("ix_messages_target", "target_instance_id"),
+    Index("ix_messages_source", "source_instance_id"),
+)
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, nullable=False),
+)
