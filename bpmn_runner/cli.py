@@ -106,12 +106,14 @@ def run(paths: list[Path] = PathsArg,
     """Run a process until it ends or waits, and print what happened."""
     from .definitions import load
     from .engine import Engine
+    from .lint import load_settings
 
     def go() -> RunResult:
         start_data = parse_data(data, data_file)
         registry = build_registry(handlers)
         definitions = load(list(paths), search_siblings=True)
-        engine = Engine(registry, simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps,
+        trusted = trust_scripts or load_settings().trust_scripts  # [tool.bpmn-runner] trust_scripts = true
+        engine = Engine(registry, simulate=simulate, trust_scripts=trusted, max_steps=max_steps,
                         timer_wait=timer_wait)
         instance = engine.start(definitions, process, start_data)
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
@@ -233,22 +235,44 @@ def _write_report(definitions: Any, result: RunResult, target: Path) -> None:
 
 
 @app.command()
-def validate(paths: list[Path] = PathsArg, handlers: Optional[list[str]] = HandlersOpt) -> None:
-    """Check diagrams: exit 0 when they would run, else one line per problem and exit 3."""
-    from .validation import validate_paths
+def validate(paths: list[Path] = PathsArg, handlers: Optional[list[str]] = HandlersOpt,
+             output_format: str = typer.Option("text", "--format", metavar="text|json",
+                                               help="text: one 'file:line: severity: message [rule-id]' per "
+                                                    "finding; json: one object."),
+             strict: bool = typer.Option(False, "--strict", help="Exit 3 on warnings too, not only on errors."),
+             disable: Optional[list[str]] = typer.Option(None, "--disable", metavar="RULE",
+                                                         help="Switch a rule off; repeat for more."),
+             trust_scripts: bool = typer.Option(False, "--trust-scripts",
+                                                help="Scripts and conditions will run as full Python: do not "
+                                                     "report what the sandbox would refuse."),
+             ) -> None:
+    """Lint diagrams like bpmnlint: one line per finding, exit 3 on errors (with --strict, on warnings too).
 
-    def go() -> list[str]:
+    Rules can be switched off in pyproject.toml: [tool.bpmn-runner] lint.disable = ["no-implicit-split"].
+    """
+    from .lint import exit_code, lint, load_settings, render_json, render_text, summary
+
+    if output_format not in ("text", "json"):
+        _fail(InvalidOperationError(f"--format must be text or json, not {output_format!r}"))
+    as_json = output_format == "json"
+
+    def go() -> list[Any]:
+        settings = load_settings()
         registry = build_registry(handlers)
-        return validate_paths(list(paths), registry, handlers_given=bool(handlers) or len(registry) > 0)
+        return lint(list(paths), handlers=registry, handlers_given=bool(handlers) or len(registry) > 0,
+                    trust_scripts=trust_scripts or settings.trust_scripts,
+                    disable=settings.disable | set(disable or []))
 
-    problems = _guard(go)
-    errors = [p for p in problems if ": error: " in p]
-    for line in problems:
-        typer.echo(line)
-    if errors:
-        raise typer.Exit(EXIT_DEFINITION)
-    if not problems:
-        typer.echo(f"ok: {len(paths)} path(s) would run")
+    findings = _guard(go, as_json=as_json)
+    if as_json:
+        typer.echo(render_json(findings))
+    elif findings:
+        typer.echo(render_text(findings))
+        counts = summary(findings)
+        typer.echo(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()), err=True)
+    else:
+        typer.echo(f"ok: {len(paths)} path(s), no problems found")
+    raise typer.Exit(exit_code(findings, strict=strict))
 
 
 @app.command("handlers")
@@ -346,7 +370,7 @@ def element_templates_command(
     for path in written:
         typer.echo(f"wrote {path}")
     typer.echo(f"{len(written)} element template{'s' if len(written) != 1 else ''} for {platform}; Camunda Modeler "
-               f"loads them from .camunda/element-templates/ beside the diagram (or its resources folder) on restart")
+               f"reads .camunda/element-templates/ beside the diagrams at start-up (Ctrl+R reloads)")
 
 
 @app.command("scaffold")

@@ -176,6 +176,24 @@ def _normalize(doc: Document) -> None:
         normalize(doc.root, doc.name)
 
 
+def load_sources(sources: list[tuple[str, bytes]]) -> Definitions:
+    """Load definitions from stored file contents (name, bytes), as `load` loads files: a worker on another host
+    runs what `start` stored without the files. Names are kept as the documents' names."""
+    import tempfile
+    from dataclasses import replace
+
+    documents = []
+    with tempfile.TemporaryDirectory(prefix="bpmn-runner-") as folder:
+        for index, (name, content) in enumerate(sources):
+            path = Path(folder) / f"{index}{Path(name).suffix or '.bpmn'}"
+            path.write_bytes(content)
+            documents.append(replace(read_document(path), path=Path(name), name=name))
+    definitions = Definitions(documents, build_specs(documents))
+    for process_id in definitions.executable_processes():
+        definitions.spec(process_id)
+    return definitions
+
+
 def _missing_error(documents: list[Document], processes: set[str], decisions: set[str]) -> UnknownProcessError:
     for doc in documents:
         if doc.kind != "bpmn":

@@ -183,8 +183,8 @@ def test_embedded_subprocess_in_a_loop(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("n, k", [(30, 20), (300, 200)])
-def test_error_end_in_a_subprocess_caught_by_its_boundary_late_in_a_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                         n: int, k: int) -> None:
+def test_error_end_in_a_subprocess_caught_by_its_boundary_late_in_a_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int, k: int) -> None:
     extra = '<bpmn:error id="Err" errorCode="LATE"/>'
     inner = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s_start"/>' + service("s_inc", "inc")
              + '<bpmn:exclusiveGateway id="s_gw" default="f_s_gw_s_end"/><bpmn:endEvent id="s_end"/>'
@@ -220,7 +220,8 @@ def test_parallel_multi_instance_in_a_loop(tmp_path: Path, monkeypatch: pytest.M
         return handlers(double=lambda call: {"result": call.data["item"] * 2}, clear=lambda call: {"results": []})
     result = run_both(tmp_path, {"p.bpmn": diagram(loop(inner, "clear", "inc"))}, make,
                       {"i": 0, "n": n, "items": [1, 2, 3]}, monkeypatch)
-    assert result.data["i"] == n and result.data["results"] == [2, 4, 6] and result.path.count("each") == 4 * n  # 3 instances and the task
+    assert result.data["i"] == n and result.data["results"] == [2, 4, 6]
+    assert result.path.count("each") == 4 * n  # 3 instances and the task itself
 
 
 @pytest.mark.parametrize("n", [30, 200])

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from bpmn_runner import Engine, HandlerRegistry, ServiceCall, handler, load
 from bpmn_runner.cli import app
 from bpmn_runner.loader.dialects import read_binding
-from bpmn_runner.modeler.drift import (HANDLER_INPUT_MISSING, HANDLER_MISSING, HANDLER_UNUSED, find_drift,
-                                       provided_inputs)
+from bpmn_runner.modeler import drift
+from bpmn_runner.modeler.drift import (HANDLER_INPUT_MISSING, HANDLER_NOT_REGISTERED, HANDLER_UNUSED,
+                                       UNBOUND_SERVICE_TASK, find_drift, provided_inputs)
 from bpmn_runner.modeler.scaffold import scaffold
 from bpmn_runner.modeler.templates import element_templates
 from bpmn_runner.definitions import BoundTask
@@ -222,7 +223,7 @@ def test_each_stub_documents_its_task_and_raises_naming_it(tmp_path: Path) -> No
     check = registry.get("erp.check")
     doc = check.func.__doc__
     assert "Check" in doc and "Check stock" in doc and "unbound.bpmn:" in doc
-    assert "sku (any) = ${order.sku}" in doc and "warehouse (string) = MAIN" in doc
+    assert "sku (any) <- ${order.sku}" in doc and "warehouse (string) <- MAIN" in doc
     assert "inStock" in doc and "ok" in doc                       # read by the gateway condition after it
     assert check.info.inputs == {"sku": "any", "warehouse": "string"}
     assert set(check.info.outputs) == {"inStock", "ok"} and check.info.label == "Check stock"
@@ -238,7 +239,8 @@ def test_each_stub_documents_its_task_and_raises_naming_it(tmp_path: Path) -> No
         with pytest.raises(NotImplementedError) as raised:
             registered.func(call)
         assert str(raised.value).startswith(f"{name}: implement the handler for task '")
-    with pytest.raises(NotImplementedError, match=r"^erp\.check: implement the handler for task 'Check stock' \(Check\)$"):
+    message = r"^erp\.check: implement the handler for task 'Check stock' \(Check\)$"
+    with pytest.raises(NotImplementedError, match=message):
         check.func(call)
 
 
@@ -311,7 +313,7 @@ def test_drift_reports_tasks_without_handlers_and_handlers_no_diagram_uses() -> 
     registry = HandlerRegistry.from_specs([EXAMPLE_HANDLERS[0], EXAMPLE_HANDLERS[2]])  # order + expense
     findings = find_drift(load([PROCESSES / "loan_approval_c8.bpmn", PROCESSES / "order_fulfillment.bpmn"]),
                           registry)
-    missing = [f for f in findings if f.rule_id == HANDLER_MISSING]
+    missing = [f for f in findings if f.rule_id == HANDLER_NOT_REGISTERED]
     assert {re.search(r"'([^']+)'", f.message).group(1) for f in missing} == {
         "Activity_ScoreApplicant", "Activity_ApproveLoan", "Activity_RejectLoan"}
     assert all(f.severity == "error" and f.file.endswith("loan_approval_c8.bpmn") and f.line > 1 for f in missing)
@@ -320,7 +322,7 @@ def test_drift_reports_tasks_without_handlers_and_handlers_no_diagram_uses() -> 
     assert "'finance/pay_out'" in unused[0].message and "'finance/policy_check'" in unused[1].message
     assert unused[0].line > 1  # the line of its @handler
     assert str(missing[0]).startswith(f"{missing[0].file}:{missing[0].line}: error: ")
-    assert str(missing[0]).endswith("[handler-missing]")
+    assert str(missing[0]).endswith("[handler-not-registered]")
 
 
 def test_drift_reports_a_declared_input_the_diagram_does_not_map(tmp_path: Path) -> None:
@@ -343,7 +345,26 @@ def test_stubs_written_for_a_diagram_close_the_drift(tmp_path: Path) -> None:
     out.write_text(scaffold([diagram]).source, encoding="utf-8")
     findings = find_drift(load([diagram]), HandlerRegistry.from_specs([str(out)]))
     # only the task that names no handler is left: the stubs bind everything else and ask for what is mapped
-    assert [(f.rule_id, "Nothing" in f.message) for f in findings] == [(HANDLER_MISSING, True)]
+    assert [(f.rule_id, "Nothing" in f.message) for f in findings] == [(UNBOUND_SERVICE_TASK, True)]
+
+
+def test_the_linter_reports_drift_both_ways_with_the_input_check(tmp_path: Path) -> None:
+    from bpmn_runner.lint import lint
+
+    text = (PROCESSES / "loan_approval_c8.bpmn").read_text(encoding="utf-8")
+    diagram = tmp_path / "loan.bpmn"
+    diagram.write_text(text.replace('<zeebe:input source="=applicant.income" target="income" />', ""),
+                       encoding="utf-8")
+    registry = HandlerRegistry.from_specs([EXAMPLE_HANDLERS[1], EXAMPLE_HANDLERS[2]])  # loan + expense
+    findings = lint([diagram], handlers=registry, handlers_given=True)
+    by_rule = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule, []).append(finding)
+    gap, = by_rule[HANDLER_INPUT_MISSING]
+    assert gap.severity == "warning" and "'income'" in gap.message and "Activity_ScoreApplicant" in gap.message
+    assert gap.file.endswith("loan.bpmn") and gap.line > 1
+    assert {f.message.split("'")[1] for f in by_rule[HANDLER_UNUSED]} == {"finance/policy_check", "finance/pay_out"}
+    assert [r.id for r in drift.RULES] == [HANDLER_INPUT_MISSING] and drift.ACROSS_DOCUMENTS == ()
 
 
 def test_schema_versions_named_in_the_test_data_readme() -> None:

@@ -174,11 +174,15 @@ class Context:
     handlers: HandlerRegistry | None = None
     handlers_given: bool = False
     trust_scripts: bool = False
+    files: list[str] = field(default_factory=list)  # every file read, in the order given
     documents: list[Document] = field(default_factory=list)
     failed_files: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     indexes: dict[str, DocIndex] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    # (file, id of the element or its nearest ancestor with one) of every error, so the engine's verdict on the
+    # same element is not reported twice
+    flagged: set[tuple[str, str]] = field(default_factory=set)
 
     def index(self, document: Document) -> DocIndex:
         if document.name not in self.indexes:
@@ -197,6 +201,12 @@ class Context:
             level = "warning"
         where = line or (element.sourceline if element is not None else None) or 1
         self.findings.append(Finding(document.name, where, level, " ".join(message.split()), rule.id))
+        if level == "error" and element is not None:
+            owner: etree._Element | None = element
+            while owner is not None and not owner.get("id"):
+                owner = owner.getparent()
+            if owner is not None:
+                self.flagged.add((document.name, owner.get("id", "")))
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)

@@ -61,7 +61,8 @@ def _is_event_sub_process(node: etree._Element) -> bool:
 
 
 def _has_condition(flow: etree._Element) -> bool:
-    return bool(children(flow, "conditionExpression"))
+    """An empty conditionExpression (some tools write one) is no condition at all."""
+    return any("".join(c.itertext()).strip() for c in children(flow, "conditionExpression"))
 
 
 def _exempt(container: Container, node: etree._Element) -> bool:
@@ -70,8 +71,12 @@ def _exempt(container: Container, node: etree._Element) -> bool:
 
 
 def check_containers(ctx: Context, document: Document) -> None:
-    for container in ctx.index(document).containers:
+    index = ctx.index(document)
+    for container in index.containers:
         if not container.nodes:
+            # An empty executable process or sub-process cannot start; an empty pool in an export is documentation.
+            if container.kind != "adHocSubProcess" and index.is_executable(container.element):
+                _starts_and_ends(ctx, document, container)
             continue
         _starts_and_ends(ctx, document, container)
         _connections(ctx, document, container)
@@ -84,11 +89,11 @@ def _starts_and_ends(ctx: Context, document: Document, container: Container) -> 
     if container.kind == "adHocSubProcess":
         return
     starts = [n for n in container.nodes if local(n) == "startEvent"]
-    what = describe(container.element) if container.kind != "process" else f"process {container.element.get('id')!r}"
+    what = describe(container.element)
     if not starts:
         ctx.report(START_EVENT_REQUIRED, document, container.element,
                    f"{what} has no start event; add one where the flow begins")
-    if not any(local(n) == "endEvent" for n in container.nodes):
+    if container.nodes and not any(local(n) == "endEvent" for n in container.nodes):
         ctx.report(END_EVENT_REQUIRED, document, container.element,
                    f"{what} has no end event; end each path with one")
     blank = [s for s in starts if not event_definitions(s)]
@@ -261,7 +266,7 @@ def _splits_and_joins(ctx: Context, document: Document, container: Container) ->
 def _duplicate_flows(ctx: Context, document: Document, container: Container) -> None:
     seen: dict[tuple[str, str, str], etree._Element] = {}
     for flow in container.flows:
-        condition = " ".join("".join(c.itertext()).split() for c in children(flow, "conditionExpression"))
+        condition = " ".join(word for c in children(flow, "conditionExpression") for word in "".join(c.itertext()).split())
         key = (flow.get("sourceRef", ""), flow.get("targetRef", ""), condition)
         if key in seen:
             ctx.report(NO_DUPLICATE_SEQUENCE_FLOWS, document, flow,

@@ -6,6 +6,7 @@ import copy
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Iterator
 
 from lxml import etree
 
@@ -45,10 +46,12 @@ def read_all(paths: list[str | Path], ctx: Context) -> None:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".bpmn", ".dmn"))
             if not found:
+                ctx.files.append(str(raw))
                 ctx.add(Finding(str(raw), 1, "error", "folder holds no .bpmn or .dmn files", FILE_READABLE.id))
         elif path.exists() or path.is_symlink():
             found = [path]
         else:
+            ctx.files.append(str(raw))
             ctx.add(Finding(str(raw), 1, "error", "no such file or folder", FILE_READABLE.id))
             found = []
         for file in found:
@@ -60,6 +63,7 @@ def read_all(paths: list[str | Path], ctx: Context) -> None:
 
 
 def _read_one(path: Path, ctx: Context) -> None:
+    ctx.files.append(display_name(path))
     try:
         ctx.documents.append(read_document(path))
     except BpmnRunnerError as exc:
@@ -99,8 +103,7 @@ def check_schema(ctx: Context, document: Document) -> None:
     schema = _schema()
     if schema.validate(tree):
         return
-    errors = [e for e in schema.error_log if "is not a valid value of the atomic type 'xs:ID'" not in e.message
-              and "Duplicate key-sequence" not in e.message]
+    errors = list(schema.error_log)
     for error in errors[:_SCHEMA_FINDINGS_PER_FILE]:
         message = error.message.replace(f"{{{BPMN_NS}}}", "bpmn:")
         ctx.add(Finding(document.name, error.line or 1, BPMN_SCHEMA.severity, f"not valid BPMN 2.0: {message}",
@@ -113,9 +116,7 @@ def check_schema(ctx: Context, document: Document) -> None:
 
 def check_ids(ctx: Context, document: Document) -> None:
     first: dict[str, etree._Element] = {}
-    for element in document.root.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in _model_elements(document.root):
         element_id = element.get("id")
         if not element_id:
             continue
@@ -125,6 +126,22 @@ def check_ids(ctx: Context, document: Document) -> None:
                        f"give each element its own id")
         else:
             first[element_id] = element
+
+
+_OMG_NAMESPACES = (BPMN_NS, "http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
+                   "http://www.omg.org/spec/DD/20100524/DI")
+
+
+def _model_elements(root: etree._Element) -> Iterator[etree._Element]:
+    """BPMN and DI elements, skipping extension elements (vendors reuse ids there freely)."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or local(element) == "extensionElements":
+            continue
+        if etree.QName(element).namespace in _OMG_NAMESPACES:
+            yield element
+        stack.extend(reversed(element))
 
 
 # attribute -> the local names of the elements it may name
@@ -170,7 +187,9 @@ def check_references(ctx: Context, document: Document) -> None:
                 continue
             target = index.by_id.get(_strip_prefix(ref.strip()))
             if target is None or local(target) not in kinds:
-                what = "names nothing" if not ref.strip() else f"{ref.strip()!r} is not a {kinds[0]} in this file"
+                article = "an" if kinds[0][0] in "aeiou" else "a"
+                what = "names nothing" if not ref.strip() else \
+                    f"{ref.strip()!r} is not {article} {kinds[0]} in this file"
                 ctx.report(DANGLING_REFERENCE, document, element, f"{describe(element)}: {attr} {what}")
     for flow in index.elements("messageFlow"):
         for attr in ("sourceRef", "targetRef"):

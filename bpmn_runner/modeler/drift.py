@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from lxml import etree
 
 from ..definitions import BoundTask, Definitions
 from ..engine import binding_problem
-from ..loader.dialects import read_io_mappings, read_spiff_parameters
-from ..loader.documents import display_name
+from ..loader.dialects import BINDABLE_TAGS, read_binding, read_io_mappings, read_spiff_parameters
+from ..loader.documents import Document, display_name
 from ..registry import HandlerRegistry, RegisteredHandler
 
-HANDLER_MISSING = "handler-missing"
-HANDLER_UNUSED = "handler-unused"
-HANDLER_INPUT_MISSING = "handler-input-missing"
+# Rule ids as `bpmn_runner.lint` names them, so `validate` speaks one vocabulary.
+UNBOUND_SERVICE_TASK = "unbound-service-task"      # a service task that names no handler
+HANDLER_NOT_REGISTERED = "handler-not-registered"  # a task names a handler nobody registered
+HANDLER_MISSING = (UNBOUND_SERVICE_TASK, HANDLER_NOT_REGISTERED)
+HANDLER_UNUSED = "unused-handler"                  # a registered handler no loaded diagram uses
+HANDLER_INPUT_MISSING = "handler-input-missing"    # a declared input the task's mappings do not give
 
 
 class Finding(NamedTuple):
@@ -39,19 +45,22 @@ def handler_missing(definitions: Definitions, registry: HandlerRegistry, *,
         problem = binding_problem(task.binding, registry, task.element_id)
         if problem is None:
             continue
-        named = task.binding is not None and bool(task.binding.name)
-        findings.append(Finding(task.document.name, task.line, "error" if given or not named else "warning",
-                                problem, HANDLER_MISSING))
+        if task.binding is None or not task.binding.name:
+            findings.append(Finding(task.document.name, task.line, "error", problem, UNBOUND_SERVICE_TASK))
+        else:
+            findings.append(Finding(task.document.name, task.line, "error" if given else "warning", problem,
+                                    HANDLER_NOT_REGISTERED))
     return findings
 
 
 def handler_unused(definitions: Definitions, registry: HandlerRegistry) -> list[Finding]:
-    """Registered handlers that no task of the loaded diagrams binds to (info: other diagrams may use them)."""
+    """Registered handlers that no task of the loaded diagrams binds to (info: other diagrams may use them).
+    Handlers from installed plugins (entry points) serve many projects and are not reported."""
     used = {task.binding.name for task in definitions.bound_tasks() if task.binding is not None}
     files = ", ".join(doc.name for doc in definitions.documents if doc.kind == "bpmn") or "the loaded files"
     findings = []
     for name, registered in registry.items():
-        if name in used:
+        if name in used or registered.source.startswith("entry point"):
             continue
         file, line = _where(registered)
         findings.append(Finding(file, line, "info", f"handler {name!r} is not used by any task in {files}; "
@@ -62,23 +71,24 @@ def handler_unused(definitions: Definitions, registry: HandlerRegistry) -> list[
 
 def handler_input_missing(definitions: Definitions, registry: HandlerRegistry) -> list[Finding]:
     """Inputs a registered handler declares that the task's input mappings or SpiffArena parameters do not give."""
-    findings = []
-    for task in definitions.bound_tasks():
-        registered = registry.get(task.binding.name) if task.binding is not None and task.binding.name else None
-        if registered is None or not registered.info.inputs:
-            continue
-        provided = provided_inputs(task)
-        label = f"{task.element.get('name')!r} ({task.element_id})" if task.element.get("name") else \
-            repr(task.element_id)
-        for name, type_name in registered.info.inputs.items():
-            if name in provided:
-                continue
-            findings.append(Finding(
-                task.document.name, task.line, "warning",
-                f"task {label} gives handler {registered.info.name!r} no input {name!r} ({type_name}), so "
-                f"call.params has no {name!r}; add an input mapping (or SpiffArena parameter) named {name!r}, "
-                f"or apply the handler's element template", HANDLER_INPUT_MISSING))
-    return findings
+    return [Finding(task.document.name, task.line, "warning", message, HANDLER_INPUT_MISSING)
+            for task in definitions.bound_tasks() for message in input_gaps(task.element, registry)]
+
+
+def input_gaps(element: etree._Element, registry: HandlerRegistry) -> list[str]:
+    """One message per input the task's registered handler declares and the task does not map."""
+    binding = read_binding(element)
+    registered = registry.get(binding.name) if binding is not None and binding.name else None
+    if registered is None or not registered.info.inputs:
+        return []
+    provided = _provided(element)
+    element_id = element.get("id", "")
+    name = " ".join((element.get("name") or "").split())
+    label = f"{name!r} ({element_id})" if name else repr(element_id)
+    return [f"task {label} gives handler {registered.info.name!r} no input {key!r} ({type_name}), so call.params "
+            f"has no {key!r}; add an input mapping (or SpiffArena parameter) named {key!r}, or apply the "
+            f"handler's element template"
+            for key, type_name in registered.info.inputs.items() if key not in provided]
 
 
 def find_drift(definitions: Definitions, registry: HandlerRegistry, *,
@@ -91,8 +101,42 @@ def find_drift(definitions: Definitions, registry: HandlerRegistry, *,
 
 def provided_inputs(task: BoundTask) -> set[str]:
     """Names the task puts in `call.params`: input mapping targets and SpiffArena parameter names."""
-    names = {m.target for m in read_io_mappings(task.element).inputs if m.target}
-    return names | set(read_spiff_parameters(task.element))
+    return _provided(task.element)
+
+
+def _provided(element: etree._Element) -> set[str]:
+    names = {m.target for m in read_io_mappings(element).inputs if m.target}
+    return names | set(read_spiff_parameters(element))
+
+
+# --- the same check as a `bpmn_runner.lint` rule family (RULES, PER_DOCUMENT, ACROSS_DOCUMENTS) ---------------
+
+@dataclass(frozen=True)
+class DriftRule:
+    """The shape of `bpmn_runner.lint`'s Rule, kept here so this module does not import the linter."""
+
+    id: str
+    severity: str
+    description: str
+    downgrade: bool = True
+
+
+INPUT_MISSING_RULE = DriftRule(HANDLER_INPUT_MISSING, "warning", "every input a registered handler declares is "
+                                                                  "given by an input mapping or SpiffArena parameter")
+
+
+def check_handler_inputs(ctx: Any, document: Document) -> None:
+    """Linter rule: `ctx` is a `bpmn_runner.lint` Context (its `handlers` and `report`)."""
+    if ctx.handlers is None or document.kind != "bpmn":
+        return
+    for element in document.root.iter(*BINDABLE_TAGS):
+        for message in input_gaps(element, ctx.handlers):
+            ctx.report(INPUT_MISSING_RULE, document, element, message)
+
+
+RULES = (INPUT_MISSING_RULE,)
+PER_DOCUMENT = (check_handler_inputs,)
+ACROSS_DOCUMENTS = ()
 
 
 def _where(registered: RegisteredHandler) -> tuple[str, int]:

@@ -154,7 +154,8 @@ def _stub_doc(stub: Stub) -> str:
                  f"({_HOW_BOUND.get(task.binding.kind, task.binding.kind)} '{task.binding.name}')."]
         if task.inputs:
             block.append("Inputs, in call.params (from the diagram's input mappings / parameters):")
-            block += [f"    {key} ({task.input_types.get(key, 'any')}) = {source}" for key, source in task.inputs.items()]
+            block += [f"    {key} ({task.input_types.get(key, 'any')}) <- {source}"
+                      for key, source in task.inputs.items()]
         else:
             block.append("Inputs: the diagram maps none, so call.params is empty; read call.data.")
         if task.binding.result_variable:
@@ -175,13 +176,13 @@ def _task_need(doc: Document, element: etree._Element, binding: Binding, graph: 
     io = read_io_mappings(element)
     for mapping in io.inputs:
         if mapping.target:
-            need.inputs[mapping.target] = _one_line(mapping.source)
-            need.input_types[mapping.target] = "string" if _is_literal(mapping.source) else "any"
+            need.inputs[mapping.target] = _short(mapping.source)
+            need.input_types[mapping.target] = _literal_type(mapping.source)
     for param in element.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator/"
                                "spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NSMAP):
         key = param.get("id") or param.get("name")
         if key:
-            need.inputs[key] = _one_line(param.get("value") or "")
+            need.inputs[key] = _short(param.get("value") or "")
             need.input_types[key] = _SPIFF_TYPES.get((param.get("type") or "").strip().lower(), "any")
     need.outputs = _outputs(element, binding, io, graph, registry)
     return need
@@ -195,7 +196,7 @@ def _outputs(element: etree._Element, binding: Binding, io: IoMappings, graph: "
     found: dict[str, str] = {}
     for mapping in io.outputs:
         for name in _names(mapping.source, literal_is_text=True):
-            found.setdefault(name, f"output mapping {mapping.target!r} = {_one_line(mapping.source)}")
+            found.setdefault(name, f"output mapping {mapping.target!r} = {_short(mapping.source)}")
     downstream = graph.reachable_from(element_id)
     reads_after = graph.reads(downstream)
     elsewhere = (set(graph.nodes) | set(graph.flows)) - downstream
@@ -206,11 +207,11 @@ def _outputs(element: etree._Element, binding: Binding, io: IoMappings, graph: "
         if result_variable:  # the whole result lands under the result variable: only its keys are outputs
             if name == result_variable:
                 for key in _keys_of(result_variable, text):
-                    found.setdefault(key, f"read as {result_variable}[{key!r}] in {where}: {text}")
+                    found.setdefault(key, f"read as {result_variable}[{key!r}] in {where}: {_short(text)}")
             continue
         if name in reads_elsewhere or name in written or name in found:
             continue
-        found[name] = f"{where}: {text}"
+        found[name] = f"{where}: {_short(text)}"
     return found
 
 
@@ -349,6 +350,27 @@ def _assigned_names(script: str) -> set[str]:
 
 def _is_literal(source: str) -> bool:
     return dialect_of(source) == "python"
+
+
+_FEEL_LITERALS = ((re.compile(r'^"[^"\\]*"$'), "string"), (re.compile(r"^-?\d+$"), "integer"),
+                  (re.compile(r"^-?\d*\.\d+$"), "number"), (re.compile(r"^(true|false)$"), "boolean"))
+
+
+def _literal_type(source: str) -> str:
+    """The type of a mapping that is a constant (`MAIN`, `="EUR"`, `=3`); "any" for one that reads variables."""
+    if _is_literal(source):
+        return "string"
+    text = source.strip()
+    if dialect_of(text) == "feel":
+        for pattern, type_name in _FEEL_LITERALS:
+            if pattern.match(text[1:].strip()):
+                return type_name
+    return "any"
+
+
+def _short(text: str, limit: int = 100) -> str:
+    line = _one_line(text)
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _keys_of(variable: str, text: str) -> list[str]:

@@ -1,0 +1,49 @@
+"""The engine's own verdict: load the executable processes as `run` would, and report what it refuses."""
+
+from __future__ import annotations
+
+import re
+
+from ..definitions import load
+from ..errors import DefinitionError, UnsupportedElementError
+from ._core import Context, Finding, Rule
+
+UNSUPPORTED_ELEMENT = Rule("unsupported-element", "error", "the executable processes use only elements bpmn-runner "
+                                                           "can run (no compensation, listeners, ...)")
+ENGINE_LOAD = Rule("engine-load", "error", "the executable processes load into the engine as `run` loads them")
+RULES = (UNSUPPORTED_ELEMENT, ENGINE_LOAD)
+
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")  # lxml reprs in SpiffWorkflow's messages
+
+
+def check_engine_load(ctx: Context) -> None:
+    documents = ctx.bpmn_documents()
+    if ctx.failed_files or not documents:
+        return
+    if not any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes()):
+        return  # nothing `run` could start; the rules above already said what they could
+    try:
+        load([d.path for d in ctx.documents], search_siblings=True)
+    except DefinitionError as exc:
+        rule = UNSUPPORTED_ELEMENT if isinstance(exc, UnsupportedElementError) else ENGINE_LOAD
+        file, line = _where(ctx, exc)
+        # The engine stops at its first problem; when the rules above found errors in that file, this is most
+        # likely one of them in the engine's words, so it is left out.
+        if (file, exc.element_id or "") in ctx.flagged or \
+                any(f.file == file and f.severity == "error" for f in ctx.findings):
+            return
+        ctx.add(Finding(file, line, rule.severity, _ELEMENT_REPR.sub(r"bpmn:\1", exc.message), rule.id))
+
+
+def _where(ctx: Context, exc: DefinitionError) -> tuple[str, int]:
+    """The file and line of an engine error; the element's line when the engine gave none."""
+    if exc.file and exc.line:
+        return exc.file, exc.line
+    for document in ctx.documents:
+        line = document.line_of(exc.element_id)
+        if line:
+            return document.name, line
+    named = next((d for d in ctx.documents if d.name == exc.file), None)
+    document = named or ctx.documents[0]
+    first = ctx.index(document).processes()
+    return document.name, exc.line or (first[0].sourceline if first else None) or 1

@@ -1,0 +1,27 @@
+"""Durable storage on SQLAlchemy Core (SQLite by default, PostgreSQL by URL): the only package that imports
+SQLAlchemy. It stores and returns plain records (`records.py`), never live workflows."""
+
+from .database import ENV_VAR, describe, open_store, resolve_url
+from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
+                      WaitRecord)
+from .repository import Store
+from .schema import ENDED_STATUSES, OPEN_STATUSES, SCHEMA_VERSION, STATUSES
+
+__all__ = [
+    "DefinitionRecord",
+    "ENDED_STATUSES",
+    "ENV_VAR",
+    "InstanceRecord",
+    "JobRecord",
+    "LeaseLostError",
+    "MessageRecord",
+    "OPEN_STATUSES",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "StepRecord",
+    "Store",
+    "WaitRecord",
+    "describe",
+    "open_store",
+    "resolve_url",
+]

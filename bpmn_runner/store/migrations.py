@@ -1,0 +1,133 @@
+"""Versioned schema migrations, applied in order when a store is opened.
+
+Each migration is a function of a connection inside one transaction, written against the tables as they were at
+its version (never against `schema.py`, which describes the newest version only). A `schema_version` table holds
+the version a database is at; opening a database from a newer bpmn-runner is refused rather than guessed at.
+Concurrent openers are serialised: a PostgreSQL advisory lock, SQLite's `BEGIN IMMEDIATE`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import (BigInteger, Column, Connection, Engine, Float, Index, Integer, MetaData,
+                        PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, inspect, text)
+
+from ..errors import StoreError
+from .schema import SCHEMA_VERSION
+
+_ADVISORY_LOCK = 0x62706D6E  # "bpmn"
+_OPEN_ONLY = text("status NOT IN ('completed', 'cancelled', 'failed')")
+
+
+def _v1_tables(md: MetaData) -> None:
+    """The first schema, frozen as it shipped."""
+    Table("definitions", md,
+          Column("hash", String(64), primary_key=True), Column("family", String(16), nullable=False),
+          Column("process_ids", Text, nullable=False), Column("sources", Text, nullable=False),
+          Column("catalog", Text, nullable=False), Column("created_at", Float, nullable=False))
+    Table("processes", md,
+          Column("process_id", String(255), nullable=False), Column("version", Integer, nullable=False),
+          Column("definition_hash", String(64), nullable=False), Column("created_at", Float, nullable=False),
+          PrimaryKeyConstraint("process_id", "version", name="pk_processes"),
+          UniqueConstraint("process_id", "definition_hash", name="uq_processes_hash"))
+    Table("instances", md,
+          Column("id", String(64), primary_key=True), Column("definition_hash", String(64), nullable=False),
+          Column("process_id", String(255), nullable=False), Column("business_key", String(255)),
+          Column("status", String(16), nullable=False), Column("state", Text, nullable=False),
+          Column("version", Integer, nullable=False), Column("data", Text, nullable=False),
+          Column("waiting", Text, nullable=False), Column("error", Text),
+          Column("created_at", Float, nullable=False), Column("updated_at", Float, nullable=False),
+          Index("ix_instances_status", "status"), Index("ix_instances_process", "process_id"),
+          Index("ux_instances_open_business_key", "business_key", unique=True,
+                sqlite_where=_OPEN_ONLY, postgresql_where=_OPEN_ONLY))
+    Table("jobs", md,
+          Column("id", String(64), primary_key=True), Column("instance_id", String(64)),
+          Column("kind", String(16), nullable=False), Column("task_id", String(64), nullable=False),
+          Column("element_id", String(255), nullable=False), Column("handler", String(255)),
+          Column("payload", Text, nullable=False), Column("status", String(16), nullable=False),
+          Column("due_at", Float, nullable=False), Column("attempts", Integer, nullable=False),
+          Column("max_attempts", Integer, nullable=False), Column("backoff", Text),
+          Column("locked_by", String(128)), Column("locked_until", Float), Column("last_error", Text),
+          Column("created_at", Float, nullable=False),
+          Index("ix_jobs_due", "status", "due_at"), Index("ix_jobs_instance", "instance_id"))
+    Table("history", md,
+          Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+          Column("instance_id", String(64), nullable=False), Column("process_id", String(255), nullable=False),
+          Column("element_id", String(255), nullable=False), Column("event", String(16), nullable=False),
+          Column("at", Float, nullable=False), Column("element_type", String(64), nullable=False),
+          Column("name", Text, nullable=False), Column("data_changes", Text, nullable=False),
+          Column("detail", Text, nullable=False),
+          Index("ix_history_instance", "instance_id", "id"))
+    Table("waits", md,
+          Column("instance_id", String(64), nullable=False), Column("task_id", String(64), nullable=False),
+          Column("kind", String(16), nullable=False), Column("event_name", String(255), nullable=False),
+          Column("element_id", String(255), nullable=False), Column("name", Text, nullable=False),
+          Column("correlation_key", String(255)), Column("form", Text, nullable=False),
+          Column("created_at", Float, nullable=False),
+          PrimaryKeyConstraint("instance_id", "task_id", "kind", "event_name", name="pk_waits"),
+          Index("ix_waits_event", "kind", "event_name", "correlation_key"), Index("ix_waits_task", "task_id"))
+    Table("messages", md,
+          Column("id", String(64), primary_key=True), Column("name", String(255), nullable=False),
+          Column("correlation_key", String(255)), Column("business_key", String(255)),
+          Column("payload", Text, nullable=False), Column("message_id", String(255), unique=True),
+          Column("status", String(16), nullable=False), Column("source_instance_id", String(64)),
+          Column("target_instance_id", String(64)), Column("created_at", Float, nullable=False),
+          Column("expires_at", Float, nullable=False), Column("consumed_at", Float),
+          Index("ix_messages_name", "status", "name"), Index("ix_messages_target", "target_instance_id"),
+          Index("ix_messages_source", "source_instance_id"))
+
+
+def _to_v1(conn: Connection) -> None:
+    md = MetaData()
+    _v1_tables(md)
+    md.create_all(conn)
+
+
+def _to_v2(conn: Connection) -> None:
+    """Instances record when they ended; history is indexed by element for heatmaps."""
+    conn.execute(text("ALTER TABLE instances ADD COLUMN ended_at FLOAT"))
+    conn.execute(text("UPDATE instances SET ended_at = updated_at "
+                      "WHERE status IN ('completed', 'cancelled', 'failed')"))
+    conn.execute(text("CREATE INDEX ix_history_element ON history (element_id)"))
+
+
+#: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2)]
+assert MIGRATIONS[-1][0] == SCHEMA_VERSION
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    value = conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar()
+    return int(value or 0)
+
+
+def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database up to `target` (the newest by default); returns the version it was at."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
+        found = current_version(conn)
+        if found > SCHEMA_VERSION:
+            raise StoreError(f"the database is at schema version {found}, newer than this bpmn-runner "
+                             f"understands ({SCHEMA_VERSION}); upgrade bpmn-runner")
+        if found >= target:
+            return found
+        if found == 0:
+            conn.execute(text("CREATE TABLE schema_version (version INTEGER NOT NULL)"))
+        for version, step in MIGRATIONS:
+            if found < version <= target:
+                step(conn)
+                conn.execute(text("DELETE FROM schema_version"))
+                conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version})
+        return found
+
+
+def version_of(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return current_version(conn)
+
+
+__all__ = ["MIGRATIONS", "current_version", "migrate", "version_of"]
