@@ -100,7 +100,13 @@ class Session:
     def start(cls, built: BuiltSpecs, process_id: str, data: dict[str, Any], engine: RunnerScriptEngine,
               **kwargs: Any) -> "Session":
         spec, subprocess_specs = built.spec(process_id)
-        workflow = frontier.workflow_class()(spec, subprocess_specs, script_engine=engine)  # flat cost: issue 3
+        try:  # building the workflow already runs its start task, which can fail on a broken diagram
+            workflow = frontier.workflow_class()(spec, subprocess_specs, script_engine=engine)  # flat cost: issue 3
+        except BpmnRunnerError:
+            raise
+        except Exception as exc:
+            raise ExecutionError(f"process {process_id!r} cannot start: {type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())}", instance_id=kwargs.get("instance_id")) from exc
         session = cls(built, workflow, engine, process_id=process_id, **kwargs)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -329,8 +335,10 @@ class Session:
         elif new == TaskState.COMPLETED:
             self._completed(task, element_id)
         elif new == TaskState.ERROR:
+            self._entered_data.pop(task.id, None)
             self._event(task, element_id, "failed")
         elif new == TaskState.CANCELLED and old & LIVE:
+            self._entered_data.pop(task.id, None)
             self._event(task, element_id, "cancelled")
 
     def _entered(self, task: Any, element_id: str) -> None:
