@@ -27,6 +27,9 @@ _state: dict[str, bool] = {"debug": False}
 PathsArg = typer.Argument(..., help="BPMN/DMN files or folders.", show_default=False)
 HandlersOpt = typer.Option(None, "--handlers", "-H",
                            help="Handler module (dotted name) or .py file; repeat for more.")
+DbOpt = typer.Option(None, "--db", show_default=False,
+                     help="Store URL: sqlite:///FILE or postgresql://USER@HOST/DB (default: $BPMN_RUNNER_DB, "
+                          "else sqlite:///.bpmn-runner/bpmn-runner.db).")
 
 
 @app.callback()
@@ -102,6 +105,10 @@ def run(paths: list[Path] = PathsArg,
         trust_scripts: bool = typer.Option(False, "--trust-scripts", help="Run scripts and conditions as full Python."),
         timer_wait: float = typer.Option(60.0, "--timer-wait", min=0,
                                          help="Wait in-process for timers due within this many seconds."),
+        db: Optional[str] = typer.Option(None, "--db", show_default=False,
+                                         help="Also record the run in this store (sqlite:///FILE or "
+                                              "postgresql://...): an instance with its history, which `complete`, "
+                                              "`message` and `worker` can carry on when it waits."),
         ) -> None:
     """Run a process until it ends or waits, and print what happened."""
     from .definitions import load
@@ -125,6 +132,8 @@ def run(paths: list[Path] = PathsArg,
             progress.done()
         if report is not None:
             _write_report(definitions, result, report)
+        if db is not None:
+            _record_run(db, definitions, instance, result)
         return result
 
     if as_json:  # stdout carries exactly one JSON object: what handlers and scripts print goes to stderr
@@ -137,6 +146,8 @@ def run(paths: list[Path] = PathsArg,
         typer.echo(json.dumps(result.to_json(), default=str))
     else:
         _print_summary(result, report)
+        if db is not None:
+            typer.echo(f"recorded: instance {result.instance_id} in the store")
     raise typer.Exit(EXIT_FAILED if result.status == "failed" else EXIT_OK)
 
 
@@ -299,7 +310,12 @@ ReportOutputOpt = typer.Option(None, "--output", "-o", help="Write the HTML repo
 @app.command("report")
 def report_command(paths: Optional[list[Path]] = ReportPathsArg,
                    output: Optional[Path] = ReportOutputOpt,
-                   handlers: Optional[list[str]] = HandlersOpt) -> None:
+                   handlers: Optional[list[str]] = HandlersOpt,
+                   instance: Optional[str] = typer.Option(None, "--instance", show_default=False,
+                                                          help="Report one stored instance (with --db)."),
+                   heatmap: Optional[str] = typer.Option(None, "--heatmap", show_default=False,
+                                                         help="Heatmap of every stored instance of this process id."),
+                   db: Optional[str] = DbOpt) -> None:
     """Write an HTML report that draws the diagrams and lists every element for analysts.
 
     The report shows the diagram as drawn in the modeler, then each flow node and flow with its name,
@@ -308,6 +324,8 @@ def report_command(paths: Optional[list[Path]] = ReportPathsArg,
     """
     # Each report kind is one branch below; PATH is optional so that kinds which read a store can do without it.
     def go() -> str:
+        if instance is not None or heatmap is not None:
+            return _write_store_report(instance, heatmap, db, output, paths)
         if not paths:
             raise InvalidOperationError("give the diagrams to draw: bpmn-runner report PATH... -o FILE")
         target = _report_target(output, paths)
@@ -315,6 +333,39 @@ def report_command(paths: Optional[list[Path]] = ReportPathsArg,
 
     summary = _guard(go)
     typer.echo(summary)
+
+
+def _write_store_report(instance: Optional[str], heatmap: Optional[str], db: Optional[str],
+                        output: Optional[Path], paths: Optional[list[Path]]) -> str:
+    """`report --instance ID` or `report --heatmap PROCESS_ID`: drawn on the diagram files stored with it."""
+    import tempfile
+
+    from .errors import ReportError
+    from .report import render_heatmap_report, render_instance_report
+    from .runtime import write_sources
+
+    if instance is not None and heatmap is not None:
+        raise InvalidOperationError("give either --instance or --heatmap, not both")
+    if paths:
+        raise InvalidOperationError("--instance and --heatmap draw the diagrams stored with the instances; "
+                                    "leave out PATH")
+    target = _report_target(output, [])
+    runtime = _open_runtime(db)
+    try:
+        sources, view = runtime.instance_view(instance) if instance is not None else runtime.heatmap_stats(heatmap)
+    finally:
+        runtime.store.close()
+    with tempfile.TemporaryDirectory(prefix="bpmn-runner-report-") as folder:
+        files = write_sources(sources, Path(folder))
+        html = render_instance_report(files, view) if instance is not None else render_heatmap_report(files, view)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    what = f"instance {view['instance_id']} ({view['status']})" if instance is not None else \
+        f"heatmap of {heatmap} ({sum(view['instances_by_status'].values())} instances)"
+    return f"report: {target}, {what}"
 
 
 def _report_target(output: Optional[Path], sources: list[Path]) -> Path:
@@ -408,6 +459,362 @@ def scaffold_command(
         typer.echo(f"  {stub.name:<30} {stub.function}()  <- " + ", ".join(t.element_id for t in stub.tasks))
     typer.echo(f"each stub raises NotImplementedError until implemented; check with: bpmn-runner validate "
                f"{' '.join(str(p) for p in paths)} --handlers {output}")
+
+
+# ----- durable instances: commands that use the store ---------------------------------------------------------
+
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout.")
+STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a message, a signal or a later timer), "
+               "completed, failed, incident, cancelled")
+
+
+def _record_run(db: str, definitions: Any, instance: Any, result: RunResult) -> None:
+    runtime = _open_runtime(db)
+    try:
+        runtime.record_run(definitions, instance, result)
+    finally:
+        runtime.store.close()
+
+
+def _open_runtime(db: Optional[str], handlers: Optional[list[str]] = None, *, ttl: Optional[float] = None,
+                  worker_id: str = "cli", trust_scripts: bool = False, check_bindings: bool = False) -> Any:
+    from .lint import load_settings
+    from .runtime import DEFAULT_TTL, Runtime
+    from .store import open_store
+
+    registry = build_registry(handlers) if handlers else HandlerRegistry()
+    trusted = trust_scripts or load_settings().trust_scripts
+    return Runtime(open_store(db), registry, message_ttl=DEFAULT_TTL if ttl is None else ttl, worker_id=worker_id,
+                   trust_scripts=trusted, check_bindings=check_bindings)
+
+
+def _store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
+                   handlers: Optional[list[str]] = None, ttl: Optional[float] = None) -> Any:
+    """Open the store, run `action(runtime)`, close; errors become one line and their exit code."""
+    def go() -> Any:
+        runtime = _open_runtime(db, handlers, ttl=ttl, check_bindings=bool(handlers))
+        try:
+            return action(runtime)
+        finally:
+            runtime.store.close()
+
+    if as_json:
+        real_stdout = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            return _guard(go, as_json=True, stdout=real_stdout)
+    return _guard(go)
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _when(epoch: Optional[float]) -> str:
+    if epoch is None:
+        return ""
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _parse_correlations(items: Optional[list[str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidOperationError(f"--correlation {item!r} must be KEY=VALUE, like orderId=42")
+        out[key.strip()] = value
+    return out
+
+
+def _waiting_text(waiting: list[dict[str, Any]]) -> str:
+    parts = []
+    for w in waiting:
+        detail = f" {w.get('detail')}" if w.get("detail") else ""
+        parts.append(f"{w.get('element_id')} ({w.get('kind')}{detail})")
+    return ", ".join(parts)
+
+
+@app.command("start")
+def start_command(paths: list[Path] = PathsArg,
+                  process: Optional[str] = typer.Option(None, "--process", "-p", help="Process id to start."),
+                  business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
+                                                             help="Business key, unique among open instances."),
+                  data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
+                  data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
+                  handlers: Optional[list[str]] = HandlersOpt,
+                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
+
+    Service tasks become jobs that `bpmn-runner worker` runs; with --handlers the bindings are checked first.
+    """
+    out = _store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
+                                             business_key=business_key), db, as_json=as_json, handlers=handlers)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(out["instance_id"])
+        where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
+        typer.echo(f"{out['process_id']}: {out['status']}{where}", err=True)
+        if out.get("error"):
+            typer.echo(f"error: {out['error']}", err=True)
+    raise typer.Exit(EXIT_FAILED if out["status"] == "failed" else EXIT_OK)
+
+
+@app.command("instances")
+def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s", help=STATUS_HELP),
+                      process: Optional[str] = typer.Option(None, "--process", "-p", help="Only this process id."),
+                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """List stored instances with their status, where they wait, and incidents."""
+    from .store import STATUSES
+
+    def action(rt: Any) -> list[dict[str, Any]]:
+        if status is not None and status not in STATUSES:
+            raise InvalidOperationError(f"--status {status!r} is not a status; use one of {', '.join(STATUSES)}")
+        return rt.list_instances(status=status, process_id=process)
+
+    rows = _store_command(action, db, as_json=as_json)
+    if as_json:
+        _echo_json({"instances": rows})
+        return
+    if not rows:
+        typer.echo("no instances")
+        return
+    for row in rows:
+        extra = row["error"] if row["status"] in ("incident", "failed") and row["error"] else \
+            ", ".join(w for w in row["waiting"] if w)
+        key = f"  [{row['business_key']}]" if row["business_key"] else ""
+        typer.echo(f"{row['instance_id']}  {row['status']:<9}  {row['process_id']}{key}  {extra}".rstrip())
+
+
+@app.command("show")
+def show_command(instance: str = typer.Argument(..., help="Instance id (or a unique prefix of it)."),
+                 db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Show one instance: status, where it waits, incidents, data and history."""
+    shown = _store_command(lambda rt: rt.show(instance), db, as_json=as_json)
+    if as_json:
+        _echo_json(shown)
+        return
+    version = f" v{shown['process_version']}" if shown.get("process_version") else ""
+    typer.echo(f"instance {shown['instance_id']}: {shown['status']}")
+    typer.echo(f"process: {shown['process_id']}{version}"
+               + (f", business key {shown['business_key']}" if shown["business_key"] else ""))
+    typer.echo(f"started {_when(shown['created_at'])}, updated {_when(shown['updated_at'])}"
+               + (f", ended {_when(shown['ended_at'])}" if shown.get("ended_at") else ""))
+    for w in shown["waiting"]:
+        extra = f" key={w['correlation_key']}" if w.get("correlation_key") else ""
+        due = f" due {_when(w['due_at'])}" if w.get("due_at") else ""
+        typer.echo(f"waiting at: {w.get('name')} [{w.get('element_id')}], {w.get('kind')}"
+                   f"{(' ' + str(w.get('detail'))) if w.get('detail') else ''}{extra}{due}"
+                   + (f" (task {w['task_id']})" if w.get("kind") in ("user", "manual") else ""))
+    for i in shown["incidents"]:
+        typer.echo(f"incident at {i['element_id']} after {i['attempts']} attempt(s): {i['error']}  "
+                   f"(fix the cause, then: bpmn-runner retry {shown['instance_id']})")
+    if shown["error"] and not shown["incidents"]:
+        typer.echo(f"error: {shown['error']}")
+    typer.echo("history:")
+    for h in shown["history"]:
+        if h["event"] == "taken":
+            continue
+        detail = f"  {h['detail']}" if h.get("detail") else ""
+        changes = f"  {json.dumps(h['data_changes'], default=str)[:200]}" if h.get("data_changes") else ""
+        typer.echo(f"  {_when(h['at'])}  {h['event']:<9}  {h['element_id']}{detail}{changes}")
+    data_text = json.dumps(shown["data"], indent=2, default=str, ensure_ascii=False)
+    if len(data_text) > 4000:
+        data_text = data_text[:4000] + "\n… (truncated; use --json for all of it)"
+    typer.echo("data: " + data_text)
+
+
+@app.command("tasks")
+def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i", help="Only this instance."),
+                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """List open user tasks, with the form fields `complete --data` fills in."""
+    rows = _store_command(lambda rt: rt.list_tasks(instance), db, as_json=as_json)
+    if as_json:
+        _echo_json({"tasks": rows})
+        return
+    if not rows:
+        typer.echo("no open user tasks")
+        return
+    for row in rows:
+        fields = ", ".join(f"{f['id']}:{f.get('type') or 'string'}" for f in row["fields"])
+        typer.echo(f"{row['task_id']}  {row['name']} [{row['element_id']}]  instance {row['instance_id']}"
+                   + (f"  fields: {fields}" if fields else ""))
+
+
+@app.command("complete")
+def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
+                     data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
+                     data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
+                     db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Complete an open user task with data, and run the instance to its next wait."""
+    out = _store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+        return
+    where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
+    typer.echo(f"instance {out['instance_id']}: {out['status']}{where}")
+
+
+@app.command("message")
+def message_command(name: str = typer.Argument(..., help="Message name, as in the diagram."),
+                    correlation: Optional[list[str]] = typer.Option(
+                        None, "--correlation", "-c", help="KEY=VALUE; matches the instance whose correlation key "
+                                                          "(e.g. zeebe:subscription =orderId) has that value."),
+                    business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
+                                                               help="Correlate by business key (Camunda 7 style)."),
+                    data: Optional[str] = typer.Option(None, "--data", help="Message payload as a JSON object."),
+                    message_id: Optional[str] = typer.Option(None, "--id",
+                                                             help="Message id: a second message with it is refused."),
+                    ttl: float = typer.Option(3600.0, "--ttl", min=0,
+                                              help="Seconds to buffer the message when nothing waits for it yet."),
+                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Deliver a message to the instance waiting for it, start an instance at a message start event, or
+    buffer it for --ttl seconds until an instance waits for it."""
+    out = _store_command(lambda rt: rt.publish_message(
+        name, correlations=_parse_correlations(correlation), payload=parse_data(data, None),
+        business_key=business_key, message_id=message_id, ttl=ttl), db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+        return
+    outcome = out["outcome"]
+    if outcome == "delivered":
+        typer.echo(f"message {name!r} delivered to instance {out['instance_id']} (now {out['status']})")
+    elif outcome == "started":
+        typer.echo(f"message {name!r} started instance {out['instance_id']} (now {out['status']})")
+    elif outcome == "buffered":
+        typer.echo(f"message {name!r}: nothing waits for it yet; buffered until {_when(out['expires_at'])} UTC")
+    else:
+        typer.echo(f"message {name!r}: {outcome}")
+
+
+@app.command("signal")
+def signal_command(name: str = typer.Argument(..., help="Signal name, as in the diagram."),
+                   data: Optional[str] = typer.Option(None, "--data", help="Signal payload as a JSON object."),
+                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Broadcast a signal to every instance waiting for it (and start processes with a signal start event)."""
+    out = _store_command(lambda rt: rt.send_signal(name, parse_data(data, None)), db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"signal {name!r}: caught by {len(out['delivered'])} instance(s)"
+                   + (f", started {len(out['started'])}" if out["started"] else ""))
+        for error in out.get("errors", []):
+            typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(EXIT_FAILED if out.get("errors") else EXIT_OK)
+
+
+@app.command("retry")
+def retry_command(instance: str = typer.Argument(..., help="Instance id with an incident."),
+                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run."""
+    out = _store_command(lambda rt: rt.retry(instance), db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again; a worker will run them")
+
+
+@app.command("cancel")
+def cancel_command(instance: str = typer.Argument(..., help="Instance id."),
+                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Cancel an open instance: its jobs and waits are removed; it keeps its history."""
+    out = _store_command(lambda rt: rt.cancel(instance), db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"instance {out['instance_id']}: cancelled")
+
+
+@app.command("worker")
+def worker_command(handlers: Optional[list[str]] = HandlersOpt,
+                   until_idle: bool = typer.Option(False, "--until-idle",
+                                                   help="Exit once no job is due and none is held by another "
+                                                        "worker (timers due later do not keep it running)."),
+                   concurrency: int = typer.Option(1, "--concurrency", "-n", min=1, help="Jobs run at once."),
+                   lease: float = typer.Option(30.0, "--lease", min=0.1,
+                                               help="Seconds a claimed job stays this worker's; renewed while its "
+                                                    "handler runs."),
+                   poll: float = typer.Option(0.5, "--poll", min=0.01, help="Longest pause between looks for work."),
+                   worker_id: Optional[str] = typer.Option(None, "--id", help="Worker name (default host:pid)."),
+                   verbose: bool = typer.Option(False, "--verbose", "-v", help="Say what happens on stderr."),
+                   db: Optional[str] = DbOpt) -> None:
+    """Run jobs from the store: service tasks with their handlers, due timers and message deliveries.
+
+    Several workers (processes, on one host with SQLite, on any hosts with PostgreSQL) share the work; each job
+    is leased, and a job whose worker died is taken over when its lease expires. SIGTERM finishes the jobs in hand.
+    """
+    import signal as signals
+
+    from .worker import Worker, default_worker_id
+
+    def go() -> Any:
+        runtime = _open_runtime(db, handlers, worker_id=worker_id or default_worker_id())
+        log = (lambda text: typer.echo(text, err=True)) if verbose else None
+        worker = Worker(runtime, worker_id=runtime.worker_id, concurrency=concurrency, lease=lease, poll=poll,
+                        log=log)
+        previous = None
+        try:
+            previous = signals.signal(signals.SIGTERM, lambda *_: worker.stop())
+        except ValueError:  # not the main thread (tests)
+            pass
+        try:
+            return worker.run(until_idle=until_idle)
+        finally:
+            if previous is not None:
+                signals.signal(signals.SIGTERM, previous)
+            runtime.store.close()
+
+    stats = _guard(go)
+    typer.echo(f"worker done: {stats.summary()}", err=True)
+
+
+@app.command("test")
+def test_command(
+        paths: list[Path] = typer.Argument(..., show_default=False,
+                                           help="Scenario files (*.scenario.yaml), folders holding them, or .bpmn "
+                                                "files (their scenario files beside them)."),
+        coverage_dir: Optional[Path] = typer.Option(None, "--coverage-dir", show_default=False,
+                                                    help="Also write an HTML coverage report per diagram here."),
+        fail_under: Optional[float] = typer.Option(None, "--fail-under", min=0, max=100, show_default=False,
+                                                   help="Exit 1 when the total coverage is below N percent."),
+) -> None:
+    """Run scenario files: PASS/FAIL per scenario, then `<diagram>: coverage NN.N%` per diagram.
+
+    Exit 0 when every scenario passes, 1 when one fails (or coverage is under --fail-under), 3 when a scenario
+    file or diagram is malformed (`file:line: error: message`).
+    """
+    from .coverage import format_line, write_reports
+    from .scenarios import ScenarioRunner, find_scenario_files, load_scenario_file
+
+    def go() -> tuple[list[Any], Any, float]:
+        files = find_scenario_files(list(paths))
+        if not files:
+            raise InvalidOperationError("no scenario files (*.scenario.yaml) in " + ", ".join(map(str, paths)))
+        loaded = [load_scenario_file(f) for f in files]  # every file is checked before anything runs
+        runner = ScenarioRunner()
+        started = time.perf_counter()
+        results = [r for scenario_file in loaded for r in runner.run_file(scenario_file)]
+        return results, runner.coverage, time.perf_counter() - started
+
+    results, coverage, seconds = _guard(go)
+    for result in results:
+        typer.echo(f"{'PASS' if result.passed else 'FAIL'}  {result.title} ({result.seconds * 1000:.0f} ms)")
+        if not result.passed:
+            typer.echo("\n".join("    " + line for line in result.explain().splitlines()[1:]))
+    summaries = coverage.summaries()
+    for summary in summaries:
+        typer.echo(format_line(summary))
+    if coverage_dir is not None:
+        written = _guard(lambda: write_reports(coverage, coverage_dir))
+        typer.echo(f"coverage reports: {', '.join(str(p) for p in written)}")
+    failed = sum(1 for r in results if not r.passed)
+    typer.echo(f"{len(results)} scenario{'s' if len(results) != 1 else ''}: {len(results) - failed} passed, "
+               f"{failed} failed in {seconds:.2f} s")
+    total = coverage.total()["percentage"]
+    if fail_under is not None and total < fail_under:
+        typer.echo(f"FAIL: coverage {total:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 def main() -> None:

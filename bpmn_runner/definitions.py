@@ -173,7 +173,35 @@ def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitio
 
 def _normalize(doc: Document) -> None:
     if doc.kind == "bpmn":
+        _refuse_broken_ids(doc)
         normalize(doc.root, doc.name)
+
+
+def _refuse_broken_ids(doc: Document) -> None:
+    """SpiffWorkflow runs a duplicated id as whichever element came last and drops a flow whose source is missing:
+    either way it would run something other than what was drawn, so an executable process must not have them."""
+    for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") != "true":
+            continue
+        first: dict[str, int] = {}
+        stack = [process]
+        while stack:
+            element = stack.pop()
+            element_id = element.get("id")
+            if element_id and element_id in first:
+                raise DefinitionError(f"id {element_id!r} is used twice (first at line {first[element_id]}); give "
+                                      f"each element its own id", file=doc.name, line=element.sourceline or 1,
+                                      element_id=element_id)
+            if element_id:
+                first[element_id] = element.sourceline or 1
+            stack.extend(c for c in reversed(element) if isinstance(c.tag, str) and c.tag.startswith(f"{{{BPMN_NS}}}")
+                         and etree.QName(c).localname != "extensionElements")  # vendors reuse ids in extensions
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            for attr in ("sourceRef", "targetRef"):
+                if flow.get(attr, "") not in doc.lines:
+                    raise DefinitionError(f"sequence flow {flow.get('id')!r}: {attr} {flow.get(attr, '')!r} names no "
+                                          f"element; connect it in the modeler", file=doc.name,
+                                          line=flow.sourceline or 1, element_id=flow.get("id"))
 
 
 def load_sources(sources: list[tuple[str, bytes]]) -> Definitions:
@@ -188,6 +216,8 @@ def load_sources(sources: list[tuple[str, bytes]]) -> Definitions:
             path = Path(folder) / f"{index}{Path(name).suffix or '.bpmn'}"
             path.write_bytes(content)
             documents.append(replace(read_document(path), path=Path(name), name=name))
+    for doc in documents:
+        _normalize(doc)
     definitions = Definitions(documents, build_specs(documents))
     for process_id in definitions.executable_processes():
         definitions.spec(process_id)

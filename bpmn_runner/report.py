@@ -42,7 +42,7 @@ from .diagram import (
 )
 from .errors import ReportError
 
-__all__ = ["render_definition_report", "render_heatmap_report", "render_instance_report"]
+__all__ = ["render_coverage_report", "render_definition_report", "render_heatmap_report", "render_instance_report"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
 RUN_STATUSES = ("completed", "waiting", "failed", "running", "incident", "cancelled")
@@ -974,3 +974,54 @@ def render_heatmap_report(paths: list[str], stats: dict) -> str:
     return _render("report_heatmap.html.j2", title=title, process_id=str(stats.get("process_id") or ""),
                    sections=sections, elements=element_rows, flows=flow_rows, statuses=status_rows,
                    instances=sum(r["count"] for r in status_rows), legend=legend)
+
+
+# --- coverage ---------------------------------------------------------------------------------------------------
+
+_UNCOVERED_FILL = "#fff1f0"
+_UNCOVERED_STROKE = "#cf222e"
+
+
+def render_coverage_report(paths: list[str], coverage: dict) -> str:
+    """Test coverage of one diagram: covered elements and flows painted, uncovered ones marked, the percentage,
+    and which tests covered what. `coverage` is the JSON-ready dict of `bpmn_runner.coverage.Coverage.summary`."""
+    if not isinstance(coverage, Mapping):
+        raise ReportError(f"a coverage report needs coverage as a dict, got {type(coverage).__name__}")
+    documents = _load(paths)
+    nodes = [dict(n) for n in coverage.get("nodes") or [] if isinstance(n, Mapping)]
+    flows = [dict(f) for f in coverage.get("flows") or [] if isinstance(f, Mapping)]
+    paint = _Paint()
+    for is_flow, row in [(False, n) for n in nodes] + [(True, f) for f in flows]:
+        ident = str(row.get("id", ""))
+        tests = [str(t) for t in row.get("tests") or []]
+        row["tests"] = tests
+        row["type"] = _words(str(row.get("kind") or ""))
+        if row.get("covered"):
+            paint.classes[ident].extend(["traversed", "covered"])
+            paint.badges[ident] = str(len(tests)) if tests else "✓"
+            paint.titles[ident] = f"covered by {len(tests)} test{'s' if len(tests) != 1 else ''}: " + ", ".join(tests)
+        else:
+            paint.classes[ident].append("uncovered")
+            paint.titles[ident] = "not covered by any test"
+            if is_flow:
+                paint.strokes[ident] = (_UNCOVERED_STROKE, 2.0)
+            else:
+                paint.fills[ident] = _UNCOVERED_FILL
+    sections, _ = _diagram_views(documents, paint)
+    drawn = _drawn_ids(documents)
+    for row in nodes + flows:
+        row["drawn"] = str(row.get("id", "")) in drawn
+    tests = [{"name": str(t.get("name", "")), "nodes": len(t.get("nodes") or []), "flows": len(t.get("flows") or []),
+              "elements": [str(e) for e in (t.get("nodes") or [])]}
+             for t in coverage.get("tests") or [] if isinstance(t, Mapping)]
+    pct = coverage.get("percentage")
+    pct_text = f"{float(pct):.1f}%" if isinstance(pct, (int, float)) else "n/a"
+    diagram = str(coverage.get("diagram") or ", ".join(d.name for d in documents))
+    facts = {
+        "percentage": pct_text, "covered": _int(coverage.get("covered")), "total": _int(coverage.get("total")),
+        "nodes_covered": sum(1 for n in nodes if n.get("covered")), "nodes_total": len(nodes),
+        "flows_covered": sum(1 for f in flows if f.get("covered")), "flows_total": len(flows),
+    }
+    uncovered = [r for r in nodes + flows if not r.get("covered")]
+    return _render("report_coverage.html.j2", title=f"Test coverage of {diagram}: {pct_text}", diagram=diagram,
+                   facts=facts, sections=sections, nodes=nodes, flows=flows, tests=tests, uncovered=uncovered)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bpmn_runner.cli import app
 from bpmn_runner.lint import RULES, Finding, lint
-from bpmn_runner.registry import HandlerRegistry
+from bpmn_runner.registry import HandlerRegistry, handler
 
 from .scenario import definitions_xml
 
@@ -91,7 +91,7 @@ SPLIT = (START + '<bpmn:exclusiveGateway id="gw" name="Which?"/>' + '<bpmn:task 
          + '<bpmn:task id="b" name="B"/>' + END + flow("f1", "start", "gw") + flow("fa", "gw", "a")
          + flow("fb", "gw", "b") + flow("f2", "a", "end") + flow("f3", "b", "end"))
 TIMER = ('<bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:timerEventDefinition>'
-         '<bpmn:timeDuration>{}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>')
+         '<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>')
 MESSAGE = '<bpmn:message id="m" name="paid"/>'
 
 # rule id -> (process body, definitions-level extra)
@@ -149,7 +149,8 @@ CASES: dict[str, tuple[str, str]] = {
                                 '<bpmn:messageEventDefinition messageRef="m"/></bpmn:intermediateCatchEvent>' + END
                                 + flow("f1", "start", "w") + flow("f2", "w", "end"), MESSAGE),
     "boundary-event-attachment": (START + '<bpmn:exclusiveGateway id="g" name="G"/>' + END
-                                  + '<bpmn:boundaryEvent id="b" name="Late" attachedToRef="g"><bpmn:timerEventDefinition>'
+                                  + '<bpmn:boundaryEvent id="b" name="Late" attachedToRef="g">'
+                                  '<bpmn:timerEventDefinition>'
                                   '<bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>'
                                   '</bpmn:boundaryEvent>' + flow("f1", "start", "g") + flow("f2", "g", "end")
                                   + flow("f3", "b", "end"), ""),
@@ -165,8 +166,8 @@ CASES: dict[str, tuple[str, str]] = {
                                      '<bpmn:script>x = = 1</bpmn:script></bpmn:scriptTask>'), ""),
     "sandbox": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:scriptTask id="t" name="Calc">'
                                '<bpmn:script>import os</bpmn:script></bpmn:scriptTask>'), ""),
-    "timer-iso8601": (START + TIMER.format("PT5X") + END + flow("f1", "start", "wait") + flow("f2", "wait", "end"),
-                      ""),
+    "timer-iso8601": (START + TIMER.format(kind="timeDuration", text="PT5X") + END + flow("f1", "start", "wait")
+                      + flow("f2", "wait", "end"), ""),
     "unsupported-element": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                            '<bpmn:extensionElements><camunda:executionListener class="a.B" '
                                            'event="start"/></bpmn:extensionElements></bpmn:task>'), ""),
@@ -188,7 +189,7 @@ def test_each_rule_fires_on_a_diagram_that_breaks_it(tmp_path: Path, rule: str) 
 
 def test_every_rule_has_a_case_here_or_in_the_load_tests() -> None:
     load_rules = {"file-readable", "xml-well-formed", "xml-hostile", "bpmn-namespace", "not-executable",
-                  "unused-handler"}
+                  "unused-handler", "handler-input-missing"}
     assert set(RULES) == set(CASES) | load_rules
 
 
@@ -243,11 +244,18 @@ def test_unused_handler_points_at_the_handler_source(tmp_path: Path) -> None:
     assert finding.file.endswith("h.py") and finding.line == 4
 
 
-def test_without_handlers_a_named_handler_is_only_info(tmp_path: Path) -> None:
+def test_without_handlers_a_named_handler_is_only_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "d.bpmn"
     path.write_text(definitions_xml(CLEAN))
     found = lint([path])
-    assert [f.severity for f in found if f.rule == "handler-not-registered"] == ["info"]
+    assert [f.severity for f in found if f.rule == "handler-not-registered"] == ["warning"]
+
+
+def test_a_declared_handler_input_the_task_does_not_map(tmp_path: Path) -> None:
+    registry = HandlerRegistry()
+    registry.add(handler("svc", inputs={"amount": "number"})(lambda call: {}), source="tests")
+    [finding] = [f for f in lint_body(tmp_path, CLEAN, registry=registry) if f.rule == "handler-input-missing"]
+    assert finding.severity == "warning" and "'amount'" in finding.message
 
 
 def test_trusted_scripts_are_not_sandbox_findings(tmp_path: Path) -> None:
@@ -257,17 +265,25 @@ def test_trusted_scripts_are_not_sandbox_findings(tmp_path: Path) -> None:
     assert "script task 'Calc'" in finding.message and "--trust-scripts" in finding.message
 
 
-@pytest.mark.parametrize("text", ["PT5M", "P1DT2H", "PT0.5S", "2025-01-31T09:00:00Z", "'PT5M'", "=duration(x)",
-                                  "${delay}"])
-def test_timer_texts_that_parse(tmp_path: Path, text: str) -> None:
-    body = START + TIMER.format(text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
+@pytest.mark.parametrize(("kind", "text"), [
+    ("timeDuration", "PT5M"), ("timeDuration", "P1DT2H"), ("timeDuration", "PT0.5S"), ("timeDuration", "'PT5M'"),
+    ("timeDuration", "=delay"), ("timeDuration", "${delay}"), ("timeDate", "2025-01-31T09:00:00Z"),
+    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"),
+])
+def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
+    body = START + TIMER.format(kind=kind, text=text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
     assert "timer-iso8601" not in rules(lint_body(tmp_path, body))
 
 
-@pytest.mark.parametrize("text", ["PT", "P1W2D", "5 minutes", "2025-13-01", "'PT5X'", ""])
-def test_timer_texts_that_do_not(tmp_path: Path, text: str) -> None:
-    body = START + TIMER.format(text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
-    assert "timer-iso8601" in rules(lint_body(tmp_path, body))
+@pytest.mark.parametrize(("kind", "text"), [
+    ("timeDuration", "PT"), ("timeDuration", "P1W2D"), ("timeDuration", "5 minutes"), ("timeDuration", "'PT5X'"),
+    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 * * *"),
+    ("timeCycle", "R/PT1H/PT2H"),
+])
+def test_timer_texts_that_do_not(tmp_path: Path, kind: str, text: str) -> None:
+    body = START + TIMER.format(kind=kind, text=text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
+    [finding] = [f for f in lint_body(tmp_path, body) if f.rule == "timer-iso8601"]
+    assert finding.severity == "error" and kind in finding.message
 
 
 def test_a_call_activity_finds_its_process_beside_it_but_never_by_path(tmp_path: Path) -> None:
@@ -354,8 +370,9 @@ def test_pyproject_trusts_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert invoke("validate", path).exit_code == 0
 
 
-def test_readme_lists_every_rule_with_its_severity() -> None:
+def test_readme_lists_every_rule_as_the_code_defines_it() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Validate: the rules", 1)[1].split("\n## ", 1)[0]
-    listed = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (error|warning|info) \|", section, flags=re.M))
-    assert listed == {rule.id: rule.severity for rule in RULES.values()}
+    listed = {rule: (severity, text) for rule, severity, text in
+              re.findall(r"^\| `([a-z0-9-]+)` \| (error|warning|info) \| (.*) \|$", section, flags=re.M)}
+    assert listed == {rule.id: (rule.severity, rule.description) for rule in RULES.values()}

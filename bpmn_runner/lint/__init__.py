@@ -5,8 +5,8 @@
         print(finding)            # processes/x.bpmn:12: warning: ... [no-implicit-split]
 
 Rule families live in one module each (`xml`, `structure`, `references`, `bindings`, `expressions`, `timers`,
-`engine`); every module lists its rules in `RULES`, its per-file checks in `PER_DOCUMENT` and its checks over all
-loaded files in `ACROSS_DOCUMENTS`.
+`engine`, and `modeler.drift` for declared handler inputs); every module lists its rules in `RULES`, its per-file
+checks in `PER_DOCUMENT` and its checks over all loaded files in `ACROSS_DOCUMENTS`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ._core import SEVERITIES, Context, Finding, Rule
 __all__ = ["RULES", "Finding", "Rule", "Settings", "exit_code", "lint", "load_settings", "render_json",
            "render_text", "summary"]
 
-_FAMILIES = (xml, structure, references, bindings, expressions, timers, engine, drift)  # drift: handler-input-missing
+_FAMILIES = (xml, structure, references, bindings, drift, expressions, timers, engine)
 RULES: dict[str, Rule] = {rule.id: rule for family in _FAMILIES for rule in family.RULES}
 INTERNAL_RULE = "internal"  # a bug in a rule: reported as a finding so that one bad rule never hides the others
 _SETTINGS_TABLE = "[tool.bpmn-runner]"
@@ -43,7 +43,10 @@ class Settings:
 
 def find_pyproject(start: Path | None = None) -> Path | None:
     """The nearest pyproject.toml in `start` (default: the working directory) or a folder above it."""
-    folder = (start or Path.cwd()).resolve()
+    try:
+        folder = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory was removed
+        return None
     for candidate in (folder, *folder.parents):
         path = candidate / "pyproject.toml"
         if path.is_file():

@@ -16,8 +16,9 @@ from ._core import Context, Finding, Rule, local
 
 UNBOUND_SERVICE_TASK = Rule("unbound-service-task", "error", "a service task names its handler (camunda:topic, "
                                                              "zeebe:taskDefinition type, spiffworkflow operator...)")
-HANDLER_NOT_REGISTERED = Rule("handler-not-registered", "error", "the handler a task names is registered, with a "
-                                                                 "did-you-mean (info when no --handlers are given)")
+HANDLER_NOT_REGISTERED = Rule("handler-not-registered", "error",
+                              "the handler a task names is registered, with a did-you-mean (a warning when no "
+                              "--handlers are given)")
 UNUSED_HANDLER = Rule("unused-handler", "info", "a handler given with --handlers is used by some loaded diagram")
 RULES = (UNBOUND_SERVICE_TASK, HANDLER_NOT_REGISTERED, UNUSED_HANDLER)
 
@@ -42,7 +43,7 @@ def check_bindings(ctx: Context, document: Document) -> None:
             continue
         if problem:
             ctx.report(HANDLER_NOT_REGISTERED, document, element, problem,
-                       severity=None if ctx.handlers_given else "info")
+                       severity=None if ctx.handlers_given else "warning")
 
 
 def check_unused_handlers(ctx: Context) -> None:

@@ -20,8 +20,8 @@ def check_engine_load(ctx: Context) -> None:
     documents = ctx.bpmn_documents()
     if ctx.failed_files or not documents:
         return
-    if not any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes()):
-        return  # nothing `run` could start; the rules above already said what they could
+    # Files with no executable process are only documentation: what the engine says about them is a warning.
+    executable = any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes())
     try:
         load([d.path for d in ctx.documents], search_siblings=True)
     except DefinitionError as exc:
@@ -32,7 +32,8 @@ def check_engine_load(ctx: Context) -> None:
         if (file, exc.element_id or "") in ctx.flagged or \
                 any(f.file == file and f.severity == "error" for f in ctx.findings):
             return
-        ctx.add(Finding(file, line, rule.severity, _ELEMENT_REPR.sub(r"bpmn:\1", exc.message), rule.id))
+        message = " ".join(_ELEMENT_REPR.sub(r"bpmn:\1", exc.message).split())
+        ctx.add(Finding(file, line, rule.severity if executable else "warning", message, rule.id))
 
 
 def _where(ctx: Context, exc: DefinitionError) -> tuple[str, int]:

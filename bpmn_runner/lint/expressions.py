@@ -11,16 +11,18 @@ from lxml import etree
 
 from .. import expressions
 from ..errors import ExpressionError
+from ..expressions._limits import MAX_INT_BITS, MAX_LENGTH
+from ..expressions.python_safe import _BLOCKED_FUNCTIONS as BLOCKED_FUNCTIONS  # the sandbox's own list
 from ..expressions.scripts import check_script
 from ..loader.dialects import NSMAP, read_io_mappings, read_spiff_parameters
 from ..loader.documents import Document
-from ._core import Context, Rule, children, describe, local
+from ._core import FLOW_NODES, Context, Rule, children, describe, local
 
 EXPRESSION_SYNTAX = Rule("expression-syntax", "error", "every condition and mapping parses in its dialect (Python, "
                                                        "JUEL ${...} or FEEL =...)")
 SCRIPT_SYNTAX = Rule("script-syntax", "error", "every script is Python (or a Camunda 8 FEEL script) that parses")
-SANDBOX = Rule("sandbox", "error", "scripts and conditions use nothing the sandbox refuses (imports, dunder "
-                                   "names); off with --trust-scripts")
+SANDBOX = Rule("sandbox", "error", "scripts and conditions use nothing the sandbox refuses (imports, dunder names, "
+                                   "open(), str.format, endless loops, huge constants); off with --trust-scripts")
 RULES = (EXPRESSION_SYNTAX, SCRIPT_SYNTAX, SANDBOX)
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
@@ -34,9 +36,9 @@ def _text(element: etree._Element) -> str:
 
 
 def _owner(element: etree._Element) -> etree._Element:
-    """The flow element a condition or script belongs to, for the message."""
+    """The flow node or sequence flow a condition or script belongs to, for the message."""
     node: etree._Element | None = element
-    while node is not None and not node.get("id"):
+    while node is not None and local(node) not in FLOW_NODES and local(node) not in ("sequenceFlow", "process"):
         node = node.getparent()
     return node if node is not None else element
 
@@ -89,24 +91,105 @@ def _check_expression(ctx: Context, document: Document, element: etree._Element,
     except ExpressionError as exc:
         ctx.report(EXPRESSION_SYNTAX, document, element, f"{describe(owner)}: {what}: {exc.message}")
         return
-    if ctx.trust_scripts or expressions.dialect_of(text) != "python":
-        return
-    refused = _refused_python(text)
-    if refused:
-        ctx.report(SANDBOX, document, element, f"{describe(owner)}: {what} uses {refused}, which the expression "
-                                               f"sandbox refuses; {_TRUST_HINT}")
+    if not ctx.trust_scripts:
+        refused = sandbox_problem(text)
+        if refused:
+            ctx.report(SANDBOX, document, element, f"{describe(owner)}: {what} {refused}")
 
 
-def _refused_python(text: str) -> str | None:
+def sandbox_problem(text: str) -> str | None:
+    """What the expression sandbox will refuse in a Python expression, found without running it."""
+    if expressions.dialect_of(text) != "python":
+        return None  # FEEL and JUEL cannot reach Python at all
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return None  # reported as a syntax problem
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id.startswith("__"):
-            return f"the name {node.id!r}"
+            return f"uses the name {node.id!r}, which the sandbox refuses; {_TRUST_HINT}"
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            return f"the attribute {node.attr!r}"
+            return f"uses the attribute {node.attr!r}, which the sandbox refuses; {_TRUST_HINT}"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BLOCKED_FUNCTIONS:
+            return f"calls {node.func.id}(), which the sandbox refuses; {_TRUST_HINT}"
+    return _oversized(tree)
+
+
+class _NotConstant(Exception):
+    pass
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _oversized(tree: ast.AST) -> str | None:
+    """A constant computation past the sandbox's size limits (`'a' * 10**10`, `9**9**9`): it can only fail."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp):
+            try:
+                _fold(node)
+            except _TooBig:
+                where = f"line {node.lineno}: " if isinstance(tree, ast.Module) else ""
+                return (f"{where}computes {ast.unparse(node)[:60]!r}, a value larger than the sandbox allows, so "
+                        f"it fails when it runs")
+            except _NotConstant:
+                continue
+    return None
+
+
+def _fold(node: ast.AST) -> object:
+    """The value of a constant expression, estimating sizes before computing anything big."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bytes)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _fold(node.operand)
+        if isinstance(value, (int, float)):
+            return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp):
+        left, right = _fold(node.left), _fold(node.right)
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+        if isinstance(node.op, ast.Pow) and ints:
+            bits_per_power = max(1, abs(left).bit_length() - 1)  # type: ignore[arg-type]
+            if right > 0 and abs(left) > 1 and right * bits_per_power > MAX_INT_BITS:  # type: ignore[operator]
+                raise _TooBig()
+            return left ** right if right >= 0 else 0  # type: ignore[operator]
+        if isinstance(node.op, ast.LShift) and ints:
+            if right > MAX_INT_BITS:  # type: ignore[operator]
+                raise _TooBig()
+            return left << right if right >= 0 else 0  # type: ignore[operator]
+        if isinstance(node.op, ast.Mult):
+            if isinstance(left, (str, bytes)) and isinstance(right, int) or \
+                    isinstance(right, (str, bytes)) and isinstance(left, int):
+                text, count = (left, right) if isinstance(left, (str, bytes)) else (right, left)
+                if len(text) * count > MAX_LENGTH:  # type: ignore[arg-type, operator]
+                    raise _TooBig()
+                return text * count  # type: ignore[operator]
+            if ints:
+                if abs(left).bit_length() + abs(right).bit_length() > MAX_INT_BITS:  # type: ignore[arg-type]
+                    raise _TooBig()
+                return left * right  # type: ignore[operator]
+        if isinstance(node.op, (ast.Add, ast.Sub)) and ints:
+            return left + right if isinstance(node.op, ast.Add) else left - right  # type: ignore[operator]
+    raise _NotConstant()
+
+
+def _string_format(tree: ast.AST) -> str | None:
+    """RestrictedPython refuses `str.format` outright (format strings can reach attributes); f-strings work."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("format", "format_map") and isinstance(node.func.value, ast.Constant) and \
+                isinstance(node.func.value.value, str):
+            return f"line {node.lineno}: str.{node.func.attr}() is refused by the sandbox; use an f-string"
+    return None
+
+
+def _endless_loop(tree: ast.AST) -> str | None:
+    """`while True:` with no break, return or raise in it: the sandbox stops it after its time limit."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value and \
+                not any(isinstance(n, (ast.Break, ast.Return, ast.Raise)) for n in ast.walk(node)):
+            return f"line {node.lineno}: the loop never ends (no break), so the sandbox stops the script"
     return None
 
 
@@ -141,7 +224,7 @@ def check_scripts(ctx: Context, document: Document) -> None:
             continue
         source = textwrap.dedent(text)
         try:
-            ast.parse(source, "<script>", "exec")
+            tree = ast.parse(source, "<script>", "exec")
         except SyntaxError as exc:
             ctx.report(SCRIPT_SYNTAX, document, element, f"{describe(owner)}: script line {exc.lineno or 1}: "
                                                          f"{exc.msg}", line=_line_in(element, exc.lineno))
@@ -151,6 +234,11 @@ def check_scripts(ctx: Context, document: Document) -> None:
                        f"{describe(owner)}: the script is nested too deeply or contains invalid characters")
             continue
         if ctx.trust_scripts:
+            continue
+        static = _endless_loop(tree) or _oversized(tree) or _string_format(tree)
+        if static:
+            ctx.report(SANDBOX, document, element, f"{describe(owner)}: script {static}",
+                       line=_line_in(element, int(static.split(":", 1)[0].removeprefix("line "))))
             continue
         try:
             check_script(source)

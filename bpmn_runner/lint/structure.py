@@ -53,7 +53,9 @@ def _is_link(node: etree._Element) -> bool:
 
 
 def _is_compensation(node: etree._Element) -> bool:
-    return node.get("isForCompensation") == "true" or "compensateEventDefinition" in event_definitions(node)
+    """A compensation handler or the boundary event that links to it (drawn with an association, not a flow)."""
+    return node.get("isForCompensation") == "true" or \
+        local(node) == "boundaryEvent" and "compensateEventDefinition" in event_definitions(node)
 
 
 def _is_event_sub_process(node: etree._Element) -> bool:
@@ -266,7 +268,8 @@ def _splits_and_joins(ctx: Context, document: Document, container: Container) ->
 def _duplicate_flows(ctx: Context, document: Document, container: Container) -> None:
     seen: dict[tuple[str, str, str], etree._Element] = {}
     for flow in container.flows:
-        condition = " ".join(word for c in children(flow, "conditionExpression") for word in "".join(c.itertext()).split())
+        texts = ["".join(c.itertext()) for c in children(flow, "conditionExpression")]
+        condition = " ".join(" ".join(t.split()) for t in texts)
         key = (flow.get("sourceRef", ""), flow.get("targetRef", ""), condition)
         if key in seen:
             ctx.report(NO_DUPLICATE_SEQUENCE_FLOWS, document, flow,

@@ -12,6 +12,7 @@ from .. import expressions
 from ..errors import ExpressionError
 from ..loader.documents import Document
 from ._core import Context, Rule, children, describe, local
+from .expressions import SANDBOX, sandbox_problem
 
 TIMER_ISO8601 = Rule("timer-iso8601", "error", "timer text is ISO 8601 that parses (PT5M, 2025-01-31T09:00Z, "
                                                "R3/PT10M) or an expression that does")
@@ -107,9 +108,12 @@ def check_timers(ctx: Context, document: Document) -> None:
             continue
         for part in parts[:1]:  # the engine reads the first one
             kind = etree.QName(part).localname
-            problem = timer_problem(kind, "".join(part.itertext()))
+            text = "".join(part.itertext())
+            problem = timer_problem(kind, text)
             if problem:
                 ctx.report(TIMER_ISO8601, document, part, f"{describe(owner)}: {kind} {problem}")
+            elif not ctx.trust_scripts and (refused := sandbox_problem(text)):
+                ctx.report(SANDBOX, document, part, f"{describe(owner)}: {kind} {refused}")
 
 
 PER_DOCUMENT = (check_timers,)

@@ -18,7 +18,7 @@ from ._core import FLOW_NODES, Context, Finding, Rule, bpmn, describe, local
 FILE_READABLE = Rule("file-readable", "error", "the path exists and is a readable file, or a folder with diagrams",
                      downgrade=False)
 XML_WELL_FORMED = Rule("xml-well-formed", "error", "the file is UTF-8 (or declared) XML that parses", downgrade=False)
-XML_HOSTILE = Rule("xml-hostile", "error", "no DOCTYPE, entities, oversized file or excessive nesting",
+XML_HOSTILE = Rule("xml-hostile", "error", "no DOCTYPE, entities, XInclude, oversized file or excessive nesting",
                    downgrade=False)
 BPMN_NAMESPACE = Rule("bpmn-namespace", "error", "the root is bpmn:definitions (or DMN definitions) in the OMG "
                                                  "namespace", downgrade=False)
@@ -33,8 +33,8 @@ NOT_EXECUTABLE = Rule("not-executable", "info", "the file has no process with is
 RULES = (FILE_READABLE, XML_WELL_FORMED, XML_HOSTILE, BPMN_NAMESPACE, BPMN_SCHEMA, DUPLICATE_ID, DANGLING_REFERENCE,
          NOT_EXECUTABLE)
 
-_HOSTILE_WORDS = ("DOCTYPE", "entit", "-byte limit", "nesting is deeper", "Excessive depth", "amplification",
-                  "is binary")
+_HOSTILE_WORDS = ("DOCTYPE", "entit", "XInclude", "-byte limit", "nesting is deeper", "Excessive depth",
+                  "amplification", "is binary")
 _SCHEMA_FINDINGS_PER_FILE = 20
 
 
@@ -69,7 +69,7 @@ def _read_one(path: Path, ctx: Context) -> None:
     except BpmnRunnerError as exc:
         name = exc.file or display_name(path)
         ctx.failed_files.append(name)
-        ctx.add(Finding(name, exc.line or 1, "error", exc.message, _rule_of(exc).id))
+        ctx.add(Finding(name, exc.line or 1, "error", " ".join(exc.message.split()), _rule_of(exc).id))
 
 
 def _rule_of(exc: BpmnRunnerError) -> Rule:
@@ -121,9 +121,10 @@ def check_ids(ctx: Context, document: Document) -> None:
         if not element_id:
             continue
         if element_id in first:
-            ctx.report(DUPLICATE_ID, document, element,
+            # Two processes with one id stop every load, executable or not, so that one is never downgraded.
+            ctx.report(DUPLICATE_ID, document, None if local(element) == "process" else element,
                        f"id {element_id!r} is used again (first at line {first[element_id].sourceline}); "
-                       f"give each element its own id")
+                       f"give each element its own id", line=element.sourceline)
         else:
             first[element_id] = element
 

@@ -10,6 +10,7 @@ from ..errors import XmlError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 200
+_XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 
 
 class _ExternalRefused(Exception):
@@ -46,7 +47,7 @@ def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
         raise XmlError(_DOCTYPE_REFUSED, file=display_name, line=_doctype_line(content)) from exc
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else 1)
-        message = exc.msg.split(" (", 1)[0] if exc.msg else str(exc)
+        message = " ".join((exc.msg.split(" (", 1)[0] if exc.msg else str(exc)).split())  # libxml2 adds newlines
         if "amplification" in message or "Detected an entity reference loop" in message:
             message = f"entity expansion refused ({message})"
         raise XmlError(f"not well-formed XML: {message}", file=display_name, line=line or 1) from exc
@@ -108,6 +109,9 @@ def _check_entities_and_depth(tree: etree._ElementTree, name: str) -> None:
                            file=name, line=element.sourceline or 1)
         if isinstance(element, etree._Entity):
             raise XmlError(f"entity reference &{element.name}; is not allowed", file=name,
+                           line=element.sourceline or 1)
+        if isinstance(element.tag, str) and element.tag.startswith(_XINCLUDE):
+            raise XmlError("XInclude is not allowed in a diagram (it could pull in local files)", file=name,
                            line=element.sourceline or 1)
         for child in element:
             stack.append((child, depth + 1))

@@ -105,7 +105,8 @@ def open_store(url: str | None = None, *, migrate_schema: bool = True) -> Store:
         raise
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"cannot open the store {describe(resolved)}: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot open the store {describe(resolved)} (is the server up and the URL right?): "
+                         f"{_first_line(exc)}") from exc
     return Store(engine, describe(resolved))
 
 

@@ -108,3 +108,4 @@ class StepRecord:
     consumed_messages: list[str] = field(default_factory=list)       # must still be pending or buffered
     done_job: tuple[str, str] | None = None       # (job id, worker id): deleted only if that worker holds it
     release_done_job: bool = False                # keep the done job (a cycle timer that waits again), unlocked
+    had_waits: bool = True                        # False: the instance had no waits rows before (skip replacing)

@@ -1,0 +1,238 @@
+"""The job worker: claim due jobs with a lease, run them, commit, and retry with backoff when they fail.
+
+Like Zeebe's job workers, it only claims service jobs whose handler it has, so workers with different handler
+modules can share one store. Timer and message jobs any worker can run. A handler runs between the claim commit
+and the step commit, so it runs at least once (a worker killed in between loses its lease, and another worker
+runs the job again with the same `ServiceCall.idempotency_key`); the step is committed at most once, because the
+commit re-checks the lease and the instance version in the same transaction. A heartbeat thread renews the leases
+of jobs that are still running, so a long handler keeps its job.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import BpmnError, BpmnRunnerError, ExecutionError, UnhandledBpmnError
+from .runtime import Runtime
+from .store import JobRecord, LeaseLostError
+
+EXPIRE_EVERY = 10.0
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did, for its summary line and for tests."""
+
+    service: int = 0
+    timers: int = 0
+    messages: int = 0
+    retries: int = 0
+    incidents: int = 0
+    dropped: int = 0           # results of jobs that were no longer this worker's, or whose task had moved on
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def jobs(self) -> int:
+        return self.service + self.timers + self.messages
+
+    def summary(self) -> str:
+        return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message; "
+                f"{self.retries} retried, {self.incidents} incident(s), {self.dropped} dropped")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**4):04x}"
+
+
+class Worker:
+    """Runs jobs from a store with `concurrency` threads until stopped (or, with `until_idle`, until idle)."""
+
+    def __init__(self, runtime: Runtime, *, worker_id: str | None = None, concurrency: int = 1,
+                 lease: float = 30.0, poll: float = 0.5, log: Callable[[str], None] | None = None) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = max(1, concurrency)
+        self.lease = lease
+        self.poll = poll
+        self.log = log
+        self.stats = WorkerStats()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._held: set[str] = set()
+        self._last_expiry = 0.0
+
+    @property
+    def handler_names(self) -> list[str]:
+        return self.runtime.handlers.names()
+
+    def stop(self) -> None:
+        """Finish the jobs in hand, then return from `run` (SIGTERM does this)."""
+        self._stop.set()
+
+    # ----- loops --------------------------------------------------------------------------------------------
+
+    def run(self, *, until_idle: bool = False, max_jobs: int | None = None) -> WorkerStats:
+        heartbeat = threading.Thread(target=self._heartbeat, name="bpmn-runner-heartbeat", daemon=True)
+        heartbeat.start()
+        try:
+            if self.concurrency == 1:
+                self._loop(until_idle, max_jobs)
+            else:
+                threads = [threading.Thread(target=self._loop, args=(until_idle, max_jobs), daemon=True,
+                                            name=f"bpmn-runner-worker-{i}") for i in range(self.concurrency)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(0.2)
+        finally:
+            self._stop.set()
+            heartbeat.join(2.0)
+        return self.stats
+
+    def run_once(self, limit: int = 100) -> int:
+        """Claim and run every job due now, one by one, in this thread (tests drive time with this)."""
+        done = 0
+        while done < limit:
+            jobs = self._claim()
+            if not jobs:
+                break
+            for job in jobs:
+                self._process(job)
+                done += 1
+        return done
+
+    def _loop(self, until_idle: bool, max_jobs: int | None) -> None:
+        idle_sleep = min(0.05, self.poll)
+        while not self._stop.is_set():
+            if max_jobs is not None and self.stats.jobs >= max_jobs:
+                self._stop.set()
+                break
+            try:
+                jobs = self._claim()
+            except BpmnRunnerError as exc:  # a store hiccup: say so, wait, try again
+                self._say(f"claim failed: {exc}")
+                self._stop.wait(min(self.poll * 4, 2.0))
+                continue
+            if jobs:
+                idle_sleep = min(0.05, self.poll)
+                for job in jobs:
+                    self._process(job)
+                continue
+            now = self.runtime.now()
+            if now - self._last_expiry > EXPIRE_EVERY:
+                self._last_expiry = now
+                try:
+                    self.store.expire_messages(now)
+                except BpmnRunnerError:
+                    pass
+            count, next_due = self.store.pending_work(self.handler_names, now)
+            if until_idle and count == 0:
+                with self._lock:
+                    busy = bool(self._held)
+                if not busy:
+                    self._stop.set()
+                    break
+            wait = idle_sleep if next_due is None else min(max(next_due - now, 0.005), idle_sleep)
+            self._stop.wait(wait)
+            idle_sleep = min(idle_sleep * 2, self.poll)
+
+    def _heartbeat(self) -> None:
+        interval = max(self.lease / 3.0, 0.05)
+        while not self._stop.wait(interval):
+            with self._lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                still = self.store.extend_leases(self.worker_id, held, self.runtime.now() + self.lease)
+            except BpmnRunnerError:
+                continue
+            for job_id in set(held) - still:
+                self._say(f"lost the lease of job {job_id}; its result will be dropped")
+
+    # ----- one job ------------------------------------------------------------------------------------------
+
+    def _claim(self) -> list[JobRecord]:
+        claimed, exhausted = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
+                                                   lease=self.lease, limit=1)
+        for job in exhausted:
+            error = job.last_error or "the job's leases expired"
+            message = (f"{job.element_id}: gave up after {job.attempts} attempt(s) whose leases expired (the worker "
+                       f"stopped, or its handler ran longer than the lease): {error}")
+            if self.runtime.fail_job(job, None, message, final=True) == "incident":
+                self.stats.incidents += 1
+        if not claimed and exhausted:
+            return self._claim()
+        with self._lock:
+            self._held.update(j.id for j in claimed)
+        return claimed
+
+    def _process(self, job: JobRecord) -> None:
+        try:
+            if job.kind == "service":
+                self._service(job)
+            elif job.kind == "timer":
+                self._other(job, lambda: self.runtime.fire_timer_job(job, self.worker_id))
+                self.stats.timers += 1
+            elif job.kind == "message":
+                self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
+                self.stats.messages += 1
+        finally:
+            with self._lock:
+                self._held.discard(job.id)
+
+    def _service(self, job: JobRecord) -> None:
+        runtime = self.runtime
+        binding, call = runtime.service_call(job)
+        error: BpmnError | None = None
+        result: Any = None
+        try:
+            result = runtime.engine.call_handler(binding, call, job.task_id)
+        except BpmnError as raised:
+            error = raised
+        except Exception as exc:  # HandlerError (the handler's own failure) or anything unexpected
+            self._failed(job, str(exc) if isinstance(exc, BpmnRunnerError) else f"{type(exc).__name__}: {exc}")
+            self.stats.service += 1
+            return
+        self.stats.service += 1
+        self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error))
+
+    def _other(self, job: JobRecord, commit: Callable[[], Any]) -> None:
+        try:
+            if commit() is None:
+                self.stats.dropped += 1
+        except LeaseLostError:
+            self.stats.dropped += 1
+            self._say(f"job {job.id} ({job.element_id}) was taken over by another worker; result dropped")
+        except UnhandledBpmnError as exc:
+            self._failed(job, str(exc), final=True)
+        except ExecutionError as exc:
+            self._failed(job, str(exc))
+        except BpmnRunnerError as exc:
+            self._failed(job, str(exc))
+
+    def _failed(self, job: JobRecord, error: str, *, final: bool = False) -> None:
+        try:
+            outcome = self.runtime.fail_job(job, self.worker_id, error, final=final)
+        except BpmnRunnerError as exc:
+            self._say(f"could not record the failure of job {job.id}: {exc}")
+            return
+        if outcome == "incident":
+            self.stats.incidents += 1
+            self._say(f"incident: instance {job.instance_id}, {job.element_id}: {error}")
+        else:
+            self.stats.retries += 1
+        if len(self.stats.errors) < 100:
+            self.stats.errors.append(error)
+
+    def _say(self, text: str) -> None:
+        if self.log is not None:
+            self.log(f"worker {self.worker_id}: {text}")
