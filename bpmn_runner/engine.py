@@ -7,7 +7,7 @@ from pathlib import Path
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
@@ -208,8 +208,16 @@ class Instance:
             return False
         if wait > 0:
             self.engine.sleep(wait + 0.01)
-        session.fire_due_timers()
-        return True
+        # SpiffWorkflow fires a timer only when its due time is strictly past: a timer due now is due, so look
+        # a millisecond ahead.
+        clock = self.engine.clock
+        token = spiff_clock.use_clock(lambda: clock() + timedelta(milliseconds=1))
+        try:
+            session.fire_due_timers()
+        finally:
+            spiff_clock.reset_clock(token)
+        # An injected clock that does not move would otherwise spin here for ever.
+        return session.has_ready_work() or wait > 0
 
     def _collect_outgoing(self) -> None:
         for event in self.session.outgoing_events():

@@ -442,3 +442,17 @@ def test_spiffarena_json_schema_form_fields_are_offered(tmp_path: Path) -> None:
     fields = {f.id: f for f in s.instance.waiting()[0].fields}
     assert fields["qty"].label == "Quantity" and fields["qty"].required and fields["qty"].type == "long"
     assert fields["color"].options == ["red", "blue"]
+
+
+def test_timer_due_exactly_now_fires_and_a_still_clock_never_spins(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+    start = datetime(2032, 1, 1, tzinfo=timezone.utc)
+    now = [start]
+    timer = ('<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+             '<bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>')
+    s = Scenario(write(tmp_path, START + timer + END + chain("start", "wait", "end")), timer_wait=0,
+                 clock=lambda: now[0])
+    assert s.result.status == "waiting"
+    assert s.resume().status == "waiting"  # the clock did not move: the run returns instead of spinning
+    now[0] = start + timedelta(hours=1)
+    assert s.resume().status == "completed"
