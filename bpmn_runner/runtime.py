@@ -771,30 +771,19 @@ class Runtime:
         return record.status
 
     def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first; `running` includes those waiting at a timer that is due now."""
         due = self.store.due_timer_instances(self.now())
-        query_status = "waiting" if status == "running" else status
+        stored = None if status in ("running", "waiting") else status
         out = []
-        for record in self.store.list_instances(status=query_status, process_id=process_id):
+        for record in self.store.list_instances(status=stored, process_id=process_id):
             live = self._live_status(record, due)
-            if status == "running" and live != "running" and record.status != "running":
-                continue
-            if status == "waiting" and live != "waiting":
+            if status is not None and live != status:
                 continue
             out.append({"instance_id": record.id, "process_id": record.process_id,
                         "business_key": record.business_key, "status": live,
                         "waiting": [w.get("element_id") for w in record.waiting], "error": record.error,
                         "created_at": record.created_at, "updated_at": record.updated_at,
                         "ended_at": record.ended_at})
-        if status == "running":
-            seen = {o["instance_id"] for o in out}
-            for record in self.store.list_instances(status="running", process_id=process_id):
-                if record.id not in seen:
-                    out.append({"instance_id": record.id, "process_id": record.process_id,
-                                "business_key": record.business_key, "status": "running",
-                                "waiting": [w.get("element_id") for w in record.waiting], "error": record.error,
-                                "created_at": record.created_at, "updated_at": record.updated_at,
-                                "ended_at": record.ended_at})
-            out.sort(key=lambda o: (o["created_at"], o["instance_id"]))
         return out
 
     def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
