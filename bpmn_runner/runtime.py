@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -49,6 +49,17 @@ LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see
 LIVE_HISTORY_LIMIT = 5000
 
 Clock = Callable[[], datetime]
+
+
+@dataclass
+class _Live:
+    """A live instance as this thread last committed it (see Runtime._remember)."""
+
+    version: int
+    instance: Instance
+    marks: tuple[int, int, int]       # lengths of the session's history, flows and messages at that commit
+    record: InstanceRecord
+    jobs: list[JobRecord]
 
 
 class StepFailed(ExecutionError):
@@ -245,7 +256,7 @@ class Runtime:
                                 consumed=consumed or [], done_job=done_job, result=result)
         status = self.store.commit_step(step)
         if instance.engine is self.engine:
-            self._remember(instance, 1, status)
+            self._remember(instance, step, status, [])
         self._after_commit(step)
         return self._outcome(step, status)
 
@@ -261,23 +272,41 @@ class Runtime:
         definitions = self.definitions_for(record.definition_hash)
         return self.engine.restore(definitions, record.process_id, record.state or {}, record.id)
 
-    def _live(self) -> "OrderedDict[str, tuple[int, Instance, tuple[int, int, int]]]":
+    def _live(self) -> "OrderedDict[str, _Live]":
         live = getattr(self._local, "live", None)
         if live is None:
             live = self._local.live = OrderedDict()
         return live
 
-    def _remember(self, instance: Instance, version: int, status: str) -> None:
-        """Keep the live instance this thread just committed: when the next step of it finds the store still at
-        that version, it goes on from memory instead of restoring the saved state (the costly part of a step)."""
+    def _remember(self, instance: Instance, step: StepRecord, status: str, previous_jobs: list[JobRecord]) -> None:
+        """Keep the live instance this thread just committed, with its row and jobs as committed. Its next step
+        here goes on from memory and commits against that version without reading the store first; if anyone
+        changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
+        (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
         session = instance.session
         if status in ENDED_STATUSES or len(session.history) > LIVE_HISTORY_LIMIT:
             return
+        record = step.instance
+        record.status = status
+        finished = set(step.delete_job_ids)
+        if step.done_job is not None and not step.release_done_job:
+            finished.add(step.done_job[0])
+        jobs = [j for j in self._jobs_of_step(step, previous_jobs) if j.id not in finished]
         live = self._live()
-        live[instance.instance_id] = (version, instance,
-                                      (len(session.history), len(session.flows_taken), len(session.messages_sent)))
+        live[instance.instance_id] = _Live(record.version, instance, (len(session.history), len(session.flows_taken),
+                                                                      len(session.messages_sent)), record, jobs)
         while len(live) > LIVE_INSTANCES:
             live.popitem(last=False)
+
+    @staticmethod
+    def _jobs_of_step(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:
+        """The instance's jobs after the step, as far as a step cares (ids, kinds, tasks, due times)."""
+        out = []
+        for job in list(previous) + [j for j in step.new_jobs if j.instance_id == step.instance.id]:
+            if job.id in step.timer_updates:
+                job = JobRecord(**{**job.__dict__, "due_at": step.timer_updates[job.id]})
+            out.append(job)
+        return out
 
     def step(self, instance_id: str, action: Callable[[Instance], Any], *, done_job: tuple[str, str] | None = None,
              consumed: list[str] | None = None) -> dict[str, Any]:
@@ -287,14 +316,16 @@ class Runtime:
         StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held.
         """
         for attempt in range(MAX_STEP_TRIES):
-            record, jobs = self.store.load_for_step(instance_id)
+            cached = self._live().pop(instance_id, None)
+            if cached is not None and attempt == 0:
+                record, jobs, instance, marks = cached.record, cached.jobs, cached.instance, cached.marks
+            else:
+                record, jobs = self.store.load_for_step(instance_id)
+                instance, marks = None, (0, 0, 0)
             if record.status in ENDED_STATUSES:
                 raise InvalidOperationError(f"instance {instance_id} is {record.status}", instance_id=instance_id)
-            cached = self._live().pop(instance_id, None)
-            if cached is not None and cached[0] == record.version:
-                _, instance, marks = cached
-            else:
-                instance, marks = self.restore(record), (0, 0, 0)
+            if instance is None:
+                instance = self.restore(record)
             action(instance)
             step = self._build_step(instance, record, jobs, expected_version=record.version,
                                     consumed=list(consumed or []), done_job=done_job, marks=marks)
@@ -303,9 +334,10 @@ class Runtime:
             except LeaseLostError:
                 raise
             except ConcurrentUpdateError:
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                if attempt:
+                    time.sleep(random.uniform(0, 0.005 * attempt))
                 continue
-            self._remember(instance, record.version + 1, status)
+            self._remember(instance, step, status, jobs)
             self._after_commit(step)
             return self._outcome(step, status)
         raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
@@ -506,6 +538,9 @@ class Runtime:
                "business_key": rec.business_key, "waiting": rec.waiting}
         if rec.error:
             out["error"] = rec.error
+        follow = [(j.id, j.handler) for j in step.new_jobs if j.kind == "service" and status != "incident"]
+        if follow:
+            out["new_service_jobs"] = follow
         return out
 
     def _after_commit(self, step: StepRecord) -> None:

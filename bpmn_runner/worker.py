@@ -23,6 +23,7 @@ from .runtime import Runtime
 from .store import JobRecord, LeaseLostError
 
 EXPIRE_EVERY = 10.0
+FOLLOW_LIMIT = 100
 
 
 @dataclass
@@ -105,8 +106,7 @@ class Worker:
             if not jobs:
                 break
             for job in jobs:
-                self._process(job)
-                done += 1
+                done += self._process(job)
         return done
 
     def _loop(self, until_idle: bool, max_jobs: int | None) -> None:
@@ -175,21 +175,42 @@ class Worker:
             self._held.update(j.id for j in claimed)
         return claimed
 
-    def _process(self, job: JobRecord) -> None:
+    def _process(self, job: JobRecord) -> int:
+        """Run a job; then the service jobs its step created that this worker can run, at once (like Zeebe's job
+        streaming): an instance goes on while its state is still in memory, up to FOLLOW_LIMIT jobs in a row."""
+        queue = [job]
+        followed = 0
+        done = 0
+        while queue:
+            done += 1
+            outcome = self._process_one(queue.pop(0))
+            follow = [job_id for job_id, handler in (outcome or {}).get("new_service_jobs", [])
+                      if handler in self.runtime.handlers]
+            if follow and followed < FOLLOW_LIMIT and not self._stop.is_set():
+                claimed, _ = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
+                                                   lease=self.lease, limit=len(follow), ids=follow)
+                with self._lock:
+                    self._held.update(j.id for j in claimed)
+                queue.extend(claimed)
+                followed += len(claimed)
+        return done
+
+    def _process_one(self, job: JobRecord) -> Any:
         try:
             if job.kind == "service":
-                self._service(job)
-            elif job.kind == "timer":
-                self._other(job, lambda: self.runtime.fire_timer_job(job, self.worker_id))
+                return self._service(job)
+            if job.kind == "timer":
                 self.stats.timers += 1
-            elif job.kind == "message":
-                self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
+                return self._other(job, lambda: self.runtime.fire_timer_job(job, self.worker_id))
+            if job.kind == "message":
                 self.stats.messages += 1
+                return self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
+            return None
         finally:
             with self._lock:
                 self._held.discard(job.id)
 
-    def _service(self, job: JobRecord) -> None:
+    def _service(self, job: JobRecord) -> Any:
         runtime = self.runtime
         binding, call = runtime.service_call(job)
         error: BpmnError | None = None
@@ -201,14 +222,16 @@ class Worker:
         except Exception as exc:  # HandlerError (the handler's own failure) or anything unexpected
             self._failed(job, str(exc) if isinstance(exc, BpmnRunnerError) else f"{type(exc).__name__}: {exc}")
             self.stats.service += 1
-            return
+            return None
         self.stats.service += 1
-        self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error))
+        return self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error))
 
-    def _other(self, job: JobRecord, commit: Callable[[], Any]) -> None:
+    def _other(self, job: JobRecord, commit: Callable[[], Any]) -> Any:
         try:
-            if commit() is None:
+            outcome = commit()
+            if outcome is None:
                 self.stats.dropped += 1
+            return outcome
         except LeaseLostError:
             self.stats.dropped += 1
             self._say(f"job {job.id} ({job.element_id}) was taken over by another worker; result dropped")

@@ -73,7 +73,9 @@ def create_sql_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        # no pool_pre_ping: it costs a round trip per transaction; a connection lost in a server restart fails one
+        # transaction (a StoreError the worker retries) and SQLAlchemy then replaces the pool
+        return create_engine(parsed, pool_size=8, max_overflow=8)
     raise StoreError(f"unsupported database {backend!r}: use sqlite:///FILE or postgresql://...")
 
 

@@ -51,7 +51,9 @@ instances = Table(
     Column("process_id", String(255), nullable=False),
     Column("business_key", String(255)),
     Column("status", String(16), nullable=False),
-    Column("state", Text, nullable=False),                # the engine state without the spec (JSON)
+    # the engine state without the spec: JSON as text, never JSONB, whose key order is its own (SpiffWorkflow
+    # rebuilds task data from deltas in the order the tasks are listed)
+    Column("state", Text, nullable=False),
     Column("version", Integer, nullable=False),           # optimistic concurrency: + 1 on every step
     Column("data", Text, nullable=False),                 # the process variables after the last step (JSON)
     Column("waiting", Text, nullable=False),              # where it waits (JSON list)
