@@ -456,3 +456,18 @@ def test_timer_due_exactly_now_fires_and_a_still_clock_never_spins(tmp_path: Pat
     assert s.resume().status == "waiting"  # the clock did not move: the run returns instead of spinning
     now[0] = start + timedelta(hours=1)
     assert s.resume().status == "completed"
+
+
+def test_history_has_one_join_and_no_unfired_boundary_events(tmp_path: Path) -> None:
+    extra = '<bpmn:error id="Err" errorCode="E"/>'
+    body = (START + '<bpmn:parallelGateway id="split"/><bpmn:parallelGateway id="join"/>' + service("a", "a")
+            + service("b", "b") + '<bpmn:boundaryEvent id="oops" attachedToRef="a"><bpmn:errorEventDefinition '
+            'errorRef="Err"/></bpmn:boundaryEvent><bpmn:endEvent id="end_oops"/>' + END
+            + flow("f0", "start", "split") + flow("f1", "split", "a") + flow("f2", "split", "b")
+            + flow("f3", "a", "join") + flow("f4", "b", "join") + flow("f5", "join", "end")
+            + flow("f6", "oops", "end_oops"))
+    s = Scenario(write(tmp_path, body, extra=extra), registry(a=lambda c: None, b=lambda c: None))
+    events = [(h.element_id, h.event) for h in s.result.history]
+    assert events.count(("join", "entered")) == 1 and events.count(("join", "completed")) == 1
+    assert not [e for e in events if e[0] == "oops"]
+    assert sorted(s.result.flows) == ["f0", "f1", "f2", "f3", "f4", "f5"]

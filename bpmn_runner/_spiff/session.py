@@ -14,7 +14,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
@@ -38,6 +40,9 @@ from .specs import SERVICE_CLASSES
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 PREDICTED = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE
 MAX_CALL_DEPTH = 100
+# Joins wait for their other branches and boundary events wait armed: neither is an activity the run entered
+# until it fires (as in Camunda's history), and cancelling them when the branch moves on is not news.
+QUIET_WHILE_WAITING = (UnstructuredJoin, BoundaryEvent)
 PENDING = object()  # returned by a handler caller that queued the call as a job
 
 
@@ -89,6 +94,7 @@ class Session:
         self.messages_sent: list[dict[str, Any]] = []
         self.messages_received: list[dict[str, Any]] = []
         self._entered_data: dict[Any, dict[str, Any]] = {}
+        self._flow_recorded: set[Any] = set()
         self.on_step: Callable[[str], None] | None = None
         engine.invoker = self
         engine._note = self.notes.append
@@ -331,7 +337,12 @@ class Session:
         if element_id is None:
             return
         if new & LIVE and not old & LIVE:
+            if new == TaskState.WAITING and isinstance(spec, QUIET_WHILE_WAITING):
+                self._record_flow(task, element_id)  # a branch arrived at a join; a boundary event is armed
+                return
             self._entered(task, element_id)
+        elif new == TaskState.READY and old == TaskState.WAITING and isinstance(spec, QUIET_WHILE_WAITING):
+            self._entered(task, element_id)  # the join fires, the boundary event caught its event
         elif new == TaskState.COMPLETED:
             self._completed(task, element_id)
         elif new == TaskState.ERROR:
@@ -339,7 +350,9 @@ class Session:
             self._event(task, element_id, "failed")
         elif new == TaskState.CANCELLED and old & LIVE:
             self._entered_data.pop(task.id, None)
-            self._event(task, element_id, "cancelled")
+            self._flow_recorded.discard(task.id)
+            if not (old == TaskState.WAITING and isinstance(spec, QUIET_WHILE_WAITING)):
+                self._event(task, element_id, "cancelled")
 
     def _entered(self, task: Any, element_id: str) -> None:
         if isinstance(task.task_spec, SubWorkflowTask) and task.workflow.depth >= MAX_CALL_DEPTH:
@@ -347,6 +360,12 @@ class Session:
                                  f"does a process call itself?", instance_id=self.instance_id, element_id=element_id)
         self._event(task, element_id, "entered")
         self._entered_data[task.id] = dict(task.data)
+        self._record_flow(task, element_id)
+
+    def _record_flow(self, task: Any, element_id: str) -> None:
+        """The sequence flow that brought this task, once per task."""
+        if task.id in self._flow_recorded:
+            return
         parent = task.parent
         while parent is not None and getattr(parent.task_spec, "bpmn_id", None) is None:
             parent = parent.parent
@@ -354,8 +373,10 @@ class Session:
             flow = self.flows.get((parent.task_spec.bpmn_id, element_id))
             if flow is not None:
                 self.flows_taken.append(flow)
+                self._flow_recorded.add(task.id)
 
     def _completed(self, task: Any, element_id: str) -> None:
+        self._flow_recorded.discard(task.id)
         before = self._entered_data.pop(task.id, None)
         if before is None and task.parent is not None:
             before = task.parent.data
