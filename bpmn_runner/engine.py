@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
 from ._spiff.script_engine import RunnerScriptEngine
-from ._spiff.session import PENDING, LiveTask, Session
+from ._spiff.service_calls import PENDING
+from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
 from .errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnboundTaskError
 from .models import Binding, RunResult, ServiceCall, UserTaskField, WaitingTask

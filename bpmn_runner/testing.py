@@ -462,7 +462,7 @@ class ProcessRun:
     def assert_failed(self, containing: str = "") -> "ProcessRun":
         __tracebackhide__ = True
         if self.status != "failed" or containing not in (self.result.error or ""):
-            self._fail(f"expected the instance to fail" + (f" with {containing!r}" if containing else ""))
+            self._fail("expected the instance to fail" + (f" with {containing!r}" if containing else ""))
         return self
 
     def assert_data(self, expected: dict[str, Any] | None = None, **values: Any) -> "ProcessRun":

@@ -14,7 +14,6 @@ import os
 import random
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 

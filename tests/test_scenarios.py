@@ -24,7 +24,7 @@ from bpmn_runner.scenarios import (
 )
 
 from .scenario import write
-from .test_elements import END, START, flow
+from .test_elements import START, flow
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
-
-
-class ServiceInvoker(Protocol):
-    """What the engine gives a service task at run time (set on the script engine)."""
-
-    def run_service_task(self, spec: "ServiceTaskBase", task: Any) -> bool | None: ...
 
 
 class ServiceTaskBase:
@@ -73,7 +67,6 @@ class SpiffPassThroughTask(NoneTaskMixin, SpiffBpmnTask):
 
 
 SERVICE_CLASSES = (ServiceTask, SpiffServiceTask)
-PASS_THROUGH_CLASSES = (PassThroughTask, SpiffPassThroughTask)
 
 
 class InterruptingStartEvent(StartEvent):

@@ -210,8 +210,8 @@ def check_executable(ctx: Context, document: Document) -> None:
     with_content = [c.element for c in index.containers if c.kind == "process" and c.nodes]
     if with_content and not any(index.is_executable(p) for p in with_content):
         ctx.report(NOT_EXECUTABLE, document, with_content[0],
-                   f"no process in this file is executable (isExecutable=\"true\"), so `run` cannot start it; "
-                   f"its problems are reported as warnings")
+                   "no process in this file is executable (isExecutable=\"true\"), so `run` cannot start it; "
+                   "its problems are reported as warnings")
 
 
 PER_DOCUMENT = (check_schema, check_ids, check_references, check_executable)

@@ -1,0 +1,158 @@
+"""Service, send and business rule tasks bound to handlers: parameters, results by dialect, BPMN errors."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .. import expressions
+from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
+                      UnhandledBpmnError)
+from ..models import Binding, ServiceCall
+from .specs import SERVICE_CLASSES
+
+PENDING = object()  # returned by a handler caller that queued the call as a job
+HandlerCaller = Callable[[Binding, ServiceCall, str], Any]
+
+
+class ServiceCalls:
+    """Mixed into Session: the specs' `_run_hook` calls `run_service_task` through the script engine."""
+
+    instance_id: str
+    workflow: Any
+    engine: Any
+    simulate: bool
+    notes: list[str]
+    call_handler: HandlerCaller
+
+    def run_service_task(self, spec: Any, task: Any) -> bool | None:
+        raw = spec.binding or {}
+        element_id = spec.bpmn_id
+        if not raw.get("name"):
+            if self.simulate:
+                self.notes.append(f"simulate: {element_id}: no handler binding; returning nothing")
+                return True
+            raise UnboundTaskError(f"service task {element_id!r} has no handler binding (add a camunda:topic, "
+                                   f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
+                                   element_id=element_id, instance_id=self.instance_id)
+        binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
+                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"))
+        params = self._params(spec, task)
+        call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
+                           instance_id=self.instance_id, element_id=element_id,
+                           idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
+                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name)
+        try:
+            result = self.call_handler(binding, call, str(task.id))
+        except BpmnError as error:
+            return self.throw_bpmn_error(task, error)
+        if result is PENDING:
+            return None
+        self.apply_result(spec, task, binding, result)
+        return True
+
+    def _params(self, spec: Any, task: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        trusted = self.engine.trusted
+        for target, source in spec.inputs_mapping:
+            params[target] = self._mapping_value(source, task.data, spec, trusted)
+        for name, expression in spec.spiff_params.items():
+            try:
+                params[name] = expressions.evaluate(expression, task.data, trusted=trusted)
+            except ExpressionError as exc:
+                raise ExpressionError(f"parameter {name!r}: {exc.message}", element_id=spec.bpmn_id,
+                                      instance_id=self.instance_id) from None
+        return params
+
+    def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
+        try:
+            return expressions.evaluate_mapping(source, data, trusted=trusted)
+        except expressions.MissingVariableError as exc:
+            if not self.simulate:
+                raise ExpressionError(exc.message, element_id=spec.bpmn_id, instance_id=self.instance_id) from None
+            self.notes.append(f"simulate: {spec.bpmn_id}: {exc.message}; using null")
+            return None
+        except ExpressionError as exc:
+            raise ExpressionError(f"mapping {source!r}: {exc.message}", element_id=spec.bpmn_id,
+                                  instance_id=self.instance_id) from None
+
+    def apply_result(self, spec: Any, task: Any, binding: Binding, result: Any) -> None:
+        """Store a handler's result by its dialect: SpiffArena under resultVariable, Camunda merged."""
+        if binding.dialect == "spiff":
+            name = binding.result_variable or f"spiff__{spec.bpmn_id.replace('-', '_')}_result"
+            task.data[name] = result
+            return
+        if result is None:
+            result = {}
+        if not isinstance(result, dict):
+            if binding.result_variable:
+                task.data[binding.result_variable] = result
+                return
+            raise ExecutionError(f"handler {binding.name!r} returned {type(result).__name__}; a Camunda-style "
+                                 f"handler returns a dict of variables (or None)",
+                                 element_id=spec.bpmn_id, instance_id=self.instance_id)
+        if spec.outputs_mapping:
+            scope = {**task.data, **result}
+            for target, source in spec.outputs_mapping:
+                task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted)
+        else:
+            task.data.update(result)
+
+    def started_service_task(self, task_id: str) -> Any:
+        task = self._find_task(task_id)
+        if task is None or not task.has_state(TaskState.STARTED) or not isinstance(task.task_spec, SERVICE_CLASSES):
+            raise InvalidOperationError(f"task {task_id} is not a service task waiting for its handler",
+                                        instance_id=self.instance_id)
+        return task
+
+    def complete_service_task(self, task_id: str, result: Any) -> None:
+        """A worker's handler returned: store the result by the dialect's rules and move on."""
+        task = self.started_service_task(task_id)
+        spec = task.task_spec
+        raw = spec.binding or {}
+        binding = Binding(raw.get("name", ""), raw.get("dialect", "bpmn"), raw.get("kind", "topic"),
+                          result_variable=raw.get("result_variable"))
+        self.apply_result(spec, task, binding, result)
+        try:
+            task.complete()
+        except SpiffWorkflowException as exc:
+            raise self._translate(exc) from exc
+
+    def raise_in_service_task(self, task_id: str, error: BpmnError) -> None:
+        """A worker's handler raised a BpmnError: take the matching error path, or fail if none catches it."""
+        task = self.started_service_task(task_id)
+        self.throw_bpmn_error(task, error)
+
+    def throw_bpmn_error(self, task: Any, error: BpmnError) -> None:
+        event = BpmnEvent(self._definition_class(ErrorEventDefinition)(error.code, code=error.code),
+                          payload=dict(error.data) or {"errorMessage": error.message}, target=task.workflow)
+        if self._catch_upwards(event):
+            self.notes.append(f"{task.task_spec.bpmn_id}: BPMN error {error.code} caught")
+            return None
+        raise UnhandledBpmnError(f"BPMN error {error.code!r} ({error.message or 'no message'}) was raised by the "
+                                 f"handler and no error boundary event or event subprocess catches it",
+                                 element_id=task.task_spec.bpmn_id, instance_id=self.instance_id)
+
+
+    def _catch_upwards(self, event: BpmnEvent) -> int:
+        """Deliver an event to the nearest enclosing workflow that catches it (boundary events first, then event
+        subprocesses); SpiffWorkflow's own catch loses the count when it moves up a level."""
+        manager = self.workflow.event_manager
+        while event.target is not None:
+            if any(t.workflow == event.target and t.task_spec.event_definition.catches(t, event)
+                   for t in manager.tasks.values()):
+                break
+            event.target = event.target.parent_workflow
+        started_before = len(self.workflow.subprocesses)
+        count = manager.catch(event, internal=False)
+        # With no target left, SpiffWorkflow starts a catching event subprocess but counts no task.
+        return count + max(0, len(self.workflow.subprocesses) - started_before)
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(data)
