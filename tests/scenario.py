@@ -56,6 +56,17 @@ class Scenario:
         self.reloads = 0
         self._earlier_path: list[str] = []
         self.result: RunResult = self.instance.run()
+        self.check_round_trip()
+
+    def check_round_trip(self) -> None:
+        """Save, reload and resume once more: a finished instance must come back finished with the same data."""
+        if self.result.status != "completed":
+            return
+        before = self.result  # stays the result the tests read
+        self.reload()
+        again = self.instance.run()
+        assert again.status == "completed", f"after save and reload: {again.status} {again.error}"
+        assert again.data == before.data, "the data changed in a save and reload"
 
     def reload(self) -> None:
         """Save to JSON text, load the definitions again, restore into a fresh engine."""
