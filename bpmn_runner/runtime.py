@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import expressions
+from .expressions.feel import to_string as feel_string
 from ._spiff import clock as spiff_clock
 from ._spiff import waits as spiff_waits
 from .definitions import Definitions, load, load_sources
@@ -90,13 +91,7 @@ def content_hash(contents: Iterable[bytes]) -> str:
 
 def key_string(value: Any) -> str | None:
     """A correlation key as a string, as Zeebe compares them: 42 and "42" match; 42.0 is "42"."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return feel_string(value)
 
 
 _DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"

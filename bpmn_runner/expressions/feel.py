@@ -71,7 +71,8 @@ def _substring(s: str, start: int | float, length: int | float | None = None) ->
     return s[begin:] if length is None else s[begin:begin + int(length)]
 
 
-def _to_string(value: Any) -> str | None:
+def to_string(value: Any) -> str | None:
+    """FEEL's string(): null stays null, booleans are lower case, whole floats lose their '.0'."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -122,7 +123,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "contains": _null_safe(lambda s, sub: sub in s if isinstance(s, str) else None),
     "starts with": _null_safe(lambda s, prefix: s.startswith(prefix)),
     "ends with": _null_safe(lambda s, suffix: s.endswith(suffix)),
-    "string": lambda v: _to_string(v),
+    "string": lambda v: to_string(v),
     "number": _null_safe(_to_number),
     "count": _null_safe(lambda xs: len(xs) if isinstance(xs, list) else None),
     "sum": _null_safe(lambda *a: sum(_numbers(_items(a)))),

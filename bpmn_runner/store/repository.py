@@ -58,22 +58,21 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction (BEGIN IMMEDIATE on SQLite); database errors become StoreErrors."""
-        try:
+        with self._database_errors():
             with self.engine.begin() as conn:
                 yield conn
-        except BpmnRunnerError:
-            raise
-        except DBAPIError as exc:
-            raise self._translate(exc) from exc
-        except SQLAlchemyError as exc:
-            raise StoreError(f"store {self.label}: {_first_line(exc)}") from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        try:
+        with self._database_errors():
             with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
                 with conn.begin():
                     yield conn
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        try:
+            yield
         except BpmnRunnerError:
             raise
         except DBAPIError as exc:
