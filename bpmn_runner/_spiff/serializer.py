@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 from copy import deepcopy
 from typing import Any
 
@@ -61,15 +62,17 @@ def _config(family: str) -> dict[type, type]:
 
 
 _SERIALIZERS: dict[str, BpmnWorkflowSerializer] = {}
+_WORKFLOW_CONVERTERS: dict[str, Any] = {}
 
 
 def serializer_for(family: str) -> BpmnWorkflowSerializer:
     if family not in _SERIALIZERS:
         config = _config(family)
         registry = BpmnWorkflowSerializer.configure(config)
+        # Flat workflows save under the stock type names, and every saved state restores as a flat workflow.
+        _WORKFLOW_CONVERTERS[family] = config[BpmnWorkflow](frontier.workflow_class(), registry,
+                                                            typename="BpmnWorkflow")
         if frontier.ENABLED:
-            # Flat workflows save under the stock type names, and every saved state restores as a flat workflow.
-            config[BpmnWorkflow](frontier.FlatWorkflow, registry, typename="BpmnWorkflow")
             config[BpmnSubWorkflow](frontier.FlatSubWorkflow, registry, typename="BpmnSubWorkflow")
         _SERIALIZERS[family] = BpmnWorkflowSerializer(registry)
     return _SERIALIZERS[family]
@@ -103,12 +106,24 @@ def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dct, cls=ser._encoder_cls))
 
 
-def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
-                    workflow_class: type | None = None) -> Any:
-    """Rebuild a live workflow from a state and its (already restored) spec."""
+def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> Any:
+    """Rebuild a live workflow from a state and its (already parsed) spec.
+
+    A state of the current serializer version is attached to the live spec directly; converting the spec to a
+    dict and back on every restore was the slowest part of a persisted step. Older states take the stock path,
+    which runs SpiffWorkflow's migrations (they may rewrite the spec part too)."""
     ser = serializer_for(family)
     dct = deepcopy(state)
-    dct["spec"] = ser.to_dict(spec)
-    dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
-    ser.migrate(dct)
-    return ser.from_dict(dct)
+    if dct.get(ser.VERSION_KEY) != ser.VERSION:
+        dct["spec"] = ser.to_dict(spec)
+        dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
+        ser.migrate(dct)
+        return ser.from_dict(dct)
+    converter = _WORKFLOW_CONVERTERS[family]
+    workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
+    workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+    workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+    converter.set_default_attributes(workflow, dct)
+    converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+    workflow.bpmn_events = ser.registry.restore(dct.pop("bpmn_events", []))
+    return workflow
