@@ -1,6 +1,6 @@
 """Self-contained HTML reports: the diagram as the analyst drew it, with what happened painted on it.
 
-Three reports, each one HTML file with inline CSS, no script, no network and a strict Content-Security-Policy:
+Four reports, each one HTML file with inline CSS, no script, no network and a strict Content-Security-Policy:
 
 - `render_definition_report(paths)`: the diagram(s) and a table of every flow node and flow (bindings,
   conditions, timers, messages, errors, call targets).
