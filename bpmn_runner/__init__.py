@@ -1,10 +1,16 @@
 """bpmn-runner: run modeler-drawn BPMN 2.0 diagrams with a Python handler per service task."""
 
-from .definitions import Definitions, load
-from .engine import Engine, Instance, run
-from .errors import BpmnError, BpmnRunnerError
-from .models import RunResult, ServiceCall
-from .registry import HandlerRegistry, handler
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .definitions import Definitions, load
+    from .engine import Engine, Instance, run
+    from .errors import BpmnError, BpmnRunnerError
+    from .models import RunResult, ServiceCall
+    from .registry import HandlerRegistry, handler
 
 __all__ = [
     "BpmnError",
@@ -19,3 +25,24 @@ __all__ = [
     "load",
     "run",
 ]
+
+# Imported on first use, so that `import bpmn_runner` (and the pytest plugin) does not load SpiffWorkflow and lxml
+# into every test session of a project that merely has the package installed.
+_HOMES = {
+    "BpmnError": ".errors", "BpmnRunnerError": ".errors", "Definitions": ".definitions", "load": ".definitions",
+    "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
+    "HandlerRegistry": ".registry", "handler": ".registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'bpmn_runner' has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -50,3 +50,11 @@ def test_built_wheel_contains_templates_and_runs_help(tmp_path: Path) -> None:
                              f"print(len(r([{str(ROOT / 'processes' / 'order_fulfillment.bpmn')!r}])))"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert report.returncode == 0 and int(report.stdout) > 1000, report.stderr
+
+
+def test_importing_the_pytest_plugin_does_not_load_the_engine() -> None:
+    probe = ("import sys, bpmn_runner, bpmn_runner.testing; "
+             "print(any(m.startswith(('SpiffWorkflow', 'lxml', 'sqlalchemy')) for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
