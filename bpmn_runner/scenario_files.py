@@ -1,0 +1,617 @@
+"""Scenario files: analysts write what a diagram must do in YAML, beside the diagram, without code.
+
+A `*.scenario.yaml` file names a diagram and holds one scenario (the keys below at the top level) or several
+(under `scenarios:`). Top-level `given` is shared by every scenario of the file (a scenario's own `given` wins,
+and its data is merged into the shared data key by key)::
+
+    diagram: order_fulfillment.bpmn          # default: the file's name up to its first dot, plus .bpmn
+    process: order_fulfillment               # only when the diagram holds several executable processes
+    handlers: order_handlers.py              # real handlers (.py beside this file, or a dotted module); optional
+    scenarios:
+      - name: declined card
+        given:
+          data: {order: {card: "4000000000000002"}}      # or data_file: order.data.json
+          now: 2025-01-06T09:00:00Z                      # the clock at the start (this is the default)
+          handlers:                                      # fakes: replace the real handler of that name
+            payment.charge: {raises: {code: PAYMENT_DECLINED, message: card declined}}
+            erp.check-stock: {returns: {inStock: true}}  # a list of outcomes: one per call, the last repeats
+          user_tasks:                                    # completed whenever the instance waits there
+            Activity_Approve: {approved: true}           # a list: one answer per visit, the last repeats
+        when:                                            # in order, each once the instance waits
+          - advance: PT1S                                # move the clock (ISO 8601 duration or seconds)
+          - message: {name: PaymentReceived, payload: {paid: true}, correlation: {orderId: A-1}}
+          - signal: {name: Cancel}
+          - complete: {Activity_Review: {ok: true}}      # complete one user task now
+          - fire: Event_Reminder                         # fire a timer now, whatever the clock says
+        then:
+          status: completed                              # default: completed (waiting with waits_at)
+          path: [Activity_ChargePayment, Event_CardDeclined, Event_OrderCancelled]
+          end: Event_OrderCancelled
+          data: {orderStatus: cancelled}                 # a subset: other keys may exist
+          calls: {crm.notify-declined: 1}
+
+`path` is a subsequence: those elements were reached in that order, others may come between; `exact_path`
+lists the whole path. Any `when` step may say `after: ELEMENT` (the instance has reached it) or `at: ELEMENT`
+(the instance waits there) to check it is applied at the right moment.
+
+Runs use the in-memory engine with a fake clock (timers wait until `advance` moves it past their due time).
+A malformed file is a `ScenarioFileError` with the file and line. This module reads them; `scenarios.py` runs
+them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import DefinitionError, InvalidOperationError
+
+SUFFIXES = (".scenario.yaml", ".scenario.yml")
+DEFAULT_NOW = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+MAX_STEPS = 10_000
+_SKIPPED = {"node_modules", "__pycache__", "venv", "site-packages"}
+
+
+class ScenarioFileError(DefinitionError):
+    """A scenario file is not valid YAML or not a valid scenario (exit 3, with its file and line)."""
+
+
+# --- the clock ----------------------------------------------------------------------------------------------
+
+class FakeClock:
+    """A clock that moves only when told to. `advance` adds one microsecond more than asked, so that a timer due
+    exactly at the new time counts as due (the timer check is `due < now`)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or DEFAULT_NOW
+        self.current = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        return self.current
+
+    __call__ = now
+
+    def advance(self, amount: timedelta | float | int | str) -> datetime:
+        if isinstance(amount, str):
+            amount = parse_duration(amount)
+        if not isinstance(amount, timedelta):
+            amount = timedelta(seconds=float(amount))
+        if amount < timedelta(0):
+            raise ValueError("the clock cannot move backwards")
+        self.current += amount + timedelta(microseconds=1)
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        """Given to the engine as its `sleep`: waiting for a timer moves the fake clock, not real time."""
+        self.current += timedelta(seconds=max(0.0, seconds))
+
+
+_DURATION = re.compile(r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+                       r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO 8601 duration (`PT2H`, `P1DT30M`, `P2W`) without years or months, or a number of seconds."""
+    raw = str(text).strip()
+    try:
+        return timedelta(seconds=float(raw))
+    except ValueError:
+        pass
+    match = _DURATION.match(raw.upper())
+    if not match or raw.upper() in ("P", "PT") or raw.upper().endswith("T"):
+        raise ValueError(f"{raw!r} is not a duration; write ISO 8601 like PT30M, PT2H, P1D or P1DT12H "
+                         f"(years and months are not fixed lengths: use days)")
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+
+
+# --- YAML with line numbers ---------------------------------------------------------------------------------
+
+@dataclass
+class Y:
+    """A YAML value with the line it starts on: `value` is a dict of Y, a list of Y, or a plain scalar."""
+
+    value: Any
+    line: int
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_list(self) -> bool:
+        return isinstance(self.value, list)
+
+
+def plain(y: Y) -> Any:
+    """The plain Python value (dicts, lists, scalars) of a located YAML value."""
+    if isinstance(y.value, dict):
+        return {k: plain(v) for k, v in y.value.items()}
+    if isinstance(y.value, list):
+        return [plain(v) for v in y.value]
+    return y.value
+
+
+def _compose(text: str, name: str) -> Y:
+    import yaml  # imported on first use: the pytest plugin stays light for projects that have no scenarios
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or "malformed YAML"
+        if exc.context:
+            started = exc.context_mark.line + 1 if exc.context_mark is not None else line
+            problem = f"{exc.context}{f' (from line {started})' if started != line else ''}: {problem}"
+        raise ScenarioFileError(f"not valid YAML: {problem}", file=name, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioFileError(f"not valid YAML: {exc}", file=name, line=1) from exc
+    if node is None:
+        raise ScenarioFileError("the file is empty; see the scenario format in the README", file=name, line=1)
+    constructor = yaml.SafeLoader("")
+
+    def convert(node: Any, depth: int = 0) -> Y:
+        line = node.start_mark.line + 1
+        if depth > 100:
+            raise ScenarioFileError("nested too deeply", file=name, line=line)
+        if isinstance(node, yaml.MappingNode):
+            constructor.flatten_mapping(node)  # merge keys (<<: *anchor)
+            out: dict[str, Y] = {}
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise ScenarioFileError("a key must be a plain word, not a list or mapping", file=name,
+                                            line=key_node.start_mark.line + 1)
+                key = constructor.construct_object(key_node)
+                key = key.isoformat() if isinstance(key, (date, datetime)) else str(key)
+                if key in out:
+                    raise ScenarioFileError(f"duplicate key {key!r} (first on line {first[key]})", file=name,
+                                            line=key_node.start_mark.line + 1)
+                first[key] = key_node.start_mark.line + 1
+                out[key] = convert(value_node, depth + 1)
+            return Y(out, line)
+        if isinstance(node, yaml.SequenceNode):
+            return Y([convert(item, depth + 1) for item in node.value], line)
+        value = constructor.construct_object(node)
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        return Y(value, line)
+
+    return convert(node)
+
+
+# --- the model of a scenario file ------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What one call of a faked handler does: return a result, raise a BPMN error, or fail."""
+
+    line: int
+    returns: Any = None
+    raises: tuple[str, str, dict[str, Any]] | None = None
+    fails: str | None = None
+
+
+@dataclass
+class Fake:
+    name: str
+    outcomes: list[Outcome]
+    line: int
+
+
+@dataclass
+class Step:
+    """One `when` step."""
+
+    kind: str                    # complete | message | signal | advance | fire
+    line: int
+    element: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    correlation: dict[str, Any] | None = None
+    amount: timedelta = timedelta(0)
+    text: str = ""               # the step as written, for messages
+    after: str = ""
+    at: str = ""
+
+
+@dataclass
+class Expect:
+    line: int
+    status: str | None = None
+    path: list[str] | None = None
+    exact_path: list[str] | None = None
+    not_passed: list[str] = field(default_factory=list)
+    end: str | None = None
+    waits_at: list[str] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+    calls: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class Scenario:
+    name: str
+    line: int
+    data: dict[str, Any]
+    now: datetime
+    fakes: dict[str, Fake]
+    user_tasks: dict[str, list[dict[str, Any]]]
+    steps: list[Step]
+    expect: Expect
+
+
+@dataclass
+class ScenarioFile:
+    path: Path
+    name: str                    # as displayed (relative to the working directory when below it)
+    diagrams: list[Path]
+    process: str | None
+    handler_specs: list[str]
+    scenarios: list[Scenario]
+
+
+_FILE_KEYS = {"diagram", "diagrams", "process", "handlers", "given", "scenarios", "name", "when", "then",
+              "description"}
+_SCENARIO_KEYS = {"name", "given", "when", "then", "description"}
+_GIVEN_KEYS = {"data", "data_file", "now", "handlers", "user_tasks"}
+_THEN_KEYS = {"status", "path", "exact_path", "not_passed", "end", "waits_at", "data", "calls", "error"}
+_STEP_KEYS = {"complete", "message", "signal", "advance", "fire"}
+_STATUSES = ("completed", "waiting", "failed")
+
+
+class _Reader:
+    """Checks the located YAML against the format, raising ScenarioFileError with the line of the culprit."""
+
+    def __init__(self, name: str, base: Path) -> None:
+        self.name = name
+        self.base = base
+
+    def error(self, line: int, message: str) -> ScenarioFileError:
+        return ScenarioFileError(message, file=self.name, line=line)
+
+    def keys(self, y: Y, allowed: set[str], where: str) -> dict[str, Y]:
+        if not y.is_map:
+            raise self.error(y.line, f"{where} must be a mapping (key: value lines)")
+        for key, value in y.value.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+                raise self.error(value.line, f"unknown key {key!r} in {where}{hint}")
+        return y.value
+
+    def text(self, y: Y, where: str) -> str:
+        if isinstance(y.value, (dict, list)) or y.value is None or isinstance(y.value, bool):
+            raise self.error(y.line, f"{where} must be a text (an element id, a name)")
+        return str(y.value)
+
+    def texts(self, y: Y, where: str) -> list[str]:
+        if y.is_list:
+            return [self.text(item, f"each item of {where}") for item in y.value]
+        return [self.text(y, where)]
+
+    def mapping(self, y: Y, where: str) -> dict[str, Any]:
+        if y.value is None:
+            return {}
+        if not y.is_map:
+            raise self.error(y.line, f"{where} must be a mapping, like {{key: value}}")
+        return plain(y)
+
+    def file(self, y: Y, path: Path) -> ScenarioFile:
+        top = self.keys(y, _FILE_KEYS, "the file")
+        diagrams = self.diagrams(top, path)
+        process = self.text(top["process"], "process") if "process" in top else None
+        handler_specs: list[str] = []
+        if "handlers" in top:
+            for spec_y in (top["handlers"].value if top["handlers"].is_list else [top["handlers"]]):
+                spec = self.text(spec_y, "handlers")
+                if spec.endswith(".py") or "/" in spec or "\\" in spec:
+                    resolved = (self.base / spec)
+                    if not resolved.is_file():
+                        raise self.error(spec_y.line, f"handler file {spec} not found (looked at {resolved})")
+                    spec = str(resolved)
+                handler_specs.append(spec)
+        shared = self.given(top["given"], {}) if "given" in top else _Given()
+        scenarios: list[Scenario] = []
+        if "scenarios" in top:
+            for key in ("name", "when", "then"):
+                if key in top:
+                    raise self.error(top[key].line, f"{key!r} belongs inside one of the scenarios: this file lists "
+                                                    f"them under 'scenarios:'")
+            items = top["scenarios"]
+            if not items.is_list or not items.value:
+                raise self.error(items.line, "scenarios must be a list of scenarios, each starting with '- name:'")
+            for item in items.value:
+                scenarios.append(self.scenario(item, shared, path))
+        else:
+            single = {k: v for k, v in top.items() if k in _SCENARIO_KEYS - {"given"}}
+            scenarios.append(self.scenario(Y(single, y.line), shared, path))
+        seen: dict[str, int] = {}
+        for scenario in scenarios:
+            if scenario.name in seen:
+                raise self.error(scenario.line, f"two scenarios are named {scenario.name!r} (the first on line "
+                                                f"{seen[scenario.name]}); give each its own name")
+            seen[scenario.name] = scenario.line
+        return ScenarioFile(path=path, name=self.name, diagrams=diagrams, process=process,
+                            handler_specs=handler_specs, scenarios=scenarios)
+
+    def diagrams(self, top: dict[str, Y], path: Path) -> list[Path]:
+        if "diagram" in top and "diagrams" in top:
+            raise self.error(top["diagrams"].line, "give either 'diagram' or 'diagrams', not both")
+        given = top.get("diagram") or top.get("diagrams")
+        if given is None:
+            stem = path.name
+            for suffix in SUFFIXES:
+                if stem.endswith(suffix):
+                    stem = stem[: -len(suffix)]
+            parts = stem.split(".")
+            for n in range(len(parts), 0, -1):
+                candidate = path.parent / (".".join(parts[:n]) + ".bpmn")
+                if candidate.is_file():
+                    return [candidate]
+            raise self.error(1, f"no diagram named: add 'diagram: NAME.bpmn' (no {parts[0]}.bpmn beside this file)")
+        out = []
+        for item in (given.value if given.is_list else [given]):
+            name = self.text(item, "diagram")
+            candidate = self.base / name
+            if not candidate.exists():
+                raise self.error(item.line, f"diagram {name} not found (looked at {candidate})")
+            out.append(candidate)
+        return out
+
+    def given(self, y: Y, shared: "_Given | dict") -> "_Given":
+        base = shared if isinstance(shared, _Given) else _Given()
+        out = _Given(data=json.loads(json.dumps(base.data)), now=base.now, fakes=dict(base.fakes),
+                     user_tasks=dict(base.user_tasks))
+        if y.value is None:
+            return out
+        given = self.keys(y, _GIVEN_KEYS, "given")
+        if "data_file" in given:
+            file_y = given["data_file"]
+            data_path = self.base / self.text(file_y, "data_file")
+            try:
+                loaded = json.loads(data_path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise self.error(file_y.line, f"cannot read data_file {data_path}: {exc.strerror or exc}") from exc
+            except json.JSONDecodeError as exc:
+                raise self.error(file_y.line, f"data_file {data_path} is not JSON: {exc.msg} (line {exc.lineno})"
+                                 ) from exc
+            if not isinstance(loaded, dict):
+                raise self.error(file_y.line, f"data_file {data_path} must hold a JSON object")
+            out.data = _deep_merge(out.data, loaded)
+        if "data" in given:
+            out.data = _deep_merge(out.data, self.mapping(given["data"], "given data"))
+        if "now" in given:
+            now_y = given["now"]
+            try:
+                now = datetime.fromisoformat(str(now_y.value).replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise self.error(now_y.line, f"now must be a date and time like 2025-01-06T09:00:00Z, "
+                                             f"not {now_y.value!r}") from exc
+            out.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        if "handlers" in given:
+            handlers_y = given["handlers"]
+            if not handlers_y.is_map:
+                raise self.error(handlers_y.line, "given handlers must map each handler name to what it does, "
+                                                  "like  payment.charge: {returns: {chargeId: CH-1}}")
+            for name, fake_y in handlers_y.value.items():
+                out.fakes[name] = self.fake(name, fake_y)
+        if "user_tasks" in given:
+            tasks_y = given["user_tasks"]
+            if not tasks_y.is_map:
+                raise self.error(tasks_y.line, "user_tasks must map each user task id to the data it is completed "
+                                               "with, like  Activity_Approve: {approved: true}")
+            for element, answer_y in tasks_y.value.items():
+                answers = answer_y.value if answer_y.is_list else [answer_y]
+                if not answers:
+                    raise self.error(answer_y.line, f"user task {element}: give the data it is completed with")
+                out.user_tasks[element] = [self.mapping(a, f"the data for user task {element}") for a in answers]
+        return out
+
+    def fake(self, name: str, y: Y) -> Fake:
+        items = y.value if y.is_list else [y]
+        if not items:
+            raise self.error(y.line, f"handler {name}: give at least one outcome (returns, raises or fails)")
+        outcomes = []
+        for item in items:
+            spec = self.keys(item, {"returns", "raises", "fails"}, f"handler {name}") if item.value is not None \
+                else {}
+            if len(spec) != 1:
+                raise self.error(item.line, f"handler {name}: give exactly one of returns, raises or fails")
+            if "returns" in spec:
+                value = plain(spec["returns"])
+                if value is not None and not isinstance(value, dict):
+                    raise self.error(spec["returns"].line, f"handler {name}: returns must be a mapping of the "
+                                                           f"variables it sets (or nothing)")
+                outcomes.append(Outcome(item.line, returns=value))
+            elif "raises" in spec:
+                raises_y = spec["raises"]
+                if isinstance(raises_y.value, str):
+                    outcomes.append(Outcome(item.line, raises=(raises_y.value, "", {})))
+                    continue
+                raised = self.keys(raises_y, {"code", "message", "data"}, f"handler {name} raises")
+                if "code" not in raised:
+                    raise self.error(raises_y.line, f"handler {name}: raises needs the BPMN error code, like "
+                                                    f"{{code: PAYMENT_DECLINED, message: card declined}}")
+                message = str(plain(raised["message"])) if "message" in raised else ""
+                data = self.mapping(raised["data"], "raises data") if "data" in raised else {}
+                outcomes.append(Outcome(item.line, raises=(self.text(raised["code"], "code"), message, data)))
+            else:
+                outcomes.append(Outcome(item.line, fails=str(plain(spec["fails"]) or "failed")))
+        return Fake(name, outcomes, y.line)
+
+    def scenario(self, y: Y, shared: "_Given", path: Path) -> Scenario:
+        body = self.keys(y, _SCENARIO_KEYS, "a scenario")
+        name = self.text(body["name"], "name") if "name" in body else path.name.split(".scenario.")[0]
+        given = self.given(body["given"], shared) if "given" in body else self.given(Y(None, y.line), shared)
+        steps: list[Step] = []
+        if "when" in body and body["when"].value is not None:
+            when = body["when"]
+            if not when.is_list:
+                raise self.error(when.line, "when must be a list of steps, each starting with '- ' "
+                                            "(advance, message, signal, complete or fire)")
+            steps = [self.step(item) for item in when.value]
+        expect = self.then(body["then"]) if "then" in body else Expect(line=y.line)
+        return Scenario(name=name, line=y.line, data=given.data, now=given.now, fakes=given.fakes,
+                        user_tasks=given.user_tasks, steps=steps, expect=expect)
+
+    def step(self, y: Y) -> Step:
+        if not y.is_map:
+            raise self.error(y.line, "a step must be one of: advance: PT1H, message: {...}, signal: {...}, "
+                                     "complete: {TASK: {...}}, fire: TIMER")
+        body = dict(y.value)
+        checks = {k: body.pop(k) for k in ("after", "at") if k in body}
+        kinds = [k for k in body if k in _STEP_KEYS]
+        unknown = [k for k in body if k not in _STEP_KEYS]
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(key, sorted(_STEP_KEYS | {"after", "at"}), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.error(body[key].line, f"unknown step {key!r}{hint}; a step is one of: "
+                                             f"{', '.join(sorted(_STEP_KEYS))}")
+        if len(kinds) != 1:
+            raise self.error(y.line, "each step does exactly one thing: advance, message, signal, complete or fire")
+        kind = kinds[0]
+        value = body[kind]
+        step = Step(kind=kind, line=value.line)
+        step.after = self.text(checks["after"], "after") if "after" in checks else ""
+        step.at = self.text(checks["at"], "at") if "at" in checks else ""
+        if kind == "advance":
+            try:
+                step.amount = parse_duration(str(value.value))
+            except ValueError as exc:
+                raise self.error(value.line, str(exc)) from exc
+            step.text = f"advance {value.value}"
+        elif kind == "fire":
+            step.element = self.text(value, "fire")
+            step.text = f"fire {step.element}"
+        elif kind == "complete":
+            if isinstance(value.value, str):
+                step.element = value.value
+            else:
+                spec = value.value if value.is_map else None
+                if not spec or len(spec) != 1:
+                    raise self.error(value.line, "complete names one user task and its data, like "
+                                                 "complete: {Activity_Approve: {approved: true}}")
+                (step.element, data_y), = spec.items()
+                step.data = self.mapping(data_y, f"the data for {step.element}")
+            step.text = f"complete {step.element}"
+        else:  # message | signal
+            if isinstance(value.value, str):
+                step.name = value.value
+            else:
+                allowed = {"name", "payload", "correlation", "after", "at"} if kind == "message" else \
+                    {"name", "payload", "after", "at"}
+                spec = self.keys(value, allowed, kind)
+                if "name" not in spec:
+                    raise self.error(value.line, f"a {kind} needs its name, like {kind}: {{name: OrderPaid}}")
+                step.name = self.text(spec["name"], "name")
+                step.payload = self.mapping(spec["payload"], "payload") if "payload" in spec else {}
+                if "correlation" in spec:
+                    step.correlation = self.mapping(spec["correlation"], "correlation")
+                if "after" in spec:
+                    step.after = self.text(spec["after"], "after")
+                if "at" in spec:
+                    step.at = self.text(spec["at"], "at")
+            step.text = f"{kind} {step.name!r}"
+        return step
+
+    def then(self, y: Y) -> Expect:
+        if y.value is None:
+            return Expect(line=y.line)
+        body = self.keys(y, _THEN_KEYS, "then")
+        expect = Expect(line=y.line)
+        if "status" in body:
+            status = self.text(body["status"], "status")
+            if status not in _STATUSES:
+                raise self.error(body["status"].line, f"status must be one of {', '.join(_STATUSES)}, not {status!r}")
+            expect.status = status
+        if "path" in body:
+            expect.path = self.texts(body["path"], "path")
+        if "exact_path" in body:
+            expect.exact_path = self.texts(body["exact_path"], "exact_path")
+        if "not_passed" in body:
+            expect.not_passed = self.texts(body["not_passed"], "not_passed")
+        if "end" in body:
+            expect.end = self.text(body["end"], "end")
+        if "waits_at" in body:
+            expect.waits_at = self.texts(body["waits_at"], "waits_at")
+        if "data" in body:
+            expect.data = self.mapping(body["data"], "then data")
+        if "calls" in body:
+            if not body["calls"].is_map:
+                raise self.error(body["calls"].line, "calls must map handler names to how often they were called")
+            for name, count_y in body["calls"].value.items():
+                if not isinstance(count_y.value, int) or isinstance(count_y.value, bool) or count_y.value < 0:
+                    raise self.error(count_y.line, f"calls of {name} must be a whole number")
+                expect.calls[name] = count_y.value
+        if "error" in body:
+            expect.error = str(plain(body["error"]))
+        return expect
+
+
+@dataclass
+class _Given:
+    data: dict[str, Any] = field(default_factory=dict)
+    now: datetime = DEFAULT_NOW
+    fakes: dict[str, Fake] = field(default_factory=dict)
+    user_tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_scenario_file(path: str | Path) -> ScenarioFile:
+    """Read and check one scenario file; a problem is a ScenarioFileError naming the file and line."""
+    from .loader.documents import display_name
+
+    path = Path(path)
+    name = display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioFileError("not UTF-8 text", file=name, line=1) from exc
+    except OSError as exc:
+        raise ScenarioFileError(f"cannot read: {exc.strerror or exc}", file=name) from exc
+    return _Reader(name, path.parent).file(_compose(text, name), path)
+
+
+def find_scenario_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Scenario files given directly, found in folders (recursively), or beside a given .bpmn file."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)
+                              and not any(part.startswith(".") or part in _SKIPPED
+                                          for part in p.relative_to(path).parts[:-1])))
+        elif path.is_file() and path.name.endswith(SUFFIXES):
+            out.append(path)
+        elif path.is_file() and path.suffix.lower() == ".bpmn":
+            out.extend(sorted(p for p in path.parent.iterdir() if p.is_file() and p.name.endswith(SUFFIXES)
+                              and p.name.split(".")[0] == path.stem))
+        elif path.exists():
+            raise InvalidOperationError(f"{raw} is not a scenario file (*.scenario.yaml), a .bpmn file or a folder")
+        else:
+            raise InvalidOperationError(f"{raw}: no such file or folder")
+    unique: list[Path] = []
+    for path in out:
+        if path.resolve() not in {p.resolve() for p in unique}:
+            unique.append(path)
+    return unique
