@@ -58,3 +58,14 @@ def test_importing_the_pytest_plugin_does_not_load_the_engine() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_readme_python_example_runs(monkeypatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## From Python", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["result"].status == "completed"
+    assert namespace["result"].path[-1] == "Event_OrderShipped"
