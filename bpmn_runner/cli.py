@@ -560,6 +560,23 @@ def start_command(paths: list[Path] = PathsArg,
     raise typer.Exit(EXIT_FAILED if out["status"] == "failed" else EXIT_OK)
 
 
+@app.command("deploy")
+def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Store the diagrams without starting anything: processes with message or signal start events then start
+    when `message` or `signal` (or an instance's throw) arrives."""
+    def act(rt: Any) -> dict[str, Any]:
+        digest, definitions = rt.deploy(list(paths))
+        return {"definition": digest, "processes": definitions.executable_processes(), "notes": definitions.notes}
+
+    out = _store_command(act, db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+        return
+    typer.echo(f"deployed {', '.join(out['processes']) or 'no executable process'} (definition {out['definition'][:12]})")
+    for note in out["notes"]:
+        typer.echo(f"note: {note}")
+
+
 @app.command("instances")
 def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s", help=STATUS_HELP),
                       process: Optional[str] = typer.Option(None, "--process", "-p", help="Only this process id."),

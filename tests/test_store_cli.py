@@ -231,3 +231,26 @@ def test_worker_and_start_in_real_subprocesses(env: dict) -> None:
     shown = subprocess.run(base + ["show", started.stdout.strip(), "--json"], capture_output=True, text=True,
                            env=envvars, timeout=120)
     assert json.loads(shown.stdout)["status"] == "completed"
+
+
+def test_deploy_then_a_message_starts_an_instance(env: dict) -> None:
+    extra = '<bpmn:message id="M_order" name="order-placed"/>'
+    body = ('<bpmn:startEvent id="placed"><bpmn:messageEventDefinition messageRef="M_order"/></bpmn:startEvent>'
+            '<bpmn:userTask id="pack"/>' + END + chain("placed", "pack", "end"))
+    diagram = write(env["tmp"], "orders.bpmn", body, process_id="orders", extra=extra)
+    deployed = invoke("deploy", diagram, "--db", env["db"])
+    assert deployed.exit_code == 0, deployed.stderr
+    assert "deployed orders" in deployed.stdout
+    assert as_json(invoke("instances", "--db", env["db"], "--json"))["instances"] == []
+    sent = invoke("message", "order-placed", "--db", env["db"], "--data", '{"orderId": 7}')
+    assert sent.exit_code == 0, sent.stderr
+    instances = as_json(invoke("instances", "--db", env["db"], "--json"))["instances"]
+    assert len(instances) == 1 and instances[0]["process_id"] == "orders"
+    assert as_json(invoke("tasks", "--db", env["db"], "--json"))["tasks"][0]["element_id"] == "pack"
+
+
+def test_deploy_a_broken_diagram_is_exit_3(env: dict) -> None:
+    broken = env["tmp"] / "broken.bpmn"
+    broken.write_text("<bpmn:definitions")
+    result = invoke("deploy", broken, "--db", env["db"])
+    assert result.exit_code == 3 and "broken.bpmn:1: error:" in result.stderr
