@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bpmn_runner import Engine, HandlerRegistry, ServiceCall, handler, load
 from bpmn_runner.cli import app
 from bpmn_runner.loader.dialects import read_binding
-from bpmn_runner.modeler import drift
+from bpmn_runner.lint import drift
 from bpmn_runner.modeler.drift import (HANDLER_INPUT_MISSING, HANDLER_NOT_REGISTERED, HANDLER_UNUSED,
                                        UNBOUND_SERVICE_TASK, find_drift, provided_inputs)
 from bpmn_runner.modeler.scaffold import scaffold

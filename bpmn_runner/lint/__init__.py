@@ -5,7 +5,7 @@
         print(finding)            # processes/x.bpmn:12: warning: ... [no-implicit-split]
 
 Rule families live in one module each (`xml`, `structure`, `references`, `bindings`, `expressions`, `timers`,
-`engine`, and `modeler.drift` for declared handler inputs); every module lists its rules in `RULES`, its per-file
+`engine`, and `drift` for declared handler inputs); every module lists its rules in `RULES`, its per-file
 checks in `PER_DOCUMENT` and its checks over all loaded files in `ACROSS_DOCUMENTS`.
 """
 
@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InvalidOperationError
-from ..modeler import drift
 from ..registry import HandlerRegistry
-from . import bindings, engine, expressions, references, structure, timers, xml
+from . import bindings, drift, engine, expressions, references, structure, timers, xml
 from ._core import SEVERITIES, Context, Finding, Rule
 
 __all__ = ["RULES", "Finding", "Rule", "Settings", "exit_code", "lint", "load_settings", "render_json",

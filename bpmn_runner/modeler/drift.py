@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from lxml import etree
 
 from ..definitions import BoundTask, Definitions
 from ..engine import binding_problem
-from ..loader.dialects import BINDABLE_TAGS, read_binding, read_io_mappings, read_spiff_parameters
-from ..loader.documents import Document, display_name
+from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from ..loader.documents import display_name
 from ..registry import HandlerRegistry, RegisteredHandler
 
 # Rule ids as `bpmn_runner.lint` names them, so `validate` speaks one vocabulary.
@@ -107,36 +106,6 @@ def provided_inputs(task: BoundTask) -> set[str]:
 def _provided(element: etree._Element) -> set[str]:
     names = {m.target for m in read_io_mappings(element).inputs if m.target}
     return names | set(read_spiff_parameters(element))
-
-
-# --- the same check as a `bpmn_runner.lint` rule family (RULES, PER_DOCUMENT, ACROSS_DOCUMENTS) ---------------
-
-@dataclass(frozen=True)
-class DriftRule:
-    """The shape of `bpmn_runner.lint`'s Rule, kept here so this module does not import the linter."""
-
-    id: str
-    severity: str
-    description: str
-    downgrade: bool = True
-
-
-INPUT_MISSING_RULE = DriftRule(HANDLER_INPUT_MISSING, "warning", "every input a registered handler declares is "
-                                                                  "given by an input mapping or SpiffArena parameter")
-
-
-def check_handler_inputs(ctx: Any, document: Document) -> None:
-    """Linter rule: `ctx` is a `bpmn_runner.lint` Context (its `handlers` and `report`)."""
-    if ctx.handlers is None or document.kind != "bpmn":
-        return
-    for element in document.root.iter(*BINDABLE_TAGS):
-        for message in input_gaps(element, ctx.handlers):
-            ctx.report(INPUT_MISSING_RULE, document, element, message)
-
-
-RULES = (INPUT_MISSING_RULE,)
-PER_DOCUMENT = (check_handler_inputs,)
-ACROSS_DOCUMENTS = ()
 
 
 def _where(registered: RegisteredHandler) -> tuple[str, int]:
