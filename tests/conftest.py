@@ -85,12 +85,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    require_pg()
-    schema = PgSchema()
-    try:
-        yield schema.url
-    finally:
-        schema.drop()
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
