@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,10 @@ class Definitions:
     def process_document(self, process_id: str) -> Document | None:
         return self.built.document_of_process(process_id)
 
+    @cached_property
     def sequence_flows(self) -> dict[tuple[str, str], str]:
-        """(source id, target id) -> sequence flow id, over every loaded document."""
+        """(source id, target id) -> sequence flow id, over every loaded document (read once: every start and
+        restore of an instance uses it)."""
         flows: dict[tuple[str, str], str] = {}
         for doc in self.documents:
             if doc.kind != "bpmn":

@@ -123,7 +123,7 @@ class Instance:
         self.new_jobs: list[PendingJob] = []
 
     def session_kwargs(self) -> dict[str, Any]:
-        return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows(),
+        return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
                 "call_handler": self._call_handler, "simulate": self.engine.simulate,
                 "max_steps": self.engine.max_steps}
 
