@@ -222,7 +222,19 @@ def test_a_non_executable_export_is_linted_with_warnings_not_refused(tmp_path: P
     assert {"start-event-required", "not-executable"} <= rules(found)
     assert not [f for f in found if f.severity == "error"]
     executable = lint_body(tmp_path, TASK + END + flow("f2", "t", "end"))
-    assert [f for f in executable if f.rule == "start-event-required"][0].severity == "error"
+    [missing_start] = [f for f in executable if f.rule == "start-event-required"]
+    assert missing_start.severity == "warning" and "implicit start" in missing_start.message
+
+
+def test_implicit_starts_and_ends_are_style_warnings_not_refusals(tmp_path: Path) -> None:
+    """BPMN 2.0 10.5.2/10.5.3: without a start event, every element without an incoming flow starts the process;
+    an element without outgoing flows ends its path. Both run (issue 14), so validate warns and does not refuse."""
+    found = lint_body(tmp_path, TASK + '<bpmn:task id="t2" name="Then"/>' + flow("f1", "t", "t2"))
+    assert not [f for f in found if f.severity == "error"], found
+    [start] = [f for f in found if f.rule == "no-implicit-start"]
+    assert "starts when the process starts" in start.message
+    [end] = [f for f in found if f.rule == "no-implicit-end"]
+    assert "implicit end" in end.message
 
 
 def test_did_you_mean_and_unused_handlers(tmp_path: Path) -> None:

@@ -37,10 +37,14 @@ from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from . import implicit_flow
+from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
 
 LINK_XPATH = "./bpmn:linkEventDefinition"
+implicit_flow.apply()
+
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
 _CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
 
@@ -303,7 +307,7 @@ class SinksFirstMixin:
     """Parse nodes in post-order before SpiffWorkflow's recursive walk, so every recursion hits its cache."""
 
     def add_tasks(self) -> None:
-        starts = self.xpath("./bpmn:startEvent")
+        starts = self.entry_nodes()  # type: ignore[attr-defined]
         order: list[Any] = []
         seen: set[str] = set()
         for start in starts:
@@ -329,11 +333,11 @@ class SinksFirstMixin:
         super().add_tasks()
 
 
-class RunnerProcessParser(SinksFirstMixin, ProcessParser):
+class RunnerProcessParser(SinksFirstMixin, ImplicitFlowMixin, ProcessParser):
     pass
 
 
-class RunnerSpiffProcessParser(SinksFirstMixin, SpiffProcessParser):
+class RunnerSpiffProcessParser(SinksFirstMixin, ImplicitFlowMixin, SpiffProcessParser):
     pass
 
 

@@ -10,13 +10,16 @@ from lxml import etree
 from ..loader.documents import Document
 from ._core import GATEWAYS, TASKS, Container, Context, Rule, children, describe, event_definitions, local
 
-START_EVENT_REQUIRED = Rule("start-event-required", "error", "every process and sub-process has a start event")
+START_EVENT_REQUIRED = Rule("start-event-required", "warning", "every process and sub-process has a start event "
+                                                                "(without one, every element without an incoming "
+                                                                "flow starts it: BPMN's implicit start)")
 END_EVENT_REQUIRED = Rule("end-event-required", "warning", "every process and sub-process has an end event")
 NO_DISCONNECTED = Rule("no-disconnected", "warning", "every flow node has an incoming or an outgoing sequence flow")
 NO_IMPLICIT_START = Rule("no-implicit-start", "warning", "only start, boundary and link catch events lack an "
-                                                         "incoming flow (anything else never runs)")
-NO_IMPLICIT_END = Rule("no-implicit-end", "warning", "a path ends at an end event, not at a dead end with no "
-                                                     "outgoing flow")
+                                                         "incoming flow (anything else never runs, or with no start "
+                                                         "event starts implicitly)")
+NO_IMPLICIT_END = Rule("no-implicit-end", "warning", "a path ends at an end event, not at an element with no "
+                                                     "outgoing flow (an implicit end)")
 UNREACHABLE = Rule("unreachable", "warning", "every flow node can be reached from a start event")
 ENDLESS_LOOP = Rule("endless-loop", "warning", "every loop has a way out to an end")
 NO_IMPLICIT_SPLIT = Rule("no-implicit-split", "warning", "a task or event forks through a gateway, not through "
@@ -94,7 +97,8 @@ def _starts_and_ends(ctx: Context, document: Document, container: Container) -> 
     what = describe(container.element)
     if not starts:
         ctx.report(START_EVENT_REQUIRED, document, container.element,
-                   f"{what} has no start event; add one where the flow begins")
+                   f"{what} has no start event, so every element without an incoming flow starts it (an implicit "
+                   f"start); draw a start event where the flow begins")
     if container.nodes and not any(local(n) == "endEvent" for n in container.nodes):
         ctx.report(END_EVENT_REQUIRED, document, container.element,
                    f"{what} has no end event; end each path with one")
@@ -140,13 +144,14 @@ def _connections(ctx: Context, document: Document, container: Container) -> None
             ctx.report(NO_DISCONNECTED, document, node, f"{describe(node)} is not connected to anything")
             continue
         if not ins and name not in ("startEvent", "boundaryEvent") and not _is_link(node):
-            ctx.report(NO_IMPLICIT_START, document, node,
-                       f"{describe(node)} has no incoming sequence flow, so it never runs; connect it or start "
-                       f"with a start event")
+            implicit = not any(local(n) == "startEvent" for n in container.nodes)
+            effect = "it starts when the process starts (an implicit start); draw a start event before it" \
+                if implicit else "so it never runs; connect it or start with a start event"
+            ctx.report(NO_IMPLICIT_START, document, node, f"{describe(node)} has no incoming sequence flow, {effect}")
         if not outs and name != "endEvent" and not _is_link(node):
             ctx.report(NO_IMPLICIT_END, document, node,
-                       f"{describe(node)} has no outgoing sequence flow: a dead end; end the path with an end "
-                       f"event")
+                       f"{describe(node)} has no outgoing sequence flow, so its path ends there (an implicit end); "
+                       f"end the path with an end event")
 
 
 def _label_required(node: etree._Element, outs: list[etree._Element]) -> bool:
