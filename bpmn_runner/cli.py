@@ -109,19 +109,37 @@ def run(paths: list[Path] = PathsArg,
                                          help="Also record the run in this store (sqlite:///FILE or "
                                               "postgresql://...): an instance with its history, which `complete`, "
                                               "`message` and `worker` can carry on when it waits."),
+        choose: Optional[list[str]] = typer.Option(None, "--choose", metavar="GATEWAY=FLOW",
+                                                   help="With --simulate: take this flow at this gateway; repeat "
+                                                        "for more."),
+        seed: Optional[int] = typer.Option(None, "--random", metavar="SEED",
+                                           help="With --simulate: pick a random flow at every gateway."),
+        all_paths: bool = typer.Option(False, "--all-paths",
+                                       help="With --simulate: walk each gateway's alternatives in turn and report "
+                                            "where each path ends."),
+        max_paths: int = typer.Option(50, "--max-paths", min=1, help="Bound for --all-paths."),
         ) -> None:
     """Run a process until it ends or waits, and print what happened."""
     from .definitions import load
     from .engine import Engine
     from .lint import load_settings
+    from .models import SimulateOptions
+    from .simulation.simulator import parse_choices
 
-    def go() -> RunResult:
+    def go() -> Any:
         start_data = parse_data(data, data_file)
+        if (choose or seed is not None or all_paths) and not simulate:
+            raise InvalidOperationError("--choose, --random and --all-paths walk a simulation; add --simulate")
+        options = SimulateOptions(choose=parse_choices(choose), seed=seed, all_paths=all_paths,
+                                  max_paths=max_paths) if simulate else None
         registry = build_registry(handlers)
-        definitions = load(list(paths), search_siblings=True)
+        definitions = load(list(paths), search_siblings=True, simulate=simulate)
         trusted = trust_scripts or load_settings().trust_scripts  # [tool.bpmn-runner] trust_scripts = true
         engine = Engine(registry, simulate=simulate, trust_scripts=trusted, max_steps=max_steps,
-                        timer_wait=timer_wait)
+                        timer_wait=timer_wait, simulation=options)
+        if all_paths:
+            from .all_paths import walk_all_paths
+            return walk_all_paths(engine, definitions, process, start_data)
         instance = engine.start(definitions, process, start_data)
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
         progress = _Progress(enabled=not as_json and sys.stderr.isatty())
@@ -144,6 +162,8 @@ def run(paths: list[Path] = PathsArg,
         result = _guard(go)
     if as_json:
         typer.echo(json.dumps(result.to_json(), default=str))
+    elif not isinstance(result, RunResult):  # --all-paths
+        typer.echo("\n".join(result.lines()))
     else:
         _print_summary(result, report)
         if db is not None:
@@ -228,6 +248,8 @@ def _print_summary(result: RunResult, report: Optional[Path]) -> None:
             typer.echo("  run it on a terminal to answer, or use `start` and `complete` with a store")
     for note in result.notes:
         typer.echo(f"note: {note}")
+    for item in result.simulated:
+        typer.echo(f"simulated: {item.element_id}: {item.assumed}")
     if result.error:
         typer.echo(f"error: {result.error}", err=True)
     data_text = json.dumps(result.data, indent=2, default=str, ensure_ascii=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,8 +14,11 @@ from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
-from .errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnboundTaskError
-from .models import Binding, RunResult, ServiceCall, UserTaskField, WaitingTask
+from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
+                     UnboundTaskError)
+from .models import Binding, RunResult, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
+from .simulation import Simulator
+from .forms import find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields
 from .registry import HandlerRegistry
 
 UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
@@ -29,11 +31,12 @@ class Engine:
                  trust_scripts: bool = False, max_steps: int | None = None,
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
                  timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 jobs: bool = False) -> None:
+                 jobs: bool = False, simulation: SimulateOptions | None = None) -> None:
         self.handlers = handlers or HandlerRegistry()
-        self.simulate = simulate
+        self.simulate = simulate or simulation is not None
+        self.simulation = simulation or SimulateOptions()
         self.trust_scripts = trust_scripts
-        self.max_steps = max_steps if max_steps is not None else (10_000 if simulate else None)
+        self.max_steps = max_steps if max_steps is not None else (10_000 if self.simulate else None)
         self.clock = clock or spiff_clock.system_clock
         self.id_factory = id_factory or (lambda: uuid.uuid4().hex)
         self.timer_wait = timer_wait
@@ -57,6 +60,9 @@ class Engine:
     def start(self, definitions: Definitions, process_id: str | None = None,
               data: dict[str, Any] | None = None, *, instance_id: str | None = None) -> "Instance":
         process_id = definitions.choose_process(process_id)
+        if definitions.for_simulation and not self.simulate:
+            raise InvalidOperationError("these definitions were loaded for a simulation (load(simulate=True)); "
+                                        "load them again to run them for real")
         self.check_bindings(definitions, process_id)
         instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
         instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
@@ -117,7 +123,10 @@ class Instance:
         self.definitions = definitions
         self.process_id = process_id
         self.instance_id = instance_id
-        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate)
+        self.simulator = Simulator(engine.simulation, flows=dict(definitions.sequence_flows),
+                                   flow_names=definitions.flow_names) if engine.simulate else None
+        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate,
+                                                simulator=self.simulator)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
@@ -128,6 +137,15 @@ class Instance:
                 "max_steps": self.engine.max_steps}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
+        if self.simulator is not None and binding.name not in self.engine.handlers:
+            errors = self.definitions.error_boundaries(call.element_id)
+            thrown = self.simulator.decide_outcome(call.element_id, errors) if errors else None
+            if thrown is not None:
+                boundary, code = thrown
+                self.simulator.record(call.element_id, f"no handler for {binding.name!r}; threw error {code!r} to "
+                                                       f"boundary event {boundary}")
+                raise BpmnError(code or "simulated", "simulated error")
+            self.simulator.record(call.element_id, f"no handler for {binding.name!r}; completed with no result")
         if self.engine.jobs and not (self.engine.simulate and binding.name not in self.engine.handlers):
             self.new_jobs.append(PendingJob(task_id, binding, call))
             return PENDING
@@ -196,10 +214,11 @@ class Instance:
 
     def _advance_timers(self) -> bool:
         session = self.session
-        if self.engine.simulate:
+        if self.simulator is not None:
+            timers = [w.element_id for w in session.waiting() if w.kind == "timer"]
             fired = session.fire_timer_now()
-            if fired:
-                session.notes.append(f"simulate: fired {fired} timer(s) at once")
+            for element_id in timers[:fired]:
+                self.simulator.record(element_id, "the timer fired at once")
             return fired > 0
         due = session.next_timer_due()
         if due is None:
@@ -227,48 +246,37 @@ class Instance:
                                                    "payload": _json_safe(event["payload"])})
 
     def _default_form_data(self, task: LiveTask) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for field in task.form:
-            default = field.get("default")
-            data[field["id"]] = default if default is not None else (field["options"][0] if field["options"] else "")
-        if task.form:
-            self.session.notes.append(f"simulate: completed user task {task.element_id} with default data")
+        """The data a simulated person enters: the form's defaults, else a value of each field's type."""
+        schema = self._json_schema(task)
+        if schema is not None:
+            sampled = sample_from_schema(schema)
+            data = sampled if isinstance(sampled, dict) else {}
+        else:
+            data = sample_form_data(self._waiting_task(task).fields)
+        if self.simulator is not None:
+            shown = json.dumps(data, default=str, ensure_ascii=False)
+            self.simulator.record(task.element_id, "completed by a simulated person with " +
+                                  (shown if len(shown) <= 200 else shown[:200] + "…") if data else
+                                  "completed by a simulated person (the task has no form)")
         return data
 
     def _waiting_task(self, task: LiveTask) -> WaitingTask:
         fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
                                 bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
         if not fields and task.kind == "user":
-            fields = self._json_schema_fields(task)
+            schema = self._json_schema(task)
+            fields = schema_fields(schema) if schema is not None else []
         return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
 
-    def _json_schema_fields(self, task: LiveTask) -> list[UserTaskField]:
-        """Fields of a SpiffArena JSON-schema form, looked for beside the diagram (or in its forms/ folder)."""
+    def _json_schema(self, task: LiveTask) -> dict[str, Any] | None:
+        """A SpiffArena user task's JSON-schema form (formJsonSchemaFilename), looked for beside its diagram."""
         properties = task.extensions.get("properties") or {}
         filename = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
         document = self.definitions.process_document(task.process_id)
         if not filename or document is None:
-            return []
-        folder = document.path.parent
-        name = Path(str(filename)).name  # never a path outside the diagram's folder
-        schema_path = next((p for p in (folder / name, folder / "forms" / name) if p.is_file()), None)
-        if schema_path is None:
-            return []
-        try:
-            schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        required = set(schema.get("required") or [])
-        fields = []
-        for key, prop in (schema.get("properties") or {}).items():
-            if not isinstance(prop, dict):
-                continue
-            options = [str(v) for v in prop.get("enum") or []] or \
-                [str(o.get("const")) for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o]
-            kind = {"integer": "long", "number": "number", "boolean": "boolean"}.get(str(prop.get("type")), "string")
-            fields.append(UserTaskField(key, str(prop.get("title") or key), kind, prop.get("default"),
-                                        key in required, options))
-        return fields
+            return None
+        path = find_form_file(document.path, str(filename))
+        return read_json_schema(path) if path is not None else None
 
     # ----- interactions -------------------------------------------------------------------------------------
 
@@ -312,7 +320,15 @@ class Instance:
                          flows=list(session.flows_taken), history=list(session.history),
                          notes=list(self.definitions.notes) + list(session.notes),
                          messages_sent=list(session.messages_sent),
-                         messages_received=list(session.messages_received))
+                         messages_received=list(session.messages_received),
+                         **self._simulation_result())
+
+    def _simulation_result(self) -> dict[str, Any]:
+        if self.simulator is None:
+            return {}
+        reached = set(self.session.path)
+        assumed = [s for s in self.definitions.simulated if s.element_id in reached] + self.simulator.substitutions
+        return {"simulated": assumed, "choices": list(self.simulator.choices), "simulation": True}
 
 
 def _json_safe(value: Any) -> Any:

@@ -9,6 +9,33 @@ RunStatus = Literal["completed", "waiting", "failed"]
 
 #: A Camunda 8 script task (one FEEL expression into a variable) is rewritten to a script starting with this.
 FEEL_SCRIPT_MARKER = "#!feel "
+#: In a simulation, what cannot run as drawn (a script in another language, a missing called process, a flow
+#: without a condition) is rewritten to a script or expression starting with this, followed by what was assumed.
+SIMULATED_MARKER = "#!simulated "
+
+
+@dataclass
+class SimulateOptions:
+    """How `run --simulate` walks a diagram that nothing is bound to yet."""
+
+    choose: dict[str, str] = field(default_factory=dict)   # gateway id -> flow id (or target id, or flow name)
+    seed: int | None = None                                 # --random: pick at every gateway with this seed
+    all_paths: bool = False                                 # walk each decision point's alternatives in turn
+    max_paths: int = 50                                     # bound for all_paths
+    loop_rounds: int = 20                                   # a gateway passed this often leaves its loop
+    models: str | None = None                               # SpiffArena process-model tree to find called ids in
+    user: str | None = None                                 # the current user SpiffArena scripts see
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One thing a simulation assumed instead of running it as drawn."""
+
+    element_id: str
+    assumed: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"element_id": self.element_id, "assumed": self.assumed}
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     messages_sent: list[dict[str, Any]] = field(default_factory=list)
     messages_received: list[dict[str, Any]] = field(default_factory=list)
+    simulated: list[Simulated] = field(default_factory=list)
+    choices: list[dict[str, str]] = field(default_factory=list)   # gateway decisions of a simulation
+    simulation: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,6 +136,9 @@ class RunResult:
         }
         if self.error is not None:
             out["error"] = self.error
+        if self.simulation:
+            out["simulated"] = [s.to_json() for s in self.simulated]
+            out["choices"] = list(self.choices)
         return out
 
     def to_view(self) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from . import simulated_gateways
+
 _applied = False
 
 
@@ -49,6 +51,7 @@ def apply() -> None:
     Task.is_descendant_of = _is_descendant_of
     Task.find_ancestor = _find_ancestor
     apply_parser_patches()
+    simulated_gateways.apply()
     _applied = True
 
 

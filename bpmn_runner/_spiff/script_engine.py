@@ -10,7 +10,8 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
 from .. import expressions
 from ..errors import ExpressionError
-from ..models import FEEL_SCRIPT_MARKER
+from ..models import FEEL_SCRIPT_MARKER, SIMULATED_MARKER
+from ..simulation import Simulator, UndecidableCondition
 
 
 def _element(task: Any) -> str:
@@ -41,13 +42,13 @@ class RunnerScriptEngine(PythonScriptEngine):
     """Evaluates Python (safely unless trusted), JUEL `${...}` and FEEL `=...`; runs scripts sandboxed."""
 
     def __init__(self, *, trusted: bool = False, simulate: bool = False,
-                 note: Callable[[str], None] | None = None) -> None:
+                 note: Callable[[str], None] | None = None, simulator: Simulator | None = None) -> None:
         super().__init__(environment=SafeEnvironment(self))
         self.trusted = trusted
         self.simulate = simulate
+        self.simulator = simulator  # set in a simulation: gateways ask it, scripts that cannot run are skipped
         self.invoker: Any = None
         self._note = note or (lambda _msg: None)
-        self._simulated_choice: dict[Any, str] = {}
 
     def validate(self, expression: str) -> None:
         # DMN uses this to decide whether to add '=='; it must raise SyntaxError like ast.parse.
@@ -56,40 +57,34 @@ class RunnerScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         data = task.data if not external_context else {**task.data, **external_context}
+        deciding = self.simulator is not None and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway))
+        if deciding and expression.startswith(SIMULATED_MARKER):
+            raise UndecidableCondition(expression[len(SIMULATED_MARKER):].strip())
         try:
             return expressions.evaluate(expression, data, trusted=self.trusted)
         except expressions.MissingVariableError as exc:
-            if self.simulate and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
-                return self._simulated_condition(task, expression, exc)
+            if deciding:
+                raise UndecidableCondition(f"the condition reads data that does not exist yet: {exc.message}")
             raise ExpressionError(exc.message, element_id=_element(task)) from None
         except ExpressionError as exc:
+            if deciding:
+                raise UndecidableCondition(exc.message)
             raise ExpressionError(exc.message, element_id=_element(task)) from None
-
-    def _simulated_condition(self, task: Any, expression: str, exc: ExpressionError) -> bool:
-        """Without data, take the gateway's default flow, else its first conditional flow."""
-        spec = task.task_spec
-        has_default = getattr(spec, "default_task_spec", None) is not None
-        if has_default:
-            choice = "default"
-            result = False
-        else:
-            first = self._simulated_choice.setdefault(task.id, expression)
-            choice = "first"
-            result = first == expression
-        if (task.id, "noted") not in self._simulated_choice:
-            self._simulated_choice[(task.id, "noted")] = choice
-            self._note(f"simulate: {_element(task)}: {exc.message}; "
-                       f"taking the {'default' if has_default else 'first'} flow")
-        return result
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
-        if script.startswith(FEEL_SCRIPT_MARKER):  # a Camunda 8 script task: one FEEL expression to a variable
-            variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
-            task.data[variable.strip()] = self.evaluate(task, expression, external_context)
+        if script.startswith(SIMULATED_MARKER) and self.simulator is not None:
+            self.simulator.record(_element(task), script[len(SIMULATED_MARKER):].strip())
             return True
         try:
+            if script.startswith(FEEL_SCRIPT_MARKER):  # a Camunda 8 script task: one FEEL expression to a variable
+                variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
+                task.data[variable.strip()] = self.evaluate(task, expression, external_context)
+                return True
             expressions.execute_script(script, task.data, trusted=self.trusted)
         except ExpressionError as exc:
+            if self.simulator is not None:
+                self.simulator.record(_element(task), f"the script could not run ({exc.message}); skipped")
+                return True
             raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
         return True
 

@@ -35,7 +35,7 @@ class ServiceCalls:
         element_id = spec.bpmn_id
         if not raw.get("name"):
             if self.simulate:
-                self.notes.append(f"simulate: {element_id}: no handler binding; returning nothing")
+                self.assume(element_id, "no handler binding; completed with no result")
                 return True
             raise UnboundTaskError(f"service task {element_id!r} has no handler binding (add a camunda:topic, "
                                    f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
@@ -56,6 +56,14 @@ class ServiceCalls:
         self.apply_result(spec, task, binding, result)
         return True
 
+    def assume(self, element_id: str, what: str) -> None:
+        """Record what a simulation assumed at an element (a note outside a simulation)."""
+        simulator = getattr(self.engine, "simulator", None)
+        if simulator is not None:
+            simulator.record(element_id, what)
+        else:
+            self.notes.append(f"simulate: {element_id}: {what}")
+
     def _params(self, spec: Any, task: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}
         trusted = self.engine.trusted
@@ -65,6 +73,10 @@ class ServiceCalls:
             try:
                 params[name] = expressions.evaluate(expression, task.data, trusted=trusted)
             except ExpressionError as exc:
+                if self.simulate:
+                    self.assume(spec.bpmn_id, f"parameter {name!r}: {exc.message}; using null")
+                    params[name] = None
+                    continue
                 raise ExpressionError(f"parameter {name!r}: {exc.message}", element_id=spec.bpmn_id,
                                       instance_id=self.instance_id) from None
         return params
@@ -75,7 +87,7 @@ class ServiceCalls:
         except expressions.MissingVariableError as exc:
             if not self.simulate:
                 raise ExpressionError(exc.message, element_id=spec.bpmn_id, instance_id=self.instance_id) from None
-            self.notes.append(f"simulate: {spec.bpmn_id}: {exc.message}; using null")
+            self.assume(spec.bpmn_id, f"{exc.message}; using null")
             return None
         except ExpressionError as exc:
             raise ExpressionError(f"mapping {source!r}: {exc.message}", element_id=spec.bpmn_id,
