@@ -14,7 +14,7 @@ from .errors import BpmnRunnerError, DefinitionError, UnknownProcessError
 from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
 from .loader.normalize import normalize
 from .loader.documents import Document, read_document, read_documents, sibling_candidates
-from .loader.simulated import make_walkable, stub_missing_targets
+from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
 from .models import Binding, Simulated
 
 
@@ -172,8 +172,9 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
     is rewritten to walk (see loader/simulated.py): such definitions are for `Engine(simulate=True)` only."""
     documents = read_documents(paths)
     assumed: list[tuple[str, str]] = []
+    called = {k: v for d in documents if d.kind == "bpmn" for k, v in called_elements(d.root).items()}
     for doc in documents:
-        assumed += _normalize(doc, simulate)
+        assumed += _normalize(doc, simulate, called)
     notes: list[str] = []
     built = build_specs(documents)
     missing_processes, missing_decisions = missing_dependencies(built)
@@ -187,7 +188,7 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
                 continue
             provides = (set(doc.process_ids()) & missing_processes) | (set(doc.decision_ids()) & missing_decisions)
             if provides:
-                assumed += _normalize(doc, simulate)
+                assumed += _normalize(doc, simulate, called)
                 documents.append(doc)
                 for item in sorted(provides):
                     notes.append(f"took {item!r} from {doc.name}")
@@ -207,12 +208,13 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
     return definitions
 
 
-def _normalize(doc: Document, simulate: bool = False) -> list[tuple[str, str]]:
+def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """Check and rewrite a BPMN document; in a simulation, first make what cannot run walkable."""
     if doc.kind != "bpmn":
         return []
+    assumed = walk_called_processes(doc.root, called or {}) if simulate else []
     _refuse_broken_ids(doc)
-    assumed = make_walkable(doc.root) if simulate else []
+    assumed += make_walkable(doc.root) if simulate else []
     normalize(doc.root, doc.name)
     return assumed
 

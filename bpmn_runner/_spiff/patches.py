@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -17,7 +18,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import simulated_gateways
+from . import simulated_specs
 
 _applied = False
 
@@ -51,7 +52,7 @@ def apply() -> None:
     Task.is_descendant_of = _is_descendant_of
     Task.find_ancestor = _find_ancestor
     apply_parser_patches()
-    simulated_gateways.apply()
+    simulated_specs.apply()
     _applied = True
 
 
@@ -159,7 +160,13 @@ _camunda_update_internal = CamundaMessageEventDefinition.update_internal_data
 _camunda_update_task_data = CamundaMessageEventDefinition.update_task_data
 
 
+def _raise_validation_exception(self: Any, message: str, node: Any = None) -> None:
+    """SpiffWorkflow's own event parsers pass `node=`, which its NodeParser does not accept (a TypeError)."""
+    raise ValidationException(message, node=node if node is not None else self.node, file_name=self.filename)
+
+
 def apply_parser_patches() -> None:
+    NodeParser.raise_validation_exception = _raise_validation_exception
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal
     CamundaMessageEventDefinition.update_task_data = _camunda_message_update_task_data

@@ -12,6 +12,7 @@ from .. import expressions
 from ..errors import ExpressionError
 from ..models import FEEL_SCRIPT_MARKER, SIMULATED_MARKER
 from ..simulation import Simulator, UndecidableCondition
+from .simulated_specs import simulated_value
 
 
 def _element(task: Any) -> str:
@@ -62,13 +63,17 @@ class RunnerScriptEngine(PythonScriptEngine):
             raise UndecidableCondition(expression[len(SIMULATED_MARKER):].strip())
         try:
             return expressions.evaluate(expression, data, trusted=self.trusted)
-        except expressions.MissingVariableError as exc:
-            if deciding:
-                raise UndecidableCondition(f"the condition reads data that does not exist yet: {exc.message}")
-            raise ExpressionError(exc.message, element_id=_element(task)) from None
         except ExpressionError as exc:
             if deciding:
-                raise UndecidableCondition(exc.message)
+                missing = isinstance(exc, expressions.MissingVariableError)
+                raise UndecidableCondition(("the condition reads data that does not exist yet: " if missing
+                                            else "") + exc.message) from None
+            assumed = simulated_value(task.task_spec) if self.simulator is not None else None
+            if assumed is not None and self.simulator is not None:
+                value, what = assumed
+                self.simulator.record(_element(task), f"cannot evaluate {expression.strip()[:60]!r} ({exc.message}); "
+                                                      f"{what}")
+                return value
             raise ExpressionError(exc.message, element_id=_element(task)) from None
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:

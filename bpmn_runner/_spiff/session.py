@@ -28,6 +28,7 @@ from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict
 from .service_calls import HandlerCaller, ServiceCalls
+from .simulated_completion import simulated_completion
 from .specs import SERVICE_CLASSES
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -115,7 +116,33 @@ class Session(HistoryRecorder, ServiceCalls):
     # ----- running ------------------------------------------------------------------------------------------
 
     def run_engine_steps(self) -> None:
-        """Run every READY automatic task until none is left; errors become our ExecutionErrors."""
+        """Run every READY automatic task until none is left; errors become our ExecutionErrors. In a simulation,
+        an element that fails is listed and treated as completed, so the walk carries on."""
+        while True:
+            try:
+                return self._engine_steps()
+            except ExecutionError as exc:
+                if not self._carry_on_after(exc):
+                    raise
+
+    def _carry_on_after(self, error: ExecutionError) -> bool:
+        simulator = getattr(self.engine, "simulator", None)
+        if simulator is None:
+            return False
+        failed = self._all_tasks(TaskState.ERROR)
+        cause = getattr(error.__cause__, "task", None)
+        stuck = [cause] if cause is not None and cause not in failed and cause.has_state(TaskState.COMPLETED) else []
+        if not failed and not stuck:
+            return False
+        for task in failed + stuck:
+            element_id = task.task_spec.bpmn_id or task.task_spec.name
+            simulator.record(element_id, f"failed in the simulation ({error.message}); carried on as if it "
+                                         f"completed")
+            if not simulated_completion(task, simulator):
+                return False
+        return True
+
+    def _engine_steps(self) -> None:
         try:
             self.workflow.do_engine_steps()
         except BpmnRunnerError:
@@ -240,7 +267,10 @@ class Session(HistoryRecorder, ServiceCalls):
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise self._translate(exc) from exc
+            error = self._translate(exc)
+            error.__cause__ = exc
+            if not self._carry_on_after(error):
+                raise error from exc
 
     def _find_task(self, task_id: str) -> Any:
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:

@@ -38,6 +38,9 @@ def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElem
 
 def normalize(root: etree._Element, name: str) -> None:
     """Apply every rewrite and check to the executable processes of one BPMN document."""
+    for definition in root.iter(_b("signal"), _b("message")):
+        if definition.get("id") and not definition.get("name"):
+            definition.set("name", definition.get("id", ""))  # a name is optional in BPMN; its id names it then
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue

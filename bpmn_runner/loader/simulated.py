@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..models import SIMULATED_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, read_binding
 from .normalize import FEEL_LANGUAGES, PYTHON_SCRIPT_FORMATS
 
 Assumption = tuple[str, str]
@@ -43,7 +43,100 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
         assumed += _undecided_flows(process)
         assumed += _timers(process)
         assumed += _call_activities_without_target(process)
+        assumed += _loops(process)
+        assumed += _data_associations(process, root)
+        assumed += _rules_without_decision(process)
+    assumed += _dangling_event_refs(root)
     return assumed
+
+
+_EVENT_REFS = {"messageEventDefinition": ("messageRef", "message"), "signalEventDefinition": ("signalRef", "signal"),
+               "errorEventDefinition": ("errorRef", "error"),
+               "escalationEventDefinition": ("escalationRef", "escalation")}
+
+
+def _dangling_event_refs(root: etree._Element) -> list[Assumption]:
+    """An event naming a message, signal, error or escalation the file does not define gets one of that id."""
+    out = []
+    ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for local, (attr, kind) in _EVENT_REFS.items():
+        for definition in root.iter(_b(local)):
+            ref = definition.get(attr)
+            if not ref or ref in ids:
+                continue
+            root.insert(0, etree.Element(_b(kind), id=ref, name=ref))
+            ids.add(ref)
+            out.append((_owner_id(definition.getparent()), f"the {kind} {ref!r} is not defined in the file; "
+                                                            f"assumed one named {ref!r}"))
+    return out
+
+
+def _rules_without_decision(process: etree._Element) -> list[Assumption]:
+    out = []
+    for task in list(process.iter(_b("businessRuleTask"))):
+        if decision_ref(task) is None and read_binding(task) is None:
+            what = "the business rule task names no decision or handler; completed as a stub"
+            stub_script(task, what)
+            out.append((task.get("id", ""), what))
+    return out
+
+
+def walk_called_processes(root: etree._Element, called: dict[str, str]) -> list[Assumption]:
+    """A process marked not executable that a call activity calls is walked anyway (called: process id -> the
+    call activity's id)."""
+    out = []
+    for process in root.iter(_b("process")):
+        if process.get("isExecutable") == "false" and process.get("id") in called:
+            process.set("isExecutable", "true")
+            out.append((called[process.get("id", "")], f"process {process.get('id')!r} is marked not executable; "
+                                                       f"walked it anyway"))
+    return out
+
+
+def called_elements(root: etree._Element) -> dict[str, str]:
+    return {call.get("calledElement", ""): call.get("id", "") for call in root.iter(_b("callActivity"))
+            if call.get("calledElement")}
+
+
+def _loops(process: etree._Element) -> list[Assumption]:
+    out = []
+    for loop in process.iter(_b("multiInstanceLoopCharacteristics")):
+        has_input = loop.find(_b("loopDataInputRef")) is not None or loop.get(f"{{{CAMUNDA_NS}}}collection") or \
+            loop.xpath("./bpmn:extensionElements/zeebe:loopCharacteristics", namespaces=NSMAP)
+        cardinality = loop.find(_b("loopCardinality"))
+        if has_input and cardinality is not None:
+            loop.remove(cardinality)
+        elif not has_input and (cardinality is None or not "".join(cardinality.itertext()).strip()):
+            if cardinality is None:
+                cardinality = etree.Element(_b("loopCardinality"))
+                loop.insert(0, cardinality)
+            cardinality.text = "1"
+            out.append((_owner_id(loop), "multi-instance with no collection or cardinality; one instance runs"))
+    for loop in process.iter(_b("standardLoopCharacteristics")):
+        if loop.get("loopMaximum") or "".join(c.text or "" for c in loop.findall(_b("loopCondition"))).strip():
+            continue
+        loop.set("loopMaximum", "1")
+        out.append((_owner_id(loop), "loop with no condition or maximum; it runs once"))
+    return out
+
+
+def _data_associations(process: etree._Element, root: etree._Element) -> list[Assumption]:
+    """Data associations SpiffWorkflow cannot resolve (to anything but a data object or store reference) are
+    documentation in a simulation."""
+    objects = {o.get("id") for o in root.iter(_b("dataObject"))}
+    resolvable = {r.get("id") for r in root.iter(_b("dataObjectReference")) if r.get("dataObjectRef") in objects}
+    resolvable |= {r.get("id") for r in root.iter(_b("dataStoreReference")) if r.get("dataStoreRef")}
+    out = []
+    for tag, ref in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
+        for association in list(process.iter(_b(tag))):
+            refs = [(r.text or "").strip() for r in association.findall(_b(ref))]
+            if refs and all(r in resolvable for r in refs):
+                continue
+            owner = association.getparent()
+            owner.remove(association)
+            out.append((owner.get("id", ""), f"a data association to {', '.join(refs) or 'nothing'} cannot be "
+                                             f"resolved; ignored"))
+    return out
 
 
 def _listeners(process: etree._Element) -> list[Assumption]:
@@ -148,7 +241,7 @@ def _timers(process: etree._Element) -> list[Assumption]:
 def _call_activities_without_target(process: etree._Element) -> list[Assumption]:
     out = []
     for call in process.iter(_b("callActivity")):
-        if call.get("calledElement") or call.xpath("./bpmn:extensionElements/zeebe:calledElement",
+        if call.get("calledElement") or call.xpath("./bpmn:extensionElements/zeebe:calledElement[@processId!='']",
                                                    namespaces=NSMAP):
             continue
         what = "the call activity names no process; completed as a stub"

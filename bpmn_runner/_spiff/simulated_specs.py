@@ -1,0 +1,140 @@
+"""In a simulation: exclusive and inclusive gateways ask the Simulator which flows to take; timers, loops and
+multi-instance activities whose expressions cannot be evaluated get a stated assumption."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskState
+
+from ..simulation import Alternative, Simulator, UndecidableCondition
+
+_original_exclusive_run = ExclusiveGateway._run_hook
+_original_inclusive_outputs = InclusiveGateway._get_matching_outputs
+
+
+def simulator_of(task: Any) -> Simulator | None:
+    return getattr(task.workflow.script_engine, "simulator", None)
+
+
+def _element_id(spec: Any) -> str:
+    return getattr(spec, "bpmn_id", None) or spec.name.split(".")[0]
+
+
+def alternatives(spec: Any, task: Any, simulator: Simulator) -> tuple[list[Alternative], list[Any]]:
+    """Each outgoing flow with its condition's verdict, and the target specs in the same order."""
+    gateway_id = _element_id(spec)
+    default_name = getattr(spec, "default_task_spec", None)
+    out, targets = [], []
+    for condition, output in spec.cond_task_specs:
+        target = task.workflow.spec.get_task_spec_from_name(output)
+        target_id = _element_id(target)
+        flow_id = simulator.flows.get((gateway_id, target_id), "")
+        alternative = Alternative(flow_id, target_id, simulator.flow_names.get(flow_id, ""),
+                                  default=condition is None or output == default_name)
+        if not alternative.default:
+            try:
+                alternative.verdict = bool(condition._matches(task))
+            except UndecidableCondition as exc:
+                alternative.reason = exc.reason
+        out.append(alternative)
+        targets.append(target)
+    return out, targets
+
+
+def _exclusive_run_hook(self: Any, my_task: Any) -> bool:
+    simulator = simulator_of(my_task)
+    if simulator is None:
+        return _original_exclusive_run(self, my_task)
+    options, targets = alternatives(self, my_task, simulator)
+    [index] = simulator.decide(_element_id(self), options)[:1]
+    my_task._sync_children([targets[index]], TaskState.FUTURE)
+    for child in my_task.children:
+        child.task_spec._predict(child, mask=TaskState.FUTURE | TaskState.PREDICTED_MASK)
+    return True
+
+
+def _inclusive_outputs(self: Any, my_task: Any) -> tuple[list[Any], list[Any]]:
+    simulator = simulator_of(my_task)
+    if simulator is None:
+        return _original_inclusive_outputs(self, my_task)
+    options, targets = alternatives(self, my_task, simulator)
+    chosen = simulator.decide(_element_id(self), options, inclusive=True)
+    return [targets[i] for i in chosen], []
+
+
+def simulated_value(spec: Any) -> tuple[Any, str] | None:
+    """In a simulation, what an expression that cannot be evaluated stands for, by where it is: a timer fires at
+    once, a loop condition ends the loop, a multi-instance cardinality runs once. None: no safe assumption."""
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "R1/PT0S", "the timer fires at once"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "PT0S", "the timer fires at once"
+    if isinstance(definition, TimeDateEventDefinition):
+        return datetime.now(timezone.utc).isoformat(), "the timer fires at once"
+    if isinstance(spec, StandardLoopTask):
+        return False, "the loop ends"
+    if isinstance(spec, MultiInstanceTask):
+        return 1, "one instance runs"
+    return None
+
+
+_original_task_update = BpmnTaskSpec._update_hook
+_original_copy_data = SubWorkflowTask.copy_data
+
+
+def _fill_inputs(variables: Any, my_task: Any, what: str) -> None:
+    simulator = simulator_of(my_task)
+    if simulator is None:
+        return
+    for var in variables:
+        if not var.exists(my_task):
+            my_task.data[var.bpmn_id] = None
+            simulator.record(getattr(my_task.task_spec, "bpmn_id", None) or my_task.task_spec.name,
+                             f"{what} {var.bpmn_id!r} was never set; assumed null")
+
+
+def _task_update_hook(self: Any, my_task: Any) -> Any:
+    """Data inputs an activity requires but nothing set are null in a simulation."""
+    if self.io_specification is not None:
+        _fill_inputs(self.io_specification.data_inputs, my_task, "data input")
+    return _original_task_update(self, my_task)
+
+
+def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
+    io = subworkflow.spec.io_specification
+    if io is not None:
+        _fill_inputs(io.data_inputs, my_task, "the called process's data input")
+    return _original_copy_data(self, my_task, subworkflow)
+
+
+_original_mi_update = MultiInstanceTask._update_hook
+
+
+def _mi_update_hook(self: Any, my_task: Any) -> Any:
+    """A multi-instance collection that does not exist yet runs one instance in a simulation."""
+    simulator = simulator_of(my_task)
+    data_input = getattr(self, "data_input", None)
+    if simulator is not None and data_input is not None and not data_input.exists(my_task):
+        my_task.data[data_input.bpmn_id] = [None]
+        simulator.record(getattr(self, "bpmn_id", None) or self.name,
+                         f"the collection {data_input.bpmn_id!r} does not exist yet; assumed one item")
+    return _original_mi_update(self, my_task)
+
+
+def apply() -> None:
+    ExclusiveGateway._run_hook = _exclusive_run_hook
+    InclusiveGateway._get_matching_outputs = _inclusive_outputs
+    MultiInstanceTask._update_hook = _mi_update_hook
+    BpmnTaskSpec._update_hook = _task_update_hook
+    SubWorkflowTask.copy_data = _copy_data
