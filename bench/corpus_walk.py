@@ -92,6 +92,8 @@ def walk(path: Path, process_id: str, extra: list[str] | None = None) -> Outcome
     status = payload.get("status")
     if status == "completed":
         return Outcome(str(path), process_id, "end", "", seconds)
+    if status == "waiting" and not payload.get("waiting"):
+        return Outcome(str(path), process_id, "failure", "stalled: waiting, but for nothing", seconds)
     if status == "waiting":
         kinds = sorted({w.get("kind", "?") if isinstance(w, dict) else "task" for w in payload.get("waiting") or []})
         return Outcome(str(path), process_id, "wait", ",".join(kinds), seconds)
@@ -129,7 +131,8 @@ def render_table(outcomes: list[Outcome], corpus: Path) -> str:
                  f"end or a wait state.", "", "| file | process | reason |", "|---|---|---|"]
     for o in outcomes:
         if not o.reached:
-            reason = o.reason.replace("|", "\\|").replace("\n", " ")
+            reason = re.sub(r"instance [0-9a-f]{32}, ", "", o.reason.replace(str(corpus) + "/", ""))
+            reason = reason.replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {Path(o.file).relative_to(corpus)} | {o.process} | {reason} |")
     return "\n".join(lines) + "\n"
 

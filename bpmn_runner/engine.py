@@ -210,6 +210,11 @@ class Instance:
             timers = [w for w in waiting if w.kind == "timer"]
             if timers and self._advance_timers():
                 continue
+            if not waiting and self.simulator is not None:
+                if session.release_stuck_joins():
+                    continue
+                raise ExecutionError("the walk stalled: nothing can run and nothing waits",
+                                     instance_id=self.instance_id)
             return
 
     def _advance_timers(self) -> bool:

@@ -28,7 +28,7 @@ from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict
 from .service_calls import HandlerCaller, ServiceCalls
-from .simulated_completion import simulated_completion
+from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -141,6 +141,12 @@ class Session(HistoryRecorder, ServiceCalls):
             if not simulated_completion(task, simulator):
                 return False
         return True
+
+    def release_stuck_joins(self) -> bool:
+        """In a simulation: let joins that can no longer be completed go on."""
+        simulator = getattr(self.engine, "simulator", None)
+        return simulator is not None and release_stuck_joins([self.workflow, *self.workflow.subprocesses.values()],
+                                                             simulator)
 
     def _engine_steps(self) -> None:
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
 from ..simulation import Simulator
@@ -46,3 +48,17 @@ def simulated_completion(task: Any, simulator: Simulator) -> bool:
         return True
     except Exception:
         return False
+
+
+def release_stuck_joins(workflows: list[Any], simulator: Simulator) -> bool:
+    """Joins that wait for branches which can no longer arrive go on (listed); False when there are none."""
+    released = False
+    for workflow in workflows:
+        for task in list(workflow.tasks.values()):
+            spec = task.task_spec
+            if task.state == TaskState.WAITING and isinstance(spec, UnstructuredJoin) and \
+                    not isinstance(spec, _EndJoin) and getattr(spec, "bpmn_id", None):
+                simulator.record(spec.bpmn_id, "the join waited for branches that can no longer arrive; went on")
+                task._set_state(TaskState.READY)
+                released = True
+    return released

@@ -118,6 +118,20 @@ def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
     return _original_copy_data(self, my_task, subworkflow)
 
 
+_original_merge_child = MultiInstanceTask.merge_child
+
+
+def _merge_child(self: Any, workflow: Any, child: Any) -> Any:
+    """An instance of a multi-instance activity that never set its output item gives null in a simulation."""
+    output_item = getattr(self, "output_item", None)
+    simulator = simulator_of(child)
+    if simulator is not None and output_item is not None and not output_item.exists(child):
+        child.data[output_item.bpmn_id] = None
+        simulator.record(getattr(self, "bpmn_id", None) or self.name,
+                         f"the output item {output_item.bpmn_id!r} was never set; assumed null")
+    return _original_merge_child(self, workflow, child)
+
+
 _original_mi_update = MultiInstanceTask._update_hook
 
 
@@ -136,5 +150,6 @@ def apply() -> None:
     ExclusiveGateway._run_hook = _exclusive_run_hook
     InclusiveGateway._get_matching_outputs = _inclusive_outputs
     MultiInstanceTask._update_hook = _mi_update_hook
+    MultiInstanceTask.merge_child = _merge_child
     BpmnTaskSpec._update_hook = _task_update_hook
     SubWorkflowTask.copy_data = _copy_data

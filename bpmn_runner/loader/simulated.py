@@ -46,6 +46,8 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
         assumed += _loops(process)
         assumed += _data_associations(process, root)
         assumed += _rules_without_decision(process)
+        assumed += _compensation(process)
+        assumed += _conditional_flows_out_of_activities(process)
     assumed += _dangling_event_refs(root)
     return assumed
 
@@ -279,4 +281,49 @@ def stub_missing_targets(root: etree._Element, processes: set[str], decisions: s
                 extension.getparent().remove(extension)
             stub_script(task, what)
             out.append((task.get("id", ""), what))
+    return out
+
+
+def _compensation(process: etree._Element) -> list[Assumption]:
+    """Compensation is not run: a compensation throw is a plain event, a compensation boundary event is dropped."""
+    out = []
+    for definition in list(process.iter(_b("compensateEventDefinition"))):
+        event = definition.getparent()
+        if _local(event) == "boundaryEvent":
+            event.getparent().remove(event)
+            out.append((event.get("attachedToRef", ""), "its compensation handler is not simulated"))
+        else:
+            event.remove(definition)
+            out.append((event.get("id", ""), "compensation is not simulated; the event passes through"))
+    return out
+
+
+_NOT_ACTIVITIES = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
+
+
+def _conditional_flows_out_of_activities(process: etree._Element) -> list[Assumption]:
+    """Conditional flows out of an activity or event (BPMN 10.3: each true one gets a token, else the default)
+    become an inclusive split right after it."""
+    out = []
+    for container in [process, *process.iter(_b("subProcess"), _b("transaction"))]:
+        flows = [f for f in container if _local(f) == "sequenceFlow"]
+        by_source: dict[str, list[etree._Element]] = {}
+        for flow in flows:
+            by_source.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        for node in list(container):
+            if not isinstance(node.tag, str) or _local(node) in _NOT_ACTIVITIES or not node.get("id"):
+                continue
+            outgoing = by_source.get(node.get("id", ""), [])
+            if not any(_has_condition(f) for f in outgoing):
+                continue
+            split_id = f"{node.get('id')}__conditional_split"
+            split = etree.Element(_b("inclusiveGateway"), id=split_id)
+            if node.get("default"):
+                split.set("default", node.attrib.pop("default"))
+            container.insert(container.index(node) + 1, split)
+            for flow in outgoing:
+                flow.set("sourceRef", split_id)
+            container.append(etree.Element(_b("sequenceFlow"), id=f"{split_id}_in", sourceRef=node.get("id", ""),
+                                           targetRef=split_id))
+            out.append((node.get("id", ""), "its conditional outgoing flows are walked as an inclusive split"))
     return out
