@@ -16,7 +16,8 @@ from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
 from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
                      UnboundTaskError)
-from .models import Binding, RunResult, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
+from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
+from .script_functions import script_functions
 from .simulation import Simulator
 from .forms import find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields
 from .registry import HandlerRegistry
@@ -31,10 +32,12 @@ class Engine:
                  trust_scripts: bool = False, max_steps: int | None = None,
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
                  timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 jobs: bool = False, simulation: SimulateOptions | None = None) -> None:
+                 jobs: bool = False, simulation: SimulateOptions | None = None,
+                 script_context: ScriptContext | None = None) -> None:
         self.handlers = handlers or HandlerRegistry()
         self.simulate = simulate or simulation is not None
         self.simulation = simulation or SimulateOptions()
+        self.script_context = script_context or ScriptContext(user=self.simulation.user)
         self.trust_scripts = trust_scripts
         self.max_steps = max_steps if max_steps is not None else (10_000 if self.simulate else None)
         self.clock = clock or spiff_clock.system_clock
@@ -127,6 +130,9 @@ class Instance:
                                    flow_names=definitions.flow_names) if engine.simulate else None
         self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate,
                                                 simulator=self.simulator)
+        self.script_engine.script_context = engine.script_context
+        self.script_engine.names = script_functions(engine.script_context, instance_id=instance_id,
+                                                    process_id=process_id)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []

@@ -27,6 +27,16 @@ class SimulateOptions:
     user: str | None = None                                 # the current user SpiffArena scripts see
 
 
+@dataclass
+class ScriptContext:
+    """What SpiffArena's script functions (get_current_user(), get_env(), ...) answer, and where secrets come from."""
+
+    user: str | None = None                    # --user, else $BPMN_RUNNER_USER
+    env: str = "local"                         # get_env(); [tool.bpmn-runner.spiffarena] env
+    frontend_url: str = "http://localhost:7001"
+    secrets_file: str | None = None            # a JSON object of secrets; else $BPMN_RUNNER_SECRET_<NAME>
+
+
 @dataclass(frozen=True)
 class Simulated:
     """One thing a simulation assumed instead of running it as drawn."""

@@ -100,6 +100,8 @@ CASES: dict[str, tuple[str, str]] = {
     "duplicate-id": (SIMPLE + '<bpmn:task id="t" name="Again"/>', ""),
     "dangling-reference": (SIMPLE + flow("f9", "t", "nowhere"), ""),
     "start-event-required": (TASK + END + flow("f2", "t", "end"), ""),
+    "nothing-starts": (TASK + '<bpmn:task id="t2" name="Again"/>' + flow("f1", "t", "t2") + flow("f2", "t2", "t"),
+                       ""),
     "end-event-required": (START + TASK + flow("f1", "start", "t"), ""),
     "no-disconnected": (SIMPLE + '<bpmn:task id="lone" name="Lone"/>', ""),
     "no-implicit-start": (SIMPLE + '<bpmn:task id="orphan" name="Orphan"/>' + flow("f9", "orphan", "end"), ""),

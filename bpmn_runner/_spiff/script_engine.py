@@ -29,10 +29,10 @@ class SafeEnvironment:
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         data = {**context, **(external_context or {})}
-        return expressions.evaluate(expression, data, trusted=self.engine.trusted)
+        return expressions.evaluate(expression, data, trusted=self.engine.trusted, names=self.engine.names)
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
-        expressions.execute_script(script, context, trusted=self.engine.trusted)
+        expressions.execute_script(script, context, trusted=self.engine.trusted, names=self.engine.names)
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
@@ -48,6 +48,8 @@ class RunnerScriptEngine(PythonScriptEngine):
         self.trusted = trusted
         self.simulate = simulate
         self.simulator = simulator  # set in a simulation: gateways ask it, scripts that cannot run are skipped
+        self.names: dict[str, Any] = {}  # script functions (get_current_user(), ...) beside the data
+        self.script_context: Any = None
         self.invoker: Any = None
         self._note = note or (lambda _msg: None)
 
@@ -62,7 +64,7 @@ class RunnerScriptEngine(PythonScriptEngine):
         if deciding and expression.startswith(SIMULATED_MARKER):
             raise UndecidableCondition(expression[len(SIMULATED_MARKER):].strip())
         try:
-            return expressions.evaluate(expression, data, trusted=self.trusted)
+            return expressions.evaluate(expression, data, trusted=self.trusted, names=self.names)
         except ExpressionError as exc:
             if deciding:
                 missing = isinstance(exc, expressions.MissingVariableError)
@@ -85,7 +87,7 @@ class RunnerScriptEngine(PythonScriptEngine):
                 variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
                 task.data[variable.strip()] = self.evaluate(task, expression, external_context)
                 return True
-            expressions.execute_script(script, task.data, trusted=self.trusted)
+            expressions.execute_script(script, task.data, trusted=self.trusted, names=self.names)
         except ExpressionError as exc:
             if self.simulator is not None:
                 self.simulator.record(_element(task), f"the script could not run ({exc.message}); skipped")

@@ -11,6 +11,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import expressions
+from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
@@ -71,7 +72,7 @@ class ServiceCalls:
             params[target] = self._mapping_value(source, task.data, spec, trusted)
         for name, expression in spec.spiff_params.items():
             try:
-                params[name] = expressions.evaluate(expression, task.data, trusted=trusted)
+                params[name] = expressions.evaluate(expression, task.data, trusted=trusted, names=self.engine.names)
             except ExpressionError as exc:
                 if self.simulate:
                     self.assume(spec.bpmn_id, f"parameter {name!r}: {exc.message}; using null")
@@ -79,6 +80,9 @@ class ServiceCalls:
                     continue
                 raise ExpressionError(f"parameter {name!r}: {exc.message}", element_id=spec.bpmn_id,
                                       instance_id=self.instance_id) from None
+        context = getattr(self.engine, "script_context", None)
+        if context is not None:  # `secret:NAME` values reach the handler only, never the instance data
+            params = {k: resolve_secret_reference(v, context) for k, v in params.items()}
         return params
 
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:

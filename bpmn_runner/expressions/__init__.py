@@ -6,6 +6,7 @@ from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
 from . import feel, juel, python_safe, scripts
+from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
 __all__ = ["MissingVariableError", "dialect_of", "evaluate", "check_syntax", "referenced_names", "execute_script",
@@ -25,16 +26,19 @@ def dialect_of(expression: str) -> str:
     return "python"
 
 
-def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False) -> Any:
-    """Evaluate a condition or value in its dialect against the process data."""
+def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
+             names: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate a condition or value in its dialect against the process data (Python expressions also see
+    `names`: script modules and functions)."""
     dialect = _dialect_checked(expression)
     if dialect == "feel":
         return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
     if dialect == "juel":
         return _guarded(expression, "evaluate", lambda: juel.evaluate(expression, data))
     if trusted:
-        return _guarded(expression, "evaluate", lambda: python_safe.evaluate_trusted(expression, data))
-    return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data))
+        return _guarded(expression, "evaluate",
+                        lambda: python_safe.evaluate_trusted(expression, {**script_names(names), **data}))
+    return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data, script_names(names)))
 
 
 def check_syntax(expression: str) -> None:
@@ -67,12 +71,13 @@ def evaluate_mapping(source: str, data: Mapping[str, Any], *, trusted: bool = Fa
     return evaluate(source, data, trusted=trusted)
 
 
-def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False) -> None:
+def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False,
+                   names: dict[str, Any] | None = None) -> None:
     """Run a Python script task body; names it assigns are written into `data`, names it deletes are removed."""
     if not isinstance(script, str):
         raise ExpressionError(f"a script must be text, not {type(script).__name__}")
     try:
-        scripts.execute(script, data, trusted=trusted)
+        scripts.execute(script, data, trusted=trusted, names=script_names(names))
     except RecursionError:
         raise ExpressionError("script is nested too deeply") from None
 

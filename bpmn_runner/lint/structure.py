@@ -13,6 +13,8 @@ from ._core import GATEWAYS, TASKS, Container, Context, Rule, children, describe
 START_EVENT_REQUIRED = Rule("start-event-required", "warning", "every process and sub-process has a start event "
                                                                 "(without one, every element without an incoming "
                                                                 "flow starts it: BPMN's implicit start)")
+NOTHING_STARTS = Rule("nothing-starts", "error", "a process or sub-process without a start event has an element "
+                                                 "without an incoming flow to start from")
 END_EVENT_REQUIRED = Rule("end-event-required", "warning", "every process and sub-process has an end event")
 NO_DISCONNECTED = Rule("no-disconnected", "warning", "every flow node has an incoming or an outgoing sequence flow")
 NO_IMPLICIT_START = Rule("no-implicit-start", "warning", "only start, boundary and link catch events lack an "
@@ -45,7 +47,7 @@ EVENT_SUB_PROCESS_TYPED_START_EVENT = Rule("event-sub-process-typed-start-event"
 NO_COMPLEX_GATEWAY = Rule("no-complex-gateway", "error", "no complex gateways (bpmn-runner cannot run them)")
 NO_INCLUSIVE_GATEWAY = Rule("no-inclusive-gateway", "info", "inclusive gateways are hard to read; prefer "
                                                             "exclusive and parallel ones")
-RULES = (START_EVENT_REQUIRED, END_EVENT_REQUIRED, NO_DISCONNECTED, NO_IMPLICIT_START, NO_IMPLICIT_END, UNREACHABLE,
+RULES = (START_EVENT_REQUIRED, NOTHING_STARTS, END_EVENT_REQUIRED, NO_DISCONNECTED, NO_IMPLICIT_START, NO_IMPLICIT_END, UNREACHABLE,
          ENDLESS_LOOP, NO_IMPLICIT_SPLIT, CONDITIONAL_FLOWS, FAKE_JOIN, NO_GATEWAY_JOIN_FORK, SUPERFLUOUS_GATEWAY,
          NO_DUPLICATE_SEQUENCE_FLOWS, LABEL_REQUIRED, SINGLE_BLANK_START_EVENT, SINGLE_EVENT_DEFINITION,
          SUB_PROCESS_BLANK_START_EVENT, EVENT_SUB_PROCESS_TYPED_START_EVENT, NO_COMPLEX_GATEWAY, NO_INCLUSIVE_GATEWAY)
@@ -99,6 +101,12 @@ def _starts_and_ends(ctx: Context, document: Document, container: Container) -> 
         ctx.report(START_EVENT_REQUIRED, document, container.element,
                    f"{what} has no start event, so every element without an incoming flow starts it (an implicit "
                    f"start); draw a start event where the flow begins")
+        entries = [n for n in container.nodes if not container.ins(n) and local(n) != "boundaryEvent"
+                   and not _is_link(n) and not _exempt(container, n)]
+        if container.nodes and not entries and any(not _exempt(container, n) for n in container.nodes):
+            ctx.report(NOTHING_STARTS, document, container.element,
+                       f"{what} has no start event and every element in it has an incoming flow, so nothing can "
+                       f"start it; draw a start event where the flow begins")
     if container.nodes and not any(local(n) == "endEvent" for n in container.nodes):
         ctx.report(END_EVENT_REQUIRED, document, container.element,
                    f"{what} has no end event; end each path with one")
