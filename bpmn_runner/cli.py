@@ -118,12 +118,17 @@ def run(paths: list[Path] = PathsArg,
                                        help="With --simulate: walk each gateway's alternatives in turn and report "
                                             "where each path ends."),
         max_paths: int = typer.Option(50, "--max-paths", min=1, help="Bound for --all-paths."),
+        models: Optional[Path] = typer.Option(None, "--models", metavar="DIR",
+                                              help="SpiffArena process-model tree where called processes and "
+                                                   "decisions are found by id (default: the tree the diagram is in)."),
+        user: Optional[str] = typer.Option(None, "--user", help="The user scripts see (get_current_user())."),
         ) -> None:
     """Run a process until it ends or waits, and print what happened."""
     from .definitions import load
     from .engine import Engine
     from .lint import load_settings
     from .models import SimulateOptions
+    from .script_functions import script_context
     from .simulation.simulator import parse_choices
 
     def go() -> Any:
@@ -133,10 +138,12 @@ def run(paths: list[Path] = PathsArg,
         options = SimulateOptions(choose=parse_choices(choose), seed=seed, all_paths=all_paths,
                                   max_paths=max_paths) if simulate else None
         registry = build_registry(handlers)
-        definitions = load(list(paths), search_siblings=True, simulate=simulate)
-        trusted = trust_scripts or load_settings().trust_scripts  # [tool.bpmn-runner] trust_scripts = true
+        definitions = load(list(paths), search_siblings=True, simulate=simulate, models=models)
+        settings = load_settings()
+        trusted = trust_scripts or settings.trust_scripts  # [tool.bpmn-runner] trust_scripts = true
         engine = Engine(registry, simulate=simulate, trust_scripts=trusted, max_steps=max_steps,
-                        timer_wait=timer_wait, simulation=options)
+                        timer_wait=timer_wait, simulation=options,
+                        script_context=script_context(settings.spiffarena, user))
         if all_paths:
             from .all_paths import walk_all_paths
             return walk_all_paths(engine, definitions, process, start_data)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
-from .errors import BpmnRunnerError, DefinitionError, UnknownProcessError
+from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
 from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
 from .loader.normalize import normalize
 from .loader.documents import Document, read_document, read_documents, sibling_candidates
+from .loader.process_models import find_models_root, tree_candidates
 from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
 from .models import Binding, Simulated
 
@@ -166,7 +167,8 @@ class Definitions:
         return None
 
 
-def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bool = False) -> Definitions:
+def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bool = False,
+         models: str | Path | None = None) -> Definitions:
     """Load files and folders; with `search_siblings`, missing called processes and decisions are looked for
     in the .bpmn/.dmn files beside them (never outside those folders). With `simulate`, what cannot run as drawn
     is rewritten to walk (see loader/simulated.py): such definitions are for `Engine(simulate=True)` only."""
@@ -178,8 +180,8 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
     notes: list[str] = []
     built = build_specs(documents)
     missing_processes, missing_decisions = missing_dependencies(built)
-    if search_siblings and (missing_processes or missing_decisions):
-        for candidate in sibling_candidates(documents):
+    if (search_siblings or models) and (missing_processes or missing_decisions):
+        for candidate in _candidates(documents, search_siblings, models):
             if not (missing_processes or missing_decisions):
                 break
             try:
@@ -206,6 +208,24 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
     for process_id in definitions.executable_processes():
         definitions.spec(process_id)
     return definitions
+
+
+def _candidates(documents: list[Document], siblings: bool, models: str | Path | None) -> Iterator[Path]:
+    """Where missing called processes and decisions are looked for: beside the diagrams, then in the SpiffArena
+    process-model tree (`models`, else the tree the diagrams are in)."""
+    seen: set[Path] = set()
+    if siblings:
+        for path in sibling_candidates(documents):
+            seen.add(path.resolve())
+            yield path
+    root = Path(models) if models else find_models_root(documents) if siblings else None
+    if root is None:
+        return
+    if not root.is_dir():
+        raise InvalidOperationError(f"--models {root}: no such folder")
+    for path in tree_candidates(root, documents):
+        if path.resolve() not in seen:
+            yield path
 
 
 def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | None = None) -> list[tuple[str, str]]:

@@ -15,6 +15,18 @@ from .models import ScriptContext
 SECRET_PREFIX = "secret:"
 
 
+def script_context(settings: dict[str, str], user: str | None = None) -> ScriptContext:
+    """The script context from `[tool.bpmn-runner.spiffarena]` (env, frontend_url, secrets_file) and --user."""
+    unknown = set(settings) - {"env", "frontend_url", "secrets_file"}
+    if unknown:
+        raise InvalidOperationError(f"[tool.bpmn-runner.spiffarena]: unknown setting {', '.join(sorted(unknown))}; "
+                                    f"the settings are env, frontend_url and secrets_file")
+    defaults = ScriptContext()
+    return ScriptContext(user=user, env=settings.get("env", defaults.env),
+                         frontend_url=settings.get("frontend_url", defaults.frontend_url),
+                         secrets_file=settings.get("secrets_file"))
+
+
 def user_record(name: str | None) -> dict[str, Any]:
     """A user as SpiffArena's get_current_user() returns one (the fields scripts read)."""
     username = name or "anonymous"

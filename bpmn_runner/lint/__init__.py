@@ -38,6 +38,7 @@ class Settings:
     disable: frozenset[str] = field(default_factory=frozenset)
     trust_scripts: bool = False
     source: Path | None = None
+    spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -74,7 +75,11 @@ def load_settings(start: Path | None = None) -> Settings:
     if not isinstance(trust, bool):
         raise InvalidOperationError(f"{path}: {_SETTINGS_TABLE} trust_scripts must be true or false")
     check_rule_ids(disable, where=f"{path} {_SETTINGS_TABLE} lint.disable")
-    return Settings(frozenset(disable), trust, path)
+    spiffarena = table.get("spiffarena", {})
+    if not isinstance(spiffarena, dict) or not all(isinstance(v, str) for v in spiffarena.values()):
+        raise InvalidOperationError(f'{path}: {_SETTINGS_TABLE} spiffarena must be a table of text values, like '
+                                    f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
+    return Settings(frozenset(disable), trust, path, dict(spiffarena))
 
 
 def check_rule_ids(ids: Iterable[str], *, where: str) -> None:

@@ -1,0 +1,112 @@
+"""SpiffArena's environment (issue 14, items 3 and 4): the process-model tree, the script functions and modules of
+SpiffArena's script tasks, dot access on dicts and secrets. Pages: SpiffArena docs "Script Tasks"
+(https://spiff-arena.readthedocs.io/en/latest/Building_Diagrams/Script_Tasks.html), "Call Activity" and "Secrets";
+the script functions are SpiffArena's spiffworkflow_backend/scripts (get_current_user, get_env, ...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bpmn_runner import load
+from bpmn_runner.cli import app
+
+from .scenario import Scenario, definitions_xml, registry
+from .test_elements import END, START, chain
+
+SPIFF_PROCESS = definitions_xml
+
+
+def script(tid: str, code: str) -> str:
+    return f'<bpmn:scriptTask id="{tid}" name="{tid}"><bpmn:script>{code}</bpmn:script></bpmn:scriptTask>'
+
+
+def write_model(folder: Path, name: str, body: str, process_id: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "process_model.json").write_text(json.dumps({"display_name": process_id}))
+    path = folder / name
+    path.write_text(definitions_xml(body, process_id=process_id))
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A SpiffArena tree: two groups; main calls a process that lives in the other group; a broken file beside."""
+    root = tmp_path / "process_models"
+    for group in ("orders", "shared", "broken"):
+        (root / group).mkdir(parents=True)
+        (root / group / "process_group.json").write_text(json.dumps({"display_name": group}))
+    call = '<bpmn:callActivity id="call" calledElement="notify_customer"/>'
+    write_model(root / "orders" / "place_order", "place_order.bpmn",
+                START + call + END + chain("start", "call", "end"), "place_order")
+    write_model(root / "shared" / "notify", "notify.bpmn",
+                START + script("say", "notified = True") + END + chain("start", "say", "end"), "notify_customer")
+    (root / "broken" / "garbage.bpmn").write_text("<not xml")
+    return root
+
+
+def test_a_called_process_is_found_anywhere_in_the_process_model_tree(tree: Path) -> None:
+    main = tree / "orders" / "place_order" / "place_order.bpmn"
+    definitions = load([main], search_siblings=True)
+    assert any("notify_customer" in note for note in definitions.notes)
+    s = Scenario(main, process_id="place_order")
+    assert s.result.status == "completed" and s.result.data["notified"] is True
+
+
+def test_models_names_the_tree_for_a_diagram_outside_it(tree: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    main = outside / "main.bpmn"
+    main.write_text(definitions_xml(START + '<bpmn:callActivity id="call" calledElement="notify_customer"/>' + END +
+                                    chain("start", "call", "end"), process_id="main"))
+    assert CliRunner().invoke(app, ["run", str(main)]).exit_code == 3
+    result = CliRunner().invoke(app, ["run", str(main), "--models", str(tree), "--json"])
+    assert json.loads(result.stdout)["data"] == {"notified": True}
+
+
+def test_script_functions_answer_from_the_settings_and_the_user(tmp_path: Path) -> None:
+    code = ("who = get_current_user()['username']&#10;env = get_env()&#10;"
+            "instance = get_toplevel_process_info()['process_model_identifier']&#10;url = get_frontend_url()")
+    path = tmp_path / "d.bpmn"
+    path.write_text(definitions_xml(START + script("s", code) + END + chain("start", "s", "end")))
+    result = CliRunner().invoke(app, ["run", str(path), "--user", "alice", "--json"])
+    data = json.loads(result.stdout)["data"]
+    assert data == {"who": "alice", "env": "local", "instance": "p", "url": "http://localhost:7001"}
+
+
+def test_spiffarena_modules_and_dot_access_work_in_the_sandbox(tmp_path: Path) -> None:
+    code = ("n = payload.initial_var + 1&#10;year_ok = datetime.now().year &gt; 2000&#10;"
+            "later = str(timedelta(days=1))&#10;text = json.dumps({'a': 1})&#10;"
+            "ident = len(str(uuid.uuid4()))&#10;d = str(decimal.Decimal('1.5'))&#10;ok = bool(re.match('a', 'ab'))")
+    path = tmp_path / "d.bpmn"
+    path.write_text(definitions_xml(START + script("s", code) + END + chain("start", "s", "end")))
+    s = Scenario(path, data={"payload": {"initial_var": 1}})
+    assert s.result.status == "completed", s.result.error
+    assert {k: v for k, v in s.result.data.items() if k != "payload"} == {
+        "n": 2, "year_ok": True, "later": "1 day, 0:00:00", "text": '{"a": 1}', "ident": 36, "d": "1.5", "ok": True}
+
+
+@pytest.mark.parametrize("code", ["x = uuid.os", "time.sleep(5)", "import os", "x = json.decoder"])
+def test_the_script_modules_reach_nothing_else(tmp_path: Path, code: str) -> None:
+    path = tmp_path / "d.bpmn"
+    path.write_text(definitions_xml(START + script("s", code) + END + chain("start", "s", "end")))
+    assert Scenario(path).result.status == "failed"
+
+
+def test_a_secret_parameter_reaches_the_handler_and_never_the_data(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BPMN_RUNNER_SECRET_XERO_OAUTH", "s3cr3t")
+    task = ('<bpmn:serviceTask id="call"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="xero/Get" '
+            'resultVariable="r"><spiffworkflow:parameters><spiffworkflow:parameter id="token" type="str" '
+            'value="&quot;secret:xero/OAuth&quot;"/></spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>'
+            '</bpmn:extensionElements></bpmn:serviceTask>')
+    path = tmp_path / "d.bpmn"
+    path.write_text(definitions_xml(START + task + END + chain("start", "call", "end")))
+    seen = []
+    s = Scenario(path, registry(**{"xero/Get": lambda call: seen.append(call.params["token"]) or "ok"}))
+    assert s.result.status == "completed", s.result.error
+    assert seen == ["s3cr3t"]
+    assert "s3cr3t" not in json.dumps(s.result.data) and "s3cr3t" not in json.dumps(s.instance.state())
