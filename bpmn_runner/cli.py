@@ -207,6 +207,8 @@ class _Progress:
 
 def _ask_user_task(task: WaitingTask) -> dict[str, Any] | None:
     typer.echo(f"\nUser task {task.name!r} ({task.element_id}) is waiting.")
+    if task.instructions:
+        typer.echo(f"  {task.instructions}")
     values: dict[str, Any] = {}
     if task.fields:
         for field in task.fields:
@@ -652,6 +654,8 @@ def show_command(instance: str = typer.Argument(..., help="Instance id (or a uni
         typer.echo(f"waiting at: {w.get('name')} [{w.get('element_id')}], {w.get('kind')}"
                    f"{(' ' + str(w.get('detail'))) if w.get('detail') else ''}{extra}{due}"
                    + (f" (task {w['task_id']})" if w.get("kind") in ("user", "manual") else ""))
+        if w.get("instructions"):
+            typer.echo(f"  instructions: {' '.join(str(w['instructions']).split())}")
     for i in shown["incidents"]:
         typer.echo(f"incident at {i['element_id']} after {i['attempts']} attempt(s): {i['error']}  "
                    f"(fix the cause, then: bpmn-runner retry {shown['instance_id']})")
@@ -685,6 +689,8 @@ def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i
         fields = ", ".join(f"{f['id']}:{f.get('type') or 'string'}" for f in row["fields"])
         typer.echo(f"{row['task_id']}  {row['name']} [{row['element_id']}]  instance {row['instance_id']}"
                    + (f"  fields: {fields}" if fields else ""))
+        if row.get("instructions"):
+            typer.echo(f"  instructions: {' '.join(str(row['instructions']).split())}")
 
 
 @app.command("complete")

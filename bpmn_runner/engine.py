@@ -19,7 +19,8 @@ from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, I
 from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
-from .forms import find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields
+from .forms import (find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields,
+                    validate_form_data)
 from .registry import HandlerRegistry
 
 UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
@@ -277,7 +278,9 @@ class Instance:
         if not fields and task.kind == "user":
             schema = self._json_schema(task)
             fields = schema_fields(schema) if schema is not None else []
-        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
+        instructions = task.extensions.get("instructionsForEndUser") or ""
+        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
+                           str(instructions).strip())
 
     def _json_schema(self, task: LiveTask) -> dict[str, Any] | None:
         """A SpiffArena user task's JSON-schema form (formJsonSchemaFilename), looked for beside its diagram."""
@@ -295,6 +298,11 @@ class Instance:
         return [self._waiting_task(t) for t in self.session.waiting()]
 
     def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
+        """Complete a waiting user task; data for a SpiffArena JSON-schema form must satisfy the schema."""
+        task = next((t for t in self.session.waiting() if t.task_id == task_id and t.kind == "user"), None)
+        schema = self._json_schema(task) if task is not None else None
+        if schema is not None:
+            validate_form_data(schema, dict(data or {}), task_name=task.name)
         self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
 
     def send_message(self, name: str, payload: dict[str, Any] | None = None,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .errors import InvalidOperationError
 from .models import UserTaskField
 
 _FIELD_TYPES = {"integer": "long", "number": "number", "boolean": "boolean"}
@@ -105,3 +106,28 @@ def _typed(value: Any, field_type: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+def validate_form_data(schema: dict[str, Any], data: dict[str, Any], *, task_name: str = "") -> None:
+    """Check form data against the task's JSON schema; one line that names each field that is wrong."""
+    from jsonschema import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator = validator_for(schema)(schema)
+        problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    except SchemaError as exc:
+        raise InvalidOperationError(f"the form schema of {task_name or 'the task'} is not a valid JSON schema: "
+                                    f"{exc.message}") from None
+    if not problems:
+        return
+    parts = []
+    for problem in problems[:5]:
+        path = ".".join(str(p) for p in problem.absolute_path)
+        if problem.validator == "required":
+            parts.append(problem.message.replace("is a required property", "is required"))
+        else:
+            parts.append(f"field '{path}': {problem.message}" if path else problem.message)
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    raise InvalidOperationError(f"the data does not fit the form of {task_name or 'the task'}: "
+                                + "; ".join(parts) + more)

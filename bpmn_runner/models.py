@@ -99,6 +99,7 @@ class WaitingTask:
     task_id: str = ""
     fields: list[UserTaskField] = field(default_factory=list)
     detail: str = ""              # message name, timer due time, ...
+    instructions: str = ""        # SpiffArena's instructionsForEndUser of a user task
 
 
 @dataclass

@@ -156,6 +156,10 @@ CASES: dict[str, tuple[str, str]] = {
                                   '<bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>'
                                   '</bpmn:boundaryEvent>' + flow("f1", "start", "g") + flow("f2", "g", "end")
                                   + flow("f3", "b", "end"), ""),
+    "form-file-found": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:userTask id="t" name="Fill in">'
+                                       '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
+                                       'name="formJsonSchemaFilename" value="missing-schema.json"/>'
+                                       '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>'), ""),
     "link-event": (SIMPLE + '<bpmn:intermediateThrowEvent id="lt" name="Go to A"><bpmn:linkEventDefinition '
                    'name="A"/></bpmn:intermediateThrowEvent>' + flow("f9", "start", "lt"), ""),
     "unbound-service-task": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>',

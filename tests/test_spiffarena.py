@@ -110,3 +110,39 @@ def test_a_secret_parameter_reaches_the_handler_and_never_the_data(tmp_path: Pat
     assert s.result.status == "completed", s.result.error
     assert seen == ["s3cr3t"]
     assert "s3cr3t" not in json.dumps(s.result.data) and "s3cr3t" not in json.dumps(s.instance.state())
+
+
+def spiff_form_task(tmp_path: Path) -> Path:
+    schema = {"type": "object", "required": ["amount"], "properties": {
+        "amount": {"type": "integer", "title": "Amount"}, "note": {"type": "string"}}}
+    (tmp_path / "ask-schema.json").write_text(json.dumps(schema))
+    user = ('<bpmn:userTask id="ask" name="Ask"><bpmn:extensionElements><spiffworkflow:instructionsForEndUser>'
+            'Enter the amount to refund</spiffworkflow:instructionsForEndUser><spiffworkflow:properties>'
+            '<spiffworkflow:property name="formJsonSchemaFilename" value="ask-schema.json"/>'
+            '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>')
+    path = tmp_path / "refund.bpmn"
+    path.write_text(definitions_xml(START + user + END + chain("start", "ask", "end"), process_id="refund"))
+    return path
+
+
+def test_complete_checks_the_data_against_the_json_schema_and_names_the_field(tmp_path: Path) -> None:
+    """SpiffArena forms are JSON schemas (react-jsonschema-form); the data a person submits must fit them."""
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    path = spiff_form_task(tmp_path)
+    assert CliRunner().invoke(app, ["start", str(path), "--db", db]).exit_code == 0
+    tasks = CliRunner().invoke(app, ["tasks", "--db", db])
+    assert "instructions: Enter the amount to refund" in tasks.stdout and "amount:long" in tasks.stdout
+    task_id = json.loads(CliRunner().invoke(app, ["tasks", "--db", db, "--json"]).stdout)["tasks"][0]["task_id"]
+    wrong = CliRunner().invoke(app, ["complete", task_id, "--db", db, "--data", '{"amount": "ten"}'])
+    assert wrong.exit_code == 2 and "field 'amount': 'ten' is not of type 'integer'" in wrong.stderr
+    missing = CliRunner().invoke(app, ["complete", task_id, "--db", db, "--data", '{"note": "x"}'])
+    assert missing.exit_code == 2 and "'amount' is required" in missing.stderr
+    done = CliRunner().invoke(app, ["complete", task_id, "--db", db, "--data", '{"amount": 10}'])
+    assert done.exit_code == 0, done.stderr
+
+
+def test_show_prints_the_instructions_for_the_end_user(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    instance = CliRunner().invoke(app, ["start", str(spiff_form_task(tmp_path)), "--db", db]).stdout.strip()
+    shown = CliRunner().invoke(app, ["show", instance, "--db", db])
+    assert "instructions: Enter the amount to refund" in shown.stdout
