@@ -836,16 +836,22 @@ def test_command(
     file or diagram is malformed (`file:line: error: message`).
     """
     from .coverage import format_line, write_reports
+    from .lint import load_settings
     from .scenarios import ScenarioRunner, find_scenario_files, load_scenario_file
+    from .script_unit_tests import find_script_unit_tests, run_script_unit_test
 
     def go() -> tuple[list[Any], Any, float]:
         files = find_scenario_files(list(paths))
-        if not files:
-            raise InvalidOperationError("no scenario files (*.scenario.yaml) in " + ", ".join(map(str, paths)))
+        unit_tests = find_script_unit_tests(list(paths))  # spiffworkflow:unitTests stored in the diagrams
+        if not files and not unit_tests:
+            raise InvalidOperationError("no scenario files (*.scenario.yaml) or script unit tests in "
+                                        + ", ".join(map(str, paths)))
         loaded = [load_scenario_file(f) for f in files]  # every file is checked before anything runs
         runner = ScenarioRunner()
         started = time.perf_counter()
         results = [r for scenario_file in loaded for r in runner.run_file(scenario_file)]
+        trusted = load_settings().trust_scripts
+        results += [run_script_unit_test(t, trusted=trusted) for t in unit_tests]
         return results, runner.coverage, time.perf_counter() - started
 
     results, coverage, seconds = _guard(go)

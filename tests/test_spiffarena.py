@@ -146,3 +146,22 @@ def test_show_prints_the_instructions_for_the_end_user(tmp_path: Path) -> None:
     instance = CliRunner().invoke(app, ["start", str(spiff_form_task(tmp_path)), "--db", db]).stdout.strip()
     shown = CliRunner().invoke(app, ["show", instance, "--db", db])
     assert "instructions: Enter the amount to refund" in shown.stdout
+
+
+def test_script_unit_tests_stored_in_the_diagram_run_with_the_test_command(tmp_path: Path) -> None:
+    """SpiffArena "Script Tasks": unit tests give the script's input JSON and the output JSON it must leave."""
+    def unit(test_id: str, given: str, expected: str) -> str:
+        return (f'<spiffworkflow:unitTest id="{test_id}"><spiffworkflow:inputJson>{given}</spiffworkflow:inputJson>'
+                f'<spiffworkflow:expectedOutputJson>{expected}</spiffworkflow:expectedOutputJson>'
+                f'</spiffworkflow:unitTest>')
+    task = ('<bpmn:scriptTask id="score"><bpmn:extensionElements><spiffworkflow:unitTests>'
+            + unit("doubles", '{"a": 2}', '{"a": 2, "b": 4}') + unit("wrong", '{"a": 1}', '{"a": 1, "b": 3}')
+            + '</spiffworkflow:unitTests></bpmn:extensionElements><bpmn:script>b = a * 2</bpmn:script>'
+            '</bpmn:scriptTask>')
+    path = tmp_path / "scored.bpmn"
+    path.write_text(definitions_xml(START + task + END + chain("start", "score", "end")))
+    result = CliRunner().invoke(app, ["test", str(path)])
+    assert result.exit_code == 1
+    assert "PASS" in result.stdout and "score unit test doubles" in result.stdout
+    assert 'expected {"a": 1, "b": 3}, got {"a": 1, "b": 2}' in result.stdout
+    assert "2 scenarios: 1 passed, 1 failed" in result.stdout
