@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .diagram import ElementInfo
+from .loader.review import element_details
 from .diagram_svg import (Paint, diagram_views, drawn_ids, element_lookup, format_duration, format_json,
                           format_timestamp, kind_words, load_documents, short_json)
 from .errors import ReportError
@@ -80,18 +81,34 @@ def _binding_view(info: ElementInfo, handler_names: set[str] | None) -> dict[str
     return {"text": text, "status": "registered" if registered else "missing", "cls": "ok" if registered else "bad"}
 
 
+def review_details(path: str) -> dict[str, Any]:
+    """Scripts, form fields and called decisions by element id (none for a file the hardened loader refuses)."""
+    from .errors import BpmnRunnerError
+    from .loader.documents import read_document
+    try:
+        document = read_document(Path(path))
+    except BpmnRunnerError:
+        return {}
+    return element_details(document.root, document.path) if document.kind == "bpmn" else {}
+
+
 def render_definition_report(paths: list[str], *, handler_names: set[str] | None = None) -> str:
     """The diagram(s) of the given files and a table of every flow node and flow, as one HTML page."""
     documents = load_documents(paths)
     sections, _ = diagram_views(documents, Paint())
     tables = []
     summary = Counter()
+    known_processes = {p.id for document in documents for p in document.processes}
     for document in documents:
         rows = []
+        details = review_details(document.path)
         for info in document.elements.values():
             if not (info.is_flow_node or info.is_flow):
                 continue
+            extra = details.get(info.id)
             binding = _binding_view(info, handler_names)
+            if extra is not None and extra.decision and info.binding is None:
+                binding = {"text": f"DMN decision {extra.decision}", "status": "", "cls": ""}
             if binding and binding["cls"] == "bad":
                 summary["problems"] += 1
             summary["elements"] += 1
@@ -101,6 +118,10 @@ def render_definition_report(paths: list[str], *, handler_names: set[str] | None
                 "process": info.process_id or "", "binding": binding,
                 "conditions": info.conditions, "timers": info.timers, "messages": info.messages,
                 "errors": info.errors, "called": info.called_element or "",
+                "called_here": (info.called_element or "") in known_processes,
+                "decision": extra.decision if extra is not None else None,
+                "scripts": extra.scripts if extra is not None else [],
+                "form": extra.form if extra is not None else [],
                 "loop": info.loop or "",
             })
         processes = [{"id": p.id, "name": p.name,

@@ -165,3 +165,30 @@ def test_script_unit_tests_stored_in_the_diagram_run_with_the_test_command(tmp_p
     assert "PASS" in result.stdout and "score unit test doubles" in result.stdout
     assert 'expected {"a": 1, "b": 3}, got {"a": 1, "b": 2}' in result.stdout
     assert "2 scenarios: 1 passed, 1 failed" in result.stdout
+
+
+def test_the_definition_report_shows_what_an_analyst_reviews(tmp_path: Path) -> None:
+    """Script bodies, pre/post scripts, form fields (also inside embedded sub-processes), the called decision
+    (bound, not "unbound") and a link to a called process that is in the report."""
+    schema = {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "integer",
+                                                                                  "title": "Amount"}}}
+    (tmp_path / "ask-schema.json").write_text(json.dumps(schema))
+    user = ('<bpmn:userTask id="ask" name="Ask"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="formJsonSchemaFilename" value="ask-schema.json"/>'
+            '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>')
+    sub = ('<bpmn:subProcess id="sub" name="Sub"><bpmn:startEvent id="s2"/>' + user +
+           '<bpmn:sequenceFlow id="fs" sourceRef="s2" targetRef="ask"/></bpmn:subProcess>')
+    rule = ('<bpmn:businessRuleTask id="rule" name="Price"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
+            'prices</spiffworkflow:calledDecisionId><spiffworkflow:preScript>before = 1</spiffworkflow:preScript>'
+            '</bpmn:extensionElements></bpmn:businessRuleTask>')
+    body = (START + script("calc", "total = 2 * 21") + sub + rule + '<bpmn:callActivity id="call" calledElement="p"/>'
+            + END + chain("start", "calc", "sub", "rule", "call", "end"))
+    path = tmp_path / "review.bpmn"
+    path.write_text(definitions_xml(body))
+    out = tmp_path / "report.html"
+    assert CliRunner().invoke(app, ["report", str(path), "-o", str(out)]).exit_code == 0
+    html = out.read_text()
+    assert "total = 2 * 21" in html and "pre-script" in html and "before = 1" in html
+    assert "Amount (long, required)" in html
+    assert "DMN decision prices" in html and "unbound" not in html
+    assert 'href="#process-p"' in html and 'id="process-p"' in html

@@ -12,6 +12,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import ExpressionError
+from .script_reads import script_reads
 from ..expressions import dialect_of, referenced_names
 from ..loader.dialects import (BINDABLE_TAGS, BPMN_NS, CAMUNDA_NS, NSMAP, IoMappings, read_binding,
                                read_io_mappings, read_spiff_parameters)
@@ -287,6 +288,11 @@ class _ProcessGraph:
         for condition in element.xpath("./bpmn:conditionalEventDefinition/bpmn:condition", namespaces=NSMAP):
             text = (condition.text or "").strip()
             out += [(f"condition of {element_id}", n, _one_line(text)) for n in _names(text)]
+        for script in element.xpath("./bpmn:script | ./bpmn:extensionElements/spiffworkflow:preScript | "
+                                    "./bpmn:extensionElements/spiffworkflow:postScript", namespaces=NSMAP):
+            text = (script.text or "").strip()
+            if text and not element.get("scriptFormat", "python").lower().startswith(("java", "groovy", "js")):
+                out += [(f"script of {element_id}", n, _one_line(text)) for n in sorted(script_reads(text))]
         return out
 
     def reads(self, ids: set[str]) -> list[tuple[str, str, str]]:
