@@ -19,7 +19,8 @@ from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, I
 from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
-from .forms import (find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields,
+from .loader.camunda8_forms import camunda8_form
+from .forms import (camunda8_fields, find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields,
                     validate_form_data)
 from .registry import HandlerRegistry
 
@@ -277,10 +278,18 @@ class Instance:
                                 bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
         if not fields and task.kind == "user":
             schema = self._json_schema(task)
-            fields = schema_fields(schema) if schema is not None else []
+            fields = schema_fields(schema) if schema is not None else self._camunda8_fields(task)
         instructions = task.extensions.get("instructionsForEndUser") or ""
         return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
                            str(instructions).strip())
+
+    def _camunda8_fields(self, task: LiveTask) -> list[UserTaskField]:
+        found = self.definitions.find_element(task.element_id)
+        if found is None:
+            return []
+        document, element = found
+        form = camunda8_form(element, document.path)
+        return camunda8_fields(form) if form is not None else []
 
     def _json_schema(self, task: LiveTask) -> dict[str, Any] | None:
         """A SpiffArena user task's JSON-schema form (formJsonSchemaFilename), looked for beside its diagram."""

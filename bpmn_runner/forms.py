@@ -75,6 +75,29 @@ def sample_from_schema(schema: Any, depth: int = 0) -> Any:
     return {"string": "", "integer": 0, "number": 0, "boolean": False}.get(str(kind))
 
 
+_C8_TYPES = {"number": "number", "checkbox": "boolean", "checklist": "enum", "datetime": "date"}
+
+
+def camunda8_fields(form: dict[str, Any]) -> list[UserTaskField]:
+    """The input components of a Camunda 8 form (form-js schema), groups and dynamic lists flattened."""
+    fields: list[UserTaskField] = []
+    stack = list(reversed(form.get("components") or []))
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        stack.extend(reversed(component.get("components") or []))
+        key = component.get("key")
+        if not key or component.get("type") in ("button", "text", "image", "spacer", "separator", "html"):
+            continue
+        options = [str(v.get("value")) for v in component.get("values") or [] if isinstance(v, dict)]
+        kind = _C8_TYPES.get(str(component.get("type")), "enum" if options else "string")
+        required = bool((component.get("validate") or {}).get("required"))
+        fields.append(UserTaskField(str(key), str(component.get("label") or key), kind, component.get("defaultValue"),
+                                    required, options))
+    return fields
+
+
 def sample_form_data(fields: list[UserTaskField]) -> dict[str, Any]:
     """One value per field: its default, else its first option, else a value of its type."""
     data: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from bpmn_runner import Engine, load
 from bpmn_runner.cli import app
 from bpmn_runner.errors import InvalidOperationError
 
-from .scenario import write
+from .scenario import definitions_xml, write
 from .test_elements import END, START, chain, flow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,3 +211,23 @@ def test_definitions_loaded_for_a_simulation_do_not_run_for_real(tmp_path: Path)
     else:
         raise AssertionError("a real run of rewritten definitions must be refused")
     assert Engine(simulate=True).start(definitions, "p").run().status == "completed"
+
+
+def test_user_tasks_complete_with_data_from_an_embedded_camunda_8_form(tmp_path: Path) -> None:
+    """Camunda 8 user task forms (form-js): components with key, type, defaultValue and values."""
+    form = json.dumps({"id": "f1", "components": [
+        {"key": "amount", "type": "number", "label": "Amount", "defaultValue": 30},
+        {"key": "approved", "type": "checkbox", "label": "Approved"},
+        {"type": "group", "components": [{"key": "level", "type": "select",
+                                          "values": [{"label": "Low", "value": "low"}]}]}]})
+    extra = ('<bpmn:extensionElements><zeebe:userTaskForm id="UserTaskForm_1">'
+             f'{form.replace("&", "&amp;").replace("<", "&lt;")}</zeebe:userTaskForm></bpmn:extensionElements>')
+    user = ('<bpmn:userTask id="ask"><bpmn:extensionElements><zeebe:formDefinition '
+            'formKey="camunda-forms:bpmn:UserTaskForm_1"/></bpmn:extensionElements></bpmn:userTask>')
+    path = tmp_path / "c8.bpmn"
+    xml = definitions_xml(START + user + END + chain("start", "ask", "end"))
+    xml = xml.replace('<bpmn:process id="p" isExecutable="true">', '<bpmn:process id="p" isExecutable="true">' + extra,
+                      1)
+    path.write_text(xml)
+    payload = simulate(str(path))
+    assert payload["data"] == {"amount": 30, "approved": False, "level": "low"}
