@@ -150,7 +150,7 @@ def test_simulate_takes_the_default_flow_when_data_is_missing_and_says_so(tmp_pa
             + flow("f2", "review", "yes"))
     s = Scenario(write(tmp_path, body), simulate=True)
     assert s.result.status == "completed" and s.result.path[-1] == "no"
-    assert any("default" in note and "gw" in note for note in s.result.notes)
+    assert any("default" in item.assumed and item.element_id == "gw" for item in s.result.simulated)
 
 
 def test_simulate_takes_the_first_flow_without_a_default(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_simulate_takes_the_first_flow_without_a_default(tmp_path: Path) -> None
             + flow("f2", "review", "yes"))
     s = Scenario(write(tmp_path, body), simulate=True)
     assert s.result.status == "completed" and "review" in s.result.path
-    assert any("first" in note for note in s.result.notes)
+    assert any("first" in item.assumed for item in s.result.simulated)
 
 
 def test_simulate_stops_an_endless_loop_naming_the_repeating_elements(tmp_path: Path) -> None:

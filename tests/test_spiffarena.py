@@ -192,3 +192,18 @@ def test_the_definition_report_shows_what_an_analyst_reviews(tmp_path: Path) -> 
     assert "Amount (long, required)" in html
     assert "DMN decision prices" in html and "unbound" not in html
     assert 'href="#process-p"' in html and 'id="process-p"' in html
+
+
+def test_a_missing_secret_fails_the_task_with_one_line_and_a_simulation_assumes_null(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="call"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="xero/Get" '
+            'resultVariable="r"><spiffworkflow:parameters><spiffworkflow:parameter id="token" type="str" '
+            'value="&quot;secret:nowhere/KEY&quot;"/></spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>'
+            '</bpmn:extensionElements></bpmn:serviceTask>')
+    path = tmp_path / "d.bpmn"
+    path.write_text(definitions_xml(START + task + END + chain("start", "call", "end")))
+    s = Scenario(path, registry(**{"xero/Get": lambda call: "ok"}))
+    assert s.result.status == "failed"
+    assert "BPMN_RUNNER_SECRET_NOWHERE_KEY" in s.result.error and "\n" not in s.result.error
+    simulated = json.loads(CliRunner().invoke(app, ["run", str(path), "--simulate", "--json"]).stdout)
+    assert simulated["status"] == "completed"
+    assert any("secret 'nowhere/KEY' is not set" in s["assumed"] for s in simulated["simulated"])

@@ -82,7 +82,15 @@ class ServiceCalls:
                                       instance_id=self.instance_id) from None
         context = getattr(self.engine, "script_context", None)
         if context is not None:  # `secret:NAME` values reach the handler only, never the instance data
-            params = {k: resolve_secret_reference(v, context) for k, v in params.items()}
+            for key, value in list(params.items()):
+                try:
+                    params[key] = resolve_secret_reference(value, context)
+                except InvalidOperationError as exc:
+                    if not self.simulate:
+                        raise ExpressionError(f"parameter {key!r}: {exc.message}", element_id=spec.bpmn_id,
+                                              instance_id=self.instance_id) from None
+                    self.assume(spec.bpmn_id, f"parameter {key!r}: {exc.message}; using null")
+                    params[key] = None
         return params
 
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
