@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..forms import find_form_file
+from ..user_forms import find_form_file
 from ..loader.dialects import NSMAP
 from ..loader.documents import Document
 from ._core import Context, Rule, describe

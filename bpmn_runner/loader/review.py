@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..forms import find_form_file, read_json_schema, schema_fields
+from ..user_forms import find_form_file, read_json_schema, schema_fields
 from .dialects import BPMN_NS, NSMAP
 from .simulated import decision_ref
 

@@ -1,4 +1,5 @@
-"""User task forms: SpiffArena JSON-schema files, their fields, and data a simulated person would enter."""
+"""User task forms beyond Camunda 7 formData: SpiffArena JSON-schema files, Camunda 8 forms, their fields, data a
+simulated person would enter, and the check of submitted data against a JSON schema."""
 
 from __future__ import annotations
 
