@@ -20,8 +20,8 @@ from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOpti
 from .script_functions import script_functions
 from .simulation import Simulator
 from .loader.camunda8_forms import camunda8_form
-from .user_forms import (camunda8_fields, find_form_file, read_json_schema, sample_form_data, sample_from_schema, schema_fields,
-                    validate_form_data)
+from .user_forms import (camunda8_fields, find_form_file, read_json_schema, sample_form_data, sample_from_schema,
+                         schema_fields, validate_form_data)
 from .registry import HandlerRegistry
 
 UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
