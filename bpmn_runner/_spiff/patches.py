@@ -8,6 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -156,7 +157,15 @@ _camunda_update_internal = CamundaMessageEventDefinition.update_internal_data
 _camunda_update_task_data = CamundaMessageEventDefinition.update_task_data
 
 
+def _condition_matches(self: Any, task: Task) -> Any:
+    """A sequence-flow condition goes through the engine's condition rule (JUEL must give a Boolean)."""
+    engine = task.workflow.script_engine
+    evaluate = getattr(engine, "evaluate_condition", engine.evaluate)
+    return evaluate(task, self.args[0], external_context=task.workflow.data_objects)
+
+
 def apply_parser_patches() -> None:
+    _BpmnCondition._matches = _condition_matches
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal
     CamundaMessageEventDefinition.update_task_data = _camunda_message_update_task_data

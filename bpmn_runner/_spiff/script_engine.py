@@ -54,16 +54,22 @@ class RunnerScriptEngine(PythonScriptEngine):
         import ast
         ast.parse(expression)
 
-    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None, *,
+                 condition: bool = False) -> Any:
         data = task.data if not external_context else {**task.data, **external_context}
+        evaluate = expressions.evaluate_condition if condition else expressions.evaluate
         try:
-            return expressions.evaluate(expression, data, trusted=self.trusted)
+            return evaluate(expression, data, trusted=self.trusted)
         except expressions.MissingVariableError as exc:
             if self.simulate and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
                 return self._simulated_condition(task, expression, exc)
             raise ExpressionError(exc.message, element_id=_element(task)) from None
         except ExpressionError as exc:
             raise ExpressionError(exc.message, element_id=_element(task)) from None
+
+    def evaluate_condition(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        """Conditions of flows, completion and conditional events: JUEL ones must give a Boolean."""
+        return self.evaluate(task, expression, external_context, condition=True)
 
     def _simulated_condition(self, task: Any, expression: str, exc: ExpressionError) -> bool:
         """Without data, take the gateway's default flow, else its first conditional flow."""

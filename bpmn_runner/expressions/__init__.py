@@ -8,7 +8,7 @@ from ..errors import ExpressionError
 from . import feel, juel, python_safe, scripts
 from ._problems import Missing, MissingVariableError, Problem
 
-__all__ = ["MissingVariableError", "dialect_of", "evaluate", "check_syntax", "referenced_names", "execute_script",
+__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names", "execute_script",
            "evaluate_mapping"]
 
 _T = TypeVar("_T")
@@ -35,6 +35,14 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False)
     if trusted:
         return _guarded(expression, "evaluate", lambda: python_safe.evaluate_trusted(expression, data))
     return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data))
+
+
+def evaluate_condition(expression: str, data: Mapping[str, Any], *, trusted: bool = False) -> Any:
+    """A sequence-flow, completion or event condition: JUEL must give a Boolean (Camunda 7's rule); other dialects
+    are taken as before."""
+    if _dialect_checked(expression) == "juel":
+        return _guarded(expression, "evaluate", lambda: juel.evaluate_condition(expression, data))
+    return evaluate(expression, data, trusted=trusted)
 
 
 def check_syntax(expression: str) -> None:

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..errors import UnsupportedElementError
 from ..models import FEEL_SCRIPT_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
@@ -38,12 +38,13 @@ def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElem
 
 def normalize(root: etree._Element, name: str) -> None:
     """Apply every rewrite and check to the executable processes of one BPMN document."""
+    camunda7 = document_dialect(root) == "camunda7"
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue
         _refuse_listeners(process, name)
         _scripts(process, name)
-        _conditions(process, name)
+        _conditions(process, name, camunda7=camunda7)
         _call_activities(process, name)
         _multi_instance(process, name)
 
@@ -76,10 +77,15 @@ def _scripts(process: etree._Element, name: str) -> None:
                                       "put the script in the diagram")
 
 
-def _conditions(process: etree._Element, name: str) -> None:
+def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
     for condition in process.iter(_b("conditionExpression"), _b("completionCondition"), _b("loopCondition")):
         language = (condition.get("language") or "").strip().lower().rstrip("/")
         text = (condition.text or "").strip()
+        camunda7_condition = camunda7 and condition.tag != _b("loopCondition")  # Camunda 7 has no standard loops
+        if camunda7_condition and not language and text and "${" not in text and "#{" not in text:
+            # Camunda 7 reads this text as a JUEL literal string, which its condition rule rejects at run time.
+            raise _refuse(condition.getparent(), name, f"condition {text!r} is not a Camunda 7 expression; "
+                                                       f"write it as ${{{text}}}")
         if not language or language in ("python", "juel", "text/x-python"):
             continue
         if any(language.rstrip("/") == f.rstrip("/") for f in FEEL_LANGUAGES):
