@@ -9,6 +9,12 @@ RunStatus = Literal["completed", "waiting", "failed"]
 
 #: A Camunda 8 script task (one FEEL expression into a variable) is rewritten to a script starting with this.
 FEEL_SCRIPT_MARKER = "#!feel "
+#: A JavaScript expression (condition, parameter) is rewritten to this line followed by its code.
+JAVASCRIPT_MARKER = "#!javascript\n"
+#: A JavaScript script task is rewritten to this, its result variable (may be empty), a newline and its code.
+JAVASCRIPT_TASK_MARKER = "#!javascript-task "
+JAVASCRIPT_FORMATS = frozenset({"javascript", "js", "ecmascript", "text/javascript", "application/javascript",
+                                "application/x-javascript", "text/ecmascript", "application/ecmascript"})
 
 
 @dataclass(frozen=True)

@@ -209,8 +209,8 @@ def test_feel_language_condition_without_equals_sign(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("task, words", [
-    ('<bpmn:scriptTask id="task" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
-     "script format 'javascript'"),
+    ('<bpmn:scriptTask id="task" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+     "script format 'groovy'"),
     ('<bpmn:task id="task"><bpmn:extensionElements><camunda:executionListener class="a.B" event="start"/>'
      '</bpmn:extensionElements></bpmn:task>', "listeners"),
 ])

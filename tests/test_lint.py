@@ -42,7 +42,7 @@ CLEAN = (START
            '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT5M</bpmn:timeDuration>'
            '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
          + END + '<bpmn:endEvent id="end2" name="Not paid"/>'
-         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "paid == True")
+         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "${paid == true}")
          + flow("f_no", "gw", "end2") + flow("f3", "note", "wait") + flow("f4", "wait", "end"))
 
 

@@ -10,7 +10,8 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
 from .. import expressions
 from ..errors import ExpressionError
-from ..models import FEEL_SCRIPT_MARKER
+from ..expressions import javascript
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 
 
 def _element(task: Any) -> str:
@@ -93,11 +94,31 @@ class RunnerScriptEngine(PythonScriptEngine):
             variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
             task.data[variable.strip()] = self.evaluate(task, expression, external_context)
             return True
+        if script.startswith(JAVASCRIPT_TASK_MARKER):  # a Camunda 7 JavaScript script task
+            variable, _, code = script[len(JAVASCRIPT_TASK_MARKER):].partition("\n")
+            self.run_javascript(task, code, result_variable=variable.strip() or None)
+            return True
         try:
             expressions.execute_script(script, task.data, trusted=self.trusted)
         except ExpressionError as exc:
             raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
         return True
+
+    def run_javascript(self, task: Any, code: str, *, result_variable: str | None = None,
+                       event: str | None = None) -> Any:
+        """Run JavaScript against the task's variables; what it sets through `execution` is written back."""
+        info = {"elementId": _element(task), "instanceId": getattr(self.invoker, "instance_id", None),
+                "eventName": event}
+        try:
+            outcome = javascript.run_script(code, task.data, info=info)
+        except ExpressionError as exc:
+            raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
+        for name in outcome.removed:
+            task.data.pop(name, None)
+        task.data.update(outcome.changed)
+        if result_variable:
+            task.data[result_variable] = outcome.result
+        return outcome.result
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
         raise ExpressionError("service calls go through handlers", element_id=_element(task))

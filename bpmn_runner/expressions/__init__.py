@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
-from . import feel, juel, python_safe, scripts
+from ..models import JAVASCRIPT_MARKER
+from . import feel, javascript, juel, python_safe, scripts
 from ._problems import Missing, MissingVariableError, Problem
 
 __all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names", "execute_script",
@@ -16,7 +17,10 @@ _QUOTE_LIMIT = 120
 
 
 def dialect_of(expression: str) -> str:
-    """'feel' for text starting with '=', 'juel' for text containing ${...} or #{...}, otherwise 'python'."""
+    """'javascript' for a rewritten JavaScript expression, 'feel' for text starting with '=', 'juel' for text
+    containing ${...} or #{...}, otherwise 'python'."""
+    if expression.startswith(JAVASCRIPT_MARKER):
+        return "javascript"
     text = expression.strip()
     if text.startswith("="):
         return "feel"
@@ -28,6 +32,8 @@ def dialect_of(expression: str) -> str:
 def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False) -> Any:
     """Evaluate a condition or value in its dialect against the process data."""
     dialect = _dialect_checked(expression)
+    if dialect == "javascript":
+        return javascript.evaluate(expression[len(JAVASCRIPT_MARKER):], data)
     if dialect == "feel":
         return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
     if dialect == "juel":
@@ -40,15 +46,21 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False)
 def evaluate_condition(expression: str, data: Mapping[str, Any], *, trusted: bool = False) -> Any:
     """A sequence-flow, completion or event condition: JUEL must give a Boolean (Camunda 7's rule); other dialects
     are taken as before."""
-    if _dialect_checked(expression) == "juel":
+    dialect = _dialect_checked(expression)
+    if dialect == "juel":
         return _guarded(expression, "evaluate", lambda: juel.evaluate_condition(expression, data))
-    return evaluate(expression, data, trusted=trusted)
+    result = evaluate(expression, data, trusted=trusted)
+    if dialect == "javascript" and not isinstance(result, bool):  # Camunda 7's ScriptCondition rule
+        raise ExpressionError(f"condition script returns non-Boolean: {result!r}")
+    return result
 
 
 def check_syntax(expression: str) -> None:
     """Raise ExpressionError if the expression does not parse in its dialect."""
     dialect = _dialect_checked(expression)
-    if dialect == "feel":
+    if dialect == "javascript":
+        javascript.check_syntax(expression[len(JAVASCRIPT_MARKER):])
+    elif dialect == "feel":
         _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression)))
     elif dialect == "juel":
         _guarded(expression, "parse", lambda: juel.split(expression))
@@ -59,6 +71,8 @@ def check_syntax(expression: str) -> None:
 def referenced_names(expression: str) -> set[str]:
     """The top-level variable names the expression reads (paths contribute their first name)."""
     dialect = _dialect_checked(expression)
+    if dialect == "javascript":
+        return set()  # not analysed: a script may read any variable through execution.getVariable
     if dialect == "feel":
         return _guarded(expression, "parse", lambda: feel.referenced_names(_feel_source(expression)))
     if dialect == "juel":

@@ -9,7 +9,7 @@ import re
 from lxml import etree
 
 from ..errors import UnsupportedElementError
-from ..models import FEEL_SCRIPT_MARKER
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
@@ -69,12 +69,19 @@ def _scripts(process: etree._Element, name: str) -> None:
             script.text = f"{FEEL_SCRIPT_MARKER}{variable}\n{expression}"
             continue
         script_format = (task.get("scriptFormat") or "").strip().lower()
-        if script_format not in PYTHON_SCRIPT_FORMATS:
+        if script_format not in PYTHON_SCRIPT_FORMATS and script_format not in JAVASCRIPT_FORMATS:
             raise _refuse(task, name, f"script format {task.get('scriptFormat')!r} is not supported; "
-                                      f"bpmn-runner runs Python scripts (and Camunda 8 FEEL script tasks)")
+                                      f"bpmn-runner runs JavaScript and Python scripts (and Camunda 8 FEEL script "
+                                      f"tasks)")
         if task.get(f"{{{CAMUNDA_NS}}}resource"):
             raise _refuse(task, name, "external script resources (camunda:resource) are not supported; "
                                       "put the script in the diagram")
+        if script_format in JAVASCRIPT_FORMATS:
+            script = task.find(_b("script"))
+            if script is None:
+                script = etree.SubElement(task, _b("script"))
+            result_variable = (task.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip()
+            script.text = f"{JAVASCRIPT_TASK_MARKER}{result_variable}\n{script.text or ''}"
 
 
 def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
@@ -88,13 +95,16 @@ def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
                                                        f"write it as ${{{text}}}")
         if not language or language in ("python", "juel", "text/x-python"):
             continue
+        if language in JAVASCRIPT_FORMATS:
+            condition.text = JAVASCRIPT_MARKER + "".join(condition.itertext())
+            continue
         if any(language.rstrip("/") == f.rstrip("/") for f in FEEL_LANGUAGES):
             if text and not text.startswith("="):
                 condition.text = "=" + text
             continue
         owner = condition.getparent()
         raise _refuse(owner, name, f"condition language {condition.get('language')!r} is not supported; "
-                                   f"write the condition in Python, JUEL ${{...}} or FEEL =...")
+                                   f"write the condition in JUEL ${{...}}, FEEL =..., JavaScript or Python")
 
 
 def _call_activities(process: etree._Element, name: str) -> None:
