@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
+from ._spiff import timers as spiff_timers
 from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
@@ -61,6 +62,7 @@ class Engine:
         instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
         instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
                                          **instance.session_kwargs())
+        instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
@@ -121,6 +123,7 @@ class Instance:
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
+        self.fire_start_timers = False
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
@@ -171,6 +174,12 @@ class Instance:
         session = self.session
         while True:
             session.run_engine_steps()
+            if self.fire_start_timers:
+                self.fire_start_timers = False
+                notes = spiff_timers.fire_start_timers_once(session)
+                if notes:
+                    session.notes.extend(notes)
+                    continue
             self._collect_outgoing()
             if session.has_ready_work():  # e.g. a timer that refresh_timers just fired
                 continue

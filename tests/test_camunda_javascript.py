@@ -33,7 +33,8 @@ def test_script_reads_variables_and_sets_them_through_execution(tmp_path: Path) 
 
 
 def test_result_variable_receives_the_value_of_the_last_statement(tmp_path: Path) -> None:
-    f"""{SCRIPT_TASK_PAGE} ("Script Results"): camunda:resultVariable stores the script's return value."""
+    """docs.camunda.org/manual/latest/reference/bpmn20/tasks/script-task ("Script Results"):
+    camunda:resultVariable stores the script's return value."""
     s = run(tmp_path, script_task("execution.getVariable('a') + b", extra='camunda:resultVariable="sum"'),
             {"a": 2, "b": 5})
     assert s.result.data["sum"] == 7
@@ -85,7 +86,8 @@ def test_javascript_condition_chooses_the_branch(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["groovy", "jruby", "python2"])
 def test_other_script_languages_are_refused_at_load_naming_language_and_element(tmp_path: Path, fmt: str) -> None:
-    f"""{SCRIPT_TASK_PAGE}: Camunda runs any JSR-223 language; bpmn-runner runs JavaScript and Python only."""
+    """docs.camunda.org/manual/latest/reference/bpmn20/tasks/script-task: Camunda runs any JSR-223 language;
+    bpmn-runner runs JavaScript and Python only."""
     with pytest.raises(UnsupportedElementError) as err:
         run(tmp_path, script_task("x = 1", fmt=fmt), {})
     assert f"'{fmt}'" in str(err.value) and "'task'" in str(err.value) and "diagram.bpmn:" in str(err.value)

@@ -268,7 +268,8 @@ def test_trusted_scripts_are_not_sandbox_findings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT5M"), ("timeDuration", "P1DT2H"), ("timeDuration", "PT0.5S"), ("timeDuration", "'PT5M'"),
     ("timeDuration", "=delay"), ("timeDuration", "${delay}"), ("timeDate", "2025-01-31T09:00:00Z"),
-    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"),
+    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"), ("timeCycle", "0 0/5 * * * ?"),
+    ("timeCycle", "0 0 * * *"),
 ])
 def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
     body = START + TIMER.format(kind=kind, text=text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
@@ -277,7 +278,7 @@ def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
 
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT"), ("timeDuration", "P1W2D"), ("timeDuration", "5 minutes"), ("timeDuration", "'PT5X'"),
-    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 * * *"),
+    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 99 * * ?"),
     ("timeCycle", "R/PT1H/PT2H"),
 ])
 def test_timer_texts_that_do_not(tmp_path: Path, kind: str, text: str) -> None:

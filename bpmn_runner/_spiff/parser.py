@@ -35,6 +35,8 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser as Spiff
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask as SpiffBusinessRuleTask
 from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
+from .. import cron
+from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -42,18 +44,24 @@ from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusin
 
 LINK_XPATH = "./bpmn:linkEventDefinition"
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
-_CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
 
 
-def normalize_timer_expression(text: str | None) -> str:
-    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date) becomes an expression SpiffWorkflow evaluates."""
+def normalize_timer_expression(text: str | None, kind: str = "timeCycle") -> str:
+    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date, a Quartz cron cycle) becomes an expression
+    SpiffWorkflow evaluates."""
     value = (text or "").strip()
     if not value:
         raise ValueError("the timer has no time expression")
     if _ISO_TIMER.match(value):
         return repr(value)
-    if _CRON.match(value) and not value.startswith(("=", "$", "#")):
-        raise ValueError(f"cron timer cycles ({value!r}) are not supported; use ISO 8601 such as R/PT1H")
+    if cron.is_cron(value):
+        if kind != "timeCycle":
+            raise ValueError(f"a cron expression ({value!r}) belongs in a timeCycle, not a {kind}")
+        try:
+            cron.check_cron(value)
+        except ExpressionError as exc:
+            raise ValueError(exc.message) from None
+        return repr(value)
     return value
 
 
@@ -68,7 +76,7 @@ class TimerTextMixin:
             nodes = event.xpath(f"./bpmn:{tag}", namespaces=DIALECT_NSMAP)
             if nodes:
                 try:
-                    expression = normalize_timer_expression(nodes[0].text)
+                    expression = normalize_timer_expression(nodes[0].text, tag)
                 except ValueError as exc:
                     raise ValidationException(str(exc), node=self.node, file_name=self.filename)
                 return cls(name, expression, description=description)

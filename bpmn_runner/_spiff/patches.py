@@ -165,6 +165,8 @@ def _condition_matches(self: Any, task: Task) -> Any:
 
 
 def apply_parser_patches() -> None:
+    from . import timers
+    timers.apply()
     _BpmnCondition._matches = _condition_matches
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal

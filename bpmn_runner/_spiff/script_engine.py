@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from .. import expressions
 from ..errors import ExpressionError
 from ..expressions import javascript
+from .timers import is_timer_expression, timer_text
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 
 
@@ -60,7 +61,8 @@ class RunnerScriptEngine(PythonScriptEngine):
         data = task.data if not external_context else {**task.data, **external_context}
         evaluate = expressions.evaluate_condition if condition else expressions.evaluate
         try:
-            return evaluate(expression, data, trusted=self.trusted)
+            result = evaluate(expression, data, trusted=self.trusted)
+            return timer_text(result) if is_timer_expression(task, expression) else result
         except expressions.MissingVariableError as exc:
             if self.simulate and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
                 return self._simulated_condition(task, expression, exc)
