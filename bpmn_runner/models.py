@@ -13,6 +13,8 @@ FEEL_SCRIPT_MARKER = "#!feel "
 JAVASCRIPT_MARKER = "#!javascript\n"
 #: A JavaScript script task is rewritten to this, its result variable (may be empty), a newline and its code.
 JAVASCRIPT_TASK_MARKER = "#!javascript-task "
+#: A Camunda 7 input/output parameter with a list, map or script inside is this followed by its JSON tree.
+CAMUNDA_PARAMETER_MARKER = "#!camunda-parameter "
 JAVASCRIPT_FORMATS = frozenset({"javascript", "js", "ecmascript", "text/javascript", "application/javascript",
                                 "application/x-javascript", "text/ecmascript", "application/ecmascript"})
 
@@ -28,6 +30,7 @@ class Binding:
     retry_cycle: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     result_variable: str | None = None
+    arguments: tuple[str, ...] = ()   # Camunda 7 `${bean.method(a, b)}`: the argument expressions
 
 
 @dataclass
@@ -44,6 +47,8 @@ class ServiceCall:
     element_name: str = ""
     attempt: int = 1
     process_id: str = ""
+    #: the evaluated arguments of a Camunda 7 method expression: `${calc.add(a, b)}` gives [a, b]
+    args: list[Any] = field(default_factory=list)
 
 
 @dataclass

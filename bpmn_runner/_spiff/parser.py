@@ -38,7 +38,7 @@ from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 from .. import cron
 from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
-from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
 
@@ -195,7 +195,11 @@ def make_service_parser(base: type, service_class: type) -> type:
             kwargs = dict(self.bpmn_attributes)
             if service_class is SpiffServiceTask:
                 kwargs.update(_spiff_scripts(self))
-            return service_class(self.spec, self.bpmn_id, binding=_binding_dict(binding), inputs_mapping=inputs,
+            raw = _binding_dict(binding)
+            connector = read_connector(self.node)
+            if raw is not None and connector is not None and binding.kind == "connector":
+                raw["connector"] = connector
+            return service_class(self.spec, self.bpmn_id, binding=raw, inputs_mapping=inputs,
                                  outputs_mapping=outputs, spiff_params=read_spiff_parameters(self.node), **kwargs)
     return RunnerServiceTaskParser
 
@@ -210,7 +214,7 @@ def _binding_dict(binding: Any) -> dict[str, Any] | None:
         return None
     return {"name": binding.name, "dialect": binding.dialect, "kind": binding.kind, "retries": binding.retries,
             "retry_cycle": binding.retry_cycle, "headers": dict(binding.headers),
-            "result_variable": binding.result_variable}
+            "result_variable": binding.result_variable, "arguments": list(binding.arguments)}
 
 
 def make_send_parser(base: type, service_class: type, send_class: type) -> type:

@@ -44,6 +44,7 @@ def normalize(root: etree._Element, name: str) -> None:
             continue
         _refuse_listeners(process, name)
         _scripts(process, name)
+        _parameter_scripts(process, name)
         _conditions(process, name, camunda7=camunda7)
         _call_activities(process, name)
         _multi_instance(process, name)
@@ -82,6 +83,19 @@ def _scripts(process: etree._Element, name: str) -> None:
                 script = etree.SubElement(task, _b("script"))
             result_variable = (task.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip()
             script.text = f"{JAVASCRIPT_TASK_MARKER}{result_variable}\n{script.text or ''}"
+
+
+def _parameter_scripts(process: etree._Element, name: str) -> None:
+    """Scripts inside Camunda 7 input/output parameters run as JavaScript; other languages are refused here."""
+    for script in process.iter(f"{{{CAMUNDA_NS}}}script"):
+        owner = next((a for a in script.iterancestors() if a.get("id")), process)
+        script_format = (script.get("scriptFormat") or "").strip().lower()
+        if script.get("resource"):
+            raise _refuse(owner, name, "external script resources (camunda:script resource=...) are not "
+                                       "supported; put the script in the diagram")
+        if script_format not in JAVASCRIPT_FORMATS:
+            raise _refuse(owner, name, f"script format {script.get('scriptFormat')!r} in a camunda:script is not "
+                                       f"supported; bpmn-runner runs JavaScript there")
 
 
 def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
