@@ -165,8 +165,10 @@ def _condition_matches(self: Any, task: Task) -> Any:
 
 
 def apply_parser_patches() -> None:
-    from . import timers
+    from . import multi_instance, scopes, timers
     timers.apply()
+    scopes.apply()
+    multi_instance.apply()
     _BpmnCondition._matches = _condition_matches
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal
