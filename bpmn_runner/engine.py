@@ -131,7 +131,8 @@ class Instance:
                 "max_steps": self.engine.max_steps}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
-        if self.engine.jobs and not (self.engine.simulate and binding.name not in self.engine.handlers):
+        if self.engine.jobs and binding.kind != "listener" and \
+                not (self.engine.simulate and binding.name not in self.engine.handlers):
             self.new_jobs.append(PendingJob(task_id, binding, call))
             return PENDING
         return self.engine.call_handler(binding, call, task_id)

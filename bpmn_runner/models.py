@@ -52,6 +52,24 @@ class ServiceCall:
 
 
 @dataclass
+class ListenerCall:
+    """What a listener handler is given: Camunda's execution or task listener event at one element.
+
+    Return a dict of variables to set (or None); raise BpmnError or any exception as a service handler would."""
+
+    event: str                    # start | end | take | create | assignment | complete | delete
+    listener: str                 # the handler name: class, delegate expression, expression or job type
+    scope: str                    # execution | task
+    data: dict[str, Any]
+    instance_id: str
+    element_id: str
+    element_name: str = ""
+    process_id: str = ""
+    args: list[Any] = field(default_factory=list)
+    task: dict[str, Any] = field(default_factory=dict)   # task listeners: assignee, candidate groups, ...
+
+
+@dataclass
 class UserTaskField:
     """One field of a user task form."""
 

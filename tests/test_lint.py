@@ -170,7 +170,7 @@ CASES: dict[str, tuple[str, str]] = {
                       + flow("f2", "wait", "end"), ""),
     "unsupported-element": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                            '<bpmn:extensionElements><camunda:executionListener class="a.B" '
-                                           'event="start"/></bpmn:extensionElements></bpmn:task>'), ""),
+                                           'event="timeout"/></bpmn:extensionElements></bpmn:task>'), ""),
     "engine-load": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                    '<bpmn:standardLoopCharacteristics/></bpmn:task>'), ""),
 }

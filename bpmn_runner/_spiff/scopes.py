@@ -8,11 +8,14 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.specs.base import TaskSpec
 
 from .. import expressions
 from ..errors import ExpressionError
+from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
+from . import listeners
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
@@ -83,7 +86,7 @@ def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
 
 
 def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
-    enter(self, my_task)
+    _begin(self, my_task)
     data = _child_start_data(self, my_task)
     if data is None:
         original = _CALL_COPY if isinstance(self, CallActivity) else _SUB_COPY
@@ -103,17 +106,17 @@ def _update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
                 my_task.data[rule["target"]] = _evaluate(self, my_task, rule["expression"], child, "camunda:out")
             elif rule.get("source"):
                 my_task.data[rule["target"]] = copy.deepcopy(child.get(rule["source"]))
-        leave(self, my_task)
+        _finish(self, my_task)
         return
     if rules.get("dialect") == "camunda8":
         scope = getattr(self, "runner_scope", None) or {}
         if rules["all_child"] and not scope.get("outputs"):
             my_task.data.update(copy.deepcopy(child))
-        leave(self, my_task, extra=copy.deepcopy(child))
+        _finish(self, my_task, extra=copy.deepcopy(child))
         return
     original = _CALL_UPDATE if isinstance(self, CallActivity) else _SUB_UPDATE
     original(self, my_task, subworkflow)
-    leave(self, my_task)
+    _finish(self, my_task)
 
 
 # ----- hooks ------------------------------------------------------------------------------------------------
@@ -127,16 +130,50 @@ _ON_COMPLETE = TaskSpec._on_complete
 _PARSE_NODE = TaskParser.parse_node
 
 
+_ON_CANCEL = TaskSpec._on_cancel
+
+
+def _begin(spec: Any, task: Any) -> None:
+    """Camunda's order when an element starts: take listeners, input mappings, start listeners, task create."""
+    if task.internal_data.get("began"):
+        return
+    task.internal_data["began"] = True
+    listeners.fire_take(task)
+    enter(spec, task)
+    listeners.fire(spec, task, "start")
+    if isinstance(spec, UserTask):
+        listeners.fire(spec, task, "create", "task")
+        if (task.internal_data.get("user_task") or {}).get("assignee"):
+            listeners.fire(spec, task, "assignment", "task")
+
+
+def _finish(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
+    """... and when it ends: task complete listeners, output mappings, end listeners."""
+    if isinstance(spec, UserTask):
+        listeners.fire(spec, task, "complete", "task")
+    leave(spec, task, extra)
+    listeners.fire(spec, task, "end")
+
+
 def _on_ready(self: Any, my_task: Any) -> Any:
     if not isinstance(self, SubWorkflowTask):
-        enter(self, my_task)
+        _begin(self, my_task)
     return _ON_READY(self, my_task)
 
 
 def _on_complete(self: Any, my_task: Any) -> Any:
     if not isinstance(self, SubWorkflowTask):
-        leave(self, my_task)
+        _finish(self, my_task)
     return _ON_COMPLETE(self, my_task)
+
+
+def _on_cancel(self: Any, my_task: Any) -> Any:
+    """A started element that is cancelled (boundary event, terminate) gets its delete and end listeners."""
+    if my_task.internal_data.get("began") and getattr(self, "runner_listeners", None):
+        if isinstance(self, UserTask):
+            listeners.fire(self, my_task, "delete", "task")
+        listeners.fire(self, my_task, "end")
+    return _ON_CANCEL(self, my_task)
 
 
 def _parse_node(self: Any) -> Any:
@@ -145,12 +182,20 @@ def _parse_node(self: Any) -> Any:
     if task is not None and not hasattr(task, "runner_scope"):
         from .specs import SERVICE_CLASSES  # service tasks apply their own mappings around the handler
         task.runner_scope = None if isinstance(task, SERVICE_CLASSES) else read_scope(self.node)
+        task.runner_listeners = read_listeners(self.node)
+        takes: dict[str, list[dict[str, Any]]] = {}
+        for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id):
+            found = [entry for entry in read_listeners(flow) if entry["event"] in ("take", "")]
+            if found:
+                takes.setdefault(flow.get("targetRef"), []).extend(found)
+        task.runner_take = takes
     return spec
 
 
 def apply() -> None:
     TaskSpec._on_ready = _on_ready
     TaskSpec._on_complete = _on_complete
+    TaskSpec._on_cancel = _on_cancel
     TaskParser.parse_node = _parse_node
     for cls in (CallActivity, SubWorkflowTask):
         cls.copy_data = _copy_data

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..errors import UnsupportedElementError
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, document_dialect
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
@@ -42,7 +42,7 @@ def normalize(root: etree._Element, name: str) -> None:
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue
-        _refuse_listeners(process, name)
+        _check_listeners(process, name)
         _scripts(process, name)
         _parameter_scripts(process, name)
         _conditions(process, name, camunda7=camunda7)
@@ -50,11 +50,26 @@ def normalize(root: etree._Element, name: str) -> None:
         _multi_instance(process, name)
 
 
-def _refuse_listeners(process: etree._Element, name: str) -> None:
-    for listener in process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener"):
-        owner = listener.getparent().getparent()
-        raise _refuse(owner, name, "Camunda execution and task listeners are not run by bpmn-runner; "
-                                   "model that work as a service task")
+def _check_listeners(process: etree._Element, name: str) -> None:
+    """Listeners run (see _spiff/listeners.py); refuse the kinds that do not, naming the element."""
+    for listener in process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener",
+                                 f"{{{ZEEBE_NS}}}executionListener"):
+        owner = next((a for a in listener.iterancestors() if a.get("id")), process)
+        event = (listener.get("event") or listener.get("eventType") or "").strip()
+        if owner is process:
+            raise _refuse(owner, name, f"process-level {event} listeners are not run by bpmn-runner yet; put the "
+                                       f"listener on the start or end event")
+        if event in ("timeout", "update"):
+            raise _refuse(owner, name, f"{event} task listeners are not supported; use a timer boundary event")
+        local = etree.QName(listener).localname
+        if local == "executionListener" and etree.QName(listener).namespace == ZEEBE_NS:
+            if not (listener.get("type") or "").strip():
+                raise _refuse(owner, name, "a Camunda 8 execution listener needs a job type")
+            continue
+        if not any(listener.get(a) for a in ("class", "delegateExpression", "expression")) and \
+                not listener.xpath("./camunda:script", namespaces=NSMAP):
+            raise _refuse(owner, name, f"the {event} listener names no class, delegateExpression, expression or "
+                                       f"script")
 
 
 def _scripts(process: etree._Element, name: str) -> None:
