@@ -165,7 +165,8 @@ def _condition_matches(self: Any, task: Task) -> Any:
 
 
 def apply_parser_patches() -> None:
-    from . import multi_instance, scopes, timers
+    from . import conditional, multi_instance, scopes, timers
+    conditional.apply()
     timers.apply()
     scopes.apply()
     multi_instance.apply()

@@ -15,7 +15,7 @@ from .. import expressions
 from ..errors import ExpressionError
 from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
-from . import listeners
+from . import conditional, listeners
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
@@ -189,6 +189,7 @@ def _parse_node(self: Any) -> Any:
             if found:
                 takes.setdefault(flow.get("targetRef"), []).extend(found)
         task.runner_take = takes
+        conditional.annotate(task, self.node)
     return spec
 
 
