@@ -250,7 +250,8 @@ class Instance:
                                 bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
         if not fields and task.kind == "user":
             fields = self._json_schema_fields(task)
-        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
+        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
+                           dict(task.assignment))
 
     def _json_schema_fields(self, task: LiveTask) -> list[UserTaskField]:
         """Fields of a SpiffArena JSON-schema form, looked for beside the diagram (or in its forms/ folder)."""

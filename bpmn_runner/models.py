@@ -91,6 +91,8 @@ class WaitingTask:
     task_id: str = ""
     fields: list[UserTaskField] = field(default_factory=list)
     detail: str = ""              # message name, timer due time, ...
+    #: user tasks: assignee, candidateUsers, candidateGroups, dueDate, followUpDate, priority, formKey (evaluated)
+    assignment: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from .. import expressions
 from ..errors import ExpressionError
 from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
+from ..loader.user_tasks import read_assignment
 from . import conditional, listeners
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
@@ -142,9 +143,23 @@ def _begin(spec: Any, task: Any) -> None:
     enter(spec, task)
     listeners.fire(spec, task, "start")
     if isinstance(spec, UserTask):
+        _assign(spec, task)
         listeners.fire(spec, task, "create", "task")
         if (task.internal_data.get("user_task") or {}).get("assignee"):
             listeners.fire(spec, task, "assignment", "task")
+
+
+def _assign(spec: Any, task: Any) -> None:
+    """Evaluate assignee, candidates, dates and priority as the task is created (Camunda evaluates them then)."""
+    values: dict[str, Any] = {}
+    for name, text in (getattr(spec, "runner_assignment", None) or {}).items():
+        value = _evaluate(spec, task, text, task.data, name)
+        if name in ("candidateUsers", "candidateGroups") and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        elif name == "priority" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        values[name] = value
+    task.internal_data["user_task"] = values
 
 
 def _finish(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
@@ -190,6 +205,7 @@ def _parse_node(self: Any) -> Any:
                 takes.setdefault(flow.get("targetRef"), []).extend(found)
         task.runner_take = takes
         conditional.annotate(task, self.node)
+        task.runner_assignment = read_assignment(self.node)
     return spec
 
 
