@@ -289,6 +289,14 @@ class Instance:
     def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
         self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
 
+    def claim(self, task_id: str, user: str) -> None:
+        """Assign an open user task to `user` (Tasklist's claim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, user))
+
+    def unclaim(self, task_id: str) -> None:
+        """Clear the assignee of an open user task (Tasklist's unclaim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, None))
+
     def send_message(self, name: str, payload: dict[str, Any] | None = None,
                      correlations: dict[str, Any] | None = None) -> bool:
         return self._with_clock(lambda: self.session.send_message(name, dict(payload or {}), correlations))

@@ -85,3 +85,22 @@ def test_zeebe_assignment_schedule_priority_and_form(tmp_path: Path) -> None:
     assert s.instance.waiting()[0].assignment == {"assignee": "demo", "candidateGroups": ["sales"],
                                                  "dueDate": "2031-01-01T10:00:00", "priority": 70,
                                                  "formKey": "approve-form"}
+
+
+def test_claim_and_unclaim_set_the_assignee_and_run_the_assignment_listener(tmp_path: Path) -> None:
+    """docs.camunda.org/manual/latest/webapps/tasklist/working-with-tasklist (claim / unclaim) and
+    user-guide/process-engine/delegation-code (Task Listener: assignment fires when the assignee changes)."""
+    from .scenario import registry
+    task = ('<bpmn:userTask id="task"><bpmn:extensionElements><camunda:taskListener event="assignment" '
+            'class="notify"/></bpmn:extensionElements></bpmn:userTask>')
+    seen: list = []
+    reg = registry()
+    reg.register("notify", lambda call: seen.append(call.task.get("assignee")) or None)
+    s = Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")), reg)
+    task_id = s.instance.waiting()[0].task_id
+    s.instance.claim(task_id, "mary")
+    assert s.instance.waiting()[0].assignment == {"assignee": "mary"} and seen == ["mary"]
+    s.reload()
+    assert s.instance.waiting()[0].assignment == {"assignee": "mary"}  # kept in the saved state
+    s.instance.unclaim(task_id)
+    assert s.instance.waiting()[0].assignment == {}

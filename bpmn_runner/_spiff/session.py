@@ -249,6 +249,23 @@ class Session(HistoryRecorder, ServiceCalls):
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
 
+    def claim_user_task(self, task_id: str, user: str | None) -> None:
+        """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an
+        assignment task listener runs when a user is set."""
+        from . import listeners
+        task = self._find_task(task_id)
+        if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTaskMixin):
+            raise InvalidOperationError(f"task {task_id} is not an open user task (it may be done already)",
+                                        instance_id=self.instance_id)
+        assignment = dict(task.internal_data.get("user_task") or {})
+        if user is None:
+            assignment.pop("assignee", None)
+        else:
+            assignment["assignee"] = user
+        task.internal_data["user_task"] = assignment
+        if user is not None:
+            listeners.fire(task.task_spec, task, "assignment", "task")
+
     def _find_task(self, task_id: str) -> Any:
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:
             for task in wf.tasks.values():
