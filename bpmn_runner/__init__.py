@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .definitions import Definitions, load
     from .engine import Engine, Instance, run
     from .errors import BpmnError, BpmnRunnerError
-    from .models import RunResult, ServiceCall
+    from .models import ListenerCall, RunResult, ServiceCall
     from .registry import HandlerRegistry, handler
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Engine",
     "HandlerRegistry",
     "Instance",
+    "ListenerCall",
     "RunResult",
     "ServiceCall",
     "handler",
@@ -31,6 +32,7 @@ __all__ = [
 _HOMES = {
     "BpmnError": ".errors", "BpmnRunnerError": ".errors", "Definitions": ".definitions", "load": ".definitions",
     "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
+    "ListenerCall": ".models",
     "HandlerRegistry": ".registry", "handler": ".registry",
 }
 

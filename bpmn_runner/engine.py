@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
+from ._spiff import timers as spiff_timers
 from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
@@ -72,6 +73,7 @@ class Engine:
         instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
         instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
                                          **instance.session_kwargs())
+        instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
@@ -138,6 +140,7 @@ class Instance:
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
+        self.fire_start_timers = False
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
@@ -146,6 +149,9 @@ class Instance:
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
         if self.simulator is not None and binding.name not in self.engine.handlers:
+            if binding.kind == "listener":
+                self.simulator.record(call.element_id, f"listener {binding.name!r} has no handler; skipped")
+                return None
             errors = self.definitions.error_boundaries(call.element_id)
             thrown = self.simulator.decide_outcome(call.element_id, errors) if errors else None
             if thrown is not None:
@@ -154,7 +160,8 @@ class Instance:
                                                        f"boundary event {boundary}")
                 raise BpmnError(code or "simulated", "simulated error")
             self.simulator.record(call.element_id, f"no handler for {binding.name!r}; completed with no result")
-        if self.engine.jobs and not (self.engine.simulate and binding.name not in self.engine.handlers):
+        if self.engine.jobs and binding.kind != "listener" and \
+                not (self.engine.simulate and binding.name not in self.engine.handlers):
             self.new_jobs.append(PendingJob(task_id, binding, call))
             return PENDING
         return self.engine.call_handler(binding, call, task_id)
@@ -197,6 +204,12 @@ class Instance:
         session = self.session
         while True:
             session.run_engine_steps()
+            if self.fire_start_timers:
+                self.fire_start_timers = False
+                notes = spiff_timers.fire_start_timers_once(session)
+                if notes:
+                    session.notes.extend(notes)
+                    continue
             self._collect_outgoing()
             if session.has_ready_work():  # e.g. a timer that refresh_timers just fired
                 continue
@@ -281,7 +294,7 @@ class Instance:
             fields = schema_fields(schema) if schema is not None else self._camunda8_fields(task)
         instructions = task.extensions.get("instructionsForEndUser") or ""
         return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
-                           str(instructions).strip())
+                           dict(task.assignment), str(instructions).strip())
 
     def _camunda8_fields(self, task: LiveTask) -> list[UserTaskField]:
         found = self.definitions.find_element(task.element_id)
@@ -313,6 +326,14 @@ class Instance:
         if schema is not None:
             validate_form_data(schema, dict(data or {}), task_name=task.name)
         self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
+
+    def claim(self, task_id: str, user: str) -> None:
+        """Assign an open user task to `user` (Tasklist's claim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, user))
+
+    def unclaim(self, task_id: str) -> None:
+        """Clear the assignee of an open user task (Tasklist's unclaim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, None))
 
     def send_message(self, name: str, payload: dict[str, Any] | None = None,
                      correlations: dict[str, Any] | None = None) -> bool:

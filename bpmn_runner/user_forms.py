@@ -11,8 +11,7 @@ from .errors import InvalidOperationError
 from .models import UserTaskField
 
 _FIELD_TYPES = {"integer": "long", "number": "number", "boolean": "boolean"}
-_SAMPLE_BY_TYPE: dict[str, Any] = {"string": "", "long": 0, "integer": 0, "number": 0, "boolean": False,
-                                   "date": "2024-01-01", "enum": None}
+_SAMPLE_BY_TYPE: dict[str, Any] = {"long": 0, "integer": 0, "number": 0, "boolean": False, "date": "2024-01-01"}
 
 
 def find_form_file(diagram: Path, filename: str) -> Path | None:
@@ -107,6 +106,8 @@ def sample_form_data(fields: list[UserTaskField]) -> dict[str, Any]:
             data[field.id] = _typed(field.default, field.type)
         elif field.options:
             data[field.id] = field.options[0]
+        elif field.required and field.type not in _SAMPLE_BY_TYPE:  # text a person must enter: its label
+            data[field.id] = field.label or field.id
         else:
             data[field.id] = _SAMPLE_BY_TYPE.get(field.type, "")
     return data

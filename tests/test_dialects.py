@@ -209,10 +209,10 @@ def test_feel_language_condition_without_equals_sign(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("task, words", [
-    ('<bpmn:scriptTask id="task" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
-     "script format 'javascript'"),
-    ('<bpmn:task id="task"><bpmn:extensionElements><camunda:executionListener class="a.B" event="start"/>'
-     '</bpmn:extensionElements></bpmn:task>', "listeners"),
+    ('<bpmn:scriptTask id="task" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+     "script format 'groovy'"),
+    ('<bpmn:task id="task"><bpmn:extensionElements><camunda:taskListener class="a.B" event="timeout"/>'
+     '</bpmn:extensionElements></bpmn:task>', "timeout task listeners"),
 ])
 def test_what_cannot_run_is_refused_at_load_with_file_and_line(tmp_path: Path, task: str, words: str) -> None:
     from bpmn_runner.errors import UnsupportedElementError

@@ -42,7 +42,7 @@ CLEAN = (START
            '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT5M</bpmn:timeDuration>'
            '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
          + END + '<bpmn:endEvent id="end2" name="Not paid"/>'
-         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "paid == True")
+         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "${paid == true}")
          + flow("f_no", "gw", "end2") + flow("f3", "note", "wait") + flow("f4", "wait", "end"))
 
 
@@ -176,7 +176,7 @@ CASES: dict[str, tuple[str, str]] = {
                       + flow("f2", "wait", "end"), ""),
     "unsupported-element": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                            '<bpmn:extensionElements><camunda:executionListener class="a.B" '
-                                           'event="start"/></bpmn:extensionElements></bpmn:task>'), ""),
+                                           'event="timeout"/></bpmn:extensionElements></bpmn:task>'), ""),
     "engine-load": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                    '<bpmn:standardLoopCharacteristics/></bpmn:task>'), ""),
 }
@@ -286,7 +286,8 @@ def test_trusted_scripts_are_not_sandbox_findings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT5M"), ("timeDuration", "P1DT2H"), ("timeDuration", "PT0.5S"), ("timeDuration", "'PT5M'"),
     ("timeDuration", "=delay"), ("timeDuration", "${delay}"), ("timeDate", "2025-01-31T09:00:00Z"),
-    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"),
+    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"), ("timeCycle", "0 0/5 * * * ?"),
+    ("timeCycle", "0 0 * * *"),
 ])
 def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
     body = START + TIMER.format(kind=kind, text=text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
@@ -295,7 +296,7 @@ def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
 
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT"), ("timeDuration", "P1W2D"), ("timeDuration", "5 minutes"), ("timeDuration", "'PT5X'"),
-    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 * * *"),
+    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 99 * * ?"),
     ("timeCycle", "R/PT1H/PT2H"),
 ])
 def test_timer_texts_that_do_not(tmp_path: Path, kind: str, text: str) -> None:

@@ -141,15 +141,35 @@ def test_a_missing_called_process_and_decision_complete_as_stubs(tmp_path: Path)
     assert "'nowhere' was not found" in assumed(payload, "rule")
 
 
-def test_a_javascript_script_and_a_listener_are_skipped_in_a_simulation_only(tmp_path: Path) -> None:
-    script = ('<bpmn:scriptTask id="js" scriptFormat="javascript"><bpmn:extensionElements>'
+def test_a_groovy_script_and_a_listener_without_handler_are_skipped_in_a_simulation_only(tmp_path: Path) -> None:
+    script = ('<bpmn:scriptTask id="gv" scriptFormat="groovy"><bpmn:extensionElements>'
               '<camunda:executionListener class="org.Foo" event="start"/></bpmn:extensionElements>'
-              '<bpmn:script>execution.setVariable("x", 1);</bpmn:script></bpmn:scriptTask>')
-    path = write(tmp_path, START + script + END + chain("start", "js", "end"))
+              '<bpmn:script>execution.setVariable("x", 1)</bpmn:script></bpmn:scriptTask>')
+    path = write(tmp_path, START + script + END + chain("start", "gv", "end"))
     payload = simulate(str(path))
     assert payload["status"] == "completed"
-    assert "'javascript' cannot run" in assumed(payload, "js") and "listener" in assumed(payload, "js")
+    assert "'groovy' cannot run" in assumed(payload, "gv") and "listener 'org.Foo' has no handler" in \
+        assumed(payload, "gv")
     assert CliRunner().invoke(app, ["run", str(path)]).exit_code == 3
+
+
+def test_bpmn_engine_javascript_runs_with_its_conventions(tmp_path: Path) -> None:
+    """bpmn-engine (https://github.com/paed01/bpmn-engine, "Script task"): environment.variables in,
+    environment.output out, next(err, result) to finish; an error passed to next fails the task in a real run and
+    is skipped with a note in a simulation (issue 14, item 5)."""
+    code = ("const total = environment.variables.a + this.environment.variables.b;&#10;"
+            "environment.output.total = total;&#10;next(null, {total});")
+    tasks = (f'<bpmn:scriptTask id="sum" scriptFormat="javascript"><bpmn:script>{code}</bpmn:script>'
+             '</bpmn:scriptTask><bpmn:scriptTask id="pay" scriptFormat="javascript"><bpmn:script>'
+             'next(new Error("card declined"));</bpmn:script></bpmn:scriptTask>')
+    path = str(write(tmp_path, START + tasks + END + chain("start", "sum", "pay", "end")))
+    real = json.loads(CliRunner().invoke(app, ["run", path, "--json", "--data", '{"a": 2, "b": 3}']).stdout)
+    assert real["status"] == "failed" and real["data"]["total"] == 5
+    assert "Error: card declined" in real["error"] and "\n" not in real["error"]
+    walked = json.loads(CliRunner().invoke(app, ["run", path, "--json", "--simulate", "--data",
+                                                 '{"a": 2, "b": 3}']).stdout)
+    assert walked["status"] == "completed" and walked["data"]["total"] == 5
+    assert "card declined" in assumed(walked, "pay") and "skipped" in assumed(walked, "pay")
 
 
 def test_a_script_reading_missing_data_is_skipped_with_a_note(tmp_path: Path) -> None:

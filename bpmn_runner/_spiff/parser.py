@@ -35,8 +35,10 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser as Spiff
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask as SpiffBusinessRuleTask
 from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
+from .. import cron
+from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
-from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
 from . import implicit_flow
 from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -46,18 +48,24 @@ LINK_XPATH = "./bpmn:linkEventDefinition"
 implicit_flow.apply()
 
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
-_CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
 
 
-def normalize_timer_expression(text: str | None) -> str:
-    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date) becomes an expression SpiffWorkflow evaluates."""
+def normalize_timer_expression(text: str | None, kind: str = "timeCycle") -> str:
+    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date, a Quartz cron cycle) becomes an expression
+    SpiffWorkflow evaluates."""
     value = (text or "").strip()
     if not value:
         raise ValueError("the timer has no time expression")
     if _ISO_TIMER.match(value):
         return repr(value)
-    if _CRON.match(value) and not value.startswith(("=", "$", "#")):
-        raise ValueError(f"cron timer cycles ({value!r}) are not supported; use ISO 8601 such as R/PT1H")
+    if cron.is_cron(value):
+        if kind != "timeCycle":
+            raise ValueError(f"a cron expression ({value!r}) belongs in a timeCycle, not a {kind}")
+        try:
+            cron.check_cron(value)
+        except ExpressionError as exc:
+            raise ValueError(exc.message) from None
+        return repr(value)
     return value
 
 
@@ -72,7 +80,7 @@ class TimerTextMixin:
             nodes = event.xpath(f"./bpmn:{tag}", namespaces=DIALECT_NSMAP)
             if nodes:
                 try:
-                    expression = normalize_timer_expression(nodes[0].text)
+                    expression = normalize_timer_expression(nodes[0].text, tag)
                 except ValueError as exc:
                     raise ValidationException(str(exc), node=self.node, file_name=self.filename)
                 return cls(name, expression, description=description)
@@ -191,7 +199,11 @@ def make_service_parser(base: type, service_class: type) -> type:
             kwargs = dict(self.bpmn_attributes)
             if service_class is SpiffServiceTask:
                 kwargs.update(_spiff_scripts(self))
-            return service_class(self.spec, self.bpmn_id, binding=_binding_dict(binding), inputs_mapping=inputs,
+            raw = _binding_dict(binding)
+            connector = read_connector(self.node)
+            if raw is not None and connector is not None and binding.kind == "connector":
+                raw["connector"] = connector
+            return service_class(self.spec, self.bpmn_id, binding=raw, inputs_mapping=inputs,
                                  outputs_mapping=outputs, spiff_params=read_spiff_parameters(self.node), **kwargs)
     return RunnerServiceTaskParser
 
@@ -206,7 +218,7 @@ def _binding_dict(binding: Any) -> dict[str, Any] | None:
         return None
     return {"name": binding.name, "dialect": binding.dialect, "kind": binding.kind, "retries": binding.retries,
             "retry_cycle": binding.retry_cycle, "headers": dict(binding.headers),
-            "result_variable": binding.result_variable}
+            "result_variable": binding.result_variable, "arguments": list(binding.arguments)}
 
 
 def make_send_parser(base: type, service_class: type, send_class: type) -> type:

@@ -9,6 +9,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -165,7 +166,20 @@ def _raise_validation_exception(self: Any, message: str, node: Any = None) -> No
     raise ValidationException(message, node=node if node is not None else self.node, file_name=self.filename)
 
 
+def _condition_matches(self: Any, task: Task) -> Any:
+    """A sequence-flow condition goes through the engine's condition rule (JUEL must give a Boolean)."""
+    engine = task.workflow.script_engine
+    evaluate = getattr(engine, "evaluate_condition", engine.evaluate)
+    return evaluate(task, self.args[0], external_context=task.workflow.data_objects)
+
+
 def apply_parser_patches() -> None:
+    from . import conditional, multi_instance, scopes, timers
+    conditional.apply()
+    timers.apply()
+    scopes.apply()
+    multi_instance.apply()
+    _BpmnCondition._matches = _condition_matches
     NodeParser.raise_validation_exception = _raise_validation_exception
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal

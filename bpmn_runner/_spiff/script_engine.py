@@ -10,9 +10,11 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 
 from .. import expressions
 from ..errors import ExpressionError
-from ..models import FEEL_SCRIPT_MARKER, SIMULATED_MARKER
+from ..expressions import bpmn_engine_js, javascript
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_TASK_MARKER, SIMULATED_MARKER
 from ..simulation import Simulator, UndecidableCondition
 from .simulated_specs import simulated_value
+from .timers import is_timer_expression, timer_text
 
 
 def _element(task: Any) -> str:
@@ -58,13 +60,16 @@ class RunnerScriptEngine(PythonScriptEngine):
         import ast
         ast.parse(expression)
 
-    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None, *,
+                 condition: bool = False) -> Any:
         data = task.data if not external_context else {**task.data, **external_context}
         deciding = self.simulator is not None and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway))
         if deciding and expression.startswith(SIMULATED_MARKER):
             raise UndecidableCondition(expression[len(SIMULATED_MARKER):].strip())
+        evaluate = expressions.evaluate_condition if condition else expressions.evaluate
         try:
-            return expressions.evaluate(expression, data, trusted=self.trusted, names=self.names)
+            result = evaluate(expression, data, trusted=self.trusted, names=self.names)
+            return timer_text(result) if is_timer_expression(task, expression) else result
         except ExpressionError as exc:
             if deciding:
                 missing = isinstance(exc, expressions.MissingVariableError)
@@ -78,11 +83,19 @@ class RunnerScriptEngine(PythonScriptEngine):
                 return value
             raise ExpressionError(exc.message, element_id=_element(task)) from None
 
+    def evaluate_condition(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        """Conditions of flows, completion and conditional events: JUEL ones must give a Boolean."""
+        return self.evaluate(task, expression, external_context, condition=True)
+
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
         if script.startswith(SIMULATED_MARKER) and self.simulator is not None:
             self.simulator.record(_element(task), script[len(SIMULATED_MARKER):].strip())
             return True
         try:
+            if script.startswith(JAVASCRIPT_TASK_MARKER):  # a Camunda 7 JavaScript script task
+                variable, _, code = script[len(JAVASCRIPT_TASK_MARKER):].partition("\n")
+                self.run_javascript(task, code, result_variable=variable.strip() or None)
+                return True
             if script.startswith(FEEL_SCRIPT_MARKER):  # a Camunda 8 script task: one FEEL expression to a variable
                 variable, _, expression = script[len(FEEL_SCRIPT_MARKER):].partition("\n")
                 task.data[variable.strip()] = self.evaluate(task, expression, external_context)
@@ -90,10 +103,29 @@ class RunnerScriptEngine(PythonScriptEngine):
             expressions.execute_script(script, task.data, trusted=self.trusted, names=self.names)
         except ExpressionError as exc:
             if self.simulator is not None:
-                self.simulator.record(_element(task), f"the script could not run ({exc.message}); skipped")
+                why = exc.message.removeprefix("script failed: ")
+                self.simulator.record(_element(task), f"the script could not run ({why}); skipped")
                 return True
+            if exc.message.startswith("script failed:"):
+                raise ExpressionError(exc.message, element_id=_element(task)) from None
             raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
         return True
+
+    def run_javascript(self, task: Any, code: str, *, result_variable: str | None = None,
+                       event: str | None = None) -> Any:
+        """Run JavaScript against the task's variables; what it sets through `execution` is written back."""
+        info = {"elementId": _element(task), "instanceId": getattr(self.invoker, "instance_id", None),
+                "eventName": event}
+        try:
+            outcome = javascript.run_script(bpmn_engine_js.adapt(code), task.data, info=info)
+        except ExpressionError as exc:
+            raise ExpressionError(f"script failed: {exc.message}", element_id=_element(task)) from None
+        for name in outcome.removed:
+            task.data.pop(name, None)
+        task.data.update(outcome.changed)
+        if result_variable:
+            task.data[result_variable] = outcome.result
+        return outcome.result
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
         raise ExpressionError("service calls go through handlers", element_id=_element(task))

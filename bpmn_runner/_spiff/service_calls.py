@@ -42,12 +42,18 @@ class ServiceCalls:
                                    f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
                                    element_id=element_id, instance_id=self.instance_id)
         binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
-                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"))
+                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
+                          tuple(raw.get("arguments") or ()))
         params = self._params(spec, task)
+        if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
+            scope = {**task.data, **params}
+            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+                      for target, source in raw["connector"]["inputs"]}
+        args = [self._argument(text, task.data, spec) for text in binding.arguments]
         call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
                            instance_id=self.instance_id, element_id=element_id,
                            idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
-                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name)
+                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args)
         try:
             result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
@@ -93,6 +99,12 @@ class ServiceCalls:
                     params[key] = None
         return params
 
+    def _argument(self, text: str, data: dict[str, Any], spec: Any) -> Any:
+        """One argument of `${bean.method(a, b)}`; `execution` stands for the process variables."""
+        if text == "execution":
+            return _copy(data)
+        return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
+
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
         try:
             return expressions.evaluate_mapping(source, data, trusted=trusted)
@@ -110,6 +122,15 @@ class ServiceCalls:
         if binding.dialect == "spiff":
             name = binding.result_variable or f"spiff__{spec.bpmn_id.replace('-', '_')}_result"
             task.data[name] = result
+            return
+        connector = (spec.binding or {}).get("connector")
+        if connector:  # the response is seen only by the connector's output parameters, as in Camunda 7
+            response = result if isinstance(result, dict) else {"response": result}
+            scope = {**task.data, **response}
+            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+                      for target, source in connector["outputs"]}
+        elif binding.kind == "expression" and binding.result_variable:
+            task.data[binding.result_variable] = result  # camunda:resultVariable holds the value as returned
             return
         if result is None:
             result = {}

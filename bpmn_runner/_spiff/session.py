@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
+from ..forms import check_submission
 from . import frontier
 from .build import BuiltSpecs
 from .history import HistoryRecorder
@@ -47,6 +48,7 @@ class LiveTask:
     process_id: str = ""
     form: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
+    assignment: dict[str, Any] = field(default_factory=dict)  # assignee, candidate groups, due date, ...
 
 
 EVENT_CLASSES: dict[str, dict[type, type]] = {
@@ -209,7 +211,8 @@ class Session(HistoryRecorder, ServiceCalls):
                 out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
                                     "user" if isinstance(spec, UserTaskMixin) else "manual",
                                     process_id=task.workflow.spec.name, form=self._form(task),
-                                    extensions=dict(getattr(spec, "extensions", {}) or {})))
+                                    extensions=dict(getattr(spec, "extensions", {}) or {}),
+                                    assignment=dict(task.internal_data.get("user_task") or {})))
         for task in self._all_tasks(TaskState.STARTED):
             spec = task.task_spec
             if isinstance(spec, SERVICE_CLASSES):
@@ -261,7 +264,9 @@ class Session(HistoryRecorder, ServiceCalls):
                            "default": getattr(f, "default_value", None),
                            "options": [o.id for o in getattr(f, "options", [])],
                            "required": any(getattr(v, "name", "") == "required"
-                                           for v in getattr(f, "validation", []) or [])})
+                                           for v in getattr(f, "validation", []) or []),
+                           "constraints": [[getattr(v, "name", ""), getattr(v, "config", None)]
+                                           for v in getattr(f, "validation", []) or []]})
         return fields
 
     def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
@@ -269,6 +274,8 @@ class Session(HistoryRecorder, ServiceCalls):
         if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
             raise InvalidOperationError(f"task {task_id} is not waiting for a person (it may be done already)",
                                         instance_id=self.instance_id)
+        data = check_submission(self._form(task), data, task.data, element_id=task.task_spec.bpmn_id,
+                                instance_id=self.instance_id)
         task.data.update(data)
         try:
             task.run()
@@ -277,6 +284,23 @@ class Session(HistoryRecorder, ServiceCalls):
             error.__cause__ = exc
             if not self._carry_on_after(error):
                 raise error from exc
+
+    def claim_user_task(self, task_id: str, user: str | None) -> None:
+        """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an
+        assignment task listener runs when a user is set."""
+        from . import listeners
+        task = self._find_task(task_id)
+        if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTaskMixin):
+            raise InvalidOperationError(f"task {task_id} is not an open user task (it may be done already)",
+                                        instance_id=self.instance_id)
+        assignment = dict(task.internal_data.get("user_task") or {})
+        if user is None:
+            assignment.pop("assignee", None)
+        else:
+            assignment["assignee"] = user
+        task.internal_data["user_task"] = assignment
+        if user is not None:
+            listeners.fire(task.task_spec, task, "assignment", "task")
 
     def _find_task(self, task_id: str) -> Any:
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:

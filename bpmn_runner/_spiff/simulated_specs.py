@@ -13,13 +13,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 
 from ..simulation import Alternative, Simulator, UndecidableCondition
 
-_original_exclusive_run = ExclusiveGateway._run_hook
-_original_inclusive_outputs = InclusiveGateway._get_matching_outputs
+_originals: dict[str, Any] = {}  # what each patched method was when apply() ran (other patches included)
 
 
 def simulator_of(task: Any) -> Simulator | None:
@@ -54,7 +53,7 @@ def alternatives(spec: Any, task: Any, simulator: Simulator) -> tuple[list[Alter
 def _exclusive_run_hook(self: Any, my_task: Any) -> bool:
     simulator = simulator_of(my_task)
     if simulator is None:
-        return _original_exclusive_run(self, my_task)
+        return _originals["exclusive_run"](self, my_task)
     options, targets = alternatives(self, my_task, simulator)
     [index] = simulator.decide(_element_id(self), options)[:1]
     my_task._sync_children([targets[index]], TaskState.FUTURE)
@@ -66,7 +65,7 @@ def _exclusive_run_hook(self: Any, my_task: Any) -> bool:
 def _inclusive_outputs(self: Any, my_task: Any) -> tuple[list[Any], list[Any]]:
     simulator = simulator_of(my_task)
     if simulator is None:
-        return _original_inclusive_outputs(self, my_task)
+        return _originals["inclusive_outputs"](self, my_task)
     options, targets = alternatives(self, my_task, simulator)
     chosen = simulator.decide(_element_id(self), options, inclusive=True)
     return [targets[i] for i in chosen], []
@@ -89,8 +88,6 @@ def simulated_value(spec: Any) -> tuple[Any, str] | None:
     return None
 
 
-_original_task_update = BpmnTaskSpec._update_hook
-_original_copy_data = SubWorkflowTask.copy_data
 
 
 def _fill_inputs(variables: Any, my_task: Any, what: str) -> None:
@@ -108,17 +105,17 @@ def _task_update_hook(self: Any, my_task: Any) -> Any:
     """Data inputs an activity requires but nothing set are null in a simulation."""
     if self.io_specification is not None:
         _fill_inputs(self.io_specification.data_inputs, my_task, "data input")
-    return _original_task_update(self, my_task)
+    return _originals["task_update"](self, my_task)
 
 
 def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
     io = subworkflow.spec.io_specification
     if io is not None:
         _fill_inputs(io.data_inputs, my_task, "the called process's data input")
-    return _original_copy_data(self, my_task, subworkflow)
+    owner = "CallActivity" if isinstance(self, CallActivity) else "SubWorkflowTask"
+    return _originals[f"copy_data.{owner}"](self, my_task, subworkflow)
 
 
-_original_merge_child = MultiInstanceTask.merge_child
 
 
 def _merge_child(self: Any, workflow: Any, child: Any) -> Any:
@@ -129,10 +126,9 @@ def _merge_child(self: Any, workflow: Any, child: Any) -> Any:
         child.data[output_item.bpmn_id] = None
         simulator.record(getattr(self, "bpmn_id", None) or self.name,
                          f"the output item {output_item.bpmn_id!r} was never set; assumed null")
-    return _original_merge_child(self, workflow, child)
+    return _originals["merge_child"](self, workflow, child)
 
 
-_original_mi_update = MultiInstanceTask._update_hook
 
 
 def _mi_update_hook(self: Any, my_task: Any) -> Any:
@@ -143,13 +139,22 @@ def _mi_update_hook(self: Any, my_task: Any) -> Any:
         my_task.data[data_input.bpmn_id] = [None]
         simulator.record(getattr(self, "bpmn_id", None) or self.name,
                          f"the collection {data_input.bpmn_id!r} does not exist yet; assumed one item")
-    return _original_mi_update(self, my_task)
+    return _originals["mi_update"](self, my_task)
 
 
 def apply() -> None:
+    """Wrap the methods as they are now (after the other patches), once."""
+    if _originals:
+        return
+    _originals.update({"exclusive_run": ExclusiveGateway._run_hook,
+                       "inclusive_outputs": InclusiveGateway._get_matching_outputs,
+                       "task_update": BpmnTaskSpec._update_hook, "merge_child": MultiInstanceTask.merge_child,
+                       "mi_update": MultiInstanceTask._update_hook})
     ExclusiveGateway._run_hook = _exclusive_run_hook
     InclusiveGateway._get_matching_outputs = _inclusive_outputs
     MultiInstanceTask._update_hook = _mi_update_hook
     MultiInstanceTask.merge_child = _merge_child
     BpmnTaskSpec._update_hook = _task_update_hook
-    SubWorkflowTask.copy_data = _copy_data
+    for cls in (CallActivity, SubWorkflowTask):
+        _originals[f"copy_data.{cls.__name__}"] = cls.__dict__.get("copy_data", SubWorkflowTask.copy_data)
+        cls.copy_data = _copy_data

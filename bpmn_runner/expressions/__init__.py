@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
-from . import feel, juel, python_safe, scripts
+from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
+from . import feel, javascript, juel, python_safe, scripts
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
-__all__ = ["MissingVariableError", "dialect_of", "evaluate", "check_syntax", "referenced_names", "execute_script",
-           "evaluate_mapping"]
+__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names",
+           "execute_script", "evaluate_mapping"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120
 
 
 def dialect_of(expression: str) -> str:
-    """'feel' for text starting with '=', 'juel' for text containing ${...} or #{...}, otherwise 'python'."""
+    """'javascript' for a rewritten JavaScript expression, 'feel' for text starting with '=', 'juel' for text
+    containing ${...} or #{...}, otherwise 'python'."""
+    if expression.startswith(JAVASCRIPT_MARKER):
+        return "javascript"
+    if expression.startswith(CAMUNDA_PARAMETER_MARKER):
+        return "camunda-parameter"
     text = expression.strip()
     if text.startswith("="):
         return "feel"
@@ -31,6 +37,8 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
     """Evaluate a condition or value in its dialect against the process data (Python expressions also see
     `names`: script modules and functions)."""
     dialect = _dialect_checked(expression)
+    if dialect == "javascript":
+        return javascript.evaluate(expression[len(JAVASCRIPT_MARKER):], data)
     if dialect == "feel":
         return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
     if dialect == "juel":
@@ -41,10 +49,28 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
     return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data, script_names(names)))
 
 
+def evaluate_condition(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
+                       names: Mapping[str, Any] | None = None) -> Any:
+    """A sequence-flow, completion or event condition: JUEL must give a Boolean (Camunda 7's rule); other dialects
+    are taken as before."""
+    dialect = _dialect_checked(expression)
+    if dialect == "juel":
+        return _guarded(expression, "evaluate", lambda: juel.evaluate_condition(expression, data))
+    result = evaluate(expression, data, trusted=trusted, names=names)
+    if dialect == "javascript" and not isinstance(result, bool):  # Camunda 7's ScriptCondition rule
+        raise ExpressionError(f"condition script returns non-Boolean: {result!r}")
+    return result
+
+
 def check_syntax(expression: str) -> None:
     """Raise ExpressionError if the expression does not parse in its dialect."""
     dialect = _dialect_checked(expression)
-    if dialect == "feel":
+    if dialect == "camunda-parameter":
+        for text in _parameter_texts(_parameter_tree(expression)):
+            check_syntax(text)
+    elif dialect == "javascript":
+        javascript.check_syntax(expression[len(JAVASCRIPT_MARKER):])
+    elif dialect == "feel":
         _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression)))
     elif dialect == "juel":
         _guarded(expression, "parse", lambda: juel.split(expression))
@@ -55,6 +81,11 @@ def check_syntax(expression: str) -> None:
 def referenced_names(expression: str) -> set[str]:
     """The top-level variable names the expression reads (paths contribute their first name)."""
     dialect = _dialect_checked(expression)
+    if dialect == "camunda-parameter":
+        return set().union(*(referenced_names(t) for t in _parameter_texts(_parameter_tree(expression))
+                             if dialect_of(t) != "python"))
+    if dialect == "javascript":
+        return set()  # not analysed: a script may read any variable through execution.getVariable
     if dialect == "feel":
         return _guarded(expression, "parse", lambda: feel.referenced_names(_feel_source(expression)))
     if dialect == "juel":
@@ -66,9 +97,41 @@ def evaluate_mapping(source: str, data: Mapping[str, Any], *, trusted: bool = Fa
     """An input/output mapping source: `=feel`, `${juel}` (also inside text), or a literal string as is."""
     if not isinstance(source, str):
         raise ExpressionError(f"a mapping source must be text, not {type(source).__name__}")
-    if dialect_of(source) == "python":
+    dialect = dialect_of(source)
+    if dialect == "camunda-parameter":
+        return _parameter_value(_parameter_tree(source), data, trusted)
+    if dialect == "python":
         return source
     return evaluate(source, data, trusted=trusted)
+
+
+def _parameter_tree(source: str) -> Any:
+    import json
+    return json.loads(source[len(CAMUNDA_PARAMETER_MARKER):])
+
+
+def _parameter_value(tree: Mapping[str, Any], data: Mapping[str, Any], trusted: bool) -> Any:
+    """A Camunda 7 list, map or script parameter; values inside are literals, `${...}` or nested forms."""
+    if "list" in tree:
+        return [_parameter_value(item, data, trusted) for item in tree["list"]]
+    if "map" in tree:
+        return {key: _parameter_value(value, data, trusted) for key, value in tree["map"]}
+    if "script" in tree:
+        if tree["script"] not in JAVASCRIPT_FORMATS:
+            raise ExpressionError(f"script format {tree['script']!r} is not supported; use javascript")
+        return javascript.evaluate(tree["code"], data)
+    return evaluate_mapping(tree["text"], data, trusted=trusted)
+
+
+def _parameter_texts(tree: Mapping[str, Any]) -> list[str]:
+    """Every expression text inside a parameter tree (scripts as JavaScript), for syntax checks and names."""
+    if "list" in tree:
+        return [t for item in tree["list"] for t in _parameter_texts(item)]
+    if "map" in tree:
+        return [t for _, value in tree["map"] for t in _parameter_texts(value)]
+    if "script" in tree:
+        return [JAVASCRIPT_MARKER + tree["code"]] if tree["script"] in JAVASCRIPT_FORMATS else []
+    return [tree["text"]]
 
 
 def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..models import SIMULATED_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, read_binding
+from ..models import JAVASCRIPT_FORMATS, SIMULATED_MARKER
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, read_binding
 from .normalize import FEEL_LANGUAGES, PYTHON_SCRIPT_FORMATS
 
 Assumption = tuple[str, str]
@@ -142,12 +142,20 @@ def _data_associations(process: etree._Element, root: etree._Element) -> list[As
 
 
 def _listeners(process: etree._Element) -> list[Assumption]:
+    """Listeners run in a simulation as in a real run (one without a handler is skipped then); the kinds a real
+    run refuses are dropped here."""
     out = []
-    for listener in list(process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener")):
+    for listener in list(process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener",
+                                      f"{{{ZEEBE_NS}}}executionListener")):
         owner = _owner_id(listener)
-        event = listener.get("event") or "?"
+        event = (listener.get("event") or listener.get("eventType") or "").strip() or "?"
+        runs = owner != process.get("id") and event not in ("timeout", "update") and (
+            any(listener.get(a) for a in ("class", "delegateExpression", "expression", "type")) or
+            listener.xpath("./camunda:script", namespaces=NSMAP))
+        if runs:
+            continue
         listener.getparent().remove(listener)
-        out.append((owner, f"a Camunda {event} listener has no handler in a simulation; skipped"))
+        out.append((owner, f"a {event} listener that cannot run here is skipped in a simulation"))
     return out
 
 
@@ -158,7 +166,8 @@ def _scripts(process: etree._Element) -> list[Assumption]:
             continue
         script_format = (task.get("scriptFormat") or "").strip()
         resource = task.get(f"{{{CAMUNDA_NS}}}resource")
-        if script_format.lower() in PYTHON_SCRIPT_FORMATS and not resource:
+        if (script_format.lower() in PYTHON_SCRIPT_FORMATS or script_format.lower() in JAVASCRIPT_FORMATS) and \
+                not resource:
             continue
         what = f"a script in {script_format!r} cannot run in a simulation; skipped" if not resource else \
             f"an external script resource ({resource}) cannot run in a simulation; skipped"
@@ -182,7 +191,7 @@ def _conditions(process: etree._Element) -> list[Assumption]:
     out = []
     for condition in list(process.iter(_b("conditionExpression"), _b("completionCondition"), _b("loopCondition"))):
         language = (condition.get("language") or "").strip().lower().rstrip("/")
-        if not language or language in ("python", "juel", "text/x-python") or \
+        if not language or language in ("python", "juel", "text/x-python") or language in JAVASCRIPT_FORMATS or \
                 any(language == f.rstrip("/") for f in FEEL_LANGUAGES):
             continue
         text = " ".join("".join(condition.itertext()).split())
