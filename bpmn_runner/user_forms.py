@@ -118,7 +118,7 @@ def _typed(value: Any, field_type: str) -> Any:
     if not isinstance(value, str):
         return value
     text = value.strip()
-    if field_type == "boolean" and text.lower() in ("true", "false"):
+    if field_type == "boolean":  # anything but `true` (`No`, `false`) is false
         return text.lower() == "true"
     if field_type in ("long", "integer"):
         try:

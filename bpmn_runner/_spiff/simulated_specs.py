@@ -118,6 +118,21 @@ def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
 
 
 
+def _update_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
+    """Data outputs a called process never set are null in a simulation."""
+    io = subworkflow.spec.io_specification
+    simulator = simulator_of(my_task)
+    if simulator is not None and io is not None and io.data_outputs:
+        end = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="End")
+        for var in io.data_outputs:
+            if end is not None and var.bpmn_id not in end.data:
+                end.data[var.bpmn_id] = None
+                simulator.record(getattr(self, "bpmn_id", None) or self.name,
+                                 f"the called process never set its data output {var.bpmn_id!r}; assumed null")
+    owner = "CallActivity" if isinstance(self, CallActivity) else "SubWorkflowTask"
+    return _originals[f"update_data.{owner}"](self, my_task, subworkflow)
+
+
 def _merge_child(self: Any, workflow: Any, child: Any) -> Any:
     """An instance of a multi-instance activity that never set its output item gives null in a simulation."""
     output_item = getattr(self, "output_item", None)
@@ -157,4 +172,6 @@ def apply() -> None:
     BpmnTaskSpec._update_hook = _task_update_hook
     for cls in (CallActivity, SubWorkflowTask):
         _originals[f"copy_data.{cls.__name__}"] = cls.__dict__.get("copy_data", SubWorkflowTask.copy_data)
+        _originals[f"update_data.{cls.__name__}"] = cls.__dict__.get("update_data", SubWorkflowTask.update_data)
         cls.copy_data = _copy_data
+        cls.update_data = _update_data

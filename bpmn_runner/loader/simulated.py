@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..models import JAVASCRIPT_FORMATS, SIMULATED_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, read_binding
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect, read_binding
 from .normalize import FEEL_LANGUAGES, PYTHON_SCRIPT_FORMATS
 
 Assumption = tuple[str, str]
@@ -187,9 +187,28 @@ def stub_script(element: etree._Element, what: str) -> None:
     script.text = SIMULATED_MARKER + what
 
 
+def _camunda7_literal(condition: etree._Element, camunda7: bool) -> bool:
+    """A Camunda 7 condition without ${...}: Camunda reads it as a literal string, which a real run refuses."""
+    text = "".join(condition.itertext()).strip()
+    return camunda7 and _local(condition) != "loopCondition" and not condition.get("language") and bool(text) \
+        and "${" not in text and "#{" not in text
+
+
 def _conditions(process: etree._Element) -> list[Assumption]:
     out = []
+    camunda7 = document_dialect(process.getroottree().getroot()) == "camunda7"
     for condition in list(process.iter(_b("conditionExpression"), _b("completionCondition"), _b("loopCondition"))):
+        if _camunda7_literal(condition, camunda7):
+            text = " ".join("".join(condition.itertext()).split())
+            if _local(condition) == "conditionExpression":
+                condition.text = SIMULATED_MARKER + f"condition {text[:60]!r} is not a Camunda 7 expression " \
+                                                    f"(write it as ${{...}})"
+            else:
+                owner = condition.getparent()
+                owner.remove(condition)
+                out.append((_owner_id(owner), f"completion condition {text[:60]!r} is not a Camunda 7 expression; "
+                                              f"every instance runs"))
+            continue
         language = (condition.get("language") or "").strip().lower().rstrip("/")
         if not language or language in ("python", "juel", "text/x-python") or language in JAVASCRIPT_FORMATS or \
                 any(language == f.rstrip("/") for f in FEEL_LANGUAGES):
