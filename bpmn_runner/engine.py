@@ -140,6 +140,7 @@ class Instance:
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
+        self._fired_timers: set[str] = set()  # timer tasks a simulation fired
         self.fire_start_timers = False
 
     def session_kwargs(self) -> dict[str, Any]:
@@ -240,10 +241,12 @@ class Instance:
 
     def _advance_timers(self) -> bool:
         session = self.session
-        if self.simulator is not None:
-            timers = [w.element_id for w in session.waiting() if w.kind == "timer"]
-            fired = session.fire_timer_now()
-            for element_id in timers[:fired]:
+        if self.simulator is not None:  # a timer fires at once, once: a cycle that comes back again is a wait
+            fired = 0
+            waiting = [w for w in session.waiting() if w.kind == "timer" and w.task_id not in self._fired_timers]
+            for element_id in dict.fromkeys(w.element_id for w in waiting):
+                self._fired_timers.update(w.task_id for w in waiting if w.element_id == element_id)
+                fired += session.fire_timer_now(element_id)
                 self.simulator.record(element_id, "the timer fired at once")
             return fired > 0
         due = session.next_timer_due()

@@ -251,3 +251,14 @@ def test_user_tasks_complete_with_data_from_an_embedded_camunda_8_form(tmp_path:
     path.write_text(xml)
     payload = simulate(str(path))
     assert payload["data"] == {"amount": 30, "approved": False, "level": "low"}
+
+
+def test_a_cycle_timer_starting_an_event_sub_process_fires_once_at_once(tmp_path: Path) -> None:
+    body = (START + '<bpmn:userTask id="work"/>' + END + chain("start", "work", "end") +
+            '<bpmn:subProcess id="remind" triggeredByEvent="true"><bpmn:startEvent id="every" isInterrupting="false">'
+            '<bpmn:timerEventDefinition><bpmn:timeCycle>R/P5D</bpmn:timeCycle></bpmn:timerEventDefinition>'
+            '</bpmn:startEvent><bpmn:scriptTask id="nag"><bpmn:script>nagged = True</bpmn:script></bpmn:scriptTask>'
+            '<bpmn:endEvent id="e2"/>' + flow("g1", "every", "nag") + flow("g2", "nag", "e2") + '</bpmn:subProcess>')
+    payload = simulate(str(write(tmp_path, body)))
+    assert payload["path"].count("nag") == 1 and "fired at once" in assumed(payload, "every")
+    assert payload["status"] == "waiting" and payload["waiting"] == ["every"]  # an endless cycle: its next round

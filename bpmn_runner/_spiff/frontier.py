@@ -202,7 +202,8 @@ def _tree_order(wf: Any, tasks: list[Task]) -> list[Task]:
         path = []
         parent = wf.tasks.get(task._parent)
         while parent is not None:
-            path.append(parent._children.index(task.id))
+            children = parent._children  # a pruned parent may no longer list a child that is still live: last
+            path.append(children.index(task.id) if task.id in children else len(children))
             task, parent = parent, wf.tasks.get(parent._parent)
         path.reverse()
         return path

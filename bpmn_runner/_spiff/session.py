@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import frontier
+from . import clock, frontier
 from .build import BuiltSpecs
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
@@ -315,7 +315,10 @@ class Session(HistoryRecorder, ServiceCalls):
         for task in list(self.workflow.event_manager.tasks.values()):
             spec = task.task_spec
             if isinstance(spec.event_definition, TimerEventDefinition) and (element_id in (None, spec.bpmn_id)):
-                spec.event_definition.catch(task)  # marks it fired
+                if isinstance(spec.event_definition, CycleTimerEventDefinition):
+                    _cycle_due_now(spec.event_definition, task)  # its next firing is now; it keeps its cycle
+                else:
+                    spec.event_definition.catch(task)  # marks it fired
                 spec._update(task)
                 fired += 1
         return fired
@@ -367,3 +370,13 @@ class Session(HistoryRecorder, ServiceCalls):
         if not live and self.workflow.last_task is not None:
             merged.update(self.workflow.last_task.data)
         return merged
+
+
+def _cycle_due_now(definition: Any, task: Any) -> None:
+    """Move a cycle timer's next firing to a moment ago, so that its next update fires it."""
+    if task._get_internal_data("event_value") is None:
+        definition.cycle_complete(task)  # reads the cycle into the task's internal data
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict) and value.get("cycles") != 0:
+        value["next"] = (clock.now() - timedelta(seconds=1)).isoformat()
+        task._set_internal_data(event_value=value)
