@@ -17,12 +17,11 @@ from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
 from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
                      UnboundTaskError)
-from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, UserTaskField, WaitingTask
+from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
-from .loader.camunda8_forms import camunda8_form
-from .user_forms import (camunda8_fields, find_form_file, read_json_schema, sample_form_data, sample_from_schema,
-                         schema_fields, validate_form_data)
+from .task_forms import json_schema, simulated_form_data, waiting_task
+from .user_forms import validate_form_data
 from .registry import HandlerRegistry
 
 UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
@@ -275,47 +274,13 @@ class Instance:
                                                    "payload": _json_safe(event["payload"])})
 
     def _default_form_data(self, task: LiveTask) -> dict[str, Any]:
-        """The data a simulated person enters: the form's defaults, else a value of each field's type."""
-        schema = self._json_schema(task)
-        if schema is not None:
-            sampled = sample_from_schema(schema)
-            data = sampled if isinstance(sampled, dict) else {}
-        else:
-            data = sample_form_data(self._waiting_task(task).fields)
-        if self.simulator is not None:
-            shown = json.dumps(data, default=str, ensure_ascii=False)
-            self.simulator.record(task.element_id, "completed by a simulated person with " +
-                                  (shown if len(shown) <= 200 else shown[:200] + "…") if data else
-                                  "completed by a simulated person (the task has no form)")
-        return data
+        return simulated_form_data(self.definitions, task, self.simulator)
 
     def _waiting_task(self, task: LiveTask) -> WaitingTask:
-        fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
-                                bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
-        if not fields and task.kind == "user":
-            schema = self._json_schema(task)
-            fields = schema_fields(schema) if schema is not None else self._camunda8_fields(task)
-        instructions = task.extensions.get("instructionsForEndUser") or ""
-        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
-                           dict(task.assignment), str(instructions).strip())
-
-    def _camunda8_fields(self, task: LiveTask) -> list[UserTaskField]:
-        found = self.definitions.find_element(task.element_id)
-        if found is None:
-            return []
-        document, element = found
-        form = camunda8_form(element, document.path)
-        return camunda8_fields(form) if form is not None else []
+        return waiting_task(self.definitions, task)
 
     def _json_schema(self, task: LiveTask) -> dict[str, Any] | None:
-        """A SpiffArena user task's JSON-schema form (formJsonSchemaFilename), looked for beside its diagram."""
-        properties = task.extensions.get("properties") or {}
-        filename = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
-        document = self.definitions.process_document(task.process_id)
-        if not filename or document is None:
-            return None
-        path = find_form_file(document.path, str(filename))
-        return read_json_schema(path) if path is not None else None
+        return json_schema(self.definitions, task)
 
     # ----- interactions -------------------------------------------------------------------------------------
 
