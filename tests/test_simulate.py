@@ -262,3 +262,13 @@ def test_a_cycle_timer_starting_an_event_sub_process_fires_once_at_once(tmp_path
     payload = simulate(str(write(tmp_path, body)))
     assert payload["path"].count("nag") == 1 and "fired at once" in assumed(payload, "every")
     assert payload["status"] == "waiting" and payload["waiting"] == ["every"]  # an endless cycle: its next round
+
+
+def test_a_conditional_event_without_condition_and_a_link_without_catch_walk_in_a_simulation(tmp_path: Path) -> None:
+    catch = ('<bpmn:intermediateCatchEvent id="when"><bpmn:conditionalEventDefinition><bpmn:condition/>'
+             '</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>')
+    link = ('<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="nowhere"/>'
+            '</bpmn:intermediateThrowEvent>')
+    payload = simulate(str(write(tmp_path, START + catch + link + chain("start", "when", "jump"))))
+    assert payload["status"] == "completed" and payload["path"][-1] == "jump"
+    assert "fires at once" in assumed(payload, "when") and "the path ends here" in assumed(payload, "jump")

@@ -8,6 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
 )
@@ -81,6 +82,10 @@ def simulated_value(spec: Any) -> tuple[Any, str] | None:
         return "PT0S", "the timer fires at once"
     if isinstance(definition, TimeDateEventDefinition):
         return datetime.now(timezone.utc).isoformat(), "the timer fires at once"
+    if isinstance(definition, ConditionalEventDefinition):
+        if getattr(spec, "cancel_activity", None) is not None:  # a boundary event
+            return False, "the boundary event does not fire"
+        return True, "the event fires at once"
     if isinstance(spec, StandardLoopTask):
         return False, "the loop ends"
     if isinstance(spec, MultiInstanceTask):

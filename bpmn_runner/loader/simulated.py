@@ -42,6 +42,8 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
         assumed += _conditions(process)
         assumed += _undecided_flows(process)
         assumed += _timers(process)
+        assumed += _conditional_events(process)
+        assumed += _unmatched_links(process)
         assumed += _call_activities_without_target(process)
         assumed += _loops(process)
         assumed += _data_associations(process, root)
@@ -265,6 +267,45 @@ def _timers(process: etree._Element) -> list[Assumption]:
             definition.remove(child)
         etree.SubElement(definition, _b("timeDuration")).text = "PT0S"
         out.append((_owner_id(definition), "the timer has no time set; it fires at once"))
+    return out
+
+
+def _conditional_events(process: etree._Element) -> list[Assumption]:
+    """A conditional event without a condition: a boundary event never fires, any other fires at once."""
+    out = []
+    for definition in process.iter(_b("conditionalEventDefinition")):
+        conditions = definition.findall(_b("condition"))
+        if conditions and any("".join(c.itertext()).strip() for c in conditions):
+            continue
+        for condition in conditions:
+            definition.remove(condition)
+        event = definition.getparent()
+        boundary = _local(event) == "boundaryEvent"
+        etree.SubElement(definition, _b("condition")).text = "False" if boundary else "True"
+        out.append((_owner_id(event), "the conditional event has no condition; it " +
+                    ("never fires" if boundary else "fires at once")))
+    return out
+
+
+def _link_name(event: etree._Element) -> str:
+    definition = event.find(_b("linkEventDefinition"))
+    return ((definition.get("name") if definition is not None else "") or event.get("name") or "").strip()
+
+
+def _unmatched_links(process: etree._Element) -> list[Assumption]:
+    """A link throw with no link catch of its name in its scope ends its path there."""
+    out = []
+    for throw in list(process.iter(_b("intermediateThrowEvent"))):
+        definition = throw.find(_b("linkEventDefinition"))
+        if definition is None:
+            continue
+        scope = throw.getparent()
+        catches = {_link_name(c) for c in scope.findall(_b("intermediateCatchEvent"))
+                   if c.find(_b("linkEventDefinition")) is not None}
+        if _link_name(throw) not in catches:
+            throw.remove(definition)
+            out.append((throw.get("id", ""), f"no link catch event is named {_link_name(throw)!r}; the path ends "
+                                             f"here"))
     return out
 
 
