@@ -135,6 +135,10 @@ def run(paths: list[Path] = PathsArg,
         start_data = parse_data(data, data_file)
         if (choose or seed is not None or all_paths) and not simulate:
             raise InvalidOperationError("--choose, --random and --all-paths walk a simulation; add --simulate")
+        if simulate and db is not None:
+            raise InvalidOperationError("a simulation is not recorded in a store (what it assumed would not match the "
+                                        "stored diagrams when the instance carries on); leave out --db, or use "
+                                        "--report")
         if all_paths and (report is not None or db is not None):
             raise InvalidOperationError("--report and --db record one run; leave out --all-paths (or use --choose)")
         options = SimulateOptions(choose=parse_choices(choose), seed=seed, all_paths=all_paths,
