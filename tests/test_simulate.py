@@ -272,3 +272,13 @@ def test_a_conditional_event_without_condition_and_a_link_without_catch_walk_in_
     payload = simulate(str(write(tmp_path, START + catch + link + chain("start", "when", "jump"))))
     assert payload["status"] == "completed" and payload["path"][-1] == "jump"
     assert "fires at once" in assumed(payload, "when") and "the path ends here" in assumed(payload, "jump")
+
+
+def test_a_process_that_calls_itself_is_walked_to_a_bounded_depth(tmp_path: Path) -> None:
+    body = START + '<bpmn:callActivity id="again" calledElement="p"/>' + END + chain("start", "again", "end")
+    path = write(tmp_path, body)
+    payload = simulate(str(path))
+    assert payload["status"] == "completed"
+    assert "does a process call itself?" in assumed(payload, "again")
+    real = json.loads(CliRunner().invoke(app, ["run", str(path), "--json"]).stdout)
+    assert real["status"] == "failed" and "call itself" in real["error"]

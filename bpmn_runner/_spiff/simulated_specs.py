@@ -138,6 +138,21 @@ def _update_data(self: Any, my_task: Any, subworkflow: Any) -> Any:
     return _originals[f"update_data.{owner}"](self, my_task, subworkflow)
 
 
+SIMULATED_CALL_DEPTH = 10
+
+
+def _subworkflow_update_hook(self: Any, my_task: Any) -> Any:
+    """A simulation does not follow calls nested deeper than SIMULATED_CALL_DEPTH (a process that calls itself):
+    the call completes as a stub."""
+    simulator = simulator_of(my_task)
+    if simulator is not None and my_task.workflow.depth >= SIMULATED_CALL_DEPTH and \
+            my_task.workflow.top_workflow.subprocesses.get(my_task.id) is None:
+        simulator.record(getattr(self, "bpmn_id", None) or self.name,
+                         f"calls nest {SIMULATED_CALL_DEPTH} deep (does a process call itself?); completed as a stub")
+        return True
+    return _originals["subworkflow_update"](self, my_task)
+
+
 def _merge_child(self: Any, workflow: Any, child: Any) -> Any:
     """An instance of a multi-instance activity that never set its output item gives null in a simulation."""
     output_item = getattr(self, "output_item", None)
@@ -169,7 +184,9 @@ def apply() -> None:
     _originals.update({"exclusive_run": ExclusiveGateway._run_hook,
                        "inclusive_outputs": InclusiveGateway._get_matching_outputs,
                        "task_update": BpmnTaskSpec._update_hook, "merge_child": MultiInstanceTask.merge_child,
-                       "mi_update": MultiInstanceTask._update_hook})
+                       "mi_update": MultiInstanceTask._update_hook,
+                       "subworkflow_update": SubWorkflowTask._update_hook})
+    SubWorkflowTask._update_hook = _subworkflow_update_hook
     ExclusiveGateway._run_hook = _exclusive_run_hook
     InclusiveGateway._get_matching_outputs = _inclusive_outputs
     MultiInstanceTask._update_hook = _mi_update_hook
