@@ -40,6 +40,7 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
         assumed += _listeners(process)
         assumed += _scripts(process)
         assumed += _conditions(process)
+        assumed += _conditional_flows_out_of_activities(process)
         assumed += _undecided_flows(process)
         assumed += _timers(process)
         assumed += _conditional_events(process)
@@ -49,7 +50,6 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
         assumed += _data_associations(process, root)
         assumed += _rules_without_decision(process)
         assumed += _compensation(process)
-        assumed += _conditional_flows_out_of_activities(process)
     assumed += _dangling_event_refs(root)
     return assumed
 
@@ -383,7 +383,7 @@ def _conditional_flows_out_of_activities(process: etree._Element) -> list[Assump
             if not isinstance(node.tag, str) or _local(node) in _NOT_ACTIVITIES or not node.get("id"):
                 continue
             outgoing = by_source.get(node.get("id", ""), [])
-            if not any(_has_condition(f) for f in outgoing):
+            if not any(_has_condition(f) for f in outgoing) and not (node.get("default") and len(outgoing) > 1):
                 continue
             split_id = f"{node.get('id')}__conditional_split"
             split = etree.Element(_b("inclusiveGateway"), id=split_id)
