@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .diagram import ElementInfo
 from .diagram_svg import (Paint, diagram_views, drawn_ids, element_lookup, format_duration, format_json,
                           format_timestamp, kind_words, load_documents, short_json)
+from .dmn_views import file_decision_views
 from .errors import ReportError
 
 __all__ = ["render_coverage_report", "render_definition_report", "render_heatmap_report", "render_instance_report"]
@@ -108,7 +109,8 @@ def render_definition_report(paths: list[str], *, handler_names: set[str] | None
                      for p in document.processes]
         tables.append({"file": document.name, "rows": rows, "processes": processes})
     title = "Process definition: " + ", ".join(d.name for d in documents)
-    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables,
+    dmn_files = [file_decision_views(d.path, d.name) for d in documents if d.kind == "dmn"]
+    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables, dmn_files=dmn_files,
                    handler_check=handler_names is not None, problems=summary["problems"],
                    element_count=summary["elements"])
 

@@ -91,9 +91,10 @@ class DecisionModel:
         return None
 
     def evaluate(self, id_or_name: str | None, inputs: dict[str, Any],
-                 namespaced: dict[tuple[str, str], Any] | None = None) -> DecisionResult:
+                 namespaced: dict[tuple[str, str], Any] | None = None, *, variables: bool = True) -> DecisionResult:
+        """With `variables`, every input is in scope (Camunda tables read process variables without input data)."""
         defs, decision = self.find_decision(id_or_name)
-        run = Evaluation(self, inputs, namespaced or {})
+        run = Evaluation(self, inputs, namespaced or {}, variables=variables)
         value = run.decision(defs, decision)
         return DecisionResult(decision.id, decision.name, value, run.results, run.matched, run.errors)
 
@@ -121,8 +122,10 @@ class DecisionModel:
 class Evaluation:
     """One evaluation: decision values memoized by (namespace, id), problems collected."""
 
-    def __init__(self, model: DecisionModel, inputs: dict[str, Any], namespaced: dict[tuple[str, str], Any]) -> None:
+    def __init__(self, model: DecisionModel, inputs: dict[str, Any], namespaced: dict[tuple[str, str], Any],
+                 *, variables: bool = False) -> None:
         self.model = model
+        self.variables = variables
         self.inputs = inputs
         self.namespaced = namespaced
         self.memo: dict[tuple[str, str], Any] = {}
@@ -154,6 +157,8 @@ class Evaluation:
         self.active.add(key)
         try:
             scope = self.scope(defs, decision.required_decisions, decision.required_inputs, decision.required_knowledge)
+            if self.variables:
+                scope = {**self.inputs, **scope}
             previous, self._current = self._current, f"decision {decision.name!r}"
             boxed = self.boxed(defs)
             boxed.last_table = None
@@ -198,7 +203,10 @@ class Evaluation:
         for ref in decisions:
             other, element = self._resolve(defs, ref)
             if isinstance(element, Decision):
-                self._place(scope, defs, other, element.name, self.decision(other, element))
+                value = self.decision(other, element)
+                self._place(scope, defs, other, element.name, value)
+                if self.variables and other is defs:
+                    _add_output_names(scope, element, value)
         for ref in knowledge:
             other, element = self._resolve(defs, ref)
             if isinstance(element, BusinessKnowledgeModel):
@@ -278,3 +286,17 @@ class Evaluation:
                 outputs[element.name] = inner.decision(other, element)
         self.errors.extend(f"decision service {service.name!r}: {e}" for e in inner.errors)
         return outputs
+
+
+def _add_output_names(scope: dict[str, Any], decision: Decision, value: Any) -> None:
+    """Camunda 7 also offers a required decision table's outputs by output name (`desiredDish`), not only the
+    decision's name (docs.camunda.org: reference/dmn/drg)."""
+    table = decision.expression
+    if not isinstance(table, DecisionTable):
+        return
+    names = [o.name for o in table.outputs if o.name]
+    if len(names) == 1 and len(table.outputs) == 1:
+        scope.setdefault(names[0], value)
+    elif isinstance(value, dict):
+        for name in names:
+            scope.setdefault(name, value.get(name))

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import DmnProblem
+from .fastpath import USE_FEEL, compile_entry
+from .text import rule_label, split_top_level
 from .model import DecisionTable, OutputClause, Rule, UnaryTests
 
 if TYPE_CHECKING:
@@ -24,38 +26,6 @@ class TableResult:
     matched: list[str] = field(default_factory=list)   # rule ids (or "rule N" where the rule has no id)
 
 
-def rule_label(rule: Rule, index: int) -> str:
-    return rule.id or f"rule {index + 1}"
-
-
-def split_top_level(text: str) -> list[str]:
-    """`"a","b", [1..2]` -> ['"a"', '"b"', '[1..2]']: the comma-separated parts outside quotes and brackets."""
-    parts: list[str] = []
-    depth = 0
-    quoted = False
-    start = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if quoted:
-            if char == "\\":
-                index += 1
-            elif char == '"':
-                quoted = False
-        elif char == '"':
-            quoted = True
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth <= 0:
-            parts.append(text[start:index].strip())
-            start = index + 1
-        index += 1
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
-
-
 class TableEvaluator:
     """Evaluates one decision table against a scope."""
 
@@ -70,26 +40,42 @@ class TableEvaluator:
                     and not self.boxed.unary(clause.input_values, value, scope):
                 raise DmnProblem(f"input {clause.label!r} is {self.boxed.show(value)}, which is not among its input "
                                  f"values ({clause.input_values.text.strip()})", clause.line)
-        matched: list[tuple[int, Rule]] = []
-        for index, rule in enumerate(table.rules):
-            if self._matches(rule, values, scope):
-                matched.append((index, rule))
-                if policy == "FIRST":
-                    break
+        matched = [(index, table.rules[index]) for index in self._matching(table, values, scope)]
+        if policy == "FIRST":
+            matched = matched[:1]
         labels = [rule_label(rule, index) for index, rule in matched]
         if not matched:
             return TableResult(self._defaults(table, policy, scope), [])
         outputs = [self._outputs(table, rule, scope) for _, rule in matched]
         return TableResult(self._apply_policy(table, policy, outputs, labels), labels)
 
-    def _matches(self, rule: Rule, values: list[Any], scope: dict[str, Any]) -> bool:
-        for entry, value in zip(rule.input_entries, values):
-            text = entry.text.strip()
-            if text in ("", "-"):
-                continue
-            if not self.boxed.unary(entry, value, scope):
-                return False
-        return True
+    def _matching(self, table: DecisionTable, values: list[Any], scope: dict[str, Any]) -> list[int]:
+        """Indexes of the matching rules, in rule order: column by column over the rules still in the running,
+        simple entries by a compiled matcher, the others by FEEL."""
+        matchers = table.cache.get("matchers")
+        if matchers is None:
+            matchers = [[compile_entry(e.text) for e in rule.input_entries] for rule in table.rules]
+            table.cache["matchers"] = matchers
+        candidates = list(range(len(table.rules)))
+        for column, value in enumerate(values):
+            kept = []
+            for index in candidates:
+                row = matchers[index]
+                if column >= len(row):
+                    kept.append(index)
+                    continue
+                matcher = row[column]
+                if matcher is None:
+                    kept.append(index)
+                elif matcher == USE_FEEL:
+                    if self.boxed.unary(table.rules[index].input_entries[column], value, scope):
+                        kept.append(index)
+                elif matcher(value):
+                    kept.append(index)
+            candidates = kept
+            if not candidates:
+                break
+        return candidates
 
     def _outputs(self, table: DecisionTable, rule: Rule, scope: dict[str, Any]) -> list[Any]:
         out = []
