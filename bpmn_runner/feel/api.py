@@ -1,0 +1,171 @@
+"""Compiled FEEL expressions and unary tests, cached by their text (the package's public entry points)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Mapping
+
+from .compiler import Scope, compile_node, compile_tests
+from .functions import BUILTINS, load_builtins
+from .parser import NameIndex, parse_expression, parse_unary_tests
+from .values import Range
+
+load_builtins()
+_EMPTY: Mapping[str, Any] = {}
+
+
+@lru_cache(maxsize=64)
+def _name_index(names: frozenset[str]) -> NameIndex:
+    return NameIndex(sorted(names), functions_only=sorted(BUILTINS))
+
+
+class FeelExpression:
+    """A parsed FEEL expression; `evaluate(context)` may be called any number of times."""
+
+    __slots__ = ("text", "_ast", "_run", "_variables")
+
+    def __init__(self, text: str, names: frozenset[str] = frozenset()) -> None:
+        self.text = text
+        self._ast = parse_expression(text, _name_index(names))
+        self._run = compile_node(self._ast)
+        self._variables: frozenset[str] | None = None
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """The free names the expression reads (best effort, for linting): not built-ins, not loop variables."""
+        if self._variables is None:
+            self._variables = frozenset(free_names(self._ast))
+        return self._variables
+
+    def evaluate(self, context: Mapping[str, Any] | None = None, *,
+                 on_missing: Callable[[str], Any] | None = None) -> Any:
+        """The value of the expression; `on_missing(name)` is consulted for names absent from `context`."""
+        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing))
+
+    def __repr__(self) -> str:
+        return f"FeelExpression({self.text!r})"
+
+
+class FeelUnaryTests:
+    """Parsed DMN input entry (unary tests): `matches(value, context)` -> True, False or None."""
+
+    __slots__ = ("text", "_ast", "_test", "is_any")
+
+    def __init__(self, text: str, names: frozenset[str] = frozenset()) -> None:
+        self.text = text
+        self._ast = parse_unary_tests(text, _name_index(names))
+        self.is_any = self._ast[0] == "ut_any"
+        if self.is_any:
+            self._test: Callable[[Scope, Any], Any] = lambda scope, value: True
+        elif self._ast[0] == "ut_not":
+            inner = compile_tests(self._ast[1])
+
+            def negated(scope: Scope, value: Any) -> Any:
+                outcome = inner(scope, value)
+                return None if outcome is None else not outcome
+            self._test = negated
+        else:
+            self._test = compile_tests(self._ast[1])
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return frozenset(free_names(self._ast)) - {"?"}
+
+    def matches(self, value: Any, context: Mapping[str, Any] | None = None) -> bool | None:
+        from .values import to_feel
+        return self._test(Scope(context if context is not None else _EMPTY), to_feel(value))
+
+    def __repr__(self) -> str:
+        return f"FeelUnaryTests({self.text!r})"
+
+
+@lru_cache(maxsize=4096)
+def _compile_expression(text: str, names: frozenset[str]) -> FeelExpression:
+    return FeelExpression(text, names)
+
+
+@lru_cache(maxsize=4096)
+def _compile_unary_tests(text: str, names: frozenset[str]) -> FeelUnaryTests:
+    return FeelUnaryTests(text, names)
+
+
+def compile_expression(text: str, names: Iterable[str] | None = None) -> FeelExpression:
+    """Parse (once: the result is cached by text) a FEEL expression; FeelSyntaxError names the column."""
+    return _compile_expression(text, frozenset(names) if names else frozenset())
+
+
+def compile_unary_tests(text: str, names: Iterable[str] | None = None) -> FeelUnaryTests:
+    """Parse (once, cached) DMN unary tests: `-`, `< 5`, `[1..2]`, `"a", "b"`, `not(...)`, `? > 3`."""
+    return _compile_unary_tests(text, frozenset(names) if names else frozenset())
+
+
+def evaluate(text: str, context: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate FEEL `text` against `context` (plain Python values are accepted)."""
+    return compile_expression(text, context.keys() if context and _has_spaced(context) else None).evaluate(context)
+
+
+def _has_spaced(context: Mapping[str, Any]) -> bool:
+    return any(not k.isidentifier() for k in context)
+
+
+def parse_range_text(text: str) -> Range | None:
+    tests = compile_unary_tests(text)
+    ast = tests._ast
+    if ast[0] != "ut_list" or len(ast[1]) != 1:
+        return None
+    test = ast[1][0]
+    if test[0] == "ut_cmp":
+        if test[2][0] != "lit" or test[2][1] is None:
+            return None
+        value = test[2][1]
+        op = test[1]
+        if op in ("<", "<="):
+            return Range(None, value, False, op == "<=")
+        if op in (">", ">="):
+            return Range(value, None, op == ">=", False)
+        if op == "=":
+            return Range(value, value, True, True)
+        return None
+    node = test[1]
+    if node[0] != "range" or any(part[0] != "lit" for part in node[1:3]):
+        return None
+    result = compile_node(node)(Scope(_EMPTY))
+    return result if isinstance(result, Range) else None
+
+
+def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(free_names(child, bound) for child in node)) if node else set()
+    if not isinstance(node, tuple) or not node:
+        return set()
+    kind = node[0]
+    if kind == "name":
+        return set() if node[1] in bound or node[1] in BUILTINS else {node[1]}
+    if kind == "lit":
+        return set()
+    if kind in ("for", "some", "every"):
+        names: set[str] = set()
+        inner = bound | ({"partial"} if kind == "for" else set())
+        for name, start, end in node[1]:
+            names |= free_names(start, inner) | free_names(end, inner)
+            inner = inner | {name}
+        return names | free_names(node[2], inner)
+    if kind == "function":
+        return free_names(node[2], bound | {name for name, _ in node[1]})
+    if kind == "context":
+        names = set()
+        inner = bound
+        for key, value in node[1]:
+            names |= free_names(value, inner)
+            inner = inner | {key}
+        return names
+    if kind == "filter":
+        return free_names(node[1], bound) | {n for n in free_names(node[2], bound | {"item"})}
+    if kind == "path":
+        return free_names(node[1], bound)
+    if kind == "call" and node[3]:
+        return free_names(node[1], bound) | free_names(node[2], bound) | free_names(
+            [value for _, value in node[3]], bound)
+    if kind == "instance":
+        return free_names(node[1], bound)
+    return set().union(*(free_names(child, bound) for child in node[1:]))

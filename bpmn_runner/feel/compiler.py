@@ -1,0 +1,440 @@
+"""Turn a FEEL AST into nested Python closures, so a parsed expression evaluates without re-walking the tree."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from . import semantics as sem
+from .errors import FeelEvaluationError
+from .functions import call_function, lookup_builtin
+from .temporal import property_of
+from .types import conforms
+from .values import DECIMAL, FeelFunction, Range, to_feel
+
+Evaluator = Callable[["Scope"], Any]
+_MISSING = object()
+_FAST = (Decimal, str, bool, type(None))
+
+
+class Scope:
+    """A chain of name tables; the root converts plain Python values to FEEL values as they are read."""
+
+    __slots__ = ("names", "parent", "missing")
+
+    def __init__(self, names: Mapping[str, Any], parent: "Scope | None" = None,
+                 missing: Callable[[str], Any] | None = None) -> None:
+        self.names = names
+        self.parent = parent
+        self.missing = missing
+
+    def lookup(self, name: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            value = scope.names.get(name, _MISSING)
+            if value is not _MISSING:
+                if scope.parent is None and not isinstance(value, _FAST):
+                    return to_feel(value)
+                return value
+            last = scope
+            scope = scope.parent
+        builtin = lookup_builtin(name)
+        if builtin is not None:
+            return builtin
+        if last.missing is not None:
+            return last.missing(name)
+        return None
+
+    def child(self, names: Mapping[str, Any]) -> "Scope":
+        return Scope(names, self)
+
+
+def compile_node(node: tuple[Any, ...]) -> Evaluator:
+    return _COMPILERS[node[0]](node)
+
+
+def _literal(node: tuple[Any, ...]) -> Evaluator:
+    value = node[1]
+    return lambda scope: value
+
+
+def _name(node: tuple[Any, ...]) -> Evaluator:
+    name = node[1]
+    return lambda scope: scope.lookup(name)
+
+
+def _negate(node: tuple[Any, ...]) -> Evaluator:
+    operand = compile_node(node[1])
+    return lambda scope: sem.negate(operand(scope))
+
+
+def _guard(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def safe(a: Any, b: Any) -> Any:
+        try:
+            return fn(a, b)
+        except (ArithmeticError, TypeError, ValueError, OverflowError):
+            return None
+    return safe
+
+
+def _arithmetic(node: tuple[Any, ...]) -> Evaluator:
+    op = _guard(sem.ARITHMETIC[node[1]])
+    left, right = compile_node(node[2]), compile_node(node[3])
+    return lambda scope: op(left(scope), right(scope))
+
+
+def _comparison(node: tuple[Any, ...]) -> Evaluator:
+    op = node[1]
+    left, right = compile_node(node[2]), compile_node(node[3])
+    if op == "=":
+        def eq(scope: Scope) -> Any:
+            a, b = left(scope), right(scope)
+            if a.__class__ is b.__class__ and a.__class__ in (Decimal, str, bool):
+                return a == b
+            return sem.equal(a, b)
+        return eq
+    if op == "!=":
+        def ne(scope: Scope) -> Any:
+            same = sem.equal(left(scope), right(scope))
+            return None if same is None else not same
+        return ne
+    test = {"<": lambda o: o < 0, "<=": lambda o: o <= 0, ">": lambda o: o > 0, ">=": lambda o: o >= 0}[op]
+
+    def ordered(scope: Scope) -> Any:
+        a, b = left(scope), right(scope)
+        if a.__class__ is Decimal and b.__class__ is Decimal:
+            order = (a > b) - (a < b)
+        else:
+            order = sem.compare(a, b)
+            if order is None:
+                return None
+        return test(order)
+    return ordered
+
+
+def _and(node: tuple[Any, ...]) -> Evaluator:
+    left, right = compile_node(node[1]), compile_node(node[2])
+
+    def conjunction(scope: Scope) -> Any:
+        a = left(scope)
+        if a is False:
+            return False
+        b = right(scope)
+        if b is False:
+            return False
+        return True if a is True and b is True else None
+    return conjunction
+
+
+def _or(node: tuple[Any, ...]) -> Evaluator:
+    left, right = compile_node(node[1]), compile_node(node[2])
+
+    def disjunction(scope: Scope) -> Any:
+        a = left(scope)
+        if a is True:
+            return True
+        b = right(scope)
+        if b is True:
+            return True
+        return False if a is False and b is False else None
+    return disjunction
+
+
+def _between(node: tuple[Any, ...]) -> Evaluator:
+    value, low, high = (compile_node(n) for n in node[1:])
+
+    def between(scope: Scope) -> Any:
+        x = value(scope)
+        above, below = sem.compare(low(scope), x), sem.compare(x, high(scope))
+        if above is None or below is None:
+            return None
+        return above <= 0 and below <= 0
+    return between
+
+
+def compile_test(node: tuple[Any, ...]) -> Callable[[Scope, Any], Any]:
+    """A positive unary test as a function of (scope, input value) -> bool or None."""
+    kind = node[0]
+    if kind == "ut_cmp":
+        op, endpoint = node[1], compile_node(node[2])
+        if op == "=":
+            return lambda scope, value: sem.equal(value, endpoint(scope))
+        if op == "!=":
+            def not_equal(scope: Scope, value: Any) -> Any:
+                same = sem.equal(value, endpoint(scope))
+                return None if same is None else not same
+            return not_equal
+        check = {"<": lambda o: o < 0, "<=": lambda o: o <= 0, ">": lambda o: o > 0, ">=": lambda o: o >= 0}[op]
+
+        def compared(scope: Scope, value: Any) -> Any:
+            order = sem.compare(value, endpoint(scope))
+            return None if order is None else check(order)
+        return compared
+    if kind == "ut_expr":
+        expr, uses_input = compile_node(node[1]), node[2]
+        if uses_input:
+            def with_input(scope: Scope, value: Any) -> Any:
+                result = expr(scope.child({"?": value}))
+                if isinstance(result, bool):
+                    return result
+                return sem.test_matches(result, value)
+            return with_input
+        return lambda scope, value: sem.test_matches(expr(scope.child({"?": value})), value)
+    raise AssertionError(kind)
+
+
+def compile_tests(nodes: list[tuple[Any, ...]]) -> Callable[[Scope, Any], Any]:
+    tests = [compile_test(n) for n in nodes]
+    if len(tests) == 1:
+        return tests[0]
+
+    def any_test(scope: Scope, value: Any) -> Any:
+        result: Any = False
+        for test in tests:
+            outcome = test(scope, value)
+            if outcome is True:
+                return True
+            if outcome is None:
+                result = None
+        return result
+    return any_test
+
+
+def _in(node: tuple[Any, ...]) -> Evaluator:
+    value = compile_node(node[1])
+    tests = compile_tests(node[2])
+    return lambda scope: tests(scope, value(scope))
+
+
+def _instance(node: tuple[Any, ...]) -> Evaluator:
+    value, type_name = compile_node(node[1]), node[2]
+    return lambda scope: conforms(value(scope), type_name)
+
+
+def _if(node: tuple[Any, ...]) -> Evaluator:
+    condition, then, otherwise = (compile_node(n) for n in node[1:])
+    return lambda scope: then(scope) if condition(scope) is True else otherwise(scope)
+
+
+def _list(node: tuple[Any, ...]) -> Evaluator:
+    items = [compile_node(n) for n in node[1]]
+    return lambda scope: [item(scope) for item in items]
+
+
+def _context(node: tuple[Any, ...]) -> Evaluator:
+    entries = [(key, compile_node(n)) for key, n in node[1]]
+
+    def context(scope: Scope) -> Any:
+        result: dict[str, Any] = {}
+        inner = scope.child(result)
+        for key, entry in entries:
+            result[key] = entry(inner)
+        return result
+    return context
+
+
+def _range(node: tuple[Any, ...]) -> Evaluator:
+    start, end = compile_node(node[1]), compile_node(node[2])
+    start_included, end_included = node[3], node[4]
+
+    def make(scope: Scope) -> Any:
+        low, high = start(scope), end(scope)
+        if low is not None and high is not None and sem.compare(low, high) is None:
+            return None
+        return Range(low, high, start_included, end_included)
+    return make
+
+
+def _path(node: tuple[Any, ...]) -> Evaluator:
+    target, name = compile_node(node[1]), node[2]
+
+    def path(scope: Scope) -> Any:
+        return select(target(scope), name)
+    return path
+
+
+def select(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(name)
+    if isinstance(value, list):
+        return [select(item, name) for item in value]
+    if value is None:
+        return None
+    return property_of(value, name)
+
+
+def _filter(node: tuple[Any, ...]) -> Evaluator:
+    target, condition = compile_node(node[1]), compile_node(node[2])
+    literal_index = node[2][1] if node[2][0] == "lit" and isinstance(node[2][1], Decimal) else None
+
+    def filtered(scope: Scope) -> Any:
+        items = target(scope)
+        if items is None:
+            return None
+        if not isinstance(items, list):
+            items = [items]
+        if literal_index is not None:
+            return _index(items, literal_index)
+        result = []
+        for position, item in enumerate(items):
+            names = dict(item) if isinstance(item, dict) else {}
+            names["item"] = item
+            outcome = condition(scope.child(names))
+            if isinstance(outcome, Decimal) and not isinstance(outcome, bool):
+                return _index(items, outcome) if position == 0 else None
+            if outcome is True:
+                result.append(item)
+        return result
+    return filtered
+
+
+def _index(items: list[Any], index: Decimal) -> Any:
+    if index != index.to_integral_value():
+        return None
+    position = int(index)
+    if position > 0 and position <= len(items):
+        return items[position - 1]
+    if position < 0 and -position <= len(items):
+        return items[position]
+    return None
+
+
+def _call(node: tuple[Any, ...]) -> Evaluator:
+    callee = compile_node(node[1])
+    positional = [compile_node(n) for n in node[2]]
+    named = [(key, compile_node(n)) for key, n in node[3]] if node[3] is not None else None
+    if named is None:
+        def call(scope: Scope) -> Any:
+            function = callee(scope)
+            return call_function(function, [arg(scope) for arg in positional], None)
+        return call
+
+    def call_named(scope: Scope) -> Any:
+        return call_function(callee(scope), [], {key: arg(scope) for key, arg in named})
+    return call_named
+
+
+def _iterate(contexts: list[Any]) -> Callable[[Scope], list[tuple[str, list[Any]]] | None]:
+    compiled = [(name, compile_node(start), compile_node(end) if end is not None else None)
+                for name, start, end in contexts]
+
+    def domains(scope: Scope) -> Any:
+        result = []
+        for name, start, end in compiled:
+            if end is None:
+                values = start(scope)
+                if isinstance(values, Range):
+                    values = _range_values(values)
+                elif not isinstance(values, list):
+                    values = [values] if values is not None else None
+            else:
+                values = _integers(start(scope), end(scope))
+            if values is None:
+                return None
+            result.append((name, values, start if end is None else None))
+        return result
+    return domains
+
+
+def _range_values(r: Range) -> list[Any] | None:
+    if not (isinstance(r.start, Decimal) and isinstance(r.end, Decimal)):
+        return None
+    values = _integers(r.start, r.end)
+    if values is None:
+        return None
+    return [v for v in values if sem.range_includes(r, v)]
+
+
+def _integers(start: Any, end: Any) -> list[Decimal] | None:
+    if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
+        return None
+    if start != start.to_integral_value() or end != end.to_integral_value() or abs(end - start) > 10_000_000:
+        return None
+    low, high = int(start), int(end)
+    step = 1 if high >= low else -1
+    return [Decimal(v) for v in range(low, high + step, step)]
+
+
+def _nest(domains: list[Callable[[Scope], Any]], index: int, scope: Scope, names: dict[str, Any],
+          visit: Callable[[Scope], bool]) -> bool | None:
+    """Nested loops over the iteration contexts; each may use the names bound before it.
+
+    `visit` returns False to stop early; the result is None when a domain is not iterable, else whether the
+    loops ran to the end."""
+    found = domains[index](scope.child(names) if names else scope)
+    if found is None:
+        return None
+    name, values, _ = found[0]
+    last = index == len(domains) - 1
+    for value in values:
+        names[name] = value
+        if last:
+            if not visit(scope.child(dict(names))):
+                return False
+        else:
+            outcome = _nest(domains, index + 1, scope, names, visit)
+            if outcome is not True:
+                return outcome
+    return True
+
+
+def _for(node: tuple[Any, ...]) -> Evaluator:
+    domains = [_iterate([context]) for context in node[1]]
+    body = compile_node(node[2])
+
+    def loop(scope: Scope) -> Any:
+        results: list[Any] = []
+
+        def visit(inner: Scope) -> bool:
+            inner.names["partial"] = results
+            results.append(body(inner))
+            return True
+        return results if _nest(domains, 0, scope, {}, visit) is not None else None
+    return loop
+
+
+def _quantified(node: tuple[Any, ...]) -> Evaluator:
+    every = node[0] == "every"
+    domains = [_iterate([context]) for context in node[1]]
+    condition = compile_node(node[2])
+
+    def quantified(scope: Scope) -> Any:
+        def visit(inner: Scope) -> bool:
+            outcome = condition(inner)
+            return outcome is True if every else outcome is not True
+        finished = _nest(domains, 0, scope, {}, visit)
+        if finished is None:
+            return None
+        return finished if every else not finished
+    return quantified
+
+
+def _function(node: tuple[Any, ...]) -> Evaluator:
+    params, body_node, external = node[1], node[2], node[3]
+    names = [name for name, _ in params]
+    types = [type_name for _, type_name in params]
+    if external:
+        def refuse(scope: Scope) -> Any:
+            raise FeelEvaluationError("FEEL external functions (Java or PMML) are not supported: "
+                                      "call a Python handler from the process instead")
+        return refuse
+    body = compile_node(body_node)
+
+    def define(scope: Scope) -> Any:
+        def invoke(*args: Any) -> Any:
+            for value, type_name in zip(args, types):
+                if type_name is not None and value is not None and not conforms(value, type_name):
+                    return None
+            return body(scope.child(dict(zip(names, args))))
+        return FeelFunction(names, invoke, "", required=len(names), param_types=types)
+    return define
+
+
+_COMPILERS: dict[str, Callable[[tuple[Any, ...]], Evaluator]] = {
+    "lit": _literal, "name": _name, "neg": _negate, "arith": _arithmetic, "cmp": _comparison, "and": _and,
+    "or": _or, "between": _between, "in": _in, "instance": _instance, "if": _if, "list": _list,
+    "context": _context, "range": _range, "path": _path, "filter": _filter, "call": _call, "for": _for,
+    "some": _quantified, "every": _quantified, "function": _function,
+}
+
+__all__ = ["Scope", "compile_node", "compile_tests", "DECIMAL"]

@@ -1,0 +1,288 @@
+"""FEEL operator semantics: equality, ordering, arithmetic and temporal arithmetic (DMN 1.5 10.3.2.3, 10.3.2.8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from .temporal import UTC, seconds_of, timedelta_from_seconds
+from .values import DECIMAL, FeelFunction, Range, YearsMonthsDuration
+
+_DATETIME, _DATE, _TIME, _TD = dt.datetime, dt.date, dt.time, dt.timedelta
+
+
+def same_kind(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    if isinstance(a, _DATETIME) or isinstance(b, _DATETIME):
+        return isinstance(a, _DATETIME) and isinstance(b, _DATETIME)
+    return type(a) is type(b) or (isinstance(a, dict) and isinstance(b, dict)) or (
+        isinstance(a, list) and isinstance(b, list))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
+def _time_key(value: dt.time) -> Any:
+    """A comparable key for a time: seconds since midnight, shifted to UTC when the time has an offset."""
+    seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+    if value.tzinfo is None:
+        return (False, seconds)
+    offset = value.utcoffset()
+    if offset is None:
+        offset = value.tzinfo.utcoffset(dt.datetime(2000, 1, 1))
+    return (True, seconds - (offset.total_seconds() if offset is not None else 0))
+
+
+def equal(a: Any, b: Any) -> bool | None:
+    """FEEL `=`: null equals only null; values of different kinds give null (DMN 1.5 10.3.2.9.1)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a == b
+    if not same_kind(a, b):
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return False
+        result: bool | None = True
+        for x, y in zip(a, b):
+            same = equal(x, y)
+            if same is False:
+                return False
+            if same is None:
+                result = None
+        return result
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            return False
+        for key, value in a.items():
+            same = equal(value, b[key])
+            if same is not True:
+                return same
+        return True
+    if isinstance(a, _DATETIME):
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            return False
+        if a.tzinfo is not None:
+            return _utc(a) == _utc(b) and _zone_key(a) == _zone_key(b) or (
+                _utc(a) == _utc(b) and not _has_zone_id(a) and not _has_zone_id(b))
+        return a == b
+    if isinstance(a, _TIME):
+        return _time_key(a) == _time_key(b)
+    if isinstance(a, FeelFunction):
+        return a is b
+    return a == b
+
+
+def _has_zone_id(value: dt.datetime) -> bool:
+    return hasattr(value.tzinfo, "key")
+
+
+def _zone_key(value: dt.datetime) -> Any:
+    return getattr(value.tzinfo, "key", None)
+
+
+def compare(a: Any, b: Any) -> int | None:
+    """-1, 0 or 1 when a and b are ordered in FEEL (numbers, strings, temporals, same-kind durations), else None."""
+    if a is None or b is None:
+        return None
+    try:
+        if isinstance(a, Decimal) and isinstance(b, Decimal) or isinstance(a, str) and isinstance(b, str):
+            return (a > b) - (a < b)
+        if not same_kind(a, b) or isinstance(a, (bool, list, dict, Range, FeelFunction)):
+            return None
+        if isinstance(a, _DATETIME):
+            if (a.tzinfo is None) != (b.tzinfo is None):
+                return None
+            x, y = _utc(a), _utc(b)
+            return (x > y) - (x < y)
+        if isinstance(a, _TIME):
+            ka, kb = _time_key(a), _time_key(b)
+            if ka[0] != kb[0]:
+                return None
+            return (ka > kb) - (ka < kb)
+        return (a > b) - (a < b)
+    except TypeError:
+        return None
+
+
+def less(a: Any, b: Any) -> bool | None:
+    order = compare(a, b)
+    return None if order is None else order < 0
+
+
+# ---- arithmetic --------------------------------------------------------------------------------------------
+
+
+def _add_months(value: dt.date, months: int) -> dt.date:
+    total = value.year * 12 + (value.month - 1) + months
+    year, month = divmod(total, 12)
+    month += 1
+    import calendar
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def _shift(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    if value.tzinfo is None:
+        return value + delta
+    return (value.astimezone(UTC) + delta).astimezone(value.tzinfo)
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    if isinstance(value, _DATETIME):
+        return value
+    return dt.datetime(value.year, value.month, value.day)
+
+
+def add(a: Any, b: Any) -> Any:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return DECIMAL.add(a, b)
+    if isinstance(a, str) and isinstance(b, str):
+        return a + b
+    if a is None or b is None:
+        return None
+    if isinstance(b, (_DATE, _TIME)) and isinstance(a, (_TD, YearsMonthsDuration)):
+        a, b = b, a
+    if isinstance(a, _TD) and isinstance(b, _TD):
+        return a + b
+    if isinstance(a, YearsMonthsDuration) and isinstance(b, YearsMonthsDuration):
+        return YearsMonthsDuration(a.months + b.months)
+    if isinstance(a, _DATETIME):
+        if isinstance(b, _TD):
+            return _shift(a, b)
+        if isinstance(b, YearsMonthsDuration):
+            return _add_months(a, b.months)
+        return None
+    if isinstance(a, _DATE):
+        if isinstance(b, _TD):
+            return (_as_datetime(a) + b).date()
+        if isinstance(b, YearsMonthsDuration):
+            return _add_months(a, b.months)
+        return None
+    if isinstance(a, _TIME) and isinstance(b, _TD):
+        moment = dt.datetime.combine(dt.date(2000, 1, 1), a.replace(tzinfo=None)) + b
+        return moment.time().replace(tzinfo=a.tzinfo)
+    return None
+
+
+def negate(a: Any) -> Any:
+    if isinstance(a, Decimal):
+        return DECIMAL.minus(a)
+    if isinstance(a, _TD):
+        return -a
+    if isinstance(a, YearsMonthsDuration):
+        return YearsMonthsDuration(-a.months)
+    return None
+
+
+def subtract(a: Any, b: Any) -> Any:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return DECIMAL.subtract(a, b)
+    if a is None or b is None:
+        return None
+    if isinstance(a, (_TD, YearsMonthsDuration)) and isinstance(b, (_TD, YearsMonthsDuration)):
+        return add(a, negate(b)) if type(a) is type(b) else None
+    if isinstance(a, _DATE) and isinstance(b, _DATE):
+        x, y = _as_datetime(a), _as_datetime(b)
+        if (x.tzinfo is None) != (y.tzinfo is None):
+            return None
+        return _utc(x) - _utc(y)
+    if isinstance(a, (_DATE, _TIME)) and isinstance(b, (_TD, YearsMonthsDuration)):
+        if isinstance(a, _TIME) and isinstance(b, YearsMonthsDuration):
+            return None
+        return add(a, negate(b))
+    if isinstance(a, _TIME) and isinstance(b, _TIME):
+        ka, kb = _time_key(a), _time_key(b)
+        if ka[0] != kb[0]:
+            return None
+        return timedelta_from_seconds(DECIMAL.create_decimal(repr(ka[1] - kb[1])))
+    return None
+
+
+def multiply(a: Any, b: Any) -> Any:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return DECIMAL.multiply(a, b)
+    if isinstance(a, Decimal):
+        a, b = b, a
+    if isinstance(b, Decimal):
+        if isinstance(a, _TD):
+            return timedelta_from_seconds(DECIMAL.multiply(seconds_of(a), b))
+        if isinstance(a, YearsMonthsDuration):
+            return YearsMonthsDuration(int(DECIMAL.multiply(Decimal(a.months), b).to_integral_value()))
+    return None
+
+
+def divide(a: Any, b: Any) -> Any:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return None if b == 0 else DECIMAL.divide(a, b)
+    if isinstance(b, Decimal):
+        if b == 0:
+            return None
+        if isinstance(a, _TD):
+            return timedelta_from_seconds(DECIMAL.divide(seconds_of(a), b))
+        if isinstance(a, YearsMonthsDuration):
+            return YearsMonthsDuration(int(DECIMAL.divide(Decimal(a.months), b).to_integral_value()))
+        return None
+    if isinstance(a, _TD) and isinstance(b, _TD):
+        return None if not b else DECIMAL.divide(seconds_of(a), seconds_of(b))
+    if isinstance(a, YearsMonthsDuration) and isinstance(b, YearsMonthsDuration):
+        return None if not b.months else DECIMAL.divide(Decimal(a.months), Decimal(b.months))
+    return None
+
+
+def power(a: Any, b: Any) -> Any:
+    if not (isinstance(a, Decimal) and isinstance(b, Decimal)):
+        return None
+    if b == b.to_integral_value() and abs(b) < 1_000_000:
+        return DECIMAL.power(a, int(b))
+    return DECIMAL.power(a, b)
+
+
+ARITHMETIC = {"+": add, "-": subtract, "*": multiply, "/": divide, "**": power}
+
+
+# ---- ranges and unary test matching ------------------------------------------------------------------------
+
+
+def range_includes(r: Range, value: Any) -> bool | None:
+    if value is None:
+        return None
+    if r.start is not None:
+        order = compare(r.start, value)
+        if order is None:
+            return None
+        if order > 0 or (order == 0 and not r.start_included):
+            return False
+    if r.end is not None:
+        order = compare(value, r.end)
+        if order is None:
+            return None
+        if order > 0 or (order == 0 and not r.end_included):
+            return False
+    return True
+
+
+def test_matches(test: Any, value: Any) -> bool | None:
+    """Does `value` satisfy the evaluated unary test `test` (a range, a list of tests, or a value to equal)?"""
+    if isinstance(test, Range):
+        return range_includes(test, value)
+    if isinstance(test, list) and not isinstance(value, list):
+        result: bool | None = False
+        for item in test:
+            match = test_matches(item, value)
+            if match:
+                return True
+            if match is None:
+                result = result if result else result
+        return result
+    if isinstance(test, list) and isinstance(value, list):
+        if equal(test, value):
+            return True
+        return any(equal(item, value) for item in test)
+    if isinstance(test, bool) and not isinstance(value, bool):
+        return test
+    return equal(test, value)
