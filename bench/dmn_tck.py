@@ -16,10 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="TCK directories, or folders holding them (compliance-level-*)")
     parser.add_argument("--csv", default="tck_results.csv", help="where to write the TCK's CSV (tck_results.csv)")
     parser.add_argument("--failures", action="store_true", help="print every failing test case")
+    parser.add_argument("--strict", action="store_true",
+                        help="decimals must be exactly equal (default: within a relative 1e-10, the TCK's "
+                             "binary-floating-point expectations)")
     args = parser.parse_args(argv)
     rows: list[TckRow] = []
     for directory in find_directories(args.paths):
-        found = run_directory(directory)
+        found = run_directory(directory, strict=args.strict)
         rows.extend(found)
         counts = Counter(r.outcome.status for r in found)
         print(f"{directory.parent.name}/{directory.name}: {counts['SUCCESS']}/{len(found)}"

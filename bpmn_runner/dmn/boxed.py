@@ -167,7 +167,13 @@ class BoxedEvaluator:
                 value = self.coerce(value, binding.parameter.type_ref, f"parameter {binding.parameter.name!r}",
                                     node.line)
             named[binding.parameter.name] = value
-        return self._typed(call_function(function, named=named), node)
+        value = call_function(function, named=named)
+        if node.type_ref and value is not None and \
+                self.resolver.coerce_strict(value, node.type_ref) is NOT_CONFORMING:
+            self.note(f"the invocation result is {show(value)}, which is not a {node.type_ref}; it becomes null",
+                      node.line)
+            return None
+        return self._typed(value, node)
 
     def _callee(self, node: Invocation, scope: dict[str, Any]) -> Any:
         if isinstance(node.callee, LiteralExpression):
@@ -214,6 +220,8 @@ class BoxedEvaluator:
 
     def _Conditional(self, node: Conditional, scope: dict[str, Any]) -> Any:
         condition = self.evaluate(node.condition, scope)
+        if condition is not None and not isinstance(condition, bool):
+            raise DmnProblem(f"the condition is {show(condition)}, not a boolean", node.line)
         branch = node.then if condition is True else node.otherwise
         return self._typed(self.evaluate(branch, scope), node)
 
@@ -223,6 +231,8 @@ class BoxedEvaluator:
             return None
         items = source if isinstance(source, list) else [source]
         results = [self.evaluate(node.body, {**scope, node.variable: item}) for item in items]
+        if node.kind != "for" and any(r is not None and not isinstance(r, bool) for r in results):
+            raise DmnProblem(f"{node.kind}: the satisfies expression gives a value that is not a boolean", node.line)
         if node.kind == "for":
             return self._typed(results, node)
         if node.kind == "some":
@@ -237,7 +247,10 @@ class BoxedEvaluator:
         kept = []
         for item in items:
             local = {**scope, **item, "item": item} if isinstance(item, dict) else {**scope, "item": item}
-            if self.evaluate(node.match, local) is True:
+            matched = self.evaluate(node.match, local)
+            if matched is not None and not isinstance(matched, bool):
+                raise DmnProblem(f"filter: the match expression gives {show(matched)}, not a boolean", node.line)
+            if matched is True:
                 kept.append(item)
         return self._typed(kept, node)
 

@@ -258,7 +258,7 @@ class Evaluation:
         return item is not None and item.function_parameters is not None
 
     def service(self, defs: Definitions, service: DecisionService) -> feel.FeelFunction:
-        params = [self._resolve(defs, r)[1].name for r in service.input_decisions + service.input_data]
+        params = [self._resolve(defs, r)[1].name for r in service.input_data + service.input_decisions]
 
         def body(*args: Any) -> Any:
             outputs = self.invoke_service(defs, service, dict(zip(params, args)))
@@ -269,22 +269,42 @@ class Evaluation:
     def invoke_service(self, defs: Definitions, service: DecisionService, args: dict[str, Any]) -> dict[str, Any]:
         """The output decisions of a decision service, its input decisions and input data taken from `args`."""
         inner = Evaluation(self.model, {}, {})
-        for ref in service.input_decisions:
+        outputs: dict[str, Any] = {}
+        for ref in service.input_decisions + service.input_data:
             other, element = self._resolve(defs, ref)
             value = args.get(element.name)
+            type_ref = element.variable.type_ref if element.variable is not None else None
+            if value is not None and type_ref and not self.model.resolver(other).conforms(value, type_ref):
+                self.note(f"decision service {service.name!r}: parameter {element.name!r} is not a {type_ref}; "
+                          f"the service is not invoked")
+                return {self._resolve(defs, r)[1].name: None for r in service.output_decisions}
             if isinstance(element, Decision):
-                value = inner.boxed(other).coerce(value, element.variable.type_ref, f"input decision "
-                                                  f"{element.name!r}", element.line)
-            inner.memo[(other.namespace, element.id)] = value
-        for ref in service.input_data:
-            other, element = self._resolve(defs, ref)
-            inner.namespaced[(other.namespace, element.name)] = args.get(element.name)
-        outputs = {}
+                inner.memo[(other.namespace, element.id)] = value
+            else:
+                inner.namespaced[(other.namespace, element.name)] = value
         for ref in service.output_decisions:
             other, element = self._resolve(defs, ref)
             if isinstance(element, Decision):
                 outputs[element.name] = inner.decision(other, element)
         self.errors.extend(f"decision service {service.name!r}: {e}" for e in inner.errors)
+        return self._service_typed(defs, service, outputs)
+
+    def _service_typed(self, defs: Definitions, service: DecisionService, outputs: dict[str, Any]) -> dict[str, Any]:
+        """The service's own typeRef (a context of its outputs, or the type of its single output)."""
+        type_ref = service.variable.type_ref
+        resolver = self.model.resolver(defs)
+        function_item = resolver.item(type_ref) if type_ref else None
+        if function_item is not None and function_item.function_parameters is not None:
+            type_ref = function_item.function_output      # a function type: its output type applies
+        if not type_ref or self._is_function_type(defs, type_ref):
+            return outputs
+        item = resolver.item(type_ref)
+        if len(outputs) == 1 and not (item is not None and item.components):
+            name, value = next(iter(outputs.items()))
+            return {name: self.boxed(defs).coerce(value, type_ref, f"decision service {service.name!r}")}
+        if not resolver.conforms(outputs, type_ref):
+            self.note(f"decision service {service.name!r}: its outputs are not a {type_ref}; they become null")
+            return {name: None for name in outputs}
         return outputs
 
 

@@ -60,6 +60,18 @@ class TypeResolver:
             return self._coerce_item(value, item)
         return self._coerce_builtin(value, type_ref)
 
+    def is_list_type(self, type_ref: str) -> bool:
+        item = self.item(type_ref)
+        if item is not None:
+            return self._is_list_type(item)
+        return _is_collection_type(builtin_name(type_ref) or type_ref) or (builtin_name(type_ref) == "Any")
+
+    def coerce_strict(self, value: Any, type_ref: str | None) -> Any:
+        """As `coerce`, but a list is never unwrapped to its single element (invocation results)."""
+        if isinstance(value, list) and type_ref and not self.is_list_type(type_ref):
+            return NOT_CONFORMING
+        return self.coerce(value, type_ref)
+
     def conforms(self, value: Any, type_ref: str | None) -> bool:
         return self.coerce(value, type_ref) is not NOT_CONFORMING
 
@@ -72,7 +84,7 @@ class TypeResolver:
         target = name or type_ref
         collection = _is_collection_type(target)
         if not collection and isinstance(value, list) and len(value) == 1 and target != "list":
-            return self._coerce_builtin(value[0], type_ref)
+            value = value[0]        # singleton list to its element, once (DMN 1.5 10.3.2.9.4)
         if collection and not isinstance(value, list):
             wrapped = [value]
             return wrapped if _feel_conforms(wrapped, target) else NOT_CONFORMING
@@ -117,12 +129,13 @@ class TypeResolver:
                 return NOT_CONFORMING
             out = dict(value)
             for component in item.components:
-                converted = self._coerce_item(value.get(component.name), component) \
-                    if value.get(component.name) is not None else None
+                if component.name not in value:
+                    return NOT_CONFORMING        # DMN 1.5 10.3.2.9.1: a context type needs all its entries
+                converted = self._coerce_item(value[component.name], component) \
+                    if value[component.name] is not None else None
                 if converted is NOT_CONFORMING:
                     return NOT_CONFORMING
-                if component.name in value:
-                    out[component.name] = converted
+                out[component.name] = converted
             return out
         if item.type_ref:
             inner = self.item(item.type_ref)
