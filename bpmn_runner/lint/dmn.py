@@ -55,12 +55,8 @@ def _feel_syntax(ctx: Context, document: Document, defs: Definitions) -> None:
                 feel.compile_unary_tests(text)
         except feel.FeelSyntaxError as exc:
             column = getattr(exc, "column", None) or 1
-            before = text[:column - 1]
-            line = (node.line or 1) + before.count("\n")
-            column_in_line = column - (before.rfind("\n") + 1) if "\n" in before else column
-            message = getattr(exc, "message", str(exc))
-            ctx.report(DMN_FEEL, document, None, f"{owner}: FEEL {' '.join(text.split())[:80]!r}, column "
-                                                 f"{column_in_line}: {message}", line=line)
+            line = (node.line or 1) + text[:column - 1].count("\n")
+            ctx.report(DMN_FEEL, document, None, f"{owner}: {exc}", line=line)
 
 
 def _tables(ctx: Context, document: Document, defs: Definitions) -> None:

@@ -168,8 +168,11 @@ class DmnReader:
 
     def literal(self, element: Any) -> m.LiteralExpression:
         text_element = _child(element, "text")
-        return m.LiteralExpression(**self._node(element), text=(text_element.text or "") if text_element is not None
-                                   else "", language=element.get("expressionLanguage"))
+        node = self._node(element)
+        if text_element is not None:
+            node["line"] = text_element.sourceline or node["line"]
+        return m.LiteralExpression(**node, text=(text_element.text or "") if text_element is not None else "",
+                                   language=element.get("expressionLanguage"))
 
     _read_literalExpression = literal
 
