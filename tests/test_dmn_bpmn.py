@@ -109,3 +109,36 @@ def test_mapping_that_does_not_fit_fails_the_task_with_the_reason(tmp_path: Path
     s = Scenario(write(tmp_path, body), data={"season": "Spring", "guestCount": 14, "guestsWithChildren": False})
     assert s.result.status == "failed"
     assert "singleEntry" in s.result.error and "collectEntries" in s.result.error
+
+
+def test_instance_report_names_the_matched_rules() -> None:
+    from bpmn_runner.report import render_instance_report
+    data = {"season": "Winter", "guestCount": 4, "guestsWithChildren": True}
+    paths = [DATA / "dinner_c7.bpmn", DATA / "dinnerDecisions.dmn"]
+    s = Scenario(paths, data=data)
+    page = render_instance_report([str(p) for p in paths], s.result)  # type: ignore[arg-type]
+    assert "matched rules: row-495762709-2" in page
+    assert "matched rules: row-506282952-9, row-506282952-11" in page
+
+
+def test_tck_values_are_read_with_their_xsd_types(tmp_path: Path) -> None:
+    import datetime as dt
+    from decimal import Decimal
+    from bpmn_runner.loader.tck import read_tck_file
+    (tmp_path / "x-test-01.xml").write_text(
+        '<testCases xmlns="http://www.omg.org/spec/DMN/20160719/testcase" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+        '<modelName>x.dmn</modelName><testCase id="1" invocableName="svc" type="decisionService">'
+        '<inputNode name="n"><value xsi:type="xsd:decimal">1.50</value></inputNode>'
+        '<inputNode name="d"><value xsi:type="xsd:date">2018-07-30</value></inputNode>'
+        '<inputNode name="p"><value xsi:type="xsd:duration">P1Y2M</value></inputNode>'
+        '<inputNode name="c"><component name="a"><value xsi:type="xsd:boolean">true</value></component>'
+        '<component name="b"><list><item><value xsi:nil="true"/></item></list></component></inputNode>'
+        '<resultNode name="r" errorResult="true"><expected><value xsi:nil="true"/></expected></resultNode>'
+        '</testCase></testCases>', encoding="utf-8")
+    [case] = read_tck_file(tmp_path / "x-test-01.xml").cases
+    values = {i.name: i.value for i in case.inputs}
+    assert values["n"] == Decimal("1.5") and values["d"] == dt.date(2018, 7, 30)
+    assert values["p"] == feel.YearsMonthsDuration(14)
+    assert values["c"] == {"a": True, "b": [None]}
+    assert case.invocable == "svc" and case.kind == "decisionService" and case.results[0].error_result
