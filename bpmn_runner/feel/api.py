@@ -114,23 +114,21 @@ def parse_range_text(text: str) -> Range | None:
     if ast[0] != "ut_list" or len(ast[1]) != 1:
         return None
     test = ast[1][0]
-    if test[0] == "ut_cmp":
-        if test[2][0] != "lit" or test[2][1] is None:
-            return None
-        value = test[2][1]
-        op = test[1]
-        if op in ("<", "<="):
-            return Range(None, value, False, op == "<=")
-        if op in (">", ">="):
-            return Range(value, None, op == ">=", False)
-        if op == "=":
-            return Range(value, value, True, True)
+    if test[0] != "ut_expr" or test[1][0] != "range" or not all(_literal_endpoint(n) for n in test[1][1:3]):
         return None
-    node = test[1]
-    if node[0] != "range" or any(part[0] != "lit" for part in node[1:3]):
-        return None
-    result = compile_node(node)(Scope(_EMPTY))
-    return result if isinstance(result, Range) else None
+    result = compile_node(test[1])(Scope(_EMPTY))
+    return result if isinstance(result, Range) and result.operator != "null" else None
+
+
+_TEMPORAL_CONSTRUCTORS = frozenset({"date", "time", "date and time", "duration"})
+
+
+def _literal_endpoint(node: Any) -> bool:
+    """range() accepts literal endpoints only: literals and date("..."), time("..."), ... of a string literal."""
+    if node[0] == "lit":
+        return True
+    return (node[0] == "call" and node[1][0] == "name" and node[1][1] in _TEMPORAL_CONSTRUCTORS
+            and node[3] is None and len(node[2]) == 1 and node[2][0][0] == "lit" and isinstance(node[2][0][1], str))
 
 
 def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:

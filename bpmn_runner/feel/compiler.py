@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -228,6 +229,8 @@ def _context(node: tuple[Any, ...]) -> Evaluator:
         result: dict[str, Any] = {}
         inner = scope.child(result)
         for key, entry in entries:
+            if key in result:
+                return None
             result[key] = entry(inner)
         return result
     return context
@@ -239,9 +242,30 @@ def _range(node: tuple[Any, ...]) -> Evaluator:
 
     def make(scope: Scope) -> Any:
         low, high = start(scope), end(scope)
-        if low is not None and high is not None and sem.compare(low, high) is None:
+        if low is None or high is None:
+            if low is None and high is None:
+                return None
+            return Range(low, high, start_included, end_included, "null")
+        order = sem.compare(low, high)
+        if order is None or order > 0:
             return None
         return Range(low, high, start_included, end_included)
+    return make
+
+
+def _comparison_range(node: tuple[Any, ...]) -> Evaluator:
+    """`(< 10)`, `(= 5)`, `(!= 5)`: a unary comparison written as a range value."""
+    op, endpoint = node[1], compile_node(node[2])
+
+    def make(scope: Scope) -> Any:
+        value = endpoint(scope)
+        if value is None:
+            return None
+        if op in ("<", "<="):
+            return Range(None, value, False, op == "<=", op)
+        if op in (">", ">="):
+            return Range(value, None, op == ">=", False, op)
+        return Range(value, value, True, True, op)
     return make
 
 
@@ -277,8 +301,9 @@ def _filter(node: tuple[Any, ...]) -> Evaluator:
             return _index(items, literal_index)
         result = []
         for position, item in enumerate(items):
-            names = dict(item) if isinstance(item, dict) else {}
-            names["item"] = item
+            names = {"item": item}
+            if isinstance(item, dict):
+                names.update(item)
             outcome = condition(scope.child(names))
             if isinstance(outcome, Decimal) and not isinstance(outcome, bool):
                 return _index(items, outcome) if position == 0 else None
@@ -345,7 +370,11 @@ def _range_values(r: Range) -> list[Any] | None:
     return [v for v in values if sem.range_includes(r, v)]
 
 
-def _integers(start: Any, end: Any) -> list[Decimal] | None:
+def _integers(start: Any, end: Any) -> list[Any] | None:
+    if type(start) is dt.date and type(end) is dt.date:
+        days = (end - start).days
+        step = 1 if days >= 0 else -1
+        return [start + dt.timedelta(days=n) for n in range(0, days + step, step)]
     if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
         return None
     if start != start.to_integral_value() or end != end.to_integral_value() or abs(end - start) > 10_000_000:
@@ -433,7 +462,7 @@ def _function(node: tuple[Any, ...]) -> Evaluator:
 _COMPILERS: dict[str, Callable[[tuple[Any, ...]], Evaluator]] = {
     "lit": _literal, "name": _name, "neg": _negate, "arith": _arithmetic, "cmp": _comparison, "and": _and,
     "or": _or, "between": _between, "in": _in, "instance": _instance, "if": _if, "list": _list,
-    "context": _context, "range": _range, "path": _path, "filter": _filter, "call": _call, "for": _for,
+    "context": _context, "range": _range, "cmp_range": _comparison_range, "path": _path, "filter": _filter, "call": _call, "for": _for,
     "some": _quantified, "every": _quantified, "function": _function,
 }
 
