@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from .compiler import Scope, compile_node, compile_tests
 from .functions import BUILTINS, load_builtins
 from .parser import NameIndex, parse_expression, parse_unary_tests
-from .values import Range
+from .values import Range, to_feel
 
 load_builtins()
 _EMPTY: Mapping[str, Any] = {}
+_FEEL_SCALARS = frozenset({Decimal, str, bool, type(None)})
 
 
 @lru_cache(maxsize=64)
@@ -72,8 +74,9 @@ class FeelUnaryTests:
         return frozenset(free_names(self._ast)) - {"?"}
 
     def matches(self, value: Any, context: Mapping[str, Any] | None = None) -> bool | None:
-        from .values import to_feel
-        return self._test(Scope(context if context is not None else _EMPTY), to_feel(value))
+        if value.__class__ not in _FEEL_SCALARS:
+            value = to_feel(value)
+        return self._test(Scope(context if context is not None else _EMPTY), value)
 
     def __repr__(self) -> str:
         return f"FeelUnaryTests({self.text!r})"

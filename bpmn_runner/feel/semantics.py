@@ -247,6 +247,10 @@ ARITHMETIC = {"+": add, "-": subtract, "*": multiply, "/": divide, "**": power}
 
 
 def range_includes(r: Range, value: Any) -> bool | None:
+    if value.__class__ is Decimal and r.start.__class__ is Decimal and r.end.__class__ is Decimal and not r.operator:
+        if value < r.start or (value == r.start and not r.start_included):
+            return False
+        return value < r.end or (value == r.end and r.end_included)
     if value is None or r.operator == "null":
         return None
     if r.operator == "=":
