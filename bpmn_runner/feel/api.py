@@ -40,9 +40,13 @@ class FeelExpression:
         return self._variables
 
     def evaluate(self, context: Mapping[str, Any] | None = None, *,
-                 on_missing: Callable[[str], Any] | None = None) -> Any:
-        """The value of the expression; `on_missing(name)` is consulted for names absent from `context`."""
-        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing))
+                 on_missing: Callable[[str], Any] | None = None,
+                 types: Callable[[Any, str], bool | None] | None = None) -> Any:
+        """The value of the expression.
+
+        `on_missing(name)` gives the value of a name absent from `context` (default: null); `types(value, name)`
+        answers `instance of` for type names FEEL does not know (DMN item definitions such as `tPerson`)."""
+        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing, types))
 
     def __repr__(self) -> str:
         return f"FeelExpression({self.text!r})"
@@ -73,10 +77,12 @@ class FeelUnaryTests:
     def variables(self) -> frozenset[str]:
         return frozenset(free_names(self._ast)) - {"?"}
 
-    def matches(self, value: Any, context: Mapping[str, Any] | None = None) -> bool | None:
+    def matches(self, value: Any, context: Mapping[str, Any] | None = None, *,
+                types: Callable[[Any, str], bool | None] | None = None) -> bool | None:
+        """Does `value` pass the tests? `?` in a test is the value; None when FEEL cannot tell (null)."""
         if value.__class__ not in _FEEL_SCALARS:
             value = to_feel(value)
-        return self._test(Scope(context if context is not None else _EMPTY), value)
+        return self._test(Scope(context if context is not None else _EMPTY, None, None, types), value)
 
     def __repr__(self) -> str:
         return f"FeelUnaryTests({self.text!r})"

@@ -21,13 +21,15 @@ _FAST = (Decimal, str, bool, type(None))
 class Scope:
     """A chain of name tables; the root converts plain Python values to FEEL values as they are read."""
 
-    __slots__ = ("names", "parent", "missing")
+    __slots__ = ("names", "parent", "missing", "types")
 
     def __init__(self, names: Mapping[str, Any], parent: "Scope | None" = None,
-                 missing: Callable[[str], Any] | None = None) -> None:
+                 missing: Callable[[str], Any] | None = None,
+                 types: Callable[[Any, str], bool | None] | None = None) -> None:
         self.names = names
         self.parent = parent
         self.missing = missing
+        self.types = parent.types if parent is not None else types
 
     def lookup(self, name: str) -> Any:
         scope: Scope | None = self
@@ -251,7 +253,7 @@ def _in(node: tuple[Any, ...]) -> Evaluator:
 
 def _instance(node: tuple[Any, ...]) -> Evaluator:
     value, type_name = compile_node(node[1]), node[2]
-    return lambda scope: conforms(value(scope), type_name)
+    return lambda scope: conforms(value(scope), type_name, scope.types)
 
 
 def _if(node: tuple[Any, ...]) -> Evaluator:
