@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from .compiler import Scope, compile_node, compile_tests
-from .functions import BUILTINS, load_builtins
+from .functions import BUILTINS, accepts, load_builtins
 from .parser import NameIndex, parse_expression, parse_unary_tests
 from .values import Range, to_feel
 
@@ -24,13 +24,23 @@ def _name_index(names: frozenset[str]) -> NameIndex:
 class FeelExpression:
     """A parsed FEEL expression; `evaluate(context)` may be called any number of times."""
 
-    __slots__ = ("text", "_ast", "_run", "_variables")
+    __slots__ = ("text", "_ast", "_run", "_variables", "_problems")
 
     def __init__(self, text: str, names: frozenset[str] = frozenset()) -> None:
         self.text = text
         self._ast = parse_expression(text, _name_index(names))
         self._run = compile_node(self._ast)
         self._variables: frozenset[str] | None = None
+        self._problems: list[str] | None = None
+
+    @property
+    def call_problems(self) -> list[str]:
+        """Calls that cannot succeed, found without data: unknown functions and built-ins given a wrong number
+        (or wrong names) of arguments. FEEL yields null for them; a linter or a strict caller reports them."""
+        if self._problems is None:
+            self._problems = [problem for name, count, keys in _calls(self._ast, frozenset())
+                              if (problem := _call_problem(name, count, keys)) is not None]
+        return self._problems
 
     @property
     def variables(self) -> frozenset[str]:
@@ -140,6 +150,56 @@ def _literal_endpoint(node: Any) -> bool:
             and node[3] is None and len(node[2]) == 1 and node[2][0][0] == "lit" and isinstance(node[2][0][1], str))
 
 
+def _call_problem(name: str, count: int, keys: tuple[str, ...] | None) -> str | None:
+    function = BUILTINS.get(name)
+    if function is None:
+        return f"unknown function '{name}'"
+    if not accepts(function, count, keys):
+        given = f"named arguments {', '.join(keys)}" if keys else f"{count} argument{'s' * (count != 1)}"
+        return f"wrong number of arguments for {name}(): {given}"
+    return None
+
+
+def _calls(node: Any, bound: frozenset[str]) -> list[tuple[str, int, tuple[str, ...] | None]]:
+    """(name, positional count, named keys) of every call of a free name."""
+    found: list[tuple[str, int, tuple[str, ...] | None]] = []
+    if isinstance(node, list):
+        for child in node:
+            found += _calls(child, bound)
+        return found
+    if not isinstance(node, tuple) or not node or not isinstance(node[0], str):
+        return found
+    kind = node[0]
+    if kind == "lit":
+        return found
+    if kind == "call" and node[1][0] == "name" and node[1][1] not in bound:
+        keys = tuple(key for key, _ in node[3]) if node[3] else None
+        found.append((node[1][1], len(node[2]), keys))
+    if kind in ("for", "some", "every"):
+        inner = bound | {"partial"}
+        for name, start, end in node[1]:
+            found += _calls(start, inner) + _calls(end, inner)
+            inner = inner | {name}
+        return found + _calls(node[2], inner)
+    if kind == "function":
+        return found + _calls(node[2], bound | {name for name, _ in node[1]})
+    if kind == "context":
+        inner = bound
+        for key, value in node[1]:
+            inner = inner | {key}
+        for key, value in node[1]:
+            found += _calls(value, inner)
+        return found
+    if kind == "filter":
+        return found + _calls(node[1], bound) + _calls(node[2], bound | {"item"})
+    if kind == "call":
+        return found + _calls(node[1], bound) + _calls(node[2], bound) + _calls(
+            [value for _, value in node[3] or ()], bound)
+    for child in node[1:]:
+        found += _calls(child, bound)
+    return found
+
+
 def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:
     if isinstance(node, list):
         return set().union(*(free_names(child, bound) for child in node)) if node else set()
@@ -167,7 +227,8 @@ def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:
             inner = inner | {key}
         return names
     if kind == "filter":
-        return free_names(node[1], bound) | {n for n in free_names(node[2], bound | {"item"})}
+        # inside a filter, bare names are mostly the fields of the items: only the list itself is counted
+        return free_names(node[1], bound)
     if kind == "path":
         return free_names(node[1], bound)
     if kind == "call" and node[3]:

@@ -56,9 +56,9 @@ def _list_contains(items: Any, element: Any) -> Any:
     return _contains(_list(items), element)
 
 
-@builtin("count", "list", variadic=True)
-def _count(*args: Any) -> Any:
-    return Decimal(len(_items(args)))
+@builtin("count", "list")
+def _count(items: Any) -> Any:
+    return Decimal(len(_list(items)))
 
 
 def _extreme(args: tuple[Any, ...], sign: int) -> Any:

@@ -345,7 +345,7 @@ class Parser:
                     raise FeelSyntaxError(f"{literal.text} is not a date, time or duration", self.text, t.pos)
                 return ("lit", value)
             if t.text in ("<", "<=", ">", ">=", "=", "!="):
-                self.fail("expected an expression (a comparison like '< 5' is a unary test)")
+                self.fail("expected a value (a comparison like '< 5' is a unary test)")
         if t.kind == "name":
             if t.value != "quoted":
                 if t.text in ("true", "false"):
@@ -357,11 +357,11 @@ class Parser:
                 if t.text == "function" and self.peek().text == "(":
                     return self.function_definition()
                 if t.text in KEYWORDS and not (t.text in ("for", "some", "every") ):
-                    self.fail("expected an expression")
+                    self.fail("expected a value")
                 if t.text in ("if", "for", "some", "every") and self.peek().text != "(":
                     return self.expression()
             return ("name", self.name())
-        self.fail("expected an expression")
+        self.fail("expected a value")
         raise AssertionError
 
     def range_rest(self, start: Node, start_included: bool) -> Node:
