@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
-from . import feel, juel, python_safe, scripts
+from . import feel_bridge as feel, juel, python_safe, scripts
 from ._problems import Missing, MissingVariableError, Problem
 
 __all__ = ["MissingVariableError", "dialect_of", "evaluate", "check_syntax", "referenced_names", "execute_script",
@@ -29,7 +29,8 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False)
     """Evaluate a condition or value in its dialect against the process data."""
     dialect = _dialect_checked(expression)
     if dialect == "feel":
-        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
+        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data,
+                                                                          _feel_offset(expression)))
     if dialect == "juel":
         return _guarded(expression, "evaluate", lambda: juel.evaluate(expression, data))
     if trusted:
@@ -41,7 +42,7 @@ def check_syntax(expression: str) -> None:
     """Raise ExpressionError if the expression does not parse in its dialect."""
     dialect = _dialect_checked(expression)
     if dialect == "feel":
-        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression)))
+        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression), _feel_offset(expression)))
     elif dialect == "juel":
         _guarded(expression, "parse", lambda: juel.split(expression))
     else:
@@ -87,6 +88,11 @@ def _feel_source(expression: str) -> str:
     return expression.strip()[1:]
 
 
+def _feel_offset(expression: str) -> int:
+    """Where the FEEL source starts in the text (after the `=`), so that error columns count from the text."""
+    return expression.index("=") + 1
+
+
 def _quote(expression: str) -> str:
     text = " ".join(expression.split())
     if not text:
@@ -102,7 +108,9 @@ def _guarded(expression: str, action: str, work: Callable[[], _T]) -> _T:
     except Missing as exc:
         raise MissingVariableError(f"cannot {action} {quoted}: {exc}", name=exc.name) from None
     except Problem as exc:
-        raise ExpressionError(f"cannot {action} {quoted}: {exc}") from None
+        error = ExpressionError(f"cannot {action} {quoted}: {exc}")
+        error.position = getattr(exc, "position", None)  # type: ignore[attr-defined]  # FEEL syntax: the offset
+        raise error from None
     except ExpressionError:
         raise
     except RecursionError:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from .compiler import Scope, compile_node, compile_tests
-from .functions import BUILTINS, load_builtins
+from .functions import BUILTINS, accepts, load_builtins
 from .parser import NameIndex, parse_expression, parse_unary_tests
-from .values import Range
+from .values import Range, to_feel
 
 load_builtins()
 _EMPTY: Mapping[str, Any] = {}
+_FEEL_SCALARS = frozenset({Decimal, str, bool, type(None)})
 
 
 @lru_cache(maxsize=64)
@@ -22,13 +24,23 @@ def _name_index(names: frozenset[str]) -> NameIndex:
 class FeelExpression:
     """A parsed FEEL expression; `evaluate(context)` may be called any number of times."""
 
-    __slots__ = ("text", "_ast", "_run", "_variables")
+    __slots__ = ("text", "_ast", "_run", "_variables", "_problems")
 
     def __init__(self, text: str, names: frozenset[str] = frozenset()) -> None:
         self.text = text
         self._ast = parse_expression(text, _name_index(names))
         self._run = compile_node(self._ast)
         self._variables: frozenset[str] | None = None
+        self._problems: list[str] | None = None
+
+    @property
+    def call_problems(self) -> list[str]:
+        """Calls that cannot succeed, found without data: unknown functions and built-ins given a wrong number
+        (or wrong names) of arguments. FEEL yields null for them; a linter or a strict caller reports them."""
+        if self._problems is None:
+            self._problems = [problem for name, count, keys in _calls(self._ast, frozenset())
+                              if (problem := _call_problem(name, count, keys)) is not None]
+        return self._problems
 
     @property
     def variables(self) -> frozenset[str]:
@@ -38,9 +50,13 @@ class FeelExpression:
         return self._variables
 
     def evaluate(self, context: Mapping[str, Any] | None = None, *,
-                 on_missing: Callable[[str], Any] | None = None) -> Any:
-        """The value of the expression; `on_missing(name)` is consulted for names absent from `context`."""
-        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing))
+                 on_missing: Callable[[str], Any] | None = None,
+                 types: Callable[[Any, str], bool | None] | None = None) -> Any:
+        """The value of the expression.
+
+        `on_missing(name)` gives the value of a name absent from `context` (default: null); `types(value, name)`
+        answers `instance of` for type names FEEL does not know (DMN item definitions such as `tPerson`)."""
+        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing, types))
 
     def __repr__(self) -> str:
         return f"FeelExpression({self.text!r})"
@@ -71,9 +87,12 @@ class FeelUnaryTests:
     def variables(self) -> frozenset[str]:
         return frozenset(free_names(self._ast)) - {"?"}
 
-    def matches(self, value: Any, context: Mapping[str, Any] | None = None) -> bool | None:
-        from .values import to_feel
-        return self._test(Scope(context if context is not None else _EMPTY), to_feel(value))
+    def matches(self, value: Any, context: Mapping[str, Any] | None = None, *,
+                types: Callable[[Any, str], bool | None] | None = None) -> bool | None:
+        """Does `value` pass the tests? `?` in a test is the value; None when FEEL cannot tell (null)."""
+        if value.__class__ not in _FEEL_SCALARS:
+            value = to_feel(value)
+        return self._test(Scope(context if context is not None else _EMPTY, None, None, types), value)
 
     def __repr__(self) -> str:
         return f"FeelUnaryTests({self.text!r})"
@@ -114,23 +133,71 @@ def parse_range_text(text: str) -> Range | None:
     if ast[0] != "ut_list" or len(ast[1]) != 1:
         return None
     test = ast[1][0]
-    if test[0] == "ut_cmp":
-        if test[2][0] != "lit" or test[2][1] is None:
-            return None
-        value = test[2][1]
-        op = test[1]
-        if op in ("<", "<="):
-            return Range(None, value, False, op == "<=")
-        if op in (">", ">="):
-            return Range(value, None, op == ">=", False)
-        if op == "=":
-            return Range(value, value, True, True)
+    if test[0] != "ut_expr" or test[1][0] != "range" or not all(_literal_endpoint(n) for n in test[1][1:3]):
         return None
-    node = test[1]
-    if node[0] != "range" or any(part[0] != "lit" for part in node[1:3]):
-        return None
-    result = compile_node(node)(Scope(_EMPTY))
-    return result if isinstance(result, Range) else None
+    result = compile_node(test[1])(Scope(_EMPTY))
+    return result if isinstance(result, Range) and result.operator != "null" else None
+
+
+_TEMPORAL_CONSTRUCTORS = frozenset({"date", "time", "date and time", "duration"})
+
+
+def _literal_endpoint(node: Any) -> bool:
+    """range() accepts literal endpoints only: literals and date("..."), time("..."), ... of a string literal."""
+    if node[0] == "lit":
+        return True
+    return (node[0] == "call" and node[1][0] == "name" and node[1][1] in _TEMPORAL_CONSTRUCTORS
+            and node[3] is None and len(node[2]) == 1 and node[2][0][0] == "lit" and isinstance(node[2][0][1], str))
+
+
+def _call_problem(name: str, count: int, keys: tuple[str, ...] | None) -> str | None:
+    function = BUILTINS.get(name)
+    if function is None:
+        return f"unknown function '{name}'"
+    if not accepts(function, count, keys):
+        given = f"named arguments {', '.join(keys)}" if keys else f"{count} argument{'s' * (count != 1)}"
+        return f"wrong number of arguments for {name}(): {given}"
+    return None
+
+
+def _calls(node: Any, bound: frozenset[str]) -> list[tuple[str, int, tuple[str, ...] | None]]:
+    """(name, positional count, named keys) of every call of a free name."""
+    found: list[tuple[str, int, tuple[str, ...] | None]] = []
+    if isinstance(node, list):
+        for child in node:
+            found += _calls(child, bound)
+        return found
+    if not isinstance(node, tuple) or not node or not isinstance(node[0], str):
+        return found
+    kind = node[0]
+    if kind == "lit":
+        return found
+    if kind == "call" and node[1][0] == "name" and node[1][1] not in bound:
+        keys = tuple(key for key, _ in node[3]) if node[3] else None
+        found.append((node[1][1], len(node[2]), keys))
+    if kind in ("for", "some", "every"):
+        inner = bound | {"partial"}
+        for name, start, end in node[1]:
+            found += _calls(start, inner) + _calls(end, inner)
+            inner = inner | {name}
+        return found + _calls(node[2], inner)
+    if kind == "function":
+        return found + _calls(node[2], bound | {name for name, _ in node[1]})
+    if kind == "context":
+        inner = bound
+        for key, value in node[1]:
+            inner = inner | {key}
+        for key, value in node[1]:
+            found += _calls(value, inner)
+        return found
+    if kind == "filter":
+        return found + _calls(node[1], bound) + _calls(node[2], bound | {"item"})
+    if kind == "call":
+        return found + _calls(node[1], bound) + _calls(node[2], bound) + _calls(
+            [value for _, value in node[3] or ()], bound)
+    for child in node[1:]:
+        found += _calls(child, bound)
+    return found
 
 
 def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:
@@ -160,7 +227,8 @@ def free_names(node: Any, bound: frozenset[str] = frozenset()) -> set[str]:
             inner = inner | {key}
         return names
     if kind == "filter":
-        return free_names(node[1], bound) | {n for n in free_names(node[2], bound | {"item"})}
+        # inside a filter, bare names are mostly the fields of the items: only the list itself is counted
+        return free_names(node[1], bound)
     if kind == "path":
         return free_names(node[1], bound)
     if kind == "call" and node[3]:

@@ -196,13 +196,13 @@ def _is_defined(value: Any) -> Any:
 @builtin("substring", "string, start position, length", required=2)
 def _substring(text: Any, start: Any, length: Any = None) -> Any:
     text = _text(text)
-    begin = int(_number(start).to_integral_value())
+    begin = int(_number(start))
     if begin == 0:
         return None
     index = begin - 1 if begin > 0 else max(0, len(text) + begin)
     if length is None:
         return text[index:]
-    count = int(_number(length).to_integral_value())
+    count = int(_number(length))
     if count < 0:
         return None
     return text[index:index + count]
@@ -273,12 +273,15 @@ def _split(text: Any, delimiter: Any) -> Any:
     return regex.split(_text(text))
 
 
-@builtin("string join", "list, delimiter, prefix, suffix", required=1)
-def _string_join(items: Any, delimiter: Any = None, prefix: Any = None, suffix: Any = None) -> Any:
+@builtin("string join", "list, delimiter", required=1)
+def _string_join(items: Any, delimiter: Any = None) -> Any:
+    if isinstance(items, str):
+        items = [items]
     if not isinstance(items, list) or any(v is not None and not isinstance(v, str) for v in items):
         return None
-    joined = (delimiter if isinstance(delimiter, str) else "").join(v for v in items if v is not None)
-    return (prefix or "") + joined + (suffix or "")
+    if delimiter is not None and not isinstance(delimiter, str):
+        return None
+    return (delimiter or "").join(v for v in items if v is not None)
 
 
 # ---- Camunda 8 string extensions (docs.camunda.io "FEEL built-in functions: string") ------------------------

@@ -12,9 +12,12 @@ from .values import DECIMAL, FeelFunction
 
 
 def _list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
+    """A list argument; a single non-null value is taken as a list of one (DMN 1.5 10.3.2.9.4 conversions)."""
+    if isinstance(value, list):
+        return value
+    if value is None:
         raise TypeError("not a list")
-    return value
+    return [value]
 
 
 def _items(args: tuple[Any, ...]) -> list[Any]:
@@ -34,8 +37,8 @@ def _numbers(args: tuple[Any, ...]) -> list[Decimal]:
 
 
 def _position(items: list[Any], position: Any) -> int:
-    if not isinstance(position, Decimal) or position != position.to_integral_value():
-        raise TypeError("position must be a whole number")
+    if not isinstance(position, Decimal):
+        raise TypeError("position must be a number")
     index = int(position)
     if index > 0 and index <= len(items):
         return index - 1
@@ -53,9 +56,9 @@ def _list_contains(items: Any, element: Any) -> Any:
     return _contains(_list(items), element)
 
 
-@builtin("count", "list", variadic=True)
-def _count(*args: Any) -> Any:
-    return Decimal(len(_items(args)))
+@builtin("count", "list")
+def _count(items: Any) -> Any:
+    return Decimal(len(_list(items)))
 
 
 def _extreme(args: tuple[Any, ...], sign: int) -> Any:
@@ -269,11 +272,21 @@ def _sort(items: Any, precedes: Any = None) -> Any:
 
 @builtin("list replace", "list, position, newItem")
 def _list_replace(items: Any, position: Any, new: Any) -> Any:
-    items = list(_list(items))
     if isinstance(position, FeelFunction):
-        return [new if invoke(position, item, new) is True else item for item in items]
+        return _list_replace_matching(items, position, new)
+    items = list(_list(items))
     items[_position(items, position)] = new
     return items
+
+
+@builtin("list replace", "list, match, newItem")
+def _list_replace_matching(items: Any, match: Any, new: Any) -> Any:
+    if not isinstance(match, FeelFunction) or len(match.params) != 2:
+        return None
+    results = [invoke(match, item, new) for item in _list(items)]
+    if any(not isinstance(r, bool) for r in results):
+        return None
+    return [new if r else item for item, r in zip(_list(items), results)]
 
 
 @builtin("is empty", "list")
@@ -340,6 +353,8 @@ def _put(context: dict[str, Any], keys: list[Any], value: Any) -> Any:
         result[key] = value
         return result
     inner = result.get(key)
+    if inner is None:
+        inner = {}
     if not isinstance(inner, dict):
         return None
     nested = _put(inner, keys[1:], value)
@@ -375,3 +390,4 @@ def _context_merge(contexts: Any) -> Any:
 @builtin("get or else", "value, default")
 def _get_or_else(value: Any, default: Any) -> Any:
     return default if value is None else value
+

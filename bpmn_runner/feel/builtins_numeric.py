@@ -21,10 +21,10 @@ def _number(value: Any) -> Decimal:
 
 
 def _scale(value: Any) -> int:
-    scale = _number(value)
-    if scale != scale.to_integral_value() or not _MIN_SCALE <= scale <= _MAX_SCALE:
+    scale = int(_number(value))
+    if not _MIN_SCALE <= scale <= _MAX_SCALE:
         raise ValueError("scale out of range")
-    return int(scale)
+    return scale
 
 
 def _rounded(value: Any, scale: Any, rounding: str) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -20,13 +21,15 @@ _FAST = (Decimal, str, bool, type(None))
 class Scope:
     """A chain of name tables; the root converts plain Python values to FEEL values as they are read."""
 
-    __slots__ = ("names", "parent", "missing")
+    __slots__ = ("names", "parent", "missing", "types")
 
     def __init__(self, names: Mapping[str, Any], parent: "Scope | None" = None,
-                 missing: Callable[[str], Any] | None = None) -> None:
+                 missing: Callable[[str], Any] | None = None,
+                 types: Callable[[Any, str], bool | None] | None = None) -> None:
         self.names = names
         self.parent = parent
         self.missing = missing
+        self.types = parent.types if parent is not None else types
 
     def lookup(self, name: str) -> Any:
         scope: Scope | None = self
@@ -152,9 +155,51 @@ def _between(node: tuple[Any, ...]) -> Evaluator:
     return between
 
 
+def constant(node: tuple[Any, ...]) -> tuple[bool, Any]:
+    """(True, value) when the node's value does not depend on names: literals, and ranges/lists of literals."""
+    kind = node[0]
+    if kind == "lit":
+        return True, node[1]
+    if kind in ("range", "cmp_range", "neg") or (kind == "list" and all(n[0] == "lit" for n in node[1])):
+        children = [n for n in (node[1:] if kind != "list" else node[1]) if isinstance(n, tuple)]
+        if all(constant(child)[0] for child in children):
+            return True, compile_node(node)(Scope({}))
+    return False, None
+
+
+def _fast_compare(op: str, bound: Any) -> Callable[[Scope, Any], Any]:
+    check = {"<": lambda o: o < 0, "<=": lambda o: o <= 0, ">": lambda o: o > 0, ">=": lambda o: o >= 0}[op]
+    if isinstance(bound, Decimal):
+        if op == "<":
+            return lambda scope, v: v < bound if v.__class__ is Decimal else _slow(v, bound, check)
+        if op == "<=":
+            return lambda scope, v: v <= bound if v.__class__ is Decimal else _slow(v, bound, check)
+        if op == ">":
+            return lambda scope, v: v > bound if v.__class__ is Decimal else _slow(v, bound, check)
+        return lambda scope, v: v >= bound if v.__class__ is Decimal else _slow(v, bound, check)
+    return lambda scope, v: _slow(v, bound, check)
+
+
+def _slow(value: Any, bound: Any, check: Callable[[int], bool]) -> Any:
+    order = sem.compare(value, bound)
+    return None if order is None else check(order)
+
+
 def compile_test(node: tuple[Any, ...]) -> Callable[[Scope, Any], Any]:
     """A positive unary test as a function of (scope, input value) -> bool or None."""
     kind = node[0]
+    if kind == "ut_cmp" and node[1] not in ("=", "!="):
+        fixed, bound = constant(node[2])
+        if fixed:
+            return _fast_compare(node[1], bound)
+    if kind == "ut_expr" and not node[2]:
+        fixed, value = constant(node[1])
+        if fixed:
+            if isinstance(value, Range):
+                return lambda scope, v: sem.range_includes(value, v)
+            if isinstance(value, (Decimal, str)):
+                return lambda scope, v: v == value if v.__class__ is value.__class__ else sem.test_matches(value, v)
+            return lambda scope, v: sem.test_matches(value, v)
     if kind == "ut_cmp":
         op, endpoint = node[1], compile_node(node[2])
         if op == "=":
@@ -208,7 +253,7 @@ def _in(node: tuple[Any, ...]) -> Evaluator:
 
 def _instance(node: tuple[Any, ...]) -> Evaluator:
     value, type_name = compile_node(node[1]), node[2]
-    return lambda scope: conforms(value(scope), type_name)
+    return lambda scope: conforms(value(scope), type_name, scope.types)
 
 
 def _if(node: tuple[Any, ...]) -> Evaluator:
@@ -228,6 +273,8 @@ def _context(node: tuple[Any, ...]) -> Evaluator:
         result: dict[str, Any] = {}
         inner = scope.child(result)
         for key, entry in entries:
+            if key in result:
+                return None
             result[key] = entry(inner)
         return result
     return context
@@ -239,9 +286,30 @@ def _range(node: tuple[Any, ...]) -> Evaluator:
 
     def make(scope: Scope) -> Any:
         low, high = start(scope), end(scope)
-        if low is not None and high is not None and sem.compare(low, high) is None:
+        if low is None or high is None:
+            if low is None and high is None:
+                return None
+            return Range(low, high, start_included, end_included, "null")
+        order = sem.compare(low, high)
+        if order is None or order > 0:
             return None
         return Range(low, high, start_included, end_included)
+    return make
+
+
+def _comparison_range(node: tuple[Any, ...]) -> Evaluator:
+    """`(< 10)`, `(= 5)`, `(!= 5)`: a unary comparison written as a range value."""
+    op, endpoint = node[1], compile_node(node[2])
+
+    def make(scope: Scope) -> Any:
+        value = endpoint(scope)
+        if value is None:
+            return None
+        if op in ("<", "<="):
+            return Range(None, value, False, op == "<=", op)
+        if op in (">", ">="):
+            return Range(value, None, op == ">=", False, op)
+        return Range(value, value, True, True, op)
     return make
 
 
@@ -277,8 +345,9 @@ def _filter(node: tuple[Any, ...]) -> Evaluator:
             return _index(items, literal_index)
         result = []
         for position, item in enumerate(items):
-            names = dict(item) if isinstance(item, dict) else {}
-            names["item"] = item
+            names = {"item": item}
+            if isinstance(item, dict):
+                names.update(item)
             outcome = condition(scope.child(names))
             if isinstance(outcome, Decimal) and not isinstance(outcome, bool):
                 return _index(items, outcome) if position == 0 else None
@@ -345,7 +414,11 @@ def _range_values(r: Range) -> list[Any] | None:
     return [v for v in values if sem.range_includes(r, v)]
 
 
-def _integers(start: Any, end: Any) -> list[Decimal] | None:
+def _integers(start: Any, end: Any) -> list[Any] | None:
+    if type(start) is dt.date and type(end) is dt.date:
+        days = (end - start).days
+        step = 1 if days >= 0 else -1
+        return [start + dt.timedelta(days=n) for n in range(0, days + step, step)]
     if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
         return None
     if start != start.to_integral_value() or end != end.to_integral_value() or abs(end - start) > 10_000_000:
@@ -433,7 +506,7 @@ def _function(node: tuple[Any, ...]) -> Evaluator:
 _COMPILERS: dict[str, Callable[[tuple[Any, ...]], Evaluator]] = {
     "lit": _literal, "name": _name, "neg": _negate, "arith": _arithmetic, "cmp": _comparison, "and": _and,
     "or": _or, "between": _between, "in": _in, "instance": _instance, "if": _if, "list": _list,
-    "context": _context, "range": _range, "path": _path, "filter": _filter, "call": _call, "for": _for,
+    "context": _context, "range": _range, "cmp_range": _comparison_range, "path": _path, "filter": _filter, "call": _call, "for": _for,
     "some": _quantified, "every": _quantified, "function": _function,
 }
 

@@ -62,6 +62,13 @@ def _bind(function: FeelFunction, positional: list[Any], named: dict[str, Any] |
     return args
 
 
+def accepts(function: FeelFunction, count: int, keys: tuple[str, ...] | None) -> bool:
+    """Could some overload of `function` take `count` positional arguments (or the named `keys`)?"""
+    dummies = [None] * count
+    named = dict.fromkeys(keys) if keys else None
+    return any(_bind(candidate, dummies, named) is not None for candidate in _candidates(function))
+
+
 def call_function(function: Any, positional: list[Any], named: dict[str, Any] | None) -> Any:
     """Invoke a FEEL function value; a wrong argument count or a failure inside yields null."""
     if not isinstance(function, FeelFunction):

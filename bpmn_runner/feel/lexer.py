@@ -105,7 +105,7 @@ def _read_string(text: str, start: int) -> tuple[str, int]:
             continue
         out.append(ch)
         i += 1
-    raise FeelSyntaxError("unterminated string", text, start)
+    raise FeelSyntaxError("the string is not closed", text, start)
 
 
 def _join_surrogates(value: str) -> str:

@@ -13,6 +13,8 @@ KEYWORDS = frozenset({"and", "or", "in", "between", "instance", "of", "if", "the
                       "every", "return", "satisfies", "true", "false", "null", "function", "external"})
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 MAX_DEPTH = 200
+_MULTI_WORD_TYPES = (("date", "and", "time"), ("days", "and", "time", "duration"),
+                     ("years", "and", "months", "duration"))
 
 
 class NameIndex:
@@ -38,6 +40,7 @@ class Parser:
         self.i = 0
         self.names = names
         self.depth = 0
+        self.no_filter = 0
 
     # ---- token helpers ---------------------------------------------------------------------------------
     @property
@@ -222,7 +225,7 @@ class Parser:
                 if self.tok.kind != "name":
                     self.fail("expected a name after '.'")
                 node = ("path", node, self.path_name())
-            elif self.at("["):
+            elif self.at("[") and not (self.no_filter and self._closes_range()):
                 self.i += 1
                 node = ("filter", node, self.expression())
                 self.expect("]")
@@ -230,6 +233,12 @@ class Parser:
                 node = self.call(node)
             else:
                 return node
+
+    def _closes_range(self) -> bool:
+        """Is the `[` at the cursor the end of an open range `]1..10[` rather than a filter?"""
+        following = self.peek()
+        return following.kind == "end" or (following.kind == "op" and following.text in (")", "]", ",", "}", "="))\
+            or (following.kind == "name" and following.text in KEYWORDS)
 
     def call(self, callee: Node) -> Node:
         self.expect("(")
@@ -313,6 +322,12 @@ class Parser:
         if t.kind == "op":
             if t.text == "(":
                 self.i += 1
+                if self.tok.kind == "op" and self.tok.text in _COMPARISONS:
+                    op = self.tok.text
+                    self.i += 1
+                    endpoint = self.additive()
+                    self.expect(")")
+                    return ("cmp_range", op, endpoint)
                 inner = self.expression()
                 if self.accept(".."):
                     return self.range_rest(inner, False)
@@ -330,7 +345,7 @@ class Parser:
                     raise FeelSyntaxError(f"{literal.text} is not a date, time or duration", self.text, t.pos)
                 return ("lit", value)
             if t.text in ("<", "<=", ">", ">=", "=", "!="):
-                self.fail("expected an expression (a comparison like '< 5' is a unary test)")
+                self.fail("expected a value (a comparison like '< 5' is a unary test)")
         if t.kind == "name":
             if t.value != "quoted":
                 if t.text in ("true", "false"):
@@ -342,15 +357,19 @@ class Parser:
                 if t.text == "function" and self.peek().text == "(":
                     return self.function_definition()
                 if t.text in KEYWORDS and not (t.text in ("for", "some", "every") ):
-                    self.fail("expected an expression")
+                    self.fail("expected a value")
                 if t.text in ("if", "for", "some", "every") and self.peek().text != "(":
                     return self.expression()
             return ("name", self.name())
-        self.fail("expected an expression")
+        self.fail("expected a value")
         raise AssertionError
 
     def range_rest(self, start: Node, start_included: bool) -> Node:
-        end = self.expression()
+        self.no_filter += 1
+        try:
+            end = self.expression()
+        finally:
+            self.no_filter -= 1
         if self.accept("]"):
             return ("range", start, end, start_included, True)
         if self.accept(")", "["):
@@ -419,6 +438,10 @@ class Parser:
         if self.tok.kind != "name":
             self.fail("expected a type name")
         head = self.tok.text
+        for words in _MULTI_WORD_TYPES:
+            if all(self.peek(k).text == word for k, word in enumerate(words)):
+                self.i += len(words)
+                return " ".join(words)
         self.i += 1
         while self.tok.kind == "name" and self.tok.text not in KEYWORDS:
             self.i += 1

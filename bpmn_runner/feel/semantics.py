@@ -66,10 +66,7 @@ def equal(a: Any, b: Any) -> bool | None:
     if isinstance(a, _DATETIME):
         if (a.tzinfo is None) != (b.tzinfo is None):
             return False
-        if a.tzinfo is not None:
-            return _utc(a) == _utc(b) and _zone_key(a) == _zone_key(b) or (
-                _utc(a) == _utc(b) and not _has_zone_id(a) and not _has_zone_id(b))
-        return a == b
+        return _utc(a) == _utc(b)
     if isinstance(a, _TIME):
         return _time_key(a) == _time_key(b)
     if isinstance(a, FeelFunction):
@@ -132,10 +129,10 @@ def _shift(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     return (value.astimezone(UTC) + delta).astimezone(value.tzinfo)
 
 
-def _as_datetime(value: dt.date) -> dt.datetime:
+def _as_datetime(value: dt.date, tz: dt.tzinfo | None = None) -> dt.datetime:
     if isinstance(value, _DATETIME):
         return value
-    return dt.datetime(value.year, value.month, value.day)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
 
 
 def add(a: Any, b: Any) -> Any:
@@ -187,7 +184,8 @@ def subtract(a: Any, b: Any) -> Any:
     if isinstance(a, (_TD, YearsMonthsDuration)) and isinstance(b, (_TD, YearsMonthsDuration)):
         return add(a, negate(b)) if type(a) is type(b) else None
     if isinstance(a, _DATE) and isinstance(b, _DATE):
-        x, y = _as_datetime(a), _as_datetime(b)
+        both_dates = not isinstance(a, _DATETIME) and not isinstance(b, _DATETIME)
+        x, y = _as_datetime(a, None if both_dates else UTC), _as_datetime(b, None if both_dates else UTC)
         if (x.tzinfo is None) != (y.tzinfo is None):
             return None
         return _utc(x) - _utc(y)
@@ -212,7 +210,7 @@ def multiply(a: Any, b: Any) -> Any:
         if isinstance(a, _TD):
             return timedelta_from_seconds(DECIMAL.multiply(seconds_of(a), b))
         if isinstance(a, YearsMonthsDuration):
-            return YearsMonthsDuration(int(DECIMAL.multiply(Decimal(a.months), b).to_integral_value()))
+            return YearsMonthsDuration(int(DECIMAL.multiply(Decimal(a.months), b)))
     return None
 
 
@@ -225,7 +223,7 @@ def divide(a: Any, b: Any) -> Any:
         if isinstance(a, _TD):
             return timedelta_from_seconds(DECIMAL.divide(seconds_of(a), b))
         if isinstance(a, YearsMonthsDuration):
-            return YearsMonthsDuration(int(DECIMAL.divide(Decimal(a.months), b).to_integral_value()))
+            return YearsMonthsDuration(int(DECIMAL.divide(Decimal(a.months), b)))
         return None
     if isinstance(a, _TD) and isinstance(b, _TD):
         return None if not b else DECIMAL.divide(seconds_of(a), seconds_of(b))
@@ -249,8 +247,17 @@ ARITHMETIC = {"+": add, "-": subtract, "*": multiply, "/": divide, "**": power}
 
 
 def range_includes(r: Range, value: Any) -> bool | None:
-    if value is None:
+    if value.__class__ is Decimal and r.start.__class__ is Decimal and r.end.__class__ is Decimal and not r.operator:
+        if value < r.start or (value == r.start and not r.start_included):
+            return False
+        return value < r.end or (value == r.end and r.end_included)
+    if value is None or r.operator == "null":
         return None
+    if r.operator == "=":
+        return equal(value, r.start)
+    if r.operator == "!=":
+        same = equal(value, r.start)
+        return None if same is None else not same
     if r.start is not None:
         order = compare(r.start, value)
         if order is None:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .values import DECIMAL, FeelFunction, Range, YearsMonthsDuration
 
 UTC = dt.timezone.utc
-_DATE = re.compile(r"(-?\d{4,9})-(\d\d)-(\d\d)$")
+_DATE = re.compile(r"(-?(?:[1-9]\d{4,8}|\d{4}))-(\d\d)-(\d\d)$")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:(Z)|([+-])(\d\d):(\d\d)(?::(\d\d))?|@(.+))?$")
-_DAY_TIME = re.compile(r"(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+_DAY_TIME = re.compile(r"(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?$")
 _YEAR_MONTH = re.compile(r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?$")
 _MICRO = dt.timedelta(microseconds=1)
 
@@ -31,8 +31,8 @@ def parse_date(text: str) -> dt.date | None:
 
 @lru_cache(maxsize=256)
 def zone(name: str) -> dt.tzinfo | None:
-    if name in ("Z", "UTC", "Etc/UTC"):
-        return ZoneInfo("UTC") if name != "Z" else UTC
+    if name == "Z":
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from .values import FeelFunction, Range, kind_of
 
@@ -66,15 +66,26 @@ def _matching(text: str, open_index: int) -> int:
     return len(text) - 1
 
 
-def conforms(value: Any, type_name: str) -> bool:
-    """Is `value` an instance of the FEEL type `type_name` ("number", "list<string>", "context<a: number>", ...)."""
-    return _conforms(value, parse_type(type_name))
+_BUILT_IN = frozenset({"Any", "Null", "duration", "number", "string", "boolean", "date", "time", "date and time",
+                       "days and time duration", "years and months duration", "list", "context", "range",
+                       "function"})
+TypeResolver = Callable[[Any, str], "bool | None"]
 
 
-def _conforms(value: Any, kind: tuple[Any, ...]) -> bool:
+def conforms(value: Any, type_name: str, resolve: TypeResolver | None = None) -> bool:
+    """Is `value` an instance of the FEEL type `type_name` ("number", "list<string>", "context<a: number>", ...).
+
+    `resolve(value, name)` answers for other type names (DMN item definitions); without it they conform to nothing.
+    """
+    return _conforms(value, parse_type(type_name), resolve)
+
+
+def _conforms(value: Any, kind: tuple[Any, ...], resolve: TypeResolver | None = None) -> bool:
     tag = kind[0]
     if tag == "name":
         name = kind[1]
+        if name not in _BUILT_IN:
+            return bool(resolve(value, name)) if resolve is not None else False
         if name == "Any":
             return value is not None
         if name == "Null":
@@ -86,13 +97,13 @@ def _conforms(value: Any, kind: tuple[Any, ...]) -> bool:
             return actual in ("days and time duration", "years and months duration")
         return actual == name
     if tag == "list":
-        return isinstance(value, list) and all(item is None or _conforms(item, kind[1]) for item in value)
+        return isinstance(value, list) and all(item is None or _conforms(item, kind[1], resolve) for item in value)
     if tag == "range":
         return isinstance(value, Range) and all(
-            v is None or _conforms(v, kind[1]) for v in (value.start, value.end))
+            v is None or _conforms(v, kind[1], resolve) for v in (value.start, value.end))
     if tag == "context":
         return isinstance(value, dict) and all(
-            key in value and (value[key] is None or _conforms(value[key], t)) for key, t in kind[1])
+            key in value and (value[key] is None or _conforms(value[key], t, resolve)) for key, t in kind[1])
     if tag == "function":
         if not isinstance(value, FeelFunction):
             return False

@@ -32,6 +32,9 @@ class Range:
     end: Any
     start_included: bool = True
     end_included: bool = True
+    #: how the range was written when not as an interval: "<", "<=", ">", ">=", "=", "!=" (a unary comparison
+    #: such as `(< 10)`), or "null" for an interval with a null endpoint (which includes nothing: null)
+    operator: str = ""
 
     def __str__(self) -> str:
         from .temporal import format_value
