@@ -70,6 +70,12 @@ class BoxedEvaluator:
 
     show = staticmethod(show)
 
+    def instance_of(self, value: Any, type_name: str) -> bool | None:
+        """`instance of` for the model's item definitions (None: not a type of this model)."""
+        if self.resolver.item(type_name) is None:
+            return None
+        return value is not None and self.resolver.is_instance(value, type_name)
+
     # --- FEEL text -----------------------------------------------------------------------------------
 
     def literal(self, node: LiteralExpression, scope: dict[str, Any], typed: bool = True) -> Any:
@@ -86,7 +92,7 @@ class BoxedEvaluator:
                 raise DmnProblem(f"FEEL syntax error in {node.text.strip()!r}: {exc}", node.line) from None
             self.cache[key] = compiled
         try:
-            value = compiled.evaluate(scope)
+            value = compiled.evaluate(scope, types=self.instance_of)
         except feel.FeelEvaluationError as exc:
             raise DmnProblem(f"cannot evaluate {node.text.strip()!r}: {exc}", node.line) from None
         if typed and node.type_ref:
@@ -103,7 +109,7 @@ class BoxedEvaluator:
                 raise DmnProblem(f"FEEL syntax error in the test {node.text.strip()!r}: {exc}", node.line) from None
             self.cache[key] = compiled
         try:
-            return compiled.matches(value, scope) is True
+            return compiled.matches(value, scope, types=self.instance_of) is True
         except feel.FeelEvaluationError as exc:
             raise DmnProblem(f"cannot evaluate the test {node.text.strip()!r}: {exc}", node.line) from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .. import feel
@@ -48,13 +48,24 @@ def same_value(expected: Any, actual: Any, strict: bool = False) -> bool:
 RELATIVE_TOLERANCE = Decimal("1e-10")
 
 
+STATED_DIGITS = 8
+
+
 def _close(expected: Decimal, actual: Decimal) -> bool:
     """Some TCK tests give results computed in binary floating point (2778.69354943277 for a mortgage payment,
-    exact to about 15 digits); a relative difference under 1e-10 is such a rounding difference, not a wrong value."""
-    if not (expected.is_finite() and actual.is_finite()) or expected == 0:
+    exact to about 15 digits): a relative difference under 1e-10 is such a rounding difference, not a wrong
+    value. A long expected value (8 or more significant digits, 0.36787944 for exp(-1)) also states the precision
+    it checks: the value rounded to that many digits must equal it."""
+    if not (expected.is_finite() and actual.is_finite()) or expected == 0 or actual == 0:
         return False
     try:
-        return abs(actual - expected) <= abs(expected) * RELATIVE_TOLERANCE
+        if abs(actual - expected) <= abs(expected) * RELATIVE_TOLERANCE:
+            return True
+        digits = len(expected.as_tuple().digits)
+        if digits < STATED_DIGITS:
+            return False
+        exponent = actual.adjusted() - digits + 1
+        return actual.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP) == expected
     except InvalidOperation:
         return False
 
@@ -85,29 +96,30 @@ def show(value: Any) -> str:
 def run_case(model: DecisionModel, case: Any, strict: bool = False) -> CaseOutcome:
     """One TCK test case (a `loader.tck.TckCase`): SUCCESS, FAILURE (a wrong value) or ERROR (an exception)."""
     try:
-        actual = _actual_results(model, case)
+        actual, errors = _actual_results(model, case)
     except Exception as exc:  # noqa: BLE001 - the runner reports every crash as an ERROR row
         return CaseOutcome(case.id, "ERROR", f"{type(exc).__name__}: {exc}")
     for result in case.results:
         found = actual.get(result.name)
         if not same_value(result.expected, found, strict):
+            why = f" ({errors[0]})" if errors else ""
             return CaseOutcome(case.id, "FAILURE", f"FAILURE: {result.name!r} expected={show(result.expected)!r} "
-                                                   f"but found={show(found)!r}")
+                                                   f"but found={show(found)!r}{why}")
     return CaseOutcome(case.id, "SUCCESS")
 
 
-def _actual_results(model: DecisionModel, case: Any) -> dict[str, Any]:
+def _actual_results(model: DecisionModel, case: Any) -> tuple[dict[str, Any], list[str]]:
     main = model.main
     inputs = {i.name: i.value for i in case.inputs if not i.namespace or i.namespace == main.namespace}
     namespaced = {(i.namespace or main.namespace, i.name): i.value for i in case.inputs}
     if case.kind != "decision" and case.invocable:
-        value, _errors = model.invoke(case.invocable, inputs)
+        value, errors = model.invoke(case.invocable, inputs)
         if isinstance(value, dict) and all(r.name in value for r in case.results):
-            return value
-        return {r.name: value for r in case.results}
+            return value, errors
+        return {r.name: value for r in case.results}, errors
     run = Evaluation(model, inputs, namespaced)
     out = {}
     for result in case.results:
         defs, decision = model.find_decision(result.name)
         out[result.name] = run.decision(defs, decision)
-    return out
+    return out, run.errors

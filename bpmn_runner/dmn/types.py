@@ -72,6 +72,34 @@ class TypeResolver:
             return NOT_CONFORMING
         return self.coerce(value, type_ref)
 
+    def is_instance(self, value: Any, type_ref: str) -> bool:
+        """FEEL `instance of` an item definition: the structure and base types, no conversion, no allowed values."""
+        item = self.item(type_ref)
+        if item is None:
+            name = builtin_name(type_ref) or type_ref
+            return name == "Any" or _feel_conforms(value, name)
+        return self._instance_of_item(value, item, collection=item.is_collection, depth=0)
+
+    def _instance_of_item(self, value: Any, item: ItemDefinition, *, collection: bool, depth: int) -> bool:
+        if depth > 50:
+            return True
+        if collection:
+            return isinstance(value, list) and all(
+                v is None or self._instance_of_item(v, item, collection=False, depth=depth + 1) for v in value)
+        if item.function_parameters is not None:
+            return isinstance(value, feel.FeelFunction)
+        if item.components:
+            return isinstance(value, dict) and all(
+                c.name in value and (value[c.name] is None or self._instance_of_item(
+                    value[c.name], c, collection=c.is_collection, depth=depth + 1)) for c in item.components)
+        if item.type_ref:
+            inner = self.item(item.type_ref)
+            if inner is not None:
+                return self._instance_of_item(value, inner, collection=inner.is_collection, depth=depth + 1)
+            name = builtin_name(item.type_ref) or item.type_ref
+            return name == "Any" or _feel_conforms(value, name)
+        return True
+
     def conforms(self, value: Any, type_ref: str | None) -> bool:
         return self.coerce(value, type_ref) is not NOT_CONFORMING
 
