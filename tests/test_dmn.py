@@ -201,3 +201,13 @@ def test_a_file_that_is_not_dmn_is_refused_with_its_name(tmp_path: Path) -> None
     with pytest.raises(BpmnRunnerError) as err:
         load_decisions([path])
     assert "x.dmn" in str(err.value)
+
+
+def test_camunda7_juel_input_expression(tmp_path: Path) -> None:
+    """Camunda 7 allows JUEL input expressions (docs.camunda.org/manual/latest/user-guide/dmn-engine/expressions-and-scripts/)."""
+    body = ('<decision id="d" name="D"><decisionTable hitPolicy="FIRST"><input><inputExpression '
+            'expressionLanguage="juel"><text>amount * 2</text></inputExpression></input><output name="o"/>'
+            '<rule><inputEntry><text>&gt; 10</text></inputEntry><outputEntry><text>"big"</text></outputEntry></rule>'
+            '</decisionTable></decision>')
+    assert decide([dmn(tmp_path, body)], "d", {"amount": 6}).value == "big"
+    assert decide([dmn(tmp_path, body)], "d", {"amount": 5}).value is None

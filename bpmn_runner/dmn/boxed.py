@@ -81,7 +81,10 @@ class BoxedEvaluator:
     def literal(self, node: LiteralExpression, scope: dict[str, Any], typed: bool = True) -> Any:
         language = node.language or self.language
         if not is_feel(language):
-            raise DmnProblem(f"expression language {language!r} is not supported in DMN here; use FEEL", node.line)
+            if (language or "").strip().lower() == "juel":
+                return self._juel(node, scope)
+            raise DmnProblem(f"expression language {language!r} is not supported in DMN; use FEEL (or JUEL for "
+                             f"Camunda 7 expressions)", node.line)
         names = frozenset(scope)
         key = (id(node), names)
         compiled = self.cache.get(key)
@@ -98,6 +101,17 @@ class BoxedEvaluator:
         if typed and node.type_ref:
             value = self.coerce(value, node.type_ref, f"expression {node.text.strip()!r}", node.line)
         return value
+
+    def _juel(self, node: LiteralExpression, scope: dict[str, Any]) -> Any:
+        """A Camunda 7 JUEL expression (`expressionLanguage="juel"`): `amount * 2` or `${amount * 2}`."""
+        from ..errors import ExpressionError
+        from ..expressions import evaluate as evaluate_expression
+        text = node.text.strip()
+        source = text if "${" in text or "#{" in text else "${" + text + "}"
+        try:
+            return feel.to_feel(evaluate_expression(source, feel.to_python(scope)))
+        except ExpressionError as exc:
+            raise DmnProblem(f"cannot evaluate the JUEL expression {text!r}: {exc.message}", node.line) from None
 
     def unary(self, node: UnaryTests, value: Any, scope: dict[str, Any]) -> bool:
         key = ("unary", id(node))
