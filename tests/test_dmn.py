@@ -211,3 +211,13 @@ def test_camunda7_juel_input_expression(tmp_path: Path) -> None:
             '</decisionTable></decision>')
     assert decide([dmn(tmp_path, body)], "d", {"amount": 6}).value == "big"
     assert decide([dmn(tmp_path, body)], "d", {"amount": 5}).value is None
+
+
+def test_json_text_becomes_dates_inside_structured_inputs(tmp_path: Path) -> None:
+    body = ('<itemDefinition name="tPerson"><itemComponent name="born"><typeRef>date</typeRef></itemComponent>'
+            '</itemDefinition><itemDefinition name="tPeople" isCollection="true"><typeRef>tPerson</typeRef>'
+            '</itemDefinition>'
+            '<inputData id="i" name="People"><variable name="People" typeRef="tPeople"/></inputData>'
+            '<decision id="d" name="D"><informationRequirement><requiredInput href="#i"/></informationRequirement>'
+            '<literalExpression><text>People[1].born.year</text></literalExpression></decision>')
+    assert decide([dmn(tmp_path, body)], "d", {"People": [{"born": "1999-03-04"}]}).value == Decimal(1999)

@@ -28,8 +28,8 @@ def show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    converted = feel.to_json(value)
-    return str(converted)
+    text = str(feel.to_json(value))
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def compile_literal(text: str, names: frozenset[str]) -> Any:
@@ -85,6 +85,8 @@ class BoxedEvaluator:
                 return self._juel(node, scope)
             raise DmnProblem(f"expression language {language!r} is not supported in DMN; use FEEL (or JUEL for "
                              f"Camunda 7 expressions)", node.line)
+        if not node.text.strip():
+            return None            # an empty cell (e.g. an input expression left blank in the modeler)
         names = frozenset(scope)
         key = (id(node), names)
         compiled = self.cache.get(key)
@@ -157,7 +159,7 @@ class BoxedEvaluator:
             if entry.variable is None:
                 return self._typed(self.evaluate(entry.value, local), node)
             value = self.evaluate(entry.value, local)
-            if entry.variable.type_ref:
+            if entry.variable.type_ref and not isinstance(value, feel.FeelFunction):
                 value = self.coerce(value, entry.variable.type_ref, f"context entry {entry.variable.name!r}", node.line)
             local[entry.variable.name] = value
             out[entry.variable.name] = value

@@ -77,7 +77,8 @@ class DecisionModel:
         """The main file's decision that no other decision requires (the first such one)."""
         decisions = list(self.main.decisions.values())
         if not decisions:
-            raise KeyError(f"{self.main.file} has no decisions")
+            raise KeyError("the file has no decisions (only business knowledge models, decision services or input "
+                           "data); give a file with a decision")
         required = {r.id for d in decisions for r in d.required_decisions}
         tops = [d for d in decisions if d.id not in required]
         return (tops or decisions)[0]
