@@ -142,3 +142,19 @@ def test_tck_values_are_read_with_their_xsd_types(tmp_path: Path) -> None:
     assert values["p"] == feel.YearsMonthsDuration(14)
     assert values["c"] == {"a": True, "b": [None]}
     assert case.invocable == "svc" and case.kind == "decisionService" and case.results[0].error_result
+
+
+def test_decision_chosen_at_run_time_by_expression(tmp_path: Path) -> None:
+    """Camunda 8 allows `decisionId="= ..."` (docs.camunda.io/docs/components/modeler/bpmn/business-rule-tasks/)."""
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text())
+    task = ('<bpmn:businessRuleTask id="t"><bpmn:extensionElements><zeebe:calledDecision '
+            'decisionId="= which" resultVariable="out"/></bpmn:extensionElements></bpmn:businessRuleTask>')
+    body = ('<bpmn:startEvent id="start"/>' + task + '<bpmn:endEvent id="end"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>')
+    path = write(tmp_path, body)
+    s = Scenario([path, tmp_path / "dinner.dmn"], data={"which": "dish", "season": "Fall", "guestCount": 2})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["out"] == "Spareribs"
+    s = Scenario([path, tmp_path / "dinner.dmn"], data={"which": "nothing", "season": "Fall", "guestCount": 2})
+    assert s.result.status == "failed" and "nothing" in s.result.error

@@ -38,13 +38,28 @@ class RunnerDecisionEngine:
 
     def evaluate(self, data: dict[str, Any]) -> Any:
         inputs = convert_inputs(self.model, data)
-        result = self.model.evaluate(self.decision_id, inputs, variables=True)
+        decision_id = self.resolve_id(data)
+        try:
+            self.model.find_decision(decision_id)
+        except KeyError as exc:
+            raise DecisionError(str(exc.args[0])) from None
+        result = self.model.evaluate(decision_id, inputs, variables=True)
         if result.errors:
-            raise DecisionError(f"decision {self.decision_id!r}: {result.errors[0]}")
+            raise DecisionError(f"decision {decision_id!r}: {result.errors[0]}")
         return result
 
-    def is_multiple(self) -> bool:
-        _, decision = self.model.find_decision(self.decision_id)
+    def resolve_id(self, data: dict[str, Any]) -> str:
+        """The decision id; `=expr` (Camunda 8) or `${expr}` (Camunda 7) is evaluated against the process data."""
+        if not is_dynamic_ref(self.decision_id):
+            return self.decision_id
+        from ..expressions import evaluate as evaluate_expression
+        value = evaluate_expression(self.decision_id, data)
+        if not isinstance(value, str) or not value:
+            raise DecisionError(f"the decision reference {self.decision_id!r} gives {value!r}, not a decision id")
+        return value
+
+    def is_multiple(self, decision_id: str) -> bool:
+        _, decision = self.model.find_decision(decision_id)
         table = decision.expression
         if not isinstance(table, DecisionTable):
             return False
@@ -75,9 +90,9 @@ class DecisionTask(BpmnSpecMixin):
             rows = rule_results(self.engine.model, result)
             if variable:
                 my_task.data[variable] = map_decision_result(self.decision.get("map_decision_result"), rows,
-                                                             self.engine.decision_id)
+                                                             result.decision_id)
             else:
-                my_task.data.update(merged_outputs(rows, self.engine.is_multiple()))
+                my_task.data.update(merged_outputs(rows, self.engine.is_multiple(result.decision_id)))
         return True
 
 
@@ -110,8 +125,13 @@ def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
         parser.dmn_parsers_by_name.setdefault(decision.name, definitions)
 
 
+def is_dynamic_ref(ref: str) -> bool:
+    text = ref.strip()
+    return text.startswith("=") or "${" in text or "#{" in text
+
+
 def engine_for(parser: Any, decision_ref: str) -> RunnerDecisionEngine | None:
-    if decision_ref not in parser.dmn_parsers:
+    if not is_dynamic_ref(decision_ref) and decision_ref not in parser.dmn_parsers:
         by_name = parser.dmn_parsers_by_name.get(decision_ref)
         if by_name is None:
             return None

@@ -293,7 +293,9 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
 
         @staticmethod
         def get_decision_ref(node: Any) -> str | None:
-            return None if read_binding(node) is not None else _decision_ref(node)
+            ref = None if read_binding(node) is not None else _decision_ref(node)
+            # a decision chosen at run time (`=expr` in Camunda 8, `${expr}` in Camunda 7) is no load dependency
+            return None if ref is not None and runner_decisions.is_dynamic_ref(ref) else ref
     return RunnerBusinessRuleTaskParser
 
 
