@@ -87,7 +87,9 @@ class BoxedEvaluator:
                              f"Camunda 7 expressions)", node.line)
         if not node.text.strip():
             return None            # an empty cell (e.g. an input expression left blank in the modeler)
-        names = frozenset(scope)
+        # only names FEEL cannot read as one plain name matter to the parser ("Applicant Age"); keying the cache
+        # by those keeps it small when process variables vary from one instance to the next
+        names = frozenset(k for k in scope if not k.isidentifier())
         key = (id(node), names)
         compiled = self.cache.get(key)
         if compiled is None:
