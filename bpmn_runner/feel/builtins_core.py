@@ -9,7 +9,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from .functions import builtin
+from .functions import NotApplicable, builtin
 from .regex import compile_xpath_regex, expand_replacement
 from .temporal import UTC, format_value, parse_date, parse_date_time, parse_duration, parse_time
 from .values import DECIMAL, YearsMonthsDuration
@@ -100,9 +100,21 @@ def _date_time_from(value: Any) -> Any:
 
 @builtin("date and time", "date, time")
 def _date_time_parts(day: Any, clock: Any) -> Any:
+    if isinstance(day, dt.datetime) and isinstance(clock, str):
+        raise NotApplicable()
     if not isinstance(day, dt.date) or not isinstance(clock, dt.time):
         return None
     return dt.datetime.combine(day.date() if isinstance(day, dt.datetime) else day, clock)
+
+
+@builtin("date and time", "from, timezone")
+def _date_time_in_zone(value: Any, timezone: Any) -> Any:
+    """Camunda 8: the same instant in another zone, `date and time(now(), "Europe/Berlin")`."""
+    from .temporal import zone
+    target = zone(_text(timezone))
+    if not isinstance(value, dt.datetime) or target is None:
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(target)
 
 
 @builtin("time", "from")
@@ -282,6 +294,15 @@ def _string_join(items: Any, delimiter: Any = None) -> Any:
     if delimiter is not None and not isinstance(delimiter, str):
         return None
     return (delimiter or "").join(v for v in items if v is not None)
+
+
+@builtin("string join", "list, delimiter, prefix, suffix")
+def _string_join_wrapped(items: Any, delimiter: Any, prefix: Any, suffix: Any) -> Any:
+    """Camunda 8: string join(list, delimiter, prefix, suffix) (all four, as Camunda's docs define it)."""
+    joined = _string_join(items, delimiter)
+    if joined is None or any(v is not None and not isinstance(v, str) for v in (prefix, suffix)):
+        return None
+    return (prefix or "") + joined + (suffix or "")
 
 
 # ---- Camunda 8 string extensions (docs.camunda.io "FEEL built-in functions: string") ------------------------

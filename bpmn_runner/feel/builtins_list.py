@@ -391,3 +391,46 @@ def _context_merge(contexts: Any) -> Any:
 def _get_or_else(value: Any, default: Any) -> Any:
     return default if value is None else value
 
+
+
+# ---- Camunda 8 context and JSON extensions (docs.camunda.io "FEEL built-in functions: context, conversion") --
+
+
+@builtin("put", "context, key, value")
+def _put_entry(context: Any, key: Any, value: Any) -> Any:
+    return _context_put(context, key, value)
+
+
+@builtin("put all", "contexts", variadic=True)
+def _put_all(*contexts: Any) -> Any:
+    return _context_merge(_items(contexts))
+
+
+@builtin("to json", "value")
+def _to_json(value: Any) -> Any:
+    import json
+
+    from .values import to_json
+    return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":"))
+
+
+@builtin("from json", "value")
+def _from_json(text: Any) -> Any:
+    import json
+
+    from .values import to_feel
+    if not isinstance(text, str):
+        return None
+    try:
+        return to_feel(json.loads(text, parse_float=Decimal))
+    except ValueError:
+        return None
+
+
+@builtin("assert", "value, condition, cause", required=2)
+def _assert(value: Any, condition: Any, cause: Any = None) -> Any:
+    """Camunda 8: `assert(x, x > 0, "x must be positive")` fails the evaluation when the condition is not true."""
+    if condition is not True:
+        from .errors import FeelEvaluationError
+        raise FeelEvaluationError(f"assertion failed: {cause}" if isinstance(cause, str) else "assertion failed")
+    return value

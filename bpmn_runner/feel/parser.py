@@ -12,7 +12,7 @@ Node = tuple[Any, ...]
 KEYWORDS = frozenset({"and", "or", "in", "between", "instance", "of", "if", "then", "else", "for", "some",
                       "every", "return", "satisfies", "true", "false", "null", "function", "external"})
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
-MAX_DEPTH = 200
+MAX_DEPTH = 60
 _MULTI_WORD_TYPES = (("date", "and", "time"), ("days", "and", "time", "duration"),
                      ("years", "and", "months", "duration"))
 
@@ -522,11 +522,17 @@ def parse_expression(text: str, names: NameIndex) -> Node:
     parser = Parser(text, names)
     if parser.tok.kind == "end":
         raise FeelSyntaxError("empty expression", text, 0)
-    return parser.finish(parser.expression())
+    try:
+        return parser.finish(parser.expression())
+    except RecursionError:
+        raise FeelSyntaxError("the expression is nested too deeply", text, parser.tok.pos) from None
 
 
 def parse_unary_tests(text: str, names: NameIndex) -> Node:
     parser = Parser(text, names)
     if parser.tok.kind == "end":
         return ("ut_any",)
-    return parser.finish(parser.unary_tests())
+    try:
+        return parser.finish(parser.unary_tests())
+    except RecursionError:
+        raise FeelSyntaxError("the tests are nested too deeply", text, parser.tok.pos) from None
