@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import semantics as sem
-from .functions import builtin, invoke
+from .functions import NotApplicable, builtin, invoke
 from .values import DECIMAL, FeelFunction
 
 
@@ -364,19 +364,20 @@ def _put(context: dict[str, Any], keys: list[Any], value: Any) -> Any:
     return result
 
 
-@builtin("context put", "context, key, value")
-def _context_put(context: Any, key: Any, value: Any) -> Any:
-    if isinstance(key, list):
-        return _context_put_keys(context, key, value)
-    return _put(_context(context), [key], value)
-
-
 @builtin("context put", "context, keys, value")
 def _context_put_keys(context: Any, keys: Any, value: Any) -> Any:
-    keys = _list(keys)
+    if not isinstance(keys, list):
+        raise NotApplicable()
     if not keys:
         return None
     return _put(_context(context), keys, value)
+
+
+@builtin("context put", "context, key, value")
+def _context_put(context: Any, key: Any, value: Any) -> Any:
+    if not isinstance(key, str):
+        return None
+    return _put(_context(context), [key], value)
 
 
 @builtin("context merge", "contexts")

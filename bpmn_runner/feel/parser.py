@@ -237,7 +237,7 @@ class Parser:
     def _closes_range(self) -> bool:
         """Is the `[` at the cursor the end of an open range `]1..10[` rather than a filter?"""
         following = self.peek()
-        return following.kind == "end" or (following.kind == "op" and following.text in (")", "]", ",", "}", "="))\
+        return following.kind == "end" or (following.kind == "op" and following.text in (")", "]", ",", "}", "=", "."))\
             or (following.kind == "name" and following.text in KEYWORDS)
 
     def call(self, callee: Node) -> Node:
