@@ -106,3 +106,18 @@ def test_now_and_today() -> None:
 def test_for_over_a_date_range() -> None:
     """DMN 1.5 10.3.2.14: `for d in date1..date2` iterates day by day."""
     assert evaluate('for d in @"2024-01-30"..@"2024-02-01" return day of year(d)') == [30, 31, 32]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('string(date("-999999999-12-31"))', "-999999999-12-31"),
+    ('string(date(12021, 1, 1))', "12021-01-01"),
+    ('string(@"-2021-01-01T10:10:10+11:00" + @"P1M")', "-2021-02-01T10:10:10+11:00"),
+    ('string(@"-2021-01-01T10:10:10@Australia/Melbourne" - @"PT1H")', "-2021-01-01T09:10:10@Australia/Melbourne"),
+    ('@"-2021-01-01" < @"2021-01-01"', True),
+    ('@"-2021-01-03" - @"-2021-01-01"', dt.timedelta(days=2)),
+    ('@"12021-06-01".year', 12021),
+    ('date("01211-12-31")', None),
+])
+def test_years_beyond_python_dates(text: str, expected: object) -> None:
+    """DMN 1.5 10.3.2.3.4: FEEL years run from -999,999,999 to 999,999,999 (TCK 0100-arithmetic, 1115, 1117)."""
+    assert evaluate(text) == expected

@@ -9,6 +9,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from . import far_dates
+from .far_dates import FarDate
 from .functions import NotApplicable, builtin
 from .regex import compile_xpath_regex, expand_replacement
 from .temporal import UTC, format_value, parse_date, parse_date_time, parse_duration, parse_time
@@ -75,6 +77,8 @@ def _nested_text(value: Any) -> str:
 def _date_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_date(value)
+    if isinstance(value, FarDate):
+        return FarDate(value.inner.date(), value.shift) if value.is_date_time else value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -84,13 +88,18 @@ def _date_from(value: Any) -> Any:
 
 @builtin("date", "year, month, day")
 def _date_parts(year: Any, month: Any, day: Any) -> Any:
-    return dt.date(_integer(year), _integer(month), _integer(day))
+    month_number, day_number = _integer(month), _integer(day)
+    return far_dates.make(_integer(year), lambda y: dt.date(y, month_number, day_number))
 
 
 @builtin("date and time", "from")
 def _date_time_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_date_time(value)
+    if isinstance(value, FarDate):
+        inner = value.inner
+        moment = inner if isinstance(inner, dt.datetime) else dt.datetime(inner.year, inner.month, inner.day)
+        return FarDate(moment, value.shift)
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dt.date):
@@ -121,6 +130,8 @@ def _date_time_in_zone(value: Any, timezone: Any) -> Any:
 def _time_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_time(value)
+    if isinstance(value, FarDate):
+        return _time_from(value.inner)
     if isinstance(value, dt.datetime):
         return value.timetz()
     if isinstance(value, dt.date):
