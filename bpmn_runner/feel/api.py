@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import FeelEvaluationError, FeelSyntaxError
-from .compiler import Scope, compile_node, compile_tests
+from .compile_tests import compile_tests
+from .compiler import Scope, compile_node
 from .functions import BUILTINS, accepts, load_builtins
 from .parser import NameIndex, parse_expression, parse_unary_tests
 from .values import Range, to_feel
