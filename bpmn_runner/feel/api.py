@@ -6,7 +6,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
-from .compiler import Scope, compile_node, compile_tests
+from .errors import FeelEvaluationError, FeelSyntaxError
+from .compile_tests import compile_tests
+from .compiler import Scope, compile_node
 from .functions import BUILTINS, accepts, load_builtins
 from .parser import NameIndex, parse_expression, parse_unary_tests
 from .values import Range, to_feel
@@ -29,7 +31,10 @@ class FeelExpression:
     def __init__(self, text: str, names: frozenset[str] = frozenset()) -> None:
         self.text = text
         self._ast = parse_expression(text, _name_index(names))
-        self._run = compile_node(self._ast)
+        try:
+            self._run = compile_node(self._ast)
+        except RecursionError:
+            raise FeelSyntaxError("the expression is nested too deeply", text, 0) from None
         self._variables: frozenset[str] | None = None
         self._problems: list[str] | None = None
 
@@ -56,7 +61,10 @@ class FeelExpression:
 
         `on_missing(name)` gives the value of a name absent from `context` (default: null); `types(value, name)`
         answers `instance of` for type names FEEL does not know (DMN item definitions such as `tPerson`)."""
-        return self._run(Scope(context if context is not None else _EMPTY, None, on_missing, types))
+        try:
+            return self._run(Scope(context if context is not None else _EMPTY, None, on_missing, types))
+        except RecursionError:
+            raise FeelEvaluationError(f"the evaluation of {self.text[:80]!r} recursed too deeply") from None
 
     def __repr__(self) -> str:
         return f"FeelExpression({self.text!r})"

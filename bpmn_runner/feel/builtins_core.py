@@ -9,7 +9,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from .functions import builtin
+from . import far_dates
+from .far_dates import FarDate
+from .functions import NotApplicable, builtin
 from .regex import compile_xpath_regex, expand_replacement
 from .temporal import UTC, format_value, parse_date, parse_date_time, parse_duration, parse_time
 from .values import DECIMAL, YearsMonthsDuration
@@ -75,6 +77,8 @@ def _nested_text(value: Any) -> str:
 def _date_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_date(value)
+    if isinstance(value, FarDate):
+        return FarDate(value.inner.date(), value.shift) if value.is_date_time else value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -84,13 +88,18 @@ def _date_from(value: Any) -> Any:
 
 @builtin("date", "year, month, day")
 def _date_parts(year: Any, month: Any, day: Any) -> Any:
-    return dt.date(_integer(year), _integer(month), _integer(day))
+    month_number, day_number = _integer(month), _integer(day)
+    return far_dates.make(_integer(year), lambda y: dt.date(y, month_number, day_number))
 
 
 @builtin("date and time", "from")
 def _date_time_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_date_time(value)
+    if isinstance(value, FarDate):
+        inner = value.inner
+        moment = inner if isinstance(inner, dt.datetime) else dt.datetime(inner.year, inner.month, inner.day)
+        return FarDate(moment, value.shift)
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dt.date):
@@ -100,15 +109,29 @@ def _date_time_from(value: Any) -> Any:
 
 @builtin("date and time", "date, time")
 def _date_time_parts(day: Any, clock: Any) -> Any:
+    if isinstance(day, dt.datetime) and isinstance(clock, str):
+        raise NotApplicable()
     if not isinstance(day, dt.date) or not isinstance(clock, dt.time):
         return None
     return dt.datetime.combine(day.date() if isinstance(day, dt.datetime) else day, clock)
+
+
+@builtin("date and time", "from, timezone")
+def _date_time_in_zone(value: Any, timezone: Any) -> Any:
+    """Camunda 8: the same instant in another zone, `date and time(now(), "Europe/Berlin")`."""
+    from .temporal import zone
+    target = zone(_text(timezone))
+    if not isinstance(value, dt.datetime) or target is None:
+        return None
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(target)
 
 
 @builtin("time", "from")
 def _time_from(value: Any) -> Any:
     if isinstance(value, str):
         return parse_time(value)
+    if isinstance(value, FarDate):
+        return _time_from(value.inner)
     if isinstance(value, dt.datetime):
         return value.timetz()
     if isinstance(value, dt.date):
@@ -282,6 +305,15 @@ def _string_join(items: Any, delimiter: Any = None) -> Any:
     if delimiter is not None and not isinstance(delimiter, str):
         return None
     return (delimiter or "").join(v for v in items if v is not None)
+
+
+@builtin("string join", "list, delimiter, prefix, suffix")
+def _string_join_wrapped(items: Any, delimiter: Any, prefix: Any, suffix: Any) -> Any:
+    """Camunda 8: string join(list, delimiter, prefix, suffix) (all four, as Camunda's docs define it)."""
+    joined = _string_join(items, delimiter)
+    if joined is None or any(v is not None and not isinstance(v, str) for v in (prefix, suffix)):
+        return None
+    return (prefix or "") + joined + (suffix or "")
 
 
 # ---- Camunda 8 string extensions (docs.camunda.io "FEEL built-in functions: string") ------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -154,98 +153,8 @@ def _between(node: tuple[Any, ...]) -> Evaluator:
         return above <= 0 and below <= 0
     return between
 
-
-def constant(node: tuple[Any, ...]) -> tuple[bool, Any]:
-    """(True, value) when the node's value does not depend on names: literals, and ranges/lists of literals."""
-    kind = node[0]
-    if kind == "lit":
-        return True, node[1]
-    if kind in ("range", "cmp_range", "neg") or (kind == "list" and all(n[0] == "lit" for n in node[1])):
-        children = [n for n in (node[1:] if kind != "list" else node[1]) if isinstance(n, tuple)]
-        if all(constant(child)[0] for child in children):
-            return True, compile_node(node)(Scope({}))
-    return False, None
-
-
-def _fast_compare(op: str, bound: Any) -> Callable[[Scope, Any], Any]:
-    check = {"<": lambda o: o < 0, "<=": lambda o: o <= 0, ">": lambda o: o > 0, ">=": lambda o: o >= 0}[op]
-    if isinstance(bound, Decimal):
-        if op == "<":
-            return lambda scope, v: v < bound if v.__class__ is Decimal else _slow(v, bound, check)
-        if op == "<=":
-            return lambda scope, v: v <= bound if v.__class__ is Decimal else _slow(v, bound, check)
-        if op == ">":
-            return lambda scope, v: v > bound if v.__class__ is Decimal else _slow(v, bound, check)
-        return lambda scope, v: v >= bound if v.__class__ is Decimal else _slow(v, bound, check)
-    return lambda scope, v: _slow(v, bound, check)
-
-
-def _slow(value: Any, bound: Any, check: Callable[[int], bool]) -> Any:
-    order = sem.compare(value, bound)
-    return None if order is None else check(order)
-
-
-def compile_test(node: tuple[Any, ...]) -> Callable[[Scope, Any], Any]:
-    """A positive unary test as a function of (scope, input value) -> bool or None."""
-    kind = node[0]
-    if kind == "ut_cmp" and node[1] not in ("=", "!="):
-        fixed, bound = constant(node[2])
-        if fixed:
-            return _fast_compare(node[1], bound)
-    if kind == "ut_expr" and not node[2]:
-        fixed, value = constant(node[1])
-        if fixed:
-            if isinstance(value, Range):
-                return lambda scope, v: sem.range_includes(value, v)
-            if isinstance(value, (Decimal, str)):
-                return lambda scope, v: v == value if v.__class__ is value.__class__ else sem.test_matches(value, v)
-            return lambda scope, v: sem.test_matches(value, v)
-    if kind == "ut_cmp":
-        op, endpoint = node[1], compile_node(node[2])
-        if op == "=":
-            return lambda scope, value: sem.equal(value, endpoint(scope))
-        if op == "!=":
-            def not_equal(scope: Scope, value: Any) -> Any:
-                same = sem.equal(value, endpoint(scope))
-                return None if same is None else not same
-            return not_equal
-        check = {"<": lambda o: o < 0, "<=": lambda o: o <= 0, ">": lambda o: o > 0, ">=": lambda o: o >= 0}[op]
-
-        def compared(scope: Scope, value: Any) -> Any:
-            order = sem.compare(value, endpoint(scope))
-            return None if order is None else check(order)
-        return compared
-    if kind == "ut_expr":
-        expr, uses_input = compile_node(node[1]), node[2]
-        if uses_input:
-            def with_input(scope: Scope, value: Any) -> Any:
-                result = expr(scope.child({"?": value}))
-                if isinstance(result, bool):
-                    return result
-                return sem.test_matches(result, value)
-            return with_input
-        return lambda scope, value: sem.test_matches(expr(scope.child({"?": value})), value)
-    raise AssertionError(kind)
-
-
-def compile_tests(nodes: list[tuple[Any, ...]]) -> Callable[[Scope, Any], Any]:
-    tests = [compile_test(n) for n in nodes]
-    if len(tests) == 1:
-        return tests[0]
-
-    def any_test(scope: Scope, value: Any) -> Any:
-        result: Any = False
-        for test in tests:
-            outcome = test(scope, value)
-            if outcome is True:
-                return True
-            if outcome is None:
-                result = None
-        return result
-    return any_test
-
-
 def _in(node: tuple[Any, ...]) -> Evaluator:
+    from .compile_tests import compile_tests
     value = compile_node(node[1])
     tests = compile_tests(node[2])
     return lambda scope: tests(scope, value(scope))
@@ -382,106 +291,6 @@ def _call(node: tuple[Any, ...]) -> Evaluator:
         return call_function(callee(scope), [], {key: arg(scope) for key, arg in named})
     return call_named
 
-
-def _iterate(contexts: list[Any]) -> Callable[[Scope], list[tuple[str, list[Any]]] | None]:
-    compiled = [(name, compile_node(start), compile_node(end) if end is not None else None)
-                for name, start, end in contexts]
-
-    def domains(scope: Scope) -> Any:
-        result = []
-        for name, start, end in compiled:
-            if end is None:
-                values = start(scope)
-                if isinstance(values, Range):
-                    values = _range_values(values)
-                elif not isinstance(values, list):
-                    values = [values] if values is not None else None
-            else:
-                values = _integers(start(scope), end(scope))
-            if values is None:
-                return None
-            result.append((name, values, start if end is None else None))
-        return result
-    return domains
-
-
-def _range_values(r: Range) -> list[Any] | None:
-    if not (isinstance(r.start, Decimal) and isinstance(r.end, Decimal)):
-        return None
-    values = _integers(r.start, r.end)
-    if values is None:
-        return None
-    return [v for v in values if sem.range_includes(r, v)]
-
-
-def _integers(start: Any, end: Any) -> list[Any] | None:
-    if type(start) is dt.date and type(end) is dt.date:
-        days = (end - start).days
-        step = 1 if days >= 0 else -1
-        return [start + dt.timedelta(days=n) for n in range(0, days + step, step)]
-    if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
-        return None
-    if start != start.to_integral_value() or end != end.to_integral_value() or abs(end - start) > 10_000_000:
-        return None
-    low, high = int(start), int(end)
-    step = 1 if high >= low else -1
-    return [Decimal(v) for v in range(low, high + step, step)]
-
-
-def _nest(domains: list[Callable[[Scope], Any]], index: int, scope: Scope, names: dict[str, Any],
-          visit: Callable[[Scope], bool]) -> bool | None:
-    """Nested loops over the iteration contexts; each may use the names bound before it.
-
-    `visit` returns False to stop early; the result is None when a domain is not iterable, else whether the
-    loops ran to the end."""
-    found = domains[index](scope.child(names) if names else scope)
-    if found is None:
-        return None
-    name, values, _ = found[0]
-    last = index == len(domains) - 1
-    for value in values:
-        names[name] = value
-        if last:
-            if not visit(scope.child(dict(names))):
-                return False
-        else:
-            outcome = _nest(domains, index + 1, scope, names, visit)
-            if outcome is not True:
-                return outcome
-    return True
-
-
-def _for(node: tuple[Any, ...]) -> Evaluator:
-    domains = [_iterate([context]) for context in node[1]]
-    body = compile_node(node[2])
-
-    def loop(scope: Scope) -> Any:
-        results: list[Any] = []
-
-        def visit(inner: Scope) -> bool:
-            inner.names["partial"] = results
-            results.append(body(inner))
-            return True
-        return results if _nest(domains, 0, scope, {}, visit) is not None else None
-    return loop
-
-
-def _quantified(node: tuple[Any, ...]) -> Evaluator:
-    every = node[0] == "every"
-    domains = [_iterate([context]) for context in node[1]]
-    condition = compile_node(node[2])
-
-    def quantified(scope: Scope) -> Any:
-        def visit(inner: Scope) -> bool:
-            outcome = condition(inner)
-            return outcome is True if every else outcome is not True
-        finished = _nest(domains, 0, scope, {}, visit)
-        if finished is None:
-            return None
-        return finished if every else not finished
-    return quantified
-
-
 def _function(node: tuple[Any, ...]) -> Evaluator:
     params, body_node, external = node[1], node[2], node[3]
     names = [name for name, _ in params]
@@ -503,6 +312,17 @@ def _function(node: tuple[Any, ...]) -> Evaluator:
     return define
 
 
+
+def _for(node: tuple[Any, ...]) -> Evaluator:
+    from .compile_loops import compile_for  # the loop and test compilers build on compile_node
+    return compile_for(node)
+
+
+def _quantified(node: tuple[Any, ...]) -> Evaluator:
+    from .compile_loops import compile_quantified
+    return compile_quantified(node)
+
+
 _COMPILERS: dict[str, Callable[[tuple[Any, ...]], Evaluator]] = {
     "lit": _literal, "name": _name, "neg": _negate, "arith": _arithmetic, "cmp": _comparison, "and": _and,
     "or": _or, "between": _between, "in": _in, "instance": _instance, "if": _if, "list": _list,
@@ -510,4 +330,4 @@ _COMPILERS: dict[str, Callable[[tuple[Any, ...]], Evaluator]] = {
     "some": _quantified, "every": _quantified, "function": _function,
 }
 
-__all__ = ["Scope", "compile_node", "compile_tests", "DECIMAL"]
+__all__ = ["Scope", "compile_node", "DECIMAL"]

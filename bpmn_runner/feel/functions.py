@@ -100,4 +100,5 @@ def is_number(value: Any) -> bool:
 
 
 def load_builtins() -> None:
-    from . import builtins_core, builtins_list, builtins_numeric, builtins_range, builtins_temporal  # noqa: F401
+    from . import (builtins_context, builtins_core, builtins_list, builtins_numeric,  # noqa: F401
+                   builtins_range, builtins_temporal)

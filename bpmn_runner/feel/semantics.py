@@ -7,12 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from .temporal import UTC, seconds_of, timedelta_from_seconds
+from . import far_dates
+from .far_dates import FarDate
 from .values import DECIMAL, FeelFunction, Range, YearsMonthsDuration
 
 _DATETIME, _DATE, _TIME, _TD = dt.datetime, dt.date, dt.time, dt.timedelta
 
 
 def same_kind(a: Any, b: Any) -> bool:
+    if isinstance(a, FarDate):
+        a = a.inner
+    if isinstance(b, FarDate):
+        b = b.inner
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool)
     if isinstance(a, _DATETIME) or isinstance(b, _DATETIME):
@@ -44,6 +50,9 @@ def equal(a: Any, b: Any) -> bool | None:
         return a == b
     if not same_kind(a, b):
         return None
+    if isinstance(a, FarDate) or isinstance(b, FarDate):
+        order = compare(a, b)
+        return None if order is None else order == 0
     if isinstance(a, list):
         if len(a) != len(b):
             return False
@@ -91,6 +100,11 @@ def compare(a: Any, b: Any) -> int | None:
             return (a > b) - (a < b)
         if not same_kind(a, b) or isinstance(a, (bool, list, dict, Range, FeelFunction)):
             return None
+        if isinstance(a, FarDate) or isinstance(b, FarDate):
+            difference = subtract(a, b)
+            if not isinstance(difference, _TD):
+                return None
+            return (difference > _TD(0)) - (difference < _TD(0))
         if isinstance(a, _DATETIME):
             if (a.tzinfo is None) != (b.tzinfo is None):
                 return None
@@ -142,8 +156,11 @@ def add(a: Any, b: Any) -> Any:
         return a + b
     if a is None or b is None:
         return None
-    if isinstance(b, (_DATE, _TIME)) and isinstance(a, (_TD, YearsMonthsDuration)):
+    if isinstance(b, (_DATE, _TIME, FarDate)) and isinstance(a, (_TD, YearsMonthsDuration)):
         a, b = b, a
+    if isinstance(a, FarDate):
+        moved = add(a.inner, b)
+        return None if moved is None else far_dates.normalise(moved, a.shift)
     if isinstance(a, _TD) and isinstance(b, _TD):
         return a + b
     if isinstance(a, YearsMonthsDuration) and isinstance(b, YearsMonthsDuration):
@@ -183,6 +200,14 @@ def subtract(a: Any, b: Any) -> Any:
         return None
     if isinstance(a, (_TD, YearsMonthsDuration)) and isinstance(b, (_TD, YearsMonthsDuration)):
         return add(a, negate(b)) if type(a) is type(b) else None
+    if isinstance(a, FarDate) or isinstance(b, FarDate):
+        if isinstance(b, (_TD, YearsMonthsDuration)):
+            return add(a, negate(b))
+        if not isinstance(a, (_DATE, FarDate)) or not isinstance(b, (_DATE, FarDate)):
+            return None
+        inner_a, inner_b, days = far_dates.align(a, b)
+        difference = subtract(inner_a, inner_b)
+        return None if difference is None else difference + _TD(days=days)
     if isinstance(a, _DATE) and isinstance(b, _DATE):
         both_dates = not isinstance(a, _DATETIME) and not isinstance(b, _DATETIME)
         x, y = _as_datetime(a, None if both_dates else UTC), _as_datetime(b, None if both_dates else UTC)

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import far_dates
 from .values import DECIMAL, FeelFunction, Range, YearsMonthsDuration
 
 UTC = dt.timezone.utc
@@ -19,12 +20,14 @@ _YEAR_MONTH = re.compile(r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?$")
 _MICRO = dt.timedelta(microseconds=1)
 
 
-def parse_date(text: str) -> dt.date | None:
+def parse_date(text: str) -> Any:
+    """A date; years beyond 1..9999 give a FarDate."""
     match = _DATE.match(text)
     if not match:
         return None
+    month, day = int(match[2]), int(match[3])
     try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        return far_dates.make(int(match[1]), lambda year: dt.date(year, month, day))
     except ValueError:
         return None
 
@@ -67,17 +70,16 @@ def parse_time(text: str) -> dt.time | None:
 
 def parse_date_time(text: str) -> dt.datetime | dt.date | None:
     """A `date and time` literal; a bare date gives midnight of that date."""
-    if "T" not in text:
-        day = parse_date(text)
-        return None if day is None else dt.datetime(day.year, day.month, day.day)
     date_part, _, time_part = text.partition("T")
     day = parse_date(date_part)
-    clock = parse_time(time_part)
+    clock = parse_time(time_part) if time_part else dt.time(0)
     if day is None or clock is None:
         return None
+    inner, shift = far_dates.split(day)
+    moment = dt.datetime.combine(inner, clock)
     if time_part.startswith("24:"):
-        return dt.datetime.combine(day, clock) + dt.timedelta(days=1)
-    return dt.datetime.combine(day, clock)
+        moment += dt.timedelta(days=1)
+    return far_dates.FarDate(moment, shift) if shift else moment
 
 
 def parse_duration(text: str) -> dt.timedelta | YearsMonthsDuration | None:
@@ -136,8 +138,9 @@ def _clock_text(value: dt.time | dt.datetime) -> str:
     return text
 
 
-def _date_text(value: dt.date) -> str:
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+def _date_text(value: dt.date, shift: int = 0) -> str:
+    year = value.year + shift
+    return f"{'-' if year < 0 else ''}{abs(year):04d}-{value.month:02d}-{value.day:02d}"
 
 
 def duration_text(value: dt.timedelta) -> str:
@@ -159,6 +162,11 @@ def duration_text(value: dt.timedelta) -> str:
 
 def format_value(value: Any) -> str:
     """FEEL's `string()` of a temporal value, duration or range."""
+    if isinstance(value, far_dates.FarDate):
+        inner = value.inner
+        if isinstance(inner, dt.datetime):
+            return _date_text(inner, value.shift) + "T" + _clock_text(inner) + _offset_text(inner.tzinfo, inner)
+        return _date_text(inner, value.shift)
     if isinstance(value, dt.datetime):
         return _date_text(value) + "T" + _clock_text(value) + _offset_text(value.tzinfo, value)
     if isinstance(value, dt.date):
@@ -212,6 +220,8 @@ def _duration_parts(value: dt.timedelta) -> tuple[int, int, int, Decimal]:
 
 def property_of(value: Any, name: str) -> Any:
     """`value.name` for a date, time, date and time, duration or range; None when there is no such property."""
+    if isinstance(value, far_dates.FarDate):
+        return Decimal(value.year) if name == "year" else property_of(value.inner, name)
     if isinstance(value, (dt.date, dt.datetime)) and name in ("year", "month", "day", "weekday"):
         number = value.isoweekday() if name == "weekday" else getattr(value, name)
         return Decimal(number)

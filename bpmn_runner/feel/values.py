@@ -93,6 +93,8 @@ def kind_of(value: Any) -> str:
         return "range"
     if isinstance(value, FeelFunction):
         return "function"
+    if value.__class__.__name__ == "FarDate":
+        return "date and time" if value.is_date_time else "date"
     if isinstance(value, (int, float)):
         return "number"
     return "Any"
