@@ -10,17 +10,11 @@ from bpmn_runner import feel
 
 CASES = [
     # (TCK directory / case, FEEL text, expected result as a string)
-    ("0100-arithmetic add_lhs_dateAndTime_to_rhs_ymDuration_010: years before 1",
-     'string(@"-2021-01-01T10:10:10+11:00" + @"P1M")', "-2021-02-01T10:10:10+11:00"),
-    ("1115-feel-date-function 015: years past 9999", 'string(date("999999999-12-31"))', "999999999-12-31"),
     ("1117-feel-date-and-time-function 026: nanoseconds",
      'string(date and time("2011-12-31T10:15:30.123456789@Europe/Paris"))',
      "2011-12-31T10:15:30.123456789@Europe/Paris"),
-    ("0074-feel-properties range_005: a property of a range literal", "string([1..10[.start included)", "true"),
     ("0068-feel-equality time_005: times equal below the millisecond",
      'string(time("10:30:00.0001") = time("10:30:00.0002"))', "true"),
-    ("1146-feel-context-put-function nested008: the named parameter key (not keys) given a list",
-     'string(context put(context: {x:1, y: {a: 0} }, key: ["y", "a"], value: 2) = null)', "true"),
 ]
 
 
