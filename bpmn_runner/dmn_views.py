@@ -45,7 +45,7 @@ def table_view(table: DecisionTable, matched: list[str] | None = None) -> dict[s
             "annotation_names": annotations, "rules": rows}
 
 
-def decision_views(definitions: Definitions, matched: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def decision_views(definitions: Definitions, matched: set[str] | None = None) -> list[dict[str, Any]]:
     views = []
     for decision in definitions.decisions.values():
         expression = decision.expression
@@ -54,7 +54,7 @@ def decision_views(definitions: Definitions, matched: dict[str, list[str]] | Non
                                 "kind": type(expression).__name__ if expression is not None else "none"}
         if isinstance(expression, DecisionTable):
             view["kind"] = "decision table"
-            view["table"] = table_view(expression, (matched or {}).get(decision.id))
+            view["table"] = table_view(expression, sorted(matched or ()))
         elif isinstance(expression, LiteralExpression):
             view["kind"] = "literal expression"
             view["text"] = expression.text.strip()
@@ -63,11 +63,27 @@ def decision_views(definitions: Definitions, matched: dict[str, list[str]] | Non
     return views
 
 
-def file_decision_views(path: str | Path, name: str | None = None) -> dict[str, Any]:
-    """The decisions of one DMN file, or a note saying why they cannot be shown."""
+def file_decision_views(path: str | Path, name: str | None = None, matched: set[str] | None = None) -> dict[str, Any]:
+    """The decisions of one DMN file (rows of the `matched` rule ids marked), or a note saying why they cannot be
+    shown."""
     label = name or Path(path).name
     try:
         definitions = read_dmn_file(path, label)
     except BpmnRunnerError as exc:
         return {"file": label, "decisions": [], "error": str(exc)}
-    return {"file": label, "decisions": decision_views(definitions), "error": ""}
+    return {"file": label, "decisions": decision_views(definitions, matched), "error": ""}
+
+
+MATCHED_PREFIX = "matched rules: "
+
+
+def matched_rule_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each completed business rule task of a run and the rules its decision matched (from the history detail)."""
+    rows = []
+    for event in history:
+        detail = str(event.get("detail") or "")
+        if event.get("event") == "completed" and detail.startswith(MATCHED_PREFIX):
+            rules = detail[len(MATCHED_PREFIX):]
+            rows.append({"id": str(event.get("element_id", "")), "name": str(event.get("name") or ""),
+                         "rules": [] if rules == "none" else [r.strip() for r in rules.split(",")]})
+    return rows

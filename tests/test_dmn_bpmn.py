@@ -119,6 +119,10 @@ def test_instance_report_names_the_matched_rules() -> None:
     page = render_instance_report([str(p) for p in paths], s.result)  # type: ignore[arg-type]
     assert "matched rules: row-495762709-2" in page
     assert "matched rules: row-506282952-9, row-506282952-11" in page
+    from lxml import html
+    tree = html.fromstring(page)
+    marked = tree.xpath("//table[contains(@class,'decision-table')]//tr[contains(@class,'matched')]/@data-rule-id")
+    assert sorted(marked) == ["row-495762709-2", "row-506282952-11", "row-506282952-9"]
 
 
 def test_tck_values_are_read_with_their_xsd_types(tmp_path: Path) -> None:
