@@ -221,3 +221,12 @@ def test_json_text_becomes_dates_inside_structured_inputs(tmp_path: Path) -> Non
             '<decision id="d" name="D"><informationRequirement><requiredInput href="#i"/></informationRequirement>'
             '<literalExpression><text>People[1].born.year</text></literalExpression></decision>')
     assert decide([dmn(tmp_path, body)], "d", {"People": [{"born": "1999-03-04"}]}).value == Decimal(1999)
+
+
+def test_camunda7_juel_input_entry_reads_cell_input(tmp_path: Path) -> None:
+    body = ('<decision id="d" name="D"><decisionTable hitPolicy="FIRST"><input><inputExpression><text>amount</text>'
+            '</inputExpression></input><output name="o"/><rule><inputEntry expressionLanguage="juel">'
+            '<text>${cellInput &gt; 10}</text></inputEntry><outputEntry><text>"big"</text></outputEntry></rule>'
+            '</decisionTable></decision>')
+    assert decide([dmn(tmp_path, body)], "d", {"amount": 11}).value == "big"
+    assert decide([dmn(tmp_path, body)], "d", {"amount": 9}).value is None

@@ -118,6 +118,13 @@ class BoxedEvaluator:
             raise DmnProblem(f"cannot evaluate the JUEL expression {text!r}: {exc.message}", node.line) from None
 
     def unary(self, node: UnaryTests, value: Any, scope: dict[str, Any]) -> bool:
+        if node.language and not is_feel(node.language):
+            if node.language.strip().lower() != "juel":
+                raise DmnProblem(f"expression language {node.language!r} is not supported in DMN; use FEEL",
+                                 node.line)
+            # Camunda 7: a JUEL input entry reads the input value as `cellInput`
+            test = LiteralExpression(id=node.id, line=node.line, text=node.text, language="juel")
+            return self._juel(test, {**scope, "cellInput": value}) is True
         key = ("unary", id(node))
         compiled = self.cache.get(key)
         if compiled is None:
