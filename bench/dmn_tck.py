@@ -6,7 +6,6 @@ import argparse
 import csv
 import sys
 from collections import Counter
-from pathlib import Path
 
 from bpmn_runner.tck_runner import TckRow, find_directories, run_directory
 
