@@ -162,3 +162,21 @@ def test_decision_chosen_at_run_time_by_expression(tmp_path: Path) -> None:
     assert s.result.data["out"] == "Spareribs"
     s = Scenario([path, tmp_path / "dinner.dmn"], data={"which": "nothing", "season": "Fall", "guestCount": 2})
     assert s.result.status == "failed" and "nothing" in s.result.error
+
+
+def test_spiffworkflow_python_cells_keep_running_in_a_camunda_diagram(tmp_path: Path) -> None:
+    """DMN cells marked expressionLanguage="python" (SpiffWorkflow's examples) stay on SpiffWorkflow's evaluator."""
+    (tmp_path / "costs.dmn").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+        'id="d" name="d" namespace="http://camunda.org/schema/1.0/dmn"><decision id="shipping_costs" name="Costs">'
+        '<decisionTable id="t"><input id="i"><inputExpression id="e" typeRef="string" expressionLanguage="python">'
+        '<text>shipping_method.lower()</text></inputExpression></input><output id="o" name="shipping_cost"/>'
+        '<rule id="r1"><inputEntry id="a"><text>"standard"</text></inputEntry><outputEntry id="b"><text>5.00</text>'
+        '</outputEntry></rule></decisionTable></decision></definitions>', encoding="utf-8")
+    task = '<bpmn:businessRuleTask id="t" camunda:decisionRef="shipping_costs"/>'
+    body = ('<bpmn:startEvent id="start"/>' + task + '<bpmn:endEvent id="end"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>')
+    s = Scenario(write(tmp_path, body), data={"shipping_method": "STANDARD"})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["shipping_cost"] == 5.0

@@ -7,6 +7,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 
 from .. import feel
 from ..decisions import convert_inputs
@@ -15,6 +16,7 @@ from ..dmn.errors import DecisionError
 from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
+from ..dmn.walk import uses_python
 from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
 
 _MODELS: dict[str, DecisionModel] = {}
@@ -118,6 +120,11 @@ def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
     """Camunda-family parsers read DMN with our reader (SpiffWorkflow's reads Python cells and one table only)."""
     name = filename or "decisions.dmn"
     definitions = read_dmn_tree(node, name)
+    if uses_python(definitions):
+        # SpiffWorkflow-style Python cells: SpiffWorkflow's own DMN engine evaluates them, as before
+        BpmnDmnParser.add_dmn_xml(parser, node, filename)
+        parser.__dict__.setdefault("python_decisions", set()).update(definitions.decisions)
+        return
     sources: list[tuple[str, bytes]] = parser.__dict__.setdefault("runner_dmn_sources", [])
     sources.append((name, source_bytes(node)))
     for decision in definitions.decisions.values():
@@ -128,6 +135,10 @@ def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
 def is_dynamic_ref(ref: str) -> bool:
     text = ref.strip()
     return text.startswith("=") or "${" in text or "#{" in text
+
+
+def is_python_decision(parser: Any, decision_ref: str) -> bool:
+    return decision_ref in parser.__dict__.get("python_decisions", ())
 
 
 def engine_for(parser: Any, decision_ref: str) -> RunnerDecisionEngine | None:

@@ -270,7 +270,8 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
                     "business rule task names no decision (camunda:decisionRef, zeebe:calledDecision or "
                     "spiffworkflow:calledDecisionId) and no handler binding", node=self.node, file_name=self.filename)
             kwargs = dict(self.bpmn_attributes)
-            if rule_class is not SpiffBusinessRuleTask:
+            parser = self.process_parser.parser
+            if rule_class is not SpiffBusinessRuleTask and not runner_decisions.is_python_decision(parser, ref):
                 engine = runner_decisions.engine_for(self.process_parser.parser, ref)
                 if engine is None:
                     self.process_parser.parser.get_engine(ref, self.node)  # raises: no such decision

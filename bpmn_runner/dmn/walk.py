@@ -103,3 +103,10 @@ def known_names(definitions: Definitions) -> frozenset[str]:
                 names.update(o.name for o in node.outputs if o.name)
             todo.extend(_children(node))
     return frozenset(n for n in names if n)
+
+
+def uses_python(definitions: Definitions) -> bool:
+    """SpiffWorkflow-style DMN: cells marked `expressionLanguage="python"` (evaluated by SpiffWorkflow, not FEEL)."""
+    if "python" in (definitions.expression_language or "").lower():
+        return True
+    return any("python" in (node.language or "").lower() for _, node in feel_texts(definitions))

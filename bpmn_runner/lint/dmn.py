@@ -8,7 +8,7 @@ from ..dmn.boxed import compile_literal, is_feel
 from ..dmn.model import DecisionTable, Definitions, LiteralExpression
 from ..dmn.overlap import overlapping_rules
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS
-from ..dmn.walk import expressions_of, feel_texts, known_names
+from ..dmn.walk import expressions_of, feel_texts, known_names, uses_python
 from ..errors import BpmnRunnerError
 from ..loader.dmn import read_dmn_tree
 from ..loader.documents import Document
@@ -36,7 +36,7 @@ def check_dmn_files(ctx: Context) -> None:
             continue   # the engine-load rule reports an unreadable file
     namespaces = {defs.namespace: defs for _, defs in models}
     for document, defs in models:
-        if not python_cells and is_feel(defs.expression_language):
+        if not python_cells and is_feel(defs.expression_language) and not uses_python(defs):
             _feel_syntax(ctx, document, defs)
         _tables(ctx, document, defs)
         _references(ctx, document, defs, namespaces)
