@@ -851,11 +851,13 @@ def decide_command(paths: list[Path] = typer.Argument(..., help="DMN files (the 
         typer.echo(f"warning: {problem}", err=True)
     if as_json:
         _echo_json(shaped)
-        return
-    typer.echo(f"{result.decision_name} [{result.decision_id}]: {json.dumps(shaped['result'])}")
-    for name, value in shaped["results"].items():
-        if name != result.decision_name:
-            typer.echo(f"  {name}: {json.dumps(value)}")
+    else:
+        typer.echo(f"{result.decision_name} [{result.decision_id}]: {json.dumps(shaped['result'])}")
+        for name, value in shaped["results"].items():
+            if name != result.decision_name:
+                typer.echo(f"  {name}: {json.dumps(value)}")
+    if result.errors:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

@@ -180,3 +180,17 @@ def test_spiffworkflow_python_cells_keep_running_in_a_camunda_diagram(tmp_path: 
     s = Scenario(write(tmp_path, body), data={"shipping_method": "STANDARD"})
     assert s.result.status == "completed", s.result.error
     assert s.result.data["shipping_cost"] == 5.0
+
+
+def test_decide_command_exits_1_with_the_evaluation_error(tmp_path: Path) -> None:
+    path = tmp_path / "u.dmn"
+    path.write_text('<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="u">'
+                    '<decision id="d" name="D"><decisionTable><input><inputExpression><text>x</text>'
+                    '</inputExpression></input><output name="o"/><rule id="a"><inputEntry><text>&gt; 1</text>'
+                    '</inputEntry><outputEntry><text>1</text></outputEntry></rule><rule id="b"><inputEntry>'
+                    '<text>&gt; 2</text></inputEntry><outputEntry><text>2</text></outputEntry></rule></decisionTable>'
+                    '</decision></definitions>', encoding="utf-8")
+    out = runner.invoke(app, ["decide", str(path), "--data", '{"x": 5}', "--json"])
+    assert out.exit_code == 1
+    assert json.loads(out.stdout)["result"] is None
+    assert "UNIQUE" in out.stderr and "a, b" in out.stderr
