@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         mine = [r for r in rows if r.directory.startswith(level)]
         totals[level] = (sum(1 for r in mine if r.outcome.status == "SUCCESS"), len(mine))
     print(f"wrote {len(rows)} rows to {args.csv}")
+    exact = {level: sum(1 for r in rows if r.directory.startswith(level) and r.outcome.strict_status == "SUCCESS")
+             for level in totals}
+    print(f"with exact decimal equality: level 2 {exact['compliance-level-2']}/{totals['compliance-level-2'][1]}, "
+          f"level 3 {exact['compliance-level-3']}/{totals['compliance-level-3'][1]}")
     print(f"TCK: level 2 {totals['compliance-level-2'][0]}/{totals['compliance-level-2'][1]}, "
           f"level 3 {totals['compliance-level-3'][0]}/{totals['compliance-level-3'][1]} test cases")
     return 0

@@ -16,6 +16,7 @@ class CaseOutcome:
     case_id: str
     status: str            # SUCCESS | FAILURE | ERROR
     message: str = ""
+    strict_status: str = ""  # the same with exact decimal equality
 
 
 def same_value(expected: Any, actual: Any, strict: bool = False) -> bool:
@@ -98,14 +99,15 @@ def run_case(model: DecisionModel, case: Any, strict: bool = False) -> CaseOutco
     try:
         actual, errors = _actual_results(model, case)
     except Exception as exc:  # noqa: BLE001 - the runner reports every crash as an ERROR row
-        return CaseOutcome(case.id, "ERROR", f"{type(exc).__name__}: {exc}")
+        return CaseOutcome(case.id, "ERROR", f"{type(exc).__name__}: {exc}", "ERROR")
+    exact = all(same_value(r.expected, actual.get(r.name), True) for r in case.results)
     for result in case.results:
         found = actual.get(result.name)
         if not same_value(result.expected, found, strict):
             why = f" ({errors[0]})" if errors else ""
             return CaseOutcome(case.id, "FAILURE", f"FAILURE: {result.name!r} expected={show(result.expected)!r} "
-                                                   f"but found={show(found)!r}{why}")
-    return CaseOutcome(case.id, "SUCCESS")
+                                                   f"but found={show(found)!r}{why}", "FAILURE")
+    return CaseOutcome(case.id, "SUCCESS", "", "SUCCESS" if exact else "FAILURE")
 
 
 def _actual_results(model: DecisionModel, case: Any) -> tuple[dict[str, Any], list[str]]:
