@@ -230,3 +230,12 @@ def test_camunda7_juel_input_entry_reads_cell_input(tmp_path: Path) -> None:
             '</decisionTable></decision>')
     assert decide([dmn(tmp_path, body)], "d", {"amount": 11}).value == "big"
     assert decide([dmn(tmp_path, body)], "d", {"amount": 9}).value is None
+
+
+def test_a_function_that_calls_itself_without_end_gives_null_not_a_crash(tmp_path: Path) -> None:
+    body = ('<businessKnowledgeModel id="f" name="loop"><encapsulatedLogic><formalParameter name="n"/>'
+            '<literalExpression><text>loop(n + 1)</text></literalExpression></encapsulatedLogic>'
+            '</businessKnowledgeModel><decision id="d" name="D"><knowledgeRequirement><requiredKnowledge href="#f"/>'
+            '</knowledgeRequirement><literalExpression><text>loop(1)</text></literalExpression></decision>')
+    result = decide([dmn(tmp_path, body)], "d", {})
+    assert result.value is None and all("\n" not in e for e in result.errors)

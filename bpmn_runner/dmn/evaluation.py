@@ -169,7 +169,12 @@ class Evaluation:
                 self.note(problem.message, problem.line or decision.line)
                 value = None
             except RecursionError:
-                self.note("the evaluation is nested too deeply", decision.line)
+                self.note("the evaluation is nested too deeply (a function that calls itself without end?)",
+                          decision.line)
+                value = None
+            except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+                # a value the model did not foresee: one clear line, never a traceback
+                self.note(f"cannot evaluate ({type(exc).__name__}: {exc})", decision.line)
                 value = None
             if isinstance(decision.expression, DecisionTable) and boxed.last_table is not None:
                 self.matched[decision.id] = list(boxed.last_table.matched)
