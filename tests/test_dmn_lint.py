@@ -99,3 +99,18 @@ def test_definition_report_draws_decision_tables() -> None:
     beverages = page.xpath("//section[@data-decision-id='beverages']//table")[0]
     assert beverages.xpath(".//th[contains(@class,'hit-policy')]")[0].text_content() == "C"
     assert "Hey, why not?" in dish.text_content()     # rule descriptions shown as annotations
+
+
+def test_decision_result_mapping_is_one_camunda_knows(tmp_path: Path) -> None:
+    """docs.camunda.org/manual/latest/user-guide/process-engine/decisions/bpmn-cmmn/ (the four mappings)."""
+    from .scenario import write
+    body = ('<bpmn:startEvent id="start" name="Start"/><bpmn:businessRuleTask id="t" name="Decide" '
+            'camunda:decisionRef="dish" camunda:resultVariable="d" camunda:mapDecisionResult="singleValue"/>'
+            '<bpmn:businessRuleTask id="u" name="Decide again" camunda:decisionRef="dish" '
+            'camunda:mapDecisionResult="singleEntry"/><bpmn:endEvent id="end" name="End"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" '
+            'targetRef="u"/><bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="end"/>')
+    path = write(tmp_path, body)
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text(), encoding="utf-8")
+    found = [f for f in lint([path, tmp_path / "dinner.dmn"]) if f.rule == "decision-result-mapping"]
+    assert [(f.severity, "singleValue" in f.message) for f in found] == [("error", True), ("warning", False)]

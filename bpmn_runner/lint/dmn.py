@@ -12,7 +12,8 @@ from ..dmn.walk import expressions_of, feel_texts, known_names, uses_python
 from ..errors import BpmnRunnerError
 from ..loader.dmn import read_dmn_tree
 from ..loader.documents import Document
-from ._core import Context, Rule
+from ..dmn.results import MAPPINGS
+from ._core import Context, Rule, describe
 
 DMN_FEEL = Rule("dmn-feel-syntax", "error", "every FEEL expression and unary test of a DMN file parses")
 DMN_TABLE = Rule("dmn-table-shape", "error", "each rule of a decision table has one entry per input and output, "
@@ -20,7 +21,10 @@ DMN_TABLE = Rule("dmn-table-shape", "error", "each rule of a decision table has 
 DMN_UNIQUE = Rule("dmn-unique-overlap", "error", "no two rules of a UNIQUE decision table match the same input")
 DMN_REFERENCE = Rule("dmn-reference", "error", "information, knowledge and decision service references name "
                                                "elements of the loaded DMN files")
-RULES = [DMN_FEEL, DMN_TABLE, DMN_UNIQUE, DMN_REFERENCE]
+DECISION_RESULT = Rule("decision-result-mapping", "error", "camunda:mapDecisionResult is singleEntry, singleResult, "
+                                                           "collectEntries or resultList, with a camunda:resultVariable")
+RULES = [DMN_FEEL, DMN_TABLE, DMN_UNIQUE, DMN_REFERENCE, DECISION_RESULT]
+_CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 _POLICIES = set(HIT_POLICY_ABBREVIATIONS.values())
 _AGGREGATIONS = {"SUM", "COUNT", "MIN", "MAX"}
 
@@ -121,4 +125,20 @@ def _references(ctx: Context, document: Document, defs: Definitions, namespaces:
                                                           f"loaded DMN file defines", line=element.line)
 
 
+def check_decision_result_mappings(ctx: Context, document: Document) -> None:
+    """Camunda 7 business rule tasks: a mapping Camunda knows, and a variable to put the result in."""
+    for task in ctx.index(document).elements("businessRuleTask"):
+        mapping = task.get(f"{{{_CAMUNDA}}}mapDecisionResult")
+        if mapping is None:
+            continue
+        if mapping not in MAPPINGS:
+            ctx.report(DECISION_RESULT, document, task, f"{describe(task)}: camunda:mapDecisionResult {mapping!r} is "
+                                                        f"not one of {', '.join(MAPPINGS)}")
+        elif not task.get(f"{{{_CAMUNDA}}}resultVariable"):
+            ctx.report(DECISION_RESULT, document, task, f"{describe(task)}: camunda:mapDecisionResult without "
+                                                        f"camunda:resultVariable stores nothing; name the variable",
+                       severity="warning")
+
+
+PER_DOCUMENT = (check_decision_result_mappings,)
 ACROSS_DOCUMENTS = [check_dmn_files]
