@@ -303,18 +303,12 @@ def test_matches(test: Any, value: Any) -> bool | None:
     if isinstance(test, Range):
         return range_includes(test, value)
     if isinstance(test, list) and not isinstance(value, list):
-        result: bool | None = False
-        for item in test:
-            match = test_matches(item, value)
-            if match:
-                return True
-            if match is None:
-                result = result if result else result
-        return result
+        # a list of tests (or of values): any one matching is enough; a test that cannot tell counts as no match
+        return any(test_matches(item, value) is True for item in test)
     if isinstance(test, list) and isinstance(value, list):
         if equal(test, value):
             return True
         return any(equal(item, value) for item in test)
     if isinstance(test, bool) and not isinstance(value, bool):
-        return test
+        return test  # DMN 1.5 10.3.2.9.2: a boolean expression (not compared with the input) decides by itself
     return equal(test, value)

@@ -182,8 +182,12 @@ def format_value(value: Any) -> str:
         return f"{sign}P{text}"
     if isinstance(value, Range):
         from .builtins_core import to_string
-        start = "" if value.start is None else to_string(value.start)
-        end = "" if value.end is None else to_string(value.end)
+        if value.operator in ("<", "<="):
+            return f"{value.operator} {to_string(value.end)}"
+        if value.operator in (">", ">=", "=", "!="):
+            return f"{value.operator} {to_string(value.start)}"
+        start = "null" if value.start is None else to_string(value.start)
+        end = "null" if value.end is None else to_string(value.end)
         return f"{'[' if value.start_included else '('}{start}..{end}{']' if value.end_included else ')'}"
     if isinstance(value, FeelFunction):
         return repr(value)
