@@ -23,6 +23,8 @@ def same_kind(a: Any, b: Any) -> bool:
         return isinstance(a, bool) and isinstance(b, bool)
     if isinstance(a, _DATETIME) or isinstance(b, _DATETIME):
         return isinstance(a, _DATETIME) and isinstance(b, _DATETIME)
+    if isinstance(a, _TIME) or isinstance(b, _TIME):
+        return isinstance(a, _TIME) and isinstance(b, _TIME)
     return type(a) is type(b) or (isinstance(a, dict) and isinstance(b, dict)) or (
         isinstance(a, list) and isinstance(b, list))
 
