@@ -131,3 +131,12 @@ def test_nanoseconds_are_kept_for_display() -> None:
     assert evaluate('string(date and time(date("2017-01-01"), time("23:59:01.987654321")))') == \
         "2017-01-01T23:59:01.987654321"
     assert evaluate('time("10:00:00.123456789") < time("10:00:01")') is True
+
+
+def test_time_equality_is_to_the_second() -> None:
+    """TCK 0068-feel-equality time_005 / datetime_003_a: "value resolution is seconds" for `=` on times and
+    date-times (DMN 1.5 valuet/valuedt count seconds); `<` still sees the fraction."""
+    assert evaluate('time("10:30:00.0001") = time("10:30:00.0002")') is True
+    assert evaluate('time("10:30:00.0001") < time("10:30:00.0002")') is True
+    assert evaluate('date and time("2018-12-08T00:00:00.5") = date and time("2018-12-08T00:00:00")') is True
+    assert evaluate('time("10:30:01") = time("10:30:00")') is False

@@ -74,12 +74,15 @@ def equal(a: Any, b: Any) -> bool | None:
             if same is not True:
                 return same
         return True
+    # DMN 1.5 10.3.2.3.5-6: a time's and a date-time's value is counted in whole seconds (the TCK's 0068
+    # "value resolution is seconds"), so equality ignores fractions of a second; ordering does not.
     if isinstance(a, _DATETIME):
         if (a.tzinfo is None) != (b.tzinfo is None):
             return False
-        return _utc(a) == _utc(b)
+        return _utc(a).replace(microsecond=0) == _utc(b).replace(microsecond=0)
     if isinstance(a, _TIME):
-        return _time_key(a) == _time_key(b)
+        ka, kb = _time_key(a), _time_key(b)
+        return ka[0] == kb[0] and int(ka[1] // 1) == int(kb[1] // 1)
     if isinstance(a, FeelFunction):
         return a is b
     return a == b
