@@ -51,3 +51,14 @@ def test_validate_reports_unknown_functions(tmp_path: Path) -> None:
     """Camunda 8 fails on an unknown function; `validate` finds it without data."""
     findings = lint_body(tmp_path, _gateway("=totl(amount) &gt; 2"))
     assert any("unknown function 'totl'" in f.message for f in findings)
+
+
+def test_timer_duration_from_a_feel_expression(tmp_path: Path) -> None:
+    """Camunda 8 timers take FEEL (docs.camunda.io "Timer events": `=duration(...)`); the result is ISO 8601."""
+    timer = ('<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+             '=duration("PT" + string(minutes) + "M")</bpmn:timeDuration></bpmn:timerEventDefinition>'
+             '</bpmn:intermediateCatchEvent>')
+    s = Scenario(write(tmp_path, START + timer + END + chain("start", "wait", "end")), timer_wait=0,
+                 data={"minutes": 5})
+    assert s.result.status == "waiting", s.result.error
+    assert s.fire_timers().status == "completed"

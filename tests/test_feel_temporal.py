@@ -121,3 +121,22 @@ def test_for_over_a_date_range() -> None:
 def test_years_beyond_python_dates(text: str, expected: object) -> None:
     """DMN 1.5 10.3.2.3.4: FEEL years run from -999,999,999 to 999,999,999 (TCK 0100-arithmetic, 1115, 1117)."""
     assert evaluate(text) == expected
+
+
+def test_nanoseconds_are_kept_for_display() -> None:
+    """DMN 1.5 10.3.2.3.4: seconds may have nine fractional digits; they print back as written (TCK 1117),
+    while arithmetic and comparison work to the microsecond."""
+    assert evaluate('string(date and time("2011-12-31T10:15:30.123456789@Europe/Paris"))') == \
+        "2011-12-31T10:15:30.123456789@Europe/Paris"
+    assert evaluate('string(date and time(date("2017-01-01"), time("23:59:01.987654321")))') == \
+        "2017-01-01T23:59:01.987654321"
+    assert evaluate('time("10:00:00.123456789") < time("10:00:01")') is True
+
+
+def test_time_equality_is_to_the_second() -> None:
+    """TCK 0068-feel-equality time_005 / datetime_003_a: "value resolution is seconds" for `=` on times and
+    date-times (DMN 1.5 valuet/valuedt count seconds); `<` still sees the fraction."""
+    assert evaluate('time("10:30:00.0001") = time("10:30:00.0002")') is True
+    assert evaluate('time("10:30:00.0001") < time("10:30:00.0002")') is True
+    assert evaluate('date and time("2018-12-08T00:00:00.5") = date and time("2018-12-08T00:00:00")') is True
+    assert evaluate('time("10:30:01") = time("10:30:00")') is False

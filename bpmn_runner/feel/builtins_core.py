@@ -13,7 +13,8 @@ from . import far_dates
 from .far_dates import FarDate
 from .functions import NotApplicable, builtin
 from .regex import compile_xpath_regex, expand_replacement
-from .temporal import UTC, format_value, parse_date, parse_date_time, parse_duration, parse_time
+from .temporal import (UTC, format_value, nanos_of, parse_date, parse_date_time, parse_duration, parse_time,
+                       with_nanos)
 from .values import DECIMAL, YearsMonthsDuration
 
 
@@ -113,7 +114,8 @@ def _date_time_parts(day: Any, clock: Any) -> Any:
         raise NotApplicable()
     if not isinstance(day, dt.date) or not isinstance(clock, dt.time):
         return None
-    return dt.datetime.combine(day.date() if isinstance(day, dt.datetime) else day, clock)
+    return with_nanos(dt.datetime.combine(day.date() if isinstance(day, dt.datetime) else day, clock),
+                      nanos_of(clock))
 
 
 @builtin("date and time", "from, timezone")

@@ -20,7 +20,7 @@ _FAST = (Decimal, str, bool, type(None))
 class Scope:
     """A chain of name tables; the root converts plain Python values to FEEL values as they are read."""
 
-    __slots__ = ("names", "parent", "missing", "types")
+    __slots__ = ("names", "parent", "missing", "types", "converted")
 
     def __init__(self, names: Mapping[str, Any], parent: "Scope | None" = None,
                  missing: Callable[[str], Any] | None = None,
@@ -29,6 +29,7 @@ class Scope:
         self.parent = parent
         self.missing = missing
         self.types = parent.types if parent is not None else types
+        self.converted: dict[str, Any] | None = None  # root only: each list or dict is converted once
 
     def lookup(self, name: str) -> Any:
         scope: Scope | None = self
@@ -36,6 +37,8 @@ class Scope:
             value = scope.names.get(name, _MISSING)
             if value is not _MISSING:
                 if scope.parent is None and not isinstance(value, _FAST):
+                    if isinstance(value, (list, dict, tuple)):
+                        return scope._converted(name, value)
                     return to_feel(value)
                 return value
             last = scope
@@ -46,6 +49,14 @@ class Scope:
         if last.missing is not None:
             return last.missing(name)
         return None
+
+    def _converted(self, name: str, value: Any) -> Any:
+        if self.converted is None:
+            self.converted = {}
+        found = self.converted.get(name, _MISSING)
+        if found is _MISSING:
+            found = self.converted[name] = to_feel(value)
+        return found
 
     def child(self, names: Mapping[str, Any]) -> "Scope":
         return Scope(names, self)

@@ -7,6 +7,7 @@ from typing import Any
 from .errors import FeelSyntaxError
 from .parser_base import _COMPARISONS, KEYWORDS, MAX_DEPTH, Cursor, NameIndex, Node
 from .temporal import parse_temporal
+from .values import DECIMAL
 
 __all__ = ["NameIndex", "Parser", "parse_expression", "parse_unary_tests"]
 
@@ -209,9 +210,10 @@ class Parser(Cursor):
         t = self.tok
         if t.kind == "num":
             self.i += 1
-            from decimal import Decimal
-            from .values import DECIMAL
-            return ("lit", DECIMAL.create_decimal(t.text))
+            try:
+                return ("lit", DECIMAL.create_decimal(t.text))
+            except ArithmeticError:
+                raise FeelSyntaxError(f"the number {t.text} is out of range", self.text, t.pos) from None
         if t.kind == "str":
             self.i += 1
             return ("lit", t.value)

@@ -23,6 +23,8 @@ def same_kind(a: Any, b: Any) -> bool:
         return isinstance(a, bool) and isinstance(b, bool)
     if isinstance(a, _DATETIME) or isinstance(b, _DATETIME):
         return isinstance(a, _DATETIME) and isinstance(b, _DATETIME)
+    if isinstance(a, _TIME) or isinstance(b, _TIME):
+        return isinstance(a, _TIME) and isinstance(b, _TIME)
     return type(a) is type(b) or (isinstance(a, dict) and isinstance(b, dict)) or (
         isinstance(a, list) and isinstance(b, list))
 
@@ -72,12 +74,15 @@ def equal(a: Any, b: Any) -> bool | None:
             if same is not True:
                 return same
         return True
+    # DMN 1.5 10.3.2.3.5-6: a time's and a date-time's value is counted in whole seconds (the TCK's 0068
+    # "value resolution is seconds"), so equality ignores fractions of a second; ordering does not.
     if isinstance(a, _DATETIME):
         if (a.tzinfo is None) != (b.tzinfo is None):
             return False
-        return _utc(a) == _utc(b)
+        return _utc(a).replace(microsecond=0) == _utc(b).replace(microsecond=0)
     if isinstance(a, _TIME):
-        return _time_key(a) == _time_key(b)
+        ka, kb = _time_key(a), _time_key(b)
+        return ka[0] == kb[0] and int(ka[1] // 1) == int(kb[1] // 1)
     if isinstance(a, FeelFunction):
         return a is b
     return a == b
@@ -303,18 +308,12 @@ def test_matches(test: Any, value: Any) -> bool | None:
     if isinstance(test, Range):
         return range_includes(test, value)
     if isinstance(test, list) and not isinstance(value, list):
-        result: bool | None = False
-        for item in test:
-            match = test_matches(item, value)
-            if match:
-                return True
-            if match is None:
-                result = result if result else result
-        return result
+        # a list of tests (or of values): any one matching is enough; a test that cannot tell counts as no match
+        return any(test_matches(item, value) is True for item in test)
     if isinstance(test, list) and isinstance(value, list):
         if equal(test, value):
             return True
         return any(equal(item, value) for item in test)
     if isinstance(test, bool) and not isinstance(value, bool):
-        return test
+        return test  # DMN 1.5 10.3.2.9.2: a boolean expression (not compared with the input) decides by itself
     return equal(test, value)

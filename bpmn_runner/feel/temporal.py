@@ -20,6 +20,36 @@ _YEAR_MONTH = re.compile(r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?$")
 _MICRO = dt.timedelta(microseconds=1)
 
 
+class PreciseTime(dt.time):
+    """A time with `nanos` (0-999) below its microseconds: kept from the literal for display and `string()`;
+    arithmetic and comparison work to the microsecond."""
+
+    __slots__ = ("nanos",)
+
+
+class PreciseDateTime(dt.datetime):
+    """A date and time with `nanos` below its microseconds (see PreciseTime)."""
+
+    __slots__ = ("nanos",)
+
+
+def with_nanos(value: Any, nanos: int) -> Any:
+    """`value` (a time or datetime) carrying `nanos` extra nanoseconds; the plain value when nanos is 0."""
+    if not nanos:
+        return value
+    if isinstance(value, dt.datetime):
+        precise: Any = PreciseDateTime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                                       value.microsecond, value.tzinfo)
+    else:
+        precise = PreciseTime(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    precise.nanos = nanos
+    return precise
+
+
+def nanos_of(value: Any) -> int:
+    return getattr(value, "nanos", 0)
+
+
 def parse_date(text: str) -> Any:
     """A date; years beyond 1..9999 give a FarDate."""
     match = _DATE.match(text)
@@ -48,6 +78,7 @@ def parse_time(text: str) -> dt.time | None:
         return None
     hour, minute, second = int(match[1]), int(match[2]), int(match[3])
     micro = int((match[4] or "0")[:6].ljust(6, "0"))
+    nanos = int((match[4] or "")[6:9].ljust(3, "0"))
     tz: dt.tzinfo | None = None
     if match[5]:
         tz = UTC
@@ -63,7 +94,7 @@ def parse_time(text: str) -> dt.time | None:
     if hour == 24 and minute == 0 and second == 0 and micro == 0:
         hour = 0
     try:
-        return dt.time(hour, minute, second, micro, tzinfo=tz)
+        return with_nanos(dt.time(hour, minute, second, micro, tzinfo=tz), nanos)
     except ValueError:
         return None
 
@@ -76,7 +107,7 @@ def parse_date_time(text: str) -> dt.datetime | dt.date | None:
     if day is None or clock is None:
         return None
     inner, shift = far_dates.split(day)
-    moment = dt.datetime.combine(inner, clock)
+    moment = with_nanos(dt.datetime.combine(inner, clock), nanos_of(clock))
     if time_part.startswith("24:"):
         moment += dt.timedelta(days=1)
     return far_dates.FarDate(moment, shift) if shift else moment
@@ -133,8 +164,9 @@ def _offset_text(tz: dt.tzinfo | None, moment: dt.datetime | None) -> str:
 
 def _clock_text(value: dt.time | dt.datetime) -> str:
     text = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    if value.microsecond:
-        text += ("." + f"{value.microsecond:06d}").rstrip("0")
+    nanos = nanos_of(value)
+    if value.microsecond or nanos:
+        text += ("." + f"{value.microsecond:06d}" + (f"{nanos:03d}" if nanos else "")).rstrip("0")
     return text
 
 
@@ -182,8 +214,12 @@ def format_value(value: Any) -> str:
         return f"{sign}P{text}"
     if isinstance(value, Range):
         from .builtins_core import to_string
-        start = "" if value.start is None else to_string(value.start)
-        end = "" if value.end is None else to_string(value.end)
+        if value.operator in ("<", "<="):
+            return f"{value.operator} {to_string(value.end)}"
+        if value.operator in (">", ">=", "=", "!="):
+            return f"{value.operator} {to_string(value.start)}"
+        start = "null" if value.start is None else to_string(value.start)
+        end = "null" if value.end is None else to_string(value.end)
         return f"{'[' if value.start_included else '('}{start}..{end}{']' if value.end_included else ')'}"
     if isinstance(value, FeelFunction):
         return repr(value)
