@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .dmn.model import DecisionTable, Definitions, LiteralExpression
+from .dmn.model import Context, DecisionTable, Definitions, LiteralExpression
 from .dmn.tables import HIT_POLICY_ABBREVIATIONS
 from .errors import BpmnRunnerError
 from .loader.dmn import read_dmn_file
@@ -45,19 +45,32 @@ def table_view(table: DecisionTable, matched: list[str] | None = None) -> dict[s
             "annotation_names": annotations, "rules": rows}
 
 
+def _kind_words(expression: Any) -> str:
+    """`FunctionDefinition` -> `function definition`; None -> `no decision logic`."""
+    if expression is None:
+        return "no decision logic"
+    name = type(expression).__name__
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+
 def decision_views(definitions: Definitions, matched: set[str] | None = None) -> list[dict[str, Any]]:
     views = []
     for decision in definitions.decisions.values():
         expression = decision.expression
         view: dict[str, Any] = {"id": decision.id, "name": decision.name, "line": decision.line,
-                                "type": decision.variable.type_ref or "", "table": None, "text": "",
-                                "kind": type(expression).__name__ if expression is not None else "none"}
+                                "type": decision.variable.type_ref or "", "table": None, "text": "", "entries": [],
+                                "kind": _kind_words(expression)}
         if isinstance(expression, DecisionTable):
             view["kind"] = "decision table"
             view["table"] = table_view(expression, sorted(matched or ()))
         elif isinstance(expression, LiteralExpression):
             view["kind"] = "literal expression"
             view["text"] = expression.text.strip()
+        elif isinstance(expression, Context):
+            view["kind"] = "context"
+            view["entries"] = [{"name": e.variable.name if e.variable else "(result)",
+                                "text": e.value.text.strip() if isinstance(e.value, LiteralExpression)
+                                else _kind_words(e.value)} for e in expression.entries]
         view["requires"] = [r.id for r in decision.required_decisions + decision.required_inputs]
         views.append(view)
     return views

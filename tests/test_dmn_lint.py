@@ -114,3 +114,14 @@ def test_decision_result_mapping_is_one_camunda_knows(tmp_path: Path) -> None:
     (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text(), encoding="utf-8")
     found = [f for f in lint([path, tmp_path / "dinner.dmn"]) if f.rule == "decision-result-mapping"]
     assert [(f.severity, "singleValue" in f.message) for f in found] == [("error", True), ("warning", False)]
+
+
+def test_definition_report_shows_contexts_and_literal_expressions(tmp_path: Path) -> None:
+    path = model(tmp_path, '<decision id="c" name="C"><context><contextEntry><variable name="rate"/>'
+                           '<literalExpression><text>0.5 &lt; 1</text></literalExpression></contextEntry>'
+                           '</context></decision><decision id="l" name="L"><literalExpression><text>"&lt;b&gt;"'
+                           '</text></literalExpression></decision>')
+    page = render_definition_report([str(path)])
+    tree = html.fromstring(page)
+    assert tree.xpath("//section[@data-decision-id='c']//table[contains(@class,'dmn-context')]//th")[0].text == "rate"
+    assert "&lt;b&gt;" in page and "<b>" not in page     # escaped
