@@ -20,7 +20,7 @@ LEVEL3_SAMPLE = ["0004-lending", "0014-loan-comparison", "0020-vacation-days", "
 # Passing test cases when this test was last raised; raise them as the engine gets better, never lower them.
 LEVEL2_PASSING = 116
 LEVEL3_SAMPLE_PASSING = 105
-LEVEL3_PASSING = 2932
+LEVEL3_PASSING = 2941
 
 pytestmark = pytest.mark.skipif(not TCK.is_dir(), reason=f"the DMN TCK is not at {TCK} (it is beside the "
                                                          "repository in CI)")
