@@ -239,3 +239,19 @@ def test_a_function_that_calls_itself_without_end_gives_null_not_a_crash(tmp_pat
             '</knowledgeRequirement><literalExpression><text>loop(1)</text></literalExpression></decision>')
     result = decide([dmn(tmp_path, body)], "d", {})
     assert result.value is None and all("\n" not in e for e in result.errors)
+
+
+def test_a_date_becomes_a_date_and_time_at_utc_midnight(tmp_path: Path) -> None:
+    """DMN 1.5 10.3.2.9.4, conversion from date to date and time."""
+    body = ('<decision id="d" name="D"><variable name="D" typeRef="date and time"/>'
+            '<literalExpression><text>date("2024-02-29")</text></literalExpression></decision>')
+    assert decide([dmn(tmp_path, body)], "d", {}).value == dt.datetime(2024, 2, 29, tzinfo=dt.timezone.utc)
+
+
+def test_a_list_input_is_matched_by_feel_not_by_the_fast_path(tmp_path: Path) -> None:
+    body = ('<decision id="d" name="D"><decisionTable hitPolicy="FIRST"><input><inputExpression><text>tags</text>'
+            '</inputExpression></input><output name="o"/><rule><inputEntry><text>[1, 2]</text></inputEntry>'
+            '<outputEntry><text>"pair"</text></outputEntry></rule><rule><inputEntry><text>-</text></inputEntry>'
+            '<outputEntry><text>"other"</text></outputEntry></rule></decisionTable></decision>')
+    assert decide([dmn(tmp_path, body)], "d", {"tags": [1, 2]}).value == "pair"
+    assert decide([dmn(tmp_path, body)], "d", {"tags": [3]}).value == "other"

@@ -58,6 +58,7 @@ class TableEvaluator:
             table.cache["matchers"] = matchers
         candidates = list(range(len(table.rules)))
         for column, value in enumerate(values):
+            structured = isinstance(value, (list, dict))   # compiled matchers know scalars; FEEL decides the rest
             kept = []
             for index in candidates:
                 row = matchers[index]
@@ -67,7 +68,7 @@ class TableEvaluator:
                 matcher = row[column]
                 if matcher is None:
                     kept.append(index)
-                elif matcher == USE_FEEL:
+                elif structured or matcher == USE_FEEL:
                     if self.boxed.unary(table.rules[index].input_entries[column], value, scope):
                         kept.append(index)
                 elif matcher(value):

@@ -113,6 +113,9 @@ class TypeResolver:
         collection = _is_collection_type(target)
         if not collection and isinstance(value, list) and len(value) == 1 and target != "list":
             value = value[0]        # singleton list to its element, once (DMN 1.5 10.3.2.9.4)
+        if target == "date and time" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            # DMN 1.5 10.3.2.9.4: a date becomes a date and time at UTC midnight
+            value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
         if collection and not isinstance(value, list):
             wrapped = [value]
             return wrapped if _feel_conforms(wrapped, target) else NOT_CONFORMING
