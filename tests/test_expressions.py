@@ -456,3 +456,10 @@ def test_trusted_script_errors_are_expression_errors() -> None:
     with pytest.raises(ExpressionError) as caught:
         execute_script("x = 1\nraise ValueError('bad input')", {}, trusted=True)
     assert str(caught.value) == "script line 2: ValueError: bad input"
+
+
+def test_feel_filter_over_items_without_the_field_is_not_a_missing_variable() -> None:
+    """FEEL (DMN 1.5 10.3.2.5): inside a filter a bare name is a field of the item; an item without it reads null."""
+    data = {"orders": [{"amount": 5}, {"note": "no amount"}, {"amount": 50}]}
+    assert evaluate("=count(orders[amount > 10]) > 0", data) is True
+    assert evaluate("=count(orders[amount > 100]) > 0", data) is False

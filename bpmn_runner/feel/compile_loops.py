@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import semantics as sem
 from . import compiler
+from . import semantics as sem
 from .errors import FeelEvaluationError
 from .values import Range
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def _iterate(contexts: list[Any]) -> Callable[[Scope], list[tuple[str, list[Any]]] | None]:
+    """The (name, values) of each iteration context: a list, a range of integers, `a..b`, or one value."""
     compiled = [(name, compiler.compile_node(start), compiler.compile_node(end) if end is not None else None)
                 for name, start, end in contexts]
 
@@ -34,7 +35,7 @@ def _iterate(contexts: list[Any]) -> Callable[[Scope], list[tuple[str, list[Any]
                 values = _integers(start(scope), end(scope))
             if values is None:
                 return None
-            result.append((name, values, start if end is None else None))
+            result.append((name, values))
         return result
     return domains
 
@@ -51,6 +52,8 @@ def _range_values(r: Range) -> list[Any] | None:
 def _integers(start: Any, end: Any) -> list[Any] | None:
     if type(start) is dt.date and type(end) is dt.date:
         days = (end - start).days
+        if abs(days) >= MAX_ITERATIONS:
+            raise FeelEvaluationError(f"the range {start}..{end} has more than {MAX_ITERATIONS:,} days")
         step = 1 if days >= 0 else -1
         return [start + dt.timedelta(days=n) for n in range(0, days + step, step)]
     if not (isinstance(start, Decimal) and isinstance(end, Decimal)):
@@ -73,7 +76,7 @@ def _nest(domains: list[Callable[[Scope], Any]], index: int, scope: Scope, names
     found = domains[index](scope.child(names) if names else scope)
     if found is None:
         return None
-    name, values, _ = found[0]
+    name, values = found[0]
     last = index == len(domains) - 1
     budget[0] -= len(values)
     if budget[0] < 0:

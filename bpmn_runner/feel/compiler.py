@@ -20,7 +20,7 @@ _FAST = (Decimal, str, bool, type(None))
 class Scope:
     """A chain of name tables; the root converts plain Python values to FEEL values as they are read."""
 
-    __slots__ = ("names", "parent", "missing", "types", "converted")
+    __slots__ = ("names", "parent", "missing", "types", "converted", "fields")
 
     def __init__(self, names: Mapping[str, Any], parent: "Scope | None" = None,
                  missing: Callable[[str], Any] | None = None,
@@ -30,6 +30,9 @@ class Scope:
         self.missing = missing
         self.types = parent.types if parent is not None else types
         self.converted: dict[str, Any] | None = None  # root only: each list or dict is converted once
+        # inside a filter over contexts, a bare name is mostly a field of the item: absent means null, and the
+        # caller's `missing` hook is not consulted
+        self.fields = parent.fields if parent is not None else False
 
     def lookup(self, name: str) -> Any:
         scope: Scope | None = self
@@ -46,7 +49,7 @@ class Scope:
         builtin = lookup_builtin(name)
         if builtin is not None:
             return builtin
-        if last.missing is not None:
+        if last.missing is not None and not self.fields:
             return last.missing(name)
         return None
 
@@ -266,9 +269,11 @@ def _filter(node: tuple[Any, ...]) -> Evaluator:
         result = []
         for position, item in enumerate(items):
             names = {"item": item}
+            inner = scope.child(names)
             if isinstance(item, dict):
                 names.update(item)
-            outcome = condition(scope.child(names))
+                inner.fields = True
+            outcome = condition(inner)
             if isinstance(outcome, Decimal) and not isinstance(outcome, bool):
                 return _index(items, outcome) if position == 0 else None
             if outcome is True:
