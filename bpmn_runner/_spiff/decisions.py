@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
@@ -19,15 +20,21 @@ from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
 from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
 
-_MODELS: dict[str, DecisionModel] = {}
+_MODELS: OrderedDict[str, DecisionModel] = OrderedDict()
+_MODELS_KEPT = 64   # a worker that runs many definition versions keeps the recent ones parsed
 
 
 def model_from_sources(sources: list[tuple[str, bytes]]) -> DecisionModel:
     """One decision model per set of DMN file contents (parsed once, shared by every task that uses it)."""
     digest = hashlib.sha256(b"\0".join(name.encode() + b"\0" + content for name, content in sources)).hexdigest()
-    if digest not in _MODELS:
-        _MODELS[digest] = DecisionModel([read_dmn_bytes(content, name) for name, content in sources])
-    return _MODELS[digest]
+    model = _MODELS.get(digest)
+    if model is None:
+        model = DecisionModel([read_dmn_bytes(content, name) for name, content in sources])
+        _MODELS[digest] = model
+        while len(_MODELS) > _MODELS_KEPT:
+            _MODELS.popitem(last=False)
+    _MODELS.move_to_end(digest)
+    return model
 
 
 class RunnerDecisionEngine:
