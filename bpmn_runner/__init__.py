@@ -6,6 +6,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .decisions import decide, load_decisions
     from .definitions import Definitions, load
     from .engine import Engine, Instance, run
     from .errors import BpmnError, BpmnRunnerError
@@ -22,8 +23,10 @@ __all__ = [
     "ListenerCall",
     "RunResult",
     "ServiceCall",
+    "decide",
     "handler",
     "load",
+    "load_decisions",
     "run",
 ]
 
@@ -33,7 +36,7 @@ _HOMES = {
     "BpmnError": ".errors", "BpmnRunnerError": ".errors", "Definitions": ".definitions", "load": ".definitions",
     "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
     "ListenerCall": ".models",
-    "HandlerRegistry": ".registry", "handler": ".registry",
+    "HandlerRegistry": ".registry", "handler": ".registry", "decide": ".decisions", "load_decisions": ".decisions",
 }
 
 

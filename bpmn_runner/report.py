@@ -28,6 +28,7 @@ from .diagram import ElementInfo
 from .loader.review import element_details
 from .diagram_svg import (Paint, diagram_views, drawn_ids, element_lookup, format_duration, format_json,
                           format_timestamp, kind_words, load_documents, short_json)
+from .dmn_views import file_decision_views, matched_rule_rows
 from .errors import ReportError
 
 __all__ = ["render_coverage_report", "render_definition_report", "render_heatmap_report", "render_instance_report"]
@@ -129,7 +130,8 @@ def render_definition_report(paths: list[str], *, handler_names: set[str] | None
                      for p in document.processes]
         tables.append({"file": document.name, "rows": rows, "processes": processes})
     title = "Process definition: " + ", ".join(d.name for d in documents)
-    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables,
+    dmn_files = [file_decision_views(d.path, d.name) for d in documents if d.kind == "dmn"]
+    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables, dmn_files=dmn_files,
                    handler_check=handler_names is not None, problems=summary["problems"],
                    element_count=summary["elements"])
 
@@ -324,6 +326,10 @@ def render_instance_report(paths: list[str], run: dict) -> str:
         if ident in failed and not any(r["id"] == ident for r in incident_rows):
             incident_rows.append({"id": ident, "name": named(ident), "error": f["detail"] or "failed",
                                   "at": format_timestamp(history[f["index"]].get("at"))})
+    decision_rows = matched_rule_rows(history)
+    matched = {rule for row in decision_rows for rule in row["rules"]}
+    dmn_files = [file_decision_views(d.path, d.name, matched) for d in documents if d.kind == "dmn"] \
+        if decision_rows else []
     data = run.get("data")
     info = {
         "instance_id": str(run.get("instance_id") or ""), "process_id": str(run.get("process_id") or ""),
@@ -337,7 +343,7 @@ def render_instance_report(paths: list[str], run: dict) -> str:
         incidents=incident_rows, timeline=timeline, steps=steps, not_drawn=not_drawn,
         sent=_messages(_records(run, "messages_sent")), received=_messages(_records(run, "messages_received")),
         data_json=format_json(data if data is not None else {}), path_length=len(path), flow_count=len(flows),
-        distinct=len(traversed),
+        distinct=len(traversed), decision_rows=decision_rows, dmn_files=dmn_files,
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import expressions
-from .expressions.feel import to_string as feel_string
+from .expressions.feel_bridge import to_string as feel_string
 from ._spiff import clock as spiff_clock
 from ._spiff import waits as spiff_waits
 from .definitions import Definitions, load, load_sources

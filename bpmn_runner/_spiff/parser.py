@@ -39,6 +39,7 @@ from .. import cron
 from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
+from . import decisions as runner_decisions
 from . import implicit_flow
 from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -253,6 +254,23 @@ def _zeebe_result_variable(node: Any) -> str | None:
     return (called[0].get("resultVariable") or None) if called else None
 
 
+def _decision_binding(node: Any) -> dict[str, Any]:
+    """How a business rule task names its decision and stores the result (Camunda 7 attributes, Camunda 8
+    zeebe:calledDecision); the version binding is read and kept (a file set has one version of each decision)."""
+    camunda = DIALECT_NSMAP["camunda"]
+    called = node.xpath("./bpmn:extensionElements/zeebe:calledDecision", namespaces=DIALECT_NSMAP)
+    if called:
+        return {"dialect": "camunda8", "decision_ref": called[0].get("decisionId"),
+                "result_variable": called[0].get("resultVariable") or None}
+    return {"dialect": "camunda7" if node.get(f"{{{camunda}}}decisionRef") else "bpmn",
+            "decision_ref": node.get(f"{{{camunda}}}decisionRef"),
+            "result_variable": node.get(f"{{{camunda}}}resultVariable") or None,
+            "map_decision_result": node.get(f"{{{camunda}}}mapDecisionResult") or None,
+            "decision_ref_binding": node.get(f"{{{camunda}}}decisionRefBinding") or None,
+            "decision_ref_version": node.get(f"{{{camunda}}}decisionRefVersion") or None,
+            "version_tag": node.get(f"{{{camunda}}}decisionRefVersionTag") or None}
+
+
 def make_business_rule_parser(base: type, service_class: type, rule_class: type) -> type:
     service_parser = make_service_parser(base, service_class)
 
@@ -268,6 +286,13 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
                     "business rule task names no decision (camunda:decisionRef, zeebe:calledDecision or "
                     "spiffworkflow:calledDecisionId) and no handler binding", node=self.node, file_name=self.filename)
             kwargs = dict(self.bpmn_attributes)
+            parser = self.process_parser.parser
+            if rule_class is not SpiffBusinessRuleTask and not runner_decisions.is_python_decision(parser, ref):
+                engine = runner_decisions.engine_for(self.process_parser.parser, ref)
+                if engine is None:
+                    self.process_parser.parser.get_engine(ref, self.node)  # raises: no such decision
+                return runner_decisions.DecisionTask(self.spec, self.bpmn_id, engine=engine,
+                                                     decision=_decision_binding(self.node), **kwargs)
             cls = rule_class
             if rule_class is SpiffBusinessRuleTask:
                 kwargs.update(_spiff_scripts(self))
@@ -285,7 +310,9 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
 
         @staticmethod
         def get_decision_ref(node: Any) -> str | None:
-            return None if read_binding(node) is not None else _decision_ref(node)
+            ref = None if read_binding(node) is not None else _decision_ref(node)
+            # a decision chosen at run time (`=expr` in Camunda 8, `${expr}` in Camunda 7) is no load dependency
+            return None if ref is not None and runner_decisions.is_dynamic_ref(ref) else ref
     return RunnerBusinessRuleTaskParser
 
 
@@ -422,6 +449,8 @@ def make_parser_class(family: str) -> type:
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
     }
+    if family != "spiff":
+        attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml
     return type(f"Runner{base.__name__}", (base,), attrs)
 
 

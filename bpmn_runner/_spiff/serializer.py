@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from . import frontier
+from .decisions import DecisionTask, DecisionTaskConverter
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -54,6 +55,7 @@ def _config(family: str) -> dict[type, type]:
         config[ServiceTask] = RunnerTaskConverter
         config[PassThroughTask] = RunnerTaskConverter
         config[ResultVariableBusinessRuleTask] = config[CamundaBusinessRuleTask]
+        config[DecisionTask] = DecisionTaskConverter
         config[StandardParallelMultiInstanceTask] = MultiInstanceTaskConverter
         config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter

@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
 from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
-from . import feel, javascript, juel, python_safe, scripts
+from . import feel_bridge as feel, javascript, juel, python_safe, scripts
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
@@ -40,7 +40,8 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
     if dialect == "javascript":
         return javascript.evaluate(expression[len(JAVASCRIPT_MARKER):], data)
     if dialect == "feel":
-        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
+        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data,
+                                                                          _feel_offset(expression)))
     if dialect == "juel":
         return _guarded(expression, "evaluate", lambda: juel.evaluate(expression, data))
     if trusted:
@@ -71,7 +72,7 @@ def check_syntax(expression: str) -> None:
     elif dialect == "javascript":
         javascript.check_syntax(expression[len(JAVASCRIPT_MARKER):])
     elif dialect == "feel":
-        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression)))
+        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression), _feel_offset(expression)))
     elif dialect == "juel":
         _guarded(expression, "parse", lambda: juel.split(expression))
     else:
@@ -155,6 +156,11 @@ def _feel_source(expression: str) -> str:
     return expression.strip()[1:]
 
 
+def _feel_offset(expression: str) -> int:
+    """Where the FEEL source starts in the text (after the `=`), so that error columns count from the text."""
+    return expression.index("=") + 1
+
+
 def _quote(expression: str) -> str:
     text = " ".join(expression.split())
     if not text:
@@ -170,7 +176,9 @@ def _guarded(expression: str, action: str, work: Callable[[], _T]) -> _T:
     except Missing as exc:
         raise MissingVariableError(f"cannot {action} {quoted}: {exc}", name=exc.name) from None
     except Problem as exc:
-        raise ExpressionError(f"cannot {action} {quoted}: {exc}") from None
+        error = ExpressionError(f"cannot {action} {quoted}: {exc}")
+        error.position = getattr(exc, "position", None)  # type: ignore[attr-defined]  # FEEL syntax: the offset
+        raise error from None
     except ExpressionError:
         raise
     except RecursionError:

@@ -93,7 +93,11 @@ def _check_expression(ctx: Context, document: Document, element: etree._Element,
     try:
         expressions.check_syntax(text)
     except ExpressionError as exc:
-        ctx.report(EXPRESSION_SYNTAX, document, element, f"{describe(owner)}: {what}: {exc.message}")
+        position = getattr(exc, "position", None)
+        line = None
+        if position is not None and element.sourceline is not None and text.strip("= \n") in (element.text or ""):
+            line = element.sourceline + text[:position].count("\n")  # a multi-line FEEL text: the failing line
+        ctx.report(EXPRESSION_SYNTAX, document, element, f"{describe(owner)}: {what}: {exc.message}", line=line)
         return
     if not ctx.trust_scripts:
         refused = sandbox_problem(text)
