@@ -291,6 +291,10 @@ class Instance:
     def state(self) -> dict[str, Any]:
         return self.session.state()
 
+    def state_json(self) -> str:
+        """The state as JSON text: what a store writes, without a round trip through a dict."""
+        return self.session.state_json()
+
     # ----- outcome ------------------------------------------------------------------------------------------
 
     def status(self) -> str:

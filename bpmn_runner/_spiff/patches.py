@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from typing import Any
@@ -78,14 +79,17 @@ def _set_state(self: Task, value: int) -> None:
 
 
 _task_init = Task.__init__
-_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_SEQUENCE = itertools.count()
+_TRACKED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.FINISHED_MASK
 
 
 def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
                id: Any = None) -> None:
-    """Task.__init__, telling the live index about a task created already READY/WAITING/STARTED."""
+    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in)
+    and telling those indexes about a task created already live or finished."""
     _task_init(self, workflow, task_spec, parent, state, id)
-    if state & _LIVE:
+    self._seq = next(_SEQUENCE)
+    if state & _TRACKED:
         track = getattr(getattr(workflow, "top_workflow", None), "_track_task", None)
         if track is not None:
             track(self)
