@@ -175,6 +175,7 @@ class Runtime:
         self.engine.verify_bindings = check_bindings
         self._local = threading.local()
         self._catalogs: dict[str, dict[str, Any]] = {}
+        self._deployed: dict[int, tuple[Definitions, str]] = {}
 
     def now(self) -> float:
         return self.clock().timestamp()
@@ -193,6 +194,9 @@ class Runtime:
         return self.deploy_definitions(definitions), definitions
 
     def deploy_definitions(self, definitions: Definitions) -> str:
+        known = self._deployed.get(id(definitions))
+        if known is not None and known[0] is definitions:
+            return known[1]  # stored already by this runtime: starting many instances reads and hashes once
         contents = [(doc.name, Path(doc.path).read_bytes()) for doc in definitions.documents]
         digest = content_hash(c for _, c in contents)
         catalog = message_catalog(definitions.documents)
@@ -201,6 +205,7 @@ class Runtime:
             [_encode_source(n, c) for n, c in contents], catalog, self.now()))
         self._cache()[digest] = definitions
         self._catalogs[digest] = catalog
+        self._deployed[id(definitions)] = (definitions, digest)
         return digest
 
     def definitions_for(self, digest: str) -> Definitions:
