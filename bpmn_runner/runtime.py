@@ -810,15 +810,17 @@ class Runtime:
                 return "running"
         return record.status
 
-    def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
-        """Instances, oldest first; `running` includes those waiting at a timer that is due now."""
-        due = self.store.due_timer_instances(self.now())
-        stored = None if status in ("running", "waiting") else status
+    def list_instances(self, *, status: str | None = None, process_id: str | None = None,
+                       business_key: str | None = None, limit: int | None = None,
+                       after: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first, `limit` at a time after instance `after`; `running` includes those waiting at
+        a timer that is due now."""
+        now = self.now()
+        due = self.store.due_timer_instances(now)
         out = []
-        for record in self.store.list_instances(status=stored, process_id=process_id):
+        for record in self.store.list_instances(status=status, process_id=process_id, business_key=business_key,
+                                                limit=limit, after=after, timers_due_at=now):
             live = self._live_status(record, due)
-            if status is not None and live != status:
-                continue
             out.append({"instance_id": record.id, "process_id": record.process_id,
                         "business_key": record.business_key, "status": live,
                         "waiting": [w.get("element_id") for w in record.waiting], "error": record.error,
@@ -826,12 +828,12 @@ class Runtime:
                         "ended_at": record.ended_at})
         return out
 
-    def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
+    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         instance_id = self.store.resolve_instance_id(instance) if instance else None
         return [{"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
                  "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
                  "since": w.created_at}
-                for w in self.store.find_waits(("user", "manual"), instance_id=instance_id)]
+                for w in self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit)]
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)

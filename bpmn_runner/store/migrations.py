@@ -92,8 +92,24 @@ def _to_v2(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_history_element ON history (element_id)"))
 
 
+def _to_v3(conn: Connection) -> None:
+    """An index for every query the CLI and the workers make, so that listing, showing, claiming and cleaning up
+    stay fast with millions of instances: listings are oldest first and paged on (created_at, id)."""
+    for statement in (
+            "DROP INDEX ix_instances_status",
+            "DROP INDEX ix_instances_process",
+            "CREATE INDEX ix_instances_created ON instances (created_at, id)",
+            "CREATE INDEX ix_instances_status_created ON instances (status, created_at, id)",
+            "CREATE INDEX ix_instances_process_created ON instances (process_id, created_at, id)",
+            "CREATE INDEX ix_instances_business_key ON instances (business_key)",
+            "CREATE INDEX ix_instances_ended ON instances (ended_at)",
+            "CREATE INDEX ix_jobs_kind_due ON jobs (kind, status, due_at)",
+            "CREATE INDEX ix_waits_kind_created ON waits (kind, created_at, instance_id)"):
+        conn.execute(text(statement))
+
+
 #: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3)]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
 

@@ -11,7 +11,7 @@ import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
@@ -169,7 +169,7 @@ class Store:
             if conn.execute(select(instances.c.id).where(instances.c.id == ident)).first():
                 return ident
             if len(ident) >= 4:
-                found = conn.execute(select(instances.c.id).where(instances.c.id.like(_prefix(ident)))
+                found = conn.execute(select(instances.c.id).where(_starts_with(instances.c.id, ident))
                                      .limit(2)).scalars().all()
                 if len(found) == 1:
                     return found[0]
@@ -194,11 +194,15 @@ class Store:
         return _instance(row), [_job(j) for j in job_rows]
 
     def list_instances(self, *, status: str | None = None, process_id: str | None = None,
-                       business_key: str | None = None, limit: int | None = None) -> list[InstanceRecord]:
+                       business_key: str | None = None, limit: int | None = None, after: str | None = None,
+                       timers_due_at: float | None = None) -> list[InstanceRecord]:
+        """Instances without their state, oldest first (created_at, then id), `limit` at a time after the
+        instance `after` (keyset paging: every page is an index range, however deep).
+
+        With `timers_due_at`, `status` is the status a user sees: `running` includes instances waiting at a timer
+        that is due by then, and `waiting` leaves them out."""
         columns = [c for c in instances.c if c.name != "state"]
         query = select(*columns).order_by(instances.c.created_at, instances.c.id)
-        if status:
-            query = query.where(instances.c.status == status)
         if process_id:
             query = query.where(instances.c.process_id == process_id)
         if business_key is not None:
@@ -206,8 +210,30 @@ class Store:
         if limit:
             query = query.limit(limit)
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            if after is not None:
+                mark = conn.execute(select(instances.c.created_at, instances.c.id)
+                                    .where(instances.c.id == after)).first()
+                if mark is None:
+                    raise NotFoundError(f"--after {after!r}: no instance with that id in {self.label}")
+                query = query.where(tuple_(instances.c.created_at, instances.c.id) > tuple_(mark[0], mark[1]))
+            due = exists().where(jobs.c.instance_id == instances.c.id, jobs.c.kind == "timer",
+                                 jobs.c.status == "ready", jobs.c.due_at <= (timers_due_at or 0.0))
+            if timers_due_at is not None and status == "running":
+                # two index ranges merged here: an OR of both would not keep the listing's index order
+                rows = conn.execute(query.where(instances.c.status == "running")).all()
+                rows += conn.execute(query.where(instances.c.status == "waiting", due)).all()
+                rows.sort(key=lambda r: (r.created_at, r.id))
+                rows = rows[:limit] if limit else rows
+            elif timers_due_at is not None and status == "waiting":
+                rows = conn.execute(query.where(instances.c.status == "waiting", ~due)).all()
+            else:
+                rows = conn.execute(query.where(instances.c.status == status) if status else query).all()
         return [_instance(r) for r in rows]
+
+    def cleanup(self, finished_before: float, *, keep_history: bool = False) -> dict[str, int]:
+        """Remove instances that ended before `finished_before`, in batches (see retention.py)."""
+        from .retention import cleanup
+        return cleanup(self, finished_before, keep_history=keep_history)
 
     def count_instances(self) -> dict[str, int]:
         with self.read() as conn:
@@ -499,7 +525,8 @@ class Store:
     # ----- waits and messages -------------------------------------------------------------------------------
 
     def find_waits(self, kind: str | Sequence[str], event_name: str | None = None, *,
-                   task_id: str | None = None, instance_id: str | None = None) -> list[WaitRecord]:
+                   task_id: str | None = None, instance_id: str | None = None,
+                   limit: int | None = None) -> list[WaitRecord]:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         query = (select(waits, instances.c.business_key, instances.c.process_id)
                  .join(instances, instances.c.id == waits.c.instance_id)
@@ -508,10 +535,12 @@ class Store:
         if event_name is not None:
             query = query.where(waits.c.event_name == event_name)
         if task_id is not None:
-            query = query.where(or_(waits.c.task_id == task_id, waits.c.task_id.like(_prefix(task_id)))
+            query = query.where(or_(waits.c.task_id == task_id, _starts_with(waits.c.task_id, task_id))
                                 if len(task_id) >= 4 else waits.c.task_id == task_id)
         if instance_id is not None:
             query = query.where(waits.c.instance_id == instance_id)
+        if limit:
+            query = query.limit(limit)
         with self.read() as conn:
             rows = conn.execute(query).all()
         out = []
@@ -590,6 +619,16 @@ class Store:
 
 def _prefix(text: str) -> str:
     return text.replace("\\", "").replace("%", "").replace("_", "") + "%"
+
+
+def _starts_with(column: Any, prefix: str) -> Any:
+    """`column LIKE 'prefix%'` that an ordinary index serves: a LIKE alone is a full scan on PostgreSQL (outside
+    the C collation) and on SQLite (case-insensitive LIKE); the range narrows it to the prefix's rows first."""
+    cleaned = _prefix(prefix)[:-1]
+    if not cleaned:
+        return column.like(_prefix(prefix))
+    upper = cleaned[:-1] + chr(ord(cleaned[-1]) + 1)
+    return and_(column >= cleaned, column < upper, column.like(_prefix(prefix)))
 
 
 def _first_line(exc: BaseException) -> str:
