@@ -13,6 +13,8 @@ from typing import Callable
 from sqlalchemy import (BigInteger, Column, Connection, Engine, Float, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, inspect, text)
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..errors import StoreError
 from .schema import SCHEMA_VERSION
 
@@ -122,6 +124,10 @@ def current_version(conn: Connection) -> int:
 
 def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
     """Bring the database up to `target` (the newest by default); returns the version it was at."""
+    if target == SCHEMA_VERSION:
+        found = _version_if_current(engine)
+        if found is not None:
+            return found
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK})
@@ -139,6 +145,17 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
                 conn.execute(text("DELETE FROM schema_version"))
                 conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": version})
         return found
+
+
+def _version_if_current(engine: Engine) -> int | None:
+    """The version, read in one query without a lock, when it is the newest (every open of a store asks)."""
+    try:
+        with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            found = conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar()
+            conn.rollback()
+    except SQLAlchemyError:
+        return None  # no schema_version table yet: the locked path creates it
+    return int(found) if found == SCHEMA_VERSION else None
 
 
 def version_of(engine: Engine) -> int:
