@@ -530,7 +530,7 @@ class Store:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         query = (select(waits, instances.c.business_key, instances.c.process_id)
                  .join(instances, instances.c.id == waits.c.instance_id)
-                 .where(waits.c.kind.in_(kinds), instances.c.status.notin_(ENDED_STATUSES))
+                 .where(instances.c.status.notin_(ENDED_STATUSES))
                  .order_by(waits.c.created_at, waits.c.instance_id))
         if event_name is not None:
             query = query.where(waits.c.event_name == event_name)
@@ -542,7 +542,11 @@ class Store:
         if limit:
             query = query.limit(limit)
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            # one index range per kind, merged here: `kind IN (..)` would not keep the (kind, created_at) order
+            rows = [r for k in kinds for r in conn.execute(query.where(waits.c.kind == k)).all()]
+        if len(kinds) > 1:
+            rows.sort(key=lambda r: (r.created_at, r.instance_id))
+            rows = rows[:limit] if limit else rows
         out = []
         for r in rows:
             w = _wait(r)
