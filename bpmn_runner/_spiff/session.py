@@ -95,8 +95,9 @@ class Session(HistoryRecorder, ServiceCalls):
                                  f"{' '.join(str(exc).split())}", instance_id=kwargs.get("instance_id")) from exc
         session = cls(built, workflow, engine, process_id=process_id, **kwargs)
         workflow.task_tree.data.update(data)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+        for task in frontier.tasks_in_state(workflow, TaskState.READY):
+            if task.state == TaskState.READY:
+                task.data.update(data)
         return session
 
     @classmethod
