@@ -109,13 +109,15 @@ def generate(conn: psycopg.Connection, ids: dict[str, str], count: int) -> dict[
                extract(epoch from now()) - %(n)s + g + 5, CASE WHEN mod(g, 200) = 198 THEN 3 ELSE 0 END, 3,
                extract(epoch from now()) - %(n)s + g + 5,
                CASE WHEN mod(g, 200) = 198 THEN 'handler record failed: the ERP is down' END
-        FROM generate_series(1, %(n)s) g WHERE mod(g, 200) >= 194 AND mod(g, 200) < 199""", {"n": count, "payload": job[0]})
+        FROM generate_series(1, %(n)s) g WHERE mod(g, 200) >= 194 AND mod(g, 200) < 199""",
+                 {"n": count, "payload": job[0]})
     wait = conn.execute("SELECT form FROM waits WHERE instance_id = %s", (ids["waiting"],)).fetchone()
     conn.execute("""
         INSERT INTO waits (instance_id, task_id, kind, event_name, element_id, name, correlation_key, form, created_at)
         SELECT md5(g::text), md5('task' || g), 'user', '', 'review', 'Review', NULL, %(form)s,
                extract(epoch from now()) - %(n)s + g + 1
-        FROM generate_series(1, %(n)s) g WHERE mod(g, 200) >= 188 AND mod(g, 200) < 194""", {"n": count, "form": wait[0]})
+        FROM generate_series(1, %(n)s) g WHERE mod(g, 200) >= 188 AND mod(g, 200) < 194""",
+                 {"n": count, "form": wait[0]})
     took["jobs_waits"] = time.perf_counter() - started
     started = time.perf_counter()
     for index in secondary:

@@ -1,7 +1,8 @@
 """Time the store queries a user and the workers make on a large store (issue 15, item 3: each under 50 ms with
 1,000,000 instances and 10,000,000 history rows on PostgreSQL), run by hand after bench/gen_store.py:
 
-    .venv/bin/python bench/store_queries.py --db 'postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbig_store'
+    .venv/bin/python bench/store_queries.py \
+        --db 'postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbig_store'
 
 Two columns: the query (the runtime call the command makes, on an open store) and the whole command through the
 CLI's own code (typer's CliRunner in this process: it opens the store, queries, prints, closes), i.e. without the
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from typer.testing import CliRunner  # noqa: E402
 
 from bpmn_runner.cli import app  # noqa: E402
+from bpmn_runner.runtime import Runtime  # noqa: E402
 from bpmn_runner.store import open_store  # noqa: E402
 
 runner = CliRunner()
@@ -58,15 +60,10 @@ def main() -> None:
     store = open_store(db)
     counts = store.count_instances()
     total = sum(counts.values())
-    middle = store.list_instances(status="completed", limit=1, after=None)[0].id
-    with store.read() as conn:  # an instance about halfway through, for a deep page and for show
-        from sqlalchemy import select
-        from bpmn_runner.store.schema import instances
-        middle = conn.execute(select(instances.c.id).where(instances.c.business_key == f"BK-{total // 2}")
-                              ).scalar() or middle
+    halfway = store.list_instances(business_key=f"BK-{total // 2}")  # an instance about halfway through
+    middle = halfway[0].id if halfway else store.list_instances(status="completed", limit=1)[0].id
     waiting = store.list_instances(status="waiting", limit=1)[0].id
     store.close()
-    from bpmn_runner.runtime import Runtime
     runtime = Runtime(open_store(db))
     k_third = f"BK-{total // 3}"
     checks: list[tuple[str, list[str], Callable[[], Any]]] = [
