@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bpmn_runner import Engine, HandlerRegistry, load
 
 from . import generate
@@ -91,4 +93,32 @@ def test_a_worker_runs_a_chain_without_a_claim_per_job(db_url: str, tmp_path: Pa
     assert worker(rt).run_once() == 3
     assert rt.show(iid)["status"] == "completed"
     assert sum(claims) == 1  # the first job is claimed; b and c come leased with the steps that made them
+    rt.store.close()
+
+
+def test_a_driver_error_in_a_step_is_one_line_and_nothing_is_committed(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from bpmn_runner.errors import ConcurrentUpdateError, StoreError
+    from bpmn_runner.store.hot_path import HotPath
+
+    rt = runtime(f"sqlite:///{tmp_path / 'store.db'}", registry(step_a=lambda c: {}, step_b=lambda c: {},
+                                                               step_c=lambda c: {}))
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    before = rt.store.get_instance(iid).version
+    job = rt.store.claim_jobs("w1", ["step.a"], now=rt.now(), lease=30.0)[0][0]
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(HotPath, "write_step", locked)
+    with pytest.raises(ConcurrentUpdateError):  # retried by the step loop, then given up on
+        rt.complete_service_job(job, "w1", {})
+
+    def broken(*args, **kwargs):
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: jobs.id")
+    monkeypatch.setattr(HotPath, "write_step", broken)
+    with pytest.raises(StoreError) as raised:
+        rt.complete_service_job(job, "w1", {})
+    assert "UNIQUE constraint failed" in str(raised.value) and "\n" not in str(raised.value)
+    assert rt.store.get_instance(iid).version == before  # rolled back
     rt.store.close()
