@@ -617,18 +617,26 @@ def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_j
 @app.command("instances")
 def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s", help=STATUS_HELP),
                       process: Optional[str] = typer.Option(None, "--process", "-p", help="Only this process id."),
+                      business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
+                                                                 help="Only instances with this business key."),
+                      limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
+                                                          help="At most this many (oldest first)."),
+                      after: Optional[str] = typer.Option(None, "--after", help="The page after this instance id "
+                                                          "(the last one listed)."),
                       db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """List stored instances with their status, where they wait, and incidents."""
+    """List stored instances with their status, where they wait, and incidents; page with --limit and --after."""
     from .store import STATUSES
 
     def action(rt: Any) -> list[dict[str, Any]]:
         if status is not None and status not in STATUSES:
             raise InvalidOperationError(f"--status {status!r} is not a status; use one of {', '.join(STATUSES)}")
-        return rt.list_instances(status=status, process_id=process)
+        return rt.list_instances(status=status, process_id=process, business_key=business_key, limit=limit,
+                                 after=after)
 
     rows = _store_command(action, db, as_json=as_json)
+    more = bool(limit) and len(rows) == limit
     if as_json:
-        _echo_json({"instances": rows})
+        _echo_json({"instances": rows, **({"next_after": rows[-1]["instance_id"]} if more else {})})
         return
     if not rows:
         typer.echo("no instances")
@@ -638,6 +646,8 @@ def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s
             ", ".join(w for w in row["waiting"] if w)
         key = f"  [{row['business_key']}]" if row["business_key"] else ""
         typer.echo(f"{row['instance_id']}  {row['status']:<9}  {row['process_id']}{key}  {extra}".rstrip())
+    if more:
+        typer.echo(f"(more: --after {rows[-1]['instance_id']})")
 
 
 @app.command("show")
@@ -682,9 +692,11 @@ def show_command(instance: str = typer.Argument(..., help="Instance id (or a uni
 
 @app.command("tasks")
 def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i", help="Only this instance."),
+                  limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
+                                                      help="At most this many (oldest first)."),
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """List open user tasks, with the form fields `complete --data` fills in."""
-    rows = _store_command(lambda rt: rt.list_tasks(instance), db, as_json=as_json)
+    rows = _store_command(lambda rt: rt.list_tasks(instance, limit=limit), db, as_json=as_json)
     if as_json:
         _echo_json({"tasks": rows})
         return
@@ -781,6 +793,26 @@ def cancel_command(instance: str = typer.Argument(..., help="Instance id."),
         _echo_json(out)
     else:
         typer.echo(f"instance {out['instance_id']}: cancelled")
+
+
+@app.command("cleanup")
+def cleanup_command(finished_before: str = typer.Option(..., "--finished-before", help="Remove instances that "
+                                                        "ended before this date (2026-01-31, or an ISO time; UTC)."),
+                    keep_history: bool = typer.Option(False, "--keep-history", help="Keep their history rows and "
+                                                      "messages (heatmaps and reports still count them)."),
+                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Remove finished instances (completed, failed, cancelled), in batches; running ones are never touched."""
+    from .store.retention import parse_before
+
+    def action(rt: Any) -> dict[str, int]:
+        return rt.store.cleanup(parse_before(finished_before), keep_history=keep_history)
+
+    out = _store_command(action, db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"removed {out['instances']} instance(s) that ended before {finished_before}"
+                   + ("" if keep_history else f", with {out['history']} history row(s)"))
 
 
 @app.command("worker")

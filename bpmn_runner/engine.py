@@ -47,6 +47,7 @@ class Engine:
         self.timer_wait = timer_wait
         self.sleep = sleep
         self.jobs = jobs  # service tasks become jobs for workers instead of running in-process
+        self._bindings_checked: dict[int, tuple[Definitions, set[tuple[str, frozenset[str]]]]] = {}
 
     # ----- checks -------------------------------------------------------------------------------------------
 
@@ -54,11 +55,16 @@ class Engine:
         """Every service task the process can reach has a registered handler (unless simulating)."""
         if self.simulate:
             return
+        handlers = frozenset(self.handlers.names())
+        checked = self._bindings_checked.get(id(definitions))
+        if checked is not None and checked[0] is definitions and (process_id, handlers) in checked[1]:
+            return  # checked for these handlers already: every start of the same process would read every task
         for bound in definitions.bound_tasks(definitions.reachable_processes(process_id)):
             problem = binding_problem(bound.binding, self.handlers, bound.element_id)
             if problem:
                 raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
                                        element_id=bound.element_id)
+        self._bindings_checked.setdefault(id(definitions), (definitions, set()))[1].add((process_id, handlers))
 
     # ----- instances ----------------------------------------------------------------------------------------
 
@@ -315,6 +321,10 @@ class Instance:
 
     def state(self) -> dict[str, Any]:
         return self.session.state()
+
+    def state_json(self) -> str:
+        """The state as JSON text: what a store writes, without a round trip through a dict."""
+        return self.session.state_json()
 
     # ----- outcome ------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -27,7 +28,7 @@ from . import clock, frontier
 from .build import BuiltSpecs
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
-from .serializer import state_from_dict, state_to_dict
+from .serializer import state_from_dict, state_to_dict, state_to_json
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
@@ -97,8 +98,9 @@ class Session(HistoryRecorder, ServiceCalls):
                                  f"{' '.join(str(exc).split())}", instance_id=kwargs.get("instance_id")) from exc
         session = cls(built, workflow, engine, process_id=process_id, **kwargs)
         workflow.task_tree.data.update(data)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+        for task in frontier.tasks_in_state(workflow, TaskState.READY):
+            if task.state == TaskState.READY:
+                task.data.update(data)
         return session
 
     @classmethod
@@ -114,6 +116,9 @@ class Session(HistoryRecorder, ServiceCalls):
 
     def state(self) -> dict[str, Any]:
         return state_to_dict(self.built.family, self.workflow)
+
+    def state_json(self) -> str:
+        return state_to_json(self.built.family, self.workflow)
 
     # ----- running ------------------------------------------------------------------------------------------
 
@@ -198,7 +203,7 @@ class Session(HistoryRecorder, ServiceCalls):
     def _all_tasks(self, state: int) -> list[Any]:
         out = []
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:
-            out.extend(t for t in wf.tasks.values() if t.state & state)
+            out.extend(t for t in frontier.tasks_in_state(wf, state) if t.state & state)
         return out
 
     # ----- what it waits for --------------------------------------------------------------------------------
@@ -303,10 +308,14 @@ class Session(HistoryRecorder, ServiceCalls):
             listeners.fire(task.task_spec, task, "assignment", "task")
 
     def _find_task(self, task_id: str) -> Any:
+        try:
+            key = UUID(task_id)
+        except (ValueError, TypeError, AttributeError):
+            return None
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:
-            for task in wf.tasks.values():
-                if str(task.id) == task_id:
-                    return task
+            task = wf.tasks.get(key)
+            if task is not None:
+                return task
         return None
 
     def fire_timer_now(self, element_id: str | None = None) -> int:
@@ -364,7 +373,8 @@ class Session(HistoryRecorder, ServiceCalls):
             last = self.workflow.last_task
             return dict(self.workflow.data or (last.data if last is not None else {}))
         merged: dict[str, Any] = {}
-        live = [t for t in self.workflow.tasks.values() if t.state & (LIVE | TaskState.ERROR)]
+        live = [t for t in frontier.tasks_in_state(self.workflow, LIVE | TaskState.ERROR)
+                if t.state & (LIVE | TaskState.ERROR)]
         for task in sorted(live, key=lambda t: t.last_state_change):
             merged.update(task.data)
         if not live and self.workflow.last_task is not None:

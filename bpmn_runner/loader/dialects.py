@@ -36,8 +36,18 @@ class IoMappings:
     outputs: list[Mapping] = field(default_factory=list)
 
 
+_EXTENSIONS = f"{{{BPMN_NS}}}extensionElements"
+_XPATHS: dict[str, etree.XPath] = {}
+
+
 def _ext(element: etree._Element, path: str) -> list[etree._Element]:
-    return element.xpath(f"./bpmn:extensionElements/{path}", namespaces=NSMAP)
+    # most elements have no extensions; a compiled XPath is several times faster than element.xpath(text)
+    if element.find(_EXTENSIONS) is None:
+        return []
+    compiled = _XPATHS.get(path)
+    if compiled is None:
+        compiled = _XPATHS[path] = etree.XPath(f"./bpmn:extensionElements/{path}", namespaces=NSMAP)
+    return compiled(element)
 
 
 def _retries(text: str | None) -> int | None:
