@@ -1,4 +1,4 @@
-"""`validate` as a linter: rules with ids, one finding per problem with its file and line, settings from pyproject.toml.
+"""`validate` as a linter: rules with ids, one finding per problem with its file and line.
 
     findings = lint(["processes/"], handlers=registry, handlers_given=True)
     for finding in findings:
@@ -12,8 +12,6 @@ checks in `PER_DOCUMENT` and its checks over all loaded files in `ACROSS_DOCUMEN
 from __future__ import annotations
 
 import json
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -22,64 +20,11 @@ from ..registry import HandlerRegistry
 from . import bindings, dmn, drift, engine, expressions, forms, references, structure, timers, xml
 from ._core import SEVERITIES, Context, Finding, Rule
 
-__all__ = ["RULES", "Finding", "Rule", "Settings", "exit_code", "lint", "load_settings", "render_json",
-           "render_text", "summary"]
+__all__ = ["RULES", "Finding", "Rule", "check_rule_ids", "exit_code", "lint", "render_json", "render_text", "summary"]
 
 _FAMILIES = (xml, structure, references, bindings, drift, expressions, timers, forms, engine, dmn)
 RULES: dict[str, Rule] = {rule.id: rule for family in _FAMILIES for rule in family.RULES}
 INTERNAL_RULE = "internal"  # a bug in a rule: reported as a finding so that one bad rule never hides the others
-_SETTINGS_TABLE = "[tool.bpmn-runner]"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What `[tool.bpmn-runner]` in the nearest pyproject.toml says (everything off when there is none)."""
-
-    disable: frozenset[str] = field(default_factory=frozenset)
-    trust_scripts: bool = False
-    source: Path | None = None
-    spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
-
-
-def find_pyproject(start: Path | None = None) -> Path | None:
-    """The nearest pyproject.toml in `start` (default: the working directory) or a folder above it."""
-    try:
-        folder = (start or Path.cwd()).resolve()
-    except OSError:  # the working directory was removed
-        return None
-    for candidate in (folder, *folder.parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            return path
-    return None
-
-
-def load_settings(start: Path | None = None) -> Settings:
-    """Read `[tool.bpmn-runner]`: `trust_scripts = true` and `lint.disable = ["rule-id", ...]`."""
-    path = find_pyproject(start)
-    if path is None:
-        return Settings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidOperationError(f"{path}: cannot read the settings in it: {exc}") from exc
-    table = data.get("tool", {}).get("bpmn-runner", {})
-    if not isinstance(table, dict):
-        raise InvalidOperationError(f"{path}: {_SETTINGS_TABLE} must be a table")
-    lint_table = table.get("lint", {})
-    disable = lint_table.get("disable", []) if isinstance(lint_table, dict) else None
-    if not isinstance(disable, list) or not all(isinstance(r, str) for r in disable):
-        raise InvalidOperationError(f'{path}: {_SETTINGS_TABLE} lint.disable must be a list of rule ids, like '
-                                    f'lint.disable = ["no-implicit-split"]')
-    trust = table.get("trust_scripts", False)
-    if not isinstance(trust, bool):
-        raise InvalidOperationError(f"{path}: {_SETTINGS_TABLE} trust_scripts must be true or false")
-    check_rule_ids(disable, where=f"{path} {_SETTINGS_TABLE} lint.disable")
-    spiffarena = table.get("spiffarena", {})
-    if not isinstance(spiffarena, dict) or not all(isinstance(v, str) for v in spiffarena.values()):
-        raise InvalidOperationError(f'{path}: {_SETTINGS_TABLE} spiffarena must be a table of text values, like '
-                                    f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
-    return Settings(frozenset(disable), trust, path, dict(spiffarena))
 
 
 def check_rule_ids(ids: Iterable[str], *, where: str) -> None:
