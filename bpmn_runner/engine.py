@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
@@ -15,8 +14,10 @@ from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
+from .environment import DEFAULT_TIMER_WAIT, Environment, build_environment
 from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
                      UnboundTaskError)
+from .jsondata import json_safe
 from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
@@ -28,32 +29,57 @@ UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
 
 
 class Engine:
-    """Runs instances of loaded definitions with a handler registry. Clock and id factory are injectable."""
+    """Runs instances of loaded definitions in the given `Environment` (handlers, clock, ids, trust, ...).
 
-    def __init__(self, handlers: HandlerRegistry | None = None, *, simulate: bool = False,
-                 trust_scripts: bool = False, max_steps: int | None = None,
+    `Engine(environment=env)` is the way every entry point makes one; `Engine(handlers, simulate=..., clock=...)`
+    is a convenience that builds the Environment from those keyword arguments and the project's settings.
+    `jobs=True` (durable instances) turns service calls into jobs for workers; `verify_bindings=False` skips
+    the check that every reachable service task has a handler (workers may each have a part of them).
+    """
+
+    def __init__(self, handlers: HandlerRegistry | None = None, *, environment: Environment | None = None,
+                 simulate: bool = False, trust_scripts: bool = False, max_steps: int | None = None,
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
-                 timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 jobs: bool = False, simulation: SimulateOptions | None = None,
-                 script_context: ScriptContext | None = None) -> None:
-        self.handlers = handlers or HandlerRegistry()
-        self.simulate = simulate or simulation is not None
-        self.simulation = simulation or SimulateOptions()
-        self.script_context = script_context or ScriptContext(user=self.simulation.user)
-        self.trust_scripts = trust_scripts
-        self.max_steps = max_steps if max_steps is not None else (10_000 if self.simulate else None)
-        self.clock = clock or spiff_clock.system_clock
-        self.id_factory = id_factory or (lambda: uuid.uuid4().hex)
-        self.timer_wait = timer_wait
-        self.sleep = sleep
+                 timer_wait: float = DEFAULT_TIMER_WAIT, sleep: Callable[[float], None] | None = None,
+                 simulation: SimulateOptions | None = None, script_context: ScriptContext | None = None,
+                 jobs: bool = False, verify_bindings: bool = True) -> None:
+        if environment is None:
+            environment = build_environment(handlers=handlers if handlers is not None else HandlerRegistry(),
+                                            simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps,
+                                            clock=clock, id_factory=id_factory, timer_wait=timer_wait, sleep=sleep,
+                                            simulation=simulation, script_context=script_context)
+        elif handlers is not None:
+            environment = environment.changed(handlers=handlers)
+        self.environment = environment
         self.jobs = jobs  # service tasks become jobs for workers instead of running in-process
         self._bindings_checked: dict[int, tuple[Definitions, set[tuple[str, frozenset[str]]]]] = {}
+        self.verify_bindings = verify_bindings
+
+    @property
+    def handlers(self) -> HandlerRegistry:
+        return self.environment.handlers
+
+    @property
+    def simulate(self) -> bool:
+        return self.environment.simulate
+
+    @property
+    def simulation(self) -> SimulateOptions:
+        return self.environment.simulation or SimulateOptions()
+
+    @property
+    def script_context(self) -> ScriptContext:
+        return self.environment.script_context or ScriptContext(user=self.simulation.user)
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.environment.clock
 
     # ----- checks -------------------------------------------------------------------------------------------
 
     def check_bindings(self, definitions: Definitions, process_id: str) -> None:
         """Every service task the process can reach has a registered handler (unless simulating)."""
-        if self.simulate:
+        if self.simulate or not self.verify_bindings:
             return
         handlers = frozenset(self.handlers.names())
         checked = self._bindings_checked.get(id(definitions))
@@ -75,16 +101,16 @@ class Engine:
             raise InvalidOperationError("these definitions were loaded for a simulation (load(simulate=True)); "
                                         "load them again to run them for real")
         self.check_bindings(definitions, process_id)
-        instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
-        instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
-                                         **instance.session_kwargs())
+        instance = Instance(self, definitions, process_id, instance_id or self.environment.id_factory())
+        instance.session = instance._with_clock(lambda: Session.start(
+            definitions.built, process_id, dict(data or {}), instance.script_engine, **instance.session_kwargs()))
         instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
         instance = Instance(self, definitions, process_id, instance_id)
-        instance.session = Session.restore(definitions.built, process_id, state, instance.script_engine,
-                                           **instance.session_kwargs())
+        instance.session = instance._with_clock(lambda: Session.restore(
+            definitions.built, process_id, state, instance.script_engine, **instance.session_kwargs()))
         return instance
 
     def call_handler(self, binding: Binding, call: ServiceCall, task_id: str = "") -> Any:
@@ -137,7 +163,7 @@ class Instance:
         self.instance_id = instance_id
         self.simulator = Simulator(engine.simulation, flows=dict(definitions.sequence_flows),
                                    flow_names=definitions.flow_names) if engine.simulate else None
-        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate,
+        self.script_engine = RunnerScriptEngine(trusted=engine.environment.trust_scripts, simulate=engine.simulate,
                                                 simulator=self.simulator)
         self.script_engine.script_context = engine.script_context
         self.script_engine.names = script_functions(engine.script_context, instance_id=instance_id,
@@ -151,7 +177,7 @@ class Instance:
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
                 "call_handler": self._call_handler, "simulate": self.engine.simulate,
-                "max_steps": self.engine.max_steps}
+                "max_steps": self.engine.environment.step_limit}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
         if self.simulator is not None and binding.name not in self.engine.handlers:
@@ -257,11 +283,12 @@ class Instance:
         due = session.next_timer_due()
         if due is None:
             return False
-        wait = (due - self.engine.clock()).total_seconds()
-        if wait > self.engine.timer_wait:
+        environment = self.engine.environment
+        wait = (due - environment.clock()).total_seconds()
+        if wait > environment.timer_wait:
             return False
         if wait > 0:
-            self.engine.sleep(wait + 0.01)
+            environment.sleep(wait + 0.01)
         # SpiffWorkflow fires a timer only when its due time is strictly past: a timer due now is due, so look
         # a millisecond ahead.
         clock = self.engine.clock
@@ -276,8 +303,8 @@ class Instance:
     def _collect_outgoing(self) -> None:
         for event in self.session.outgoing_events():
             if event["kind"] == "message":
-                self.session.messages_sent.append({"name": event["name"], "at": time.time(),
-                                                   "payload": _json_safe(event["payload"])})
+                self.session.messages_sent.append({"name": event["name"], "at": self.engine.environment.now(),
+                                                   "payload": json_safe(event["payload"])})
 
     def _default_form_data(self, task: LiveTask) -> dict[str, Any]:
         return simulated_form_data(self.definitions, task, self.simulator)
@@ -343,7 +370,7 @@ class Instance:
             error = f"instance {self.instance_id}: failed at {', '.join(session.failed_tasks())}"
         waiting = [] if status != "waiting" else self.waiting()
         return RunResult(status=status, instance_id=self.instance_id, process_id=self.process_id,
-                         data=_json_safe(session.data()), path=list(session.path), waiting=waiting, error=error,
+                         data=json_safe(session.data()), path=list(session.path), waiting=waiting, error=error,
                          flows=list(session.flows_taken), history=list(session.history),
                          notes=list(self.definitions.notes) + list(session.notes),
                          messages_sent=list(session.messages_sent),
@@ -358,25 +385,17 @@ class Instance:
         return {"simulated": assumed, "choices": list(self.simulator.choices), "simulation": True}
 
 
-def _json_safe(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_default))
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
-
-
 def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,
         data: dict[str, Any] | None = None, simulate: bool = False, trust_scripts: bool = False,
         max_steps: int | None = None, user_task: UserTaskCallback | None = None,
-        search_siblings: bool = True) -> RunResult:
-    """Load diagrams and run one instance in memory until it ends or waits: the Python way to `bpmn-runner run`."""
+        search_siblings: bool = True, environment: Environment | None = None) -> RunResult:
+    """Load diagrams and run one instance in memory until it ends or waits: the Python way to `bpmn-runner run`.
+
+    The keyword arguments build an Environment with the project's `[tool.bpmn-runner]` settings; pass
+    `environment` to give one instead."""
     from .definitions import load
     definitions = load(list(paths), search_siblings=search_siblings)
-    engine = Engine(handlers, simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps)
+    engine = Engine(handlers, environment=environment, simulate=simulate, trust_scripts=trust_scripts,
+                    max_steps=max_steps)
     instance = engine.start(definitions, process_id, data)
     return instance.run(user_task)

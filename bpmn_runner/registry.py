@@ -6,6 +6,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -107,7 +108,7 @@ class HandlerRegistry:
     def register(self, name: str, func: HandlerFunc, *, source: str = "", info: HandlerInfo | None = None) -> None:
         """Register `func` under `name`; registering a second, different function under one name is an error."""
         existing = self._handlers.get(name)
-        if existing is not None and existing.func is not func:
+        if existing is not None and not same_function(existing.func, func):
             raise DefinitionError(
                 f"handler {name!r} is registered twice ({existing.source} and {source}); keep one")
         self._handlers[name] = RegisteredHandler(func, info or HandlerInfo(name=name), source or _describe(func))
@@ -171,12 +172,47 @@ class HandlerRegistry:
 
     @classmethod
     def from_specs(cls, specs: Iterable[str], *, entry_points: bool = False) -> "HandlerRegistry":
-        registry = cls()
-        for spec in specs:
-            registry.load(spec)
-        if entry_points:
-            registry.load_entry_points()
-        return registry
+        return build_registry(specs, entry_points=entry_points)
+
+
+Wrapper = Callable[[str, HandlerFunc], HandlerFunc]
+
+
+def build_registry(specs: Iterable[str] = (), *, entry_points: bool = True,
+                   overrides: dict[str, tuple[HandlerFunc, str]] | None = None,
+                   wrap: Wrapper | None = None) -> HandlerRegistry:
+    """THE way to build a registry: handler modules or `.py` files, the entry-point group, then `overrides`
+    (name -> (function, source): a test's fakes) replacing single names; `wrap(name, func)` wraps each handler
+    (a test counts or records calls with it)."""
+    loaded = HandlerRegistry()
+    for spec in specs:
+        loaded.load(spec)
+    if entry_points:
+        loaded.load_entry_points()
+    overrides = overrides or {}
+    if not overrides and wrap is None:
+        return loaded
+    registry = HandlerRegistry()
+    for name, registered in loaded.items():
+        if name not in overrides:
+            func = wrap(name, registered.func) if wrap is not None else registered.func
+            registry.register(name, func, source=registered.source, info=registered.info)
+    for name, (func, source) in overrides.items():
+        registry.register(name, wrap(name, func) if wrap is not None else func, source=source)
+    return registry
+
+
+def same_function(first: Callable[..., Any], second: Callable[..., Any]) -> bool:
+    """One handler reached twice: the same object, or the same definition imported twice (an entry point's
+    module and the same file given to --handlers)."""
+    if first is second:
+        return True
+    code_a, code_b = getattr(first, "__code__", None), getattr(second, "__code__", None)
+    if code_a is None or code_b is None:
+        return False
+    return (getattr(first, "__qualname__", None) == getattr(second, "__qualname__", None)
+            and code_a.co_firstlineno == code_b.co_firstlineno
+            and os.path.realpath(code_a.co_filename) == os.path.realpath(code_b.co_filename))
 
 
 def import_handler_module(spec: str) -> ModuleType:

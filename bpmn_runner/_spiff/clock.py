@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import contextvars
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+from ..clock import Clock, system_clock
 
 
 _current: contextvars.ContextVar[Clock] = contextvars.ContextVar("bpmn_runner_clock", default=system_clock)
@@ -39,3 +34,8 @@ def reset_clock(token: contextvars.Token[Clock]) -> None:
 
 def now() -> datetime:
     return _current.get()()
+
+
+def timestamp() -> float:
+    """The current clock as epoch seconds: history, message and state-change times follow an injected clock."""
+    return _current.get()().timestamp()

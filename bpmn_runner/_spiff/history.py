@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any, Callable
 
@@ -14,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ExecutionError, StepLimitError
 from ..models import HistoryEvent
+from . import clock
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 MAX_CALL_DEPTH = 100
@@ -110,7 +110,7 @@ class HistoryRecorder:
     def _event(self, task: Any, element_id: str, event: str, changes: dict[str, Any] | None = None,
                detail: str = "") -> None:
         spec = task.task_spec
-        self.history.append(HistoryEvent(element_id=element_id, event=event, at=time.time(),
+        self.history.append(HistoryEvent(element_id=element_id, event=event, at=clock.timestamp(),
                                          element_type=type(spec).__name__, name=spec.bpmn_name or "",
                                          process_id=task.workflow.spec.name,
                                          data_changes=dict(changes or {}), detail=detail))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import logging
 import sys
-import time
 from typing import Any
 
 from lxml import etree
@@ -22,7 +21,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import simulated_specs
+from . import clock, simulated_specs
 
 _applied = False
 
@@ -81,7 +80,7 @@ def _set_state(self: Task, value: int) -> None:
     """SpiffWorkflow's `_set_state` without its per-call log record, plus our state listener."""
     old = self._state
     if value != old:
-        self.last_state_change = time.time()
+        self.last_state_change = clock.timestamp()
         self._state = value
         top = self.workflow.top_workflow
         track = getattr(top, "_track_task", None)  # frontier.FlatWorkflow's live index; before the listener may raise

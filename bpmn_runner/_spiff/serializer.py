@@ -146,6 +146,31 @@ def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
     return json.loads(state_to_json(family, workflow))
 
 
+def missing_elements(state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> list[str]:
+    """The elements (or called processes) a saved state has tasks at that the diagram no longer defines."""
+    missing: list[str] = []
+
+    def check(tasks: dict[str, Any], owner: Any) -> None:
+        known = getattr(owner, "task_specs", {})
+        for task in tasks.values():
+            name = task.get("task_spec") if isinstance(task, dict) else None
+            if isinstance(name, str) and name not in known and name not in missing:
+                missing.append(name)
+
+    check(state.get("tasks") or {}, spec)
+    for sub in (state.get("subprocesses") or {}).values():
+        if not isinstance(sub, dict):
+            continue
+        name = sub.get("spec")
+        owner = subprocess_specs.get(name) if isinstance(name, str) else None
+        if owner is None:
+            if isinstance(name, str) and name not in missing:
+                missing.append(name)
+            continue
+        check(sub.get("tasks") or {}, owner)
+    return missing
+
+
 def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> Any:
     """Rebuild a live workflow from a state and its (already parsed) spec.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from . import clock, frontier
 from .build import BuiltSpecs
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
-from .serializer import state_from_dict, state_to_dict, state_to_json
+from .serializer import missing_elements, state_from_dict, state_to_dict, state_to_json
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
@@ -107,6 +106,12 @@ class Session(HistoryRecorder, ServiceCalls):
     def restore(cls, built: BuiltSpecs, process_id: str, state: dict[str, Any], engine: RunnerScriptEngine,
                 **kwargs: Any) -> "Session":
         spec, subprocess_specs = built.spec(process_id)
+        missing = missing_elements(state, spec, subprocess_specs)
+        if missing:
+            raise ExecutionError(
+                f"the saved state does not fit this diagram: it has tasks at {', '.join(map(repr, missing))}, "
+                f"which process {process_id!r} no longer defines; restore it with the diagram it was started with",
+                instance_id=kwargs.get("instance_id"))
         try:
             workflow = state_from_dict(built.family, state, spec, subprocess_specs)
         except Exception as exc:
@@ -347,7 +352,7 @@ class Session(HistoryRecorder, ServiceCalls):
                           correlations=correlations or {})
         caught = self.workflow.event_manager.catch(event, internal=False)
         if caught:
-            self.messages_received.append({"name": name, "at": time.time(), "payload": payload})
+            self.messages_received.append({"name": name, "at": clock.timestamp(), "payload": payload})
         return bool(caught)
 
     def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> bool:
