@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bpmn_runner import Engine, HandlerRegistry, load  # noqa: E402
-from bpmn_runner.runtime import Runtime  # noqa: E402
+from bpmn_runner.durable import Runtime  # noqa: E402
 from bpmn_runner.store import open_store  # noqa: E402
 from bpmn_runner.worker import Worker  # noqa: E402
 from tests.generate import straight_through  # noqa: E402

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import BpmnError, BpmnRunnerError, ExecutionError, UnhandledBpmnError
-from .runtime import Runtime
+from .durable import Runtime
 from .store import JobRecord, LeaseLostError
 
 EXPIRE_EVERY = 10.0
@@ -40,6 +40,8 @@ class WorkerStats:
     @property
     def jobs(self) -> int:
         return self.service + self.timers + self.messages
+
+    unhandled: list[str] = field(default_factory=list)  # due service jobs no handler of this worker can run
 
     def summary(self) -> str:
         return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message; "
@@ -137,6 +139,7 @@ class Worker:
                 with self._lock:
                     busy = bool(self._held)
                 if not busy:
+                    self._note_unhandled(now)
                     self._stop.set()
                     break
             wait = idle_sleep if next_due is None else min(max(next_due - now, 0.005), idle_sleep)
@@ -159,20 +162,38 @@ class Worker:
 
     # ----- one job ------------------------------------------------------------------------------------------
 
+    def _count(self, counter: str, amount: int = 1) -> None:
+        """Worker threads share the stats: every change goes through the lock."""
+        with self._lock:
+            setattr(self.stats, counter, getattr(self.stats, counter) + amount)
+
     def _claim(self) -> list[JobRecord]:
-        claimed, exhausted = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
-                                                   lease=self.lease, limit=1)
-        for job in exhausted:
-            error = job.last_error or "the job's leases expired"
-            message = (f"{job.element_id}: gave up after {job.attempts} attempt(s) whose leases expired (the worker "
-                       f"stopped, or its handler ran longer than the lease): {error}")
-            if self.runtime.fail_job(job, None, message, final=True) == "incident":
-                self.stats.incidents += 1
-        if not claimed and exhausted:
-            return self._claim()
+        """Claim the next due job; jobs whose last lease expired become incidents on the way (a loop, not a
+        recursion: there may be any number of them)."""
+        while True:
+            claimed, exhausted = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
+                                                       lease=self.lease, limit=1)
+            for job in exhausted:
+                error = job.last_error or "the job's leases expired"
+                message = (f"{job.element_id}: gave up after {job.attempts} attempt(s) whose leases expired (the "
+                           f"worker stopped, or its handler ran longer than the lease): {error}")
+                if self.runtime.fail_job(job, None, message, final=True) == "incident":
+                    self._count("incidents")
+            if claimed or not exhausted:
+                break
         with self._lock:
             self._held.update(j.id for j in claimed)
         return claimed
+
+    def _note_unhandled(self, now: float) -> None:
+        """Say which due service jobs no handler of this worker can run, instead of ending idle in silence."""
+        found = self.store.due_jobs_without_handler(self.handler_names, now)
+        texts = [f"no handler for job type {job.handler!r}: instance {job.instance_id}, task {job.element_id} "
+                 f"waits for it (register one with @handler({job.handler!r}) and pass --handlers)" for job in found]
+        with self._lock:
+            self.stats.unhandled = texts
+        for text in texts:
+            self._say(text)
 
     def _process(self, job: JobRecord) -> int:
         """Run a job; then the service jobs its step created that this worker can run, at once (like Zeebe's job
@@ -205,10 +226,10 @@ class Worker:
             if job.kind == "service":
                 return self._service(job, lease_next)
             if job.kind == "timer":
-                self.stats.timers += 1
+                self._count("timers")
                 return self._other(job, lambda: self.runtime.fire_timer_job(job, self.worker_id))
             if job.kind == "message":
-                self.stats.messages += 1
+                self._count("messages")
                 return self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
             return None
         finally:
@@ -217,18 +238,17 @@ class Worker:
 
     def _service(self, job: JobRecord, lease_next: bool = False) -> Any:
         runtime = self.runtime
-        binding, call = runtime.service_call(job)
         error: BpmnError | None = None
         result: Any = None
         try:
-            result = runtime.engine.call_handler(binding, call, job.task_id)
+            result = runtime.call_handler(job)
         except BpmnError as raised:
             error = raised
         except Exception as exc:  # HandlerError (the handler's own failure) or anything unexpected
             self._failed(job, str(exc) if isinstance(exc, BpmnRunnerError) else f"{type(exc).__name__}: {exc}")
-            self.stats.service += 1
+            self._count("service")
             return None
-        self.stats.service += 1
+        self._count("service")
         follow = (self.worker_id, runtime.now() + self.lease, self.handler_names) if lease_next else None
         return self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error,
                                                                      lease_next=follow))
@@ -237,10 +257,10 @@ class Worker:
         try:
             outcome = commit()
             if outcome is None:
-                self.stats.dropped += 1
+                self._count("dropped")
             return outcome
         except LeaseLostError:
-            self.stats.dropped += 1
+            self._count("dropped")
             self._say(f"job {job.id} ({job.element_id}) was taken over by another worker; result dropped")
         except UnhandledBpmnError as exc:
             self._failed(job, str(exc), final=True)
@@ -256,12 +276,13 @@ class Worker:
             self._say(f"could not record the failure of job {job.id}: {exc}")
             return
         if outcome == "incident":
-            self.stats.incidents += 1
+            self._count("incidents")
             self._say(f"incident: instance {job.instance_id}, {job.element_id}: {error}")
         else:
-            self.stats.retries += 1
-        if len(self.stats.errors) < 100:
-            self.stats.errors.append(error)
+            self._count("retries")
+        with self._lock:
+            if len(self.stats.errors) < 100:
+                self.stats.errors.append(error)
 
     def _say(self, text: str) -> None:
         if self.log is not None:

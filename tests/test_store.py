@@ -11,7 +11,7 @@ from sqlalchemy import inspect, insert, text
 
 from bpmn_runner import Engine, load
 from bpmn_runner.errors import ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
-from bpmn_runner.runtime import content_hash, key_string, parse_duration
+from bpmn_runner.durable import content_hash, key_string, parse_duration
 from bpmn_runner.store import SCHEMA_VERSION, open_store, resolve_url
 from bpmn_runner.store import schema
 from bpmn_runner.store.database import create_sql_engine
@@ -122,8 +122,8 @@ def test_two_steps_from_the_same_version_cannot_both_commit(store, tmp_path: Pat
     rt = runtime(store, None, MovableClock())
     iid = rt.start([user_task_process(tmp_path)])["instance_id"]
     record, jobs = store.load_for_step(iid)
-    first = rt._build_step(rt.restore(record), record, jobs, expected_version=record.version, consumed=[])
-    second = rt._build_step(rt.restore(record), record, jobs, expected_version=record.version, consumed=[])
+    first = rt.steps.build_step(rt.restore(record), record, jobs, expected_version=record.version, consumed=[])
+    second = rt.steps.build_step(rt.restore(record), record, jobs, expected_version=record.version, consumed=[])
     store.commit_step(first)
     with pytest.raises(ConcurrentUpdateError):
         store.commit_step(second)

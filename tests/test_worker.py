@@ -14,7 +14,7 @@ import pytest
 
 from bpmn_runner import BpmnError
 from bpmn_runner.errors import InvalidOperationError
-from bpmn_runner.runtime import Runtime, retry_policy
+from bpmn_runner.durable import Runtime, retry_policy
 from bpmn_runner.store import open_store
 
 from .durable import (END, START, MovableClock, camunda_service, chain, completed_counts, flow, registry, runtime,

@@ -489,6 +489,15 @@ class Store:
             next_due = held if next_due is None else min(next_due, held)
         return int(count), next_due
 
+    def due_jobs_without_handler(self, handlers: Sequence[str], now: float, limit: int = 20) -> list[JobRecord]:
+        """Due service jobs whose handler is not among `handlers` (what a worker without them leaves behind)."""
+        query = select(jobs).where(jobs.c.kind == "service", jobs.c.status == "ready", jobs.c.due_at <= now)
+        if handlers:
+            query = query.where(jobs.c.handler.not_in(list(handlers)))
+        with self.read() as conn:
+            rows = conn.execute(query.order_by(jobs.c.due_at).limit(limit)).all()
+        return [_job(r) for r in rows]
+
     def retry_instance(self, instance_id: str, now: float) -> int:
         """Make an incident's jobs due now with fresh attempts; returns how many."""
         with self.write() as conn:

@@ -78,7 +78,7 @@ def store_v1(target: Path) -> None:
 
     from sqlalchemy import select
 
-    from bpmn_runner.runtime import Runtime
+    from bpmn_runner.durable import Runtime
     from bpmn_runner.store import open_store
     from bpmn_runner.store import schema
 

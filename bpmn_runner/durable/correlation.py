@@ -1,0 +1,169 @@
+"""Correlation: publish and route messages, broadcast signals, and start processes at message or signal starts."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .._spiff import waits as spiff_waits
+from ..engine import Engine, Instance
+from ..environment import Environment
+from ..errors import ExecutionError, InvalidOperationError
+from ..jsondata import json_safe
+from ..store import JobRecord, MessageRecord, Store, WaitRecord
+from .deployments import Deployments
+from .keys import StepFailed
+from .policy import DEFAULT_ATTEMPTS, key_string
+from .steps import MAX_STEP_TRIES, DoneJob, Steps
+
+FailJob = Callable[[JobRecord, str, str], str]
+
+
+class Correlation:
+    """Messages and signals between stored instances and from outside."""
+
+    def __init__(self, *, store: Store, environment: Environment, engine: Engine, deployments: Deployments,
+                 steps: Steps, message_ttl: float, worker_id: str, fail_job: FailJob) -> None:
+        self.store = store
+        self.environment = environment
+        self.engine = engine
+        self.deployments = deployments
+        self.steps = steps
+        self.message_ttl = message_ttl
+        self.worker_id = worker_id
+        self.fail_job = fail_job
+
+    def now(self) -> float:
+        return self.environment.now()
+
+    # ----- messages -----------------------------------------------------------------------------------------
+
+    def publish_message(self, name: str, *, correlations: dict[str, Any] | None = None,
+                        payload: dict[str, Any] | None = None, business_key: str | None = None,
+                        message_id: str | None = None, ttl: float | None = None) -> dict[str, Any]:
+        """Deliver a message to the instance waiting for it, start an instance at a message start event, or
+        buffer it until its time to live when nothing waits yet. A message no stored process could ever
+        catch is refused; a second message with the same `message_id` is refused (Zeebe's message id)."""
+        correlations = dict(correlations or {})
+        values = [key_string(v) for v in correlations.values() if v is not None]
+        key = values[0] if values else business_key
+        if name not in self.deployments.known_names("message") and not self.store.find_waits("message", name):
+            raise InvalidOperationError(f"no stored process catches or starts with message {name!r}; it can match "
+                                        f"nothing (check the message name, or start the process first)")
+        now = self.now()
+        ttl = self.message_ttl if ttl is None else ttl
+        new_id = self.environment.id_factory
+        message = MessageRecord(new_id(), name, key, json_safe(dict(payload or {})), now, now + ttl,
+                                status="pending", business_key=business_key, message_id=message_id)
+        job = JobRecord(new_id(), None, "message", message.id, name, None, {}, now, 0, DEFAULT_ATTEMPTS,
+                        None, created_at=now)
+        self.store.insert_message(message, job)
+        claimed, _ = self.store.claim_jobs(self.worker_id, [], now=now, lease=30.0, ids=[job.id])
+        if not claimed:
+            return {"message": message.id, "name": name, "outcome": "queued"}
+        try:
+            outcome = self.route_message(message, job=(job.id, self.worker_id), job_record=claimed[0])
+        except (StepFailed, ExecutionError) as exc:
+            self.fail_job(claimed[0], self.worker_id, str(exc))
+            raise
+        return {"message": message.id, "name": name, "correlation_key": key, **outcome}
+
+    def _matching_waits(self, message: MessageRecord) -> list[WaitRecord]:
+        waits = [w for w in self.store.find_waits("message", message.name)
+                 if message.business_key is None or w.business_key == message.business_key
+                 or (w.correlation_key is not None and w.correlation_key == message.business_key)]
+        exact = [w for w in waits if w.correlation_key is not None and w.correlation_key == message.correlation_key]
+        anyone = [w for w in waits if w.correlation_key is None]
+        return exact + anyone
+
+    def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,
+                      job_record: JobRecord | None = None) -> dict[str, Any]:
+        """Deliver to the first waiting instance that still catches it, else start a process, else buffer."""
+        tried: set[str] = set()
+        for _ in range(MAX_STEP_TRIES):
+            waits = [w for w in self._matching_waits(message) if w.instance_id not in tried]
+            if not waits:
+                break
+            wait = waits[0]
+            tried.add(wait.instance_id)
+
+            def deliver(instance: Instance, wait: WaitRecord = wait) -> None:
+                here = [w for w in spiff_waits.event_waits(instance.session)
+                        if w["kind"] == "message" and w["event_name"] == message.name and w["task_id"] == wait.task_id]
+                if not here:
+                    raise InvalidOperationError(f"instance {wait.instance_id} no longer waits for {message.name!r}")
+                if not instance.send_message(message.name, message.payload, here[0]["correlations"] or None):
+                    raise InvalidOperationError(f"instance {wait.instance_id} did not catch {message.name!r}")
+            try:
+                out = self.steps.step(wait.instance_id, deliver, done_job=job, consumed=[message.id])
+            except InvalidOperationError:
+                continue
+            except StepFailed:
+                if job_record is not None:
+                    job_record.instance_id = wait.instance_id  # the incident belongs to the receiving instance
+                raise
+            return {"outcome": "delivered", "instance_id": out["instance_id"], "status": out["status"]}
+        started = self.start_by_event("message", message.name, message.payload, message.business_key,
+                                      consumed=[message.id], done_job=job, first_only=True)
+        if started:
+            return {"outcome": "started", "instance_id": started[0]["instance_id"], "status": started[0]["status"]}
+        now = self.now()
+        if message.expires_at > now:
+            self.store.settle_message(message.id, "buffered", job=job)
+            return {"outcome": "buffered", "expires_at": message.expires_at}
+        self.store.settle_message(message.id, "expired", job=job)
+        return {"outcome": "unmatched"}
+
+    # ----- start events -------------------------------------------------------------------------------------
+
+    def start_by_event(self, kind: str, name: str, payload: dict[str, Any], business_key: str | None, *,
+                       consumed: list[str] | None = None, done_job: DoneJob | None = None,
+                       first_only: bool = False) -> list[dict[str, Any]]:
+        """Start the newest version of each stored process with a `kind` start event named `name` (with
+        `first_only`, of the first one)."""
+        out: list[dict[str, Any]] = []
+        for process_id, _version, digest in sorted(self.store.latest_processes()):
+            starts = self.deployments.catalog_for(digest).get("starts", {}).get(process_id, {})
+            if name not in starts.get(kind, []):
+                continue
+            definitions = self.deployments.definitions_for(digest)
+            if process_id not in definitions.executable_processes():
+                continue
+            instance = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory())
+
+            def trigger(inst: Instance, process_id: str = process_id) -> None:
+                caught = inst.send_message(name, payload) if kind == "message" else inst.send_signal(name, payload)
+                if not caught:
+                    raise InvalidOperationError(f"process {process_id} did not start on {kind} {name!r}")
+            out.append(self.steps.commit_new(instance, digest, business_key, action=trigger, consumed=consumed,
+                                             done_job=done_job))
+            if first_only:
+                break
+        return out
+
+    # ----- signals ------------------------------------------------------------------------------------------
+
+    def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Broadcast a signal: every instance waiting for it catches it, and every process with a signal start
+        event for it starts. A signal no stored process knows is refused."""
+        payload = dict(payload or {})
+        waits = self.store.find_waits("signal", name)
+        if not waits and name not in self.deployments.known_names("signal"):
+            raise InvalidOperationError(f"no instance waits for signal {name!r} and no stored process starts with it")
+        delivered, errors = [], []
+        for instance_id in dict.fromkeys(w.instance_id for w in waits):
+            def catch(instance: Instance) -> None:
+                if not instance.send_signal(name, payload):
+                    raise InvalidOperationError(f"instance {instance.instance_id} no longer waits for {name!r}")
+            try:
+                self.steps.step(instance_id, catch)
+                delivered.append(instance_id)
+            except InvalidOperationError:
+                continue
+            except ExecutionError as exc:
+                errors.append(str(exc))
+        started = self.start_by_event("signal", name, payload, None)
+        out: dict[str, Any] = {"signal": name, "delivered": delivered,
+                               "started": [s["instance_id"] for s in started]}
+        if errors:
+            out["errors"] = errors
+        return out

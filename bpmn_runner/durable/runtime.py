@@ -1,0 +1,214 @@
+"""The facade of durable instances, and their Python API: open a store, deploy, start, complete, correlate, work
+until idle, query. Each job lives in its own module: deployments, steps, correlation, jobs, queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..definitions import Definitions
+from ..engine import Engine, Instance
+from ..environment import Environment, build_environment
+from ..errors import BpmnError, InvalidOperationError, NotFoundError
+from ..models import Binding, RunResult, ServiceCall
+from ..registry import HandlerRegistry
+from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, open_store
+from ..clock import Clock
+from .correlation import Correlation
+from .deployments import Deployments, Source
+from .jobs import Jobs
+from .policy import DEFAULT_TTL
+from .queries import Queries
+from .steps import DoneJob, Steps
+
+
+class Runtime:
+    """Store-backed instances in an Environment; one Runtime may serve several threads. Use it as a context
+    manager (`with open_runtime(url, environment) as runtime: ...`) to close its store."""
+
+    def __init__(self, store: Store, handlers: HandlerRegistry | None = None, *,
+                 environment: Environment | None = None, clock: Clock | None = None,
+                 id_factory: Callable[[], str] | None = None, trust_scripts: bool = False,
+                 message_ttl: float = DEFAULT_TTL, worker_id: str = "cli", check_bindings: bool = False) -> None:
+        if environment is None:
+            environment = build_environment(handlers=handlers if handlers is not None else HandlerRegistry(),
+                                            clock=clock, id_factory=id_factory, trust_scripts=trust_scripts)
+        elif handlers is not None:
+            environment = environment.changed(handlers=handlers)
+        # Stored instances never wait in-process for a timer: a timer is a job a worker runs when it is due.
+        self.environment = environment.changed(timer_wait=0)
+        self.store = store
+        self.worker_id = worker_id
+        self.engine = Engine(environment=self.environment, jobs=True, verify_bindings=check_bindings)
+        self.deployments = Deployments(store, now=self.now)
+        self.steps = Steps(store=store, environment=self.environment, engine=self.engine,
+                           deployments=self.deployments, message_ttl=message_ttl, after_commit=self._route_thrown)
+        self.correlation = Correlation(store=store, environment=self.environment, engine=self.engine,
+                                       deployments=self.deployments, steps=self.steps, message_ttl=message_ttl,
+                                       worker_id=worker_id, fail_job=self.fail_job)
+        self.jobs = Jobs(store=store, environment=self.environment, engine=self.engine, steps=self.steps,
+                         route_message=self.correlation.route_message, worker_id=worker_id)
+        self.queries = Queries(store=store, environment=self.environment, deployments=self.deployments)
+
+    # ----- lifetime -----------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def handlers(self) -> HandlerRegistry:
+        return self.environment.handlers
+
+    @property
+    def clock(self) -> Clock:
+        return self.environment.clock
+
+    def now(self) -> float:
+        return self.environment.now()
+
+    # ----- definitions and new instances --------------------------------------------------------------------
+
+    def deploy(self, paths: list[str | Path]) -> tuple[str, Definitions]:
+        """Load diagram files (with the called processes beside them) and store them once per content hash."""
+        return self.deployments.deploy(paths)
+
+    def deploy_definitions(self, definitions: Definitions) -> str:
+        return self.deployments.deploy_definitions(definitions)
+
+    def start(self, paths: list[str | Path] | None = None, process_id: str | None = None,
+              data: dict[str, Any] | None = None, *, business_key: str | None = None,
+              definitions: Definitions | None = None) -> dict[str, Any]:
+        """Store the definition, create an instance, run it to its first wait and commit. A start that fails
+        before its first wait is stored as `failed` with the error."""
+        if definitions is None:
+            digest, definitions = self.deploy(list(paths or []))
+        else:
+            digest = self.deploy_definitions(definitions)
+        process_id = definitions.choose_process(process_id)
+        instance = self.engine.start(definitions, process_id, dict(data or {}),
+                                     instance_id=self.environment.id_factory())
+        return self.steps.commit_new(instance, digest, business_key)
+
+    def record_run(self, definitions: Definitions, instance: Instance, result: RunResult) -> dict[str, Any]:
+        """Record an in-process `run` (completed, waiting or failed) with its history; a waiting one can then be
+        completed, messaged or worked on like any stored instance."""
+        digest = self.deploy_definitions(definitions)
+        return self.steps.commit_new(instance, digest, None, result=result)
+
+    def restore(self, record: InstanceRecord) -> Instance:
+        return self.steps.restore(record)
+
+    def step(self, instance_id: str, action: Callable[[Instance], Any], *, done_job: DoneJob | None = None,
+             consumed: list[str] | None = None) -> dict[str, Any]:
+        return self.steps.step(instance_id, action, done_job=done_job, consumed=consumed)
+
+    # ----- people, messages, signals, retries, cancellation -------------------------------------------------
+
+    def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        waits = self.store.find_waits(("user", "manual"), task_id=task_id)
+        exact = [w for w in waits if w.task_id == task_id]
+        waits = exact or waits
+        if not waits:
+            raise NotFoundError(f"no open user task {task_id!r} (see `bpmn-runner tasks`)")
+        if len({w.task_id for w in waits}) > 1:
+            raise InvalidOperationError(f"task id prefix {task_id!r} is ambiguous; give more of it")
+        wait = waits[0]
+        return self.steps.step(wait.instance_id,
+                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+
+    def publish_message(self, name: str, *, correlations: dict[str, Any] | None = None,
+                        payload: dict[str, Any] | None = None, business_key: str | None = None,
+                        message_id: str | None = None, ttl: float | None = None) -> dict[str, Any]:
+        return self.correlation.publish_message(name, correlations=correlations, payload=payload,
+                                                business_key=business_key, message_id=message_id, ttl=ttl)
+
+    def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,
+                      job_record: JobRecord | None = None) -> dict[str, Any]:
+        return self.correlation.route_message(message, job=job, job_record=job_record)
+
+    def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.correlation.send_signal(name, payload)
+
+    def retry(self, ident: str) -> dict[str, Any]:
+        instance_id = self.store.resolve_instance_id(ident)
+        count = self.store.retry_instance(instance_id, self.now())
+        return {"instance_id": instance_id, "status": "running", "jobs": count}
+
+    def cancel(self, ident: str) -> dict[str, Any]:
+        instance_id = self.store.resolve_instance_id(ident)
+        record = self.store.get_instance(instance_id)
+        now = self.now()
+        rows = [{"instance_id": instance_id, "process_id": record.process_id, "element_id": w.get("element_id", ""),
+                 "event": "cancelled", "at": now, "element_type": "", "name": w.get("name", ""),
+                 "data_changes": {}, "detail": "cancelled"} for w in record.waiting]
+        self.store.cancel_instance(instance_id, now, rows)
+        return {"instance_id": instance_id, "status": "cancelled"}
+
+    # ----- jobs, as a worker runs them ----------------------------------------------------------------------
+
+    def work_until_idle(self, *, concurrency: int = 1, lease: float = 30.0) -> Any:
+        """Run every job this Runtime's handlers can run until none is due; returns the worker's stats."""
+        from ..worker import Worker
+        return Worker(self, worker_id=self.worker_id, concurrency=concurrency, lease=lease).run(until_idle=True)
+
+    def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:
+        return self.jobs.service_call(job)
+
+    def call_handler(self, job: JobRecord) -> Any:
+        return self.jobs.call_handler(job)
+
+    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None,
+                             error: BpmnError | None = None) -> dict[str, Any] | None:
+        return self.jobs.complete_service_job(job, worker, result, error)
+
+    def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        return self.jobs.fire_timer_job(job, worker)
+
+    def run_message_job(self, job: JobRecord, worker: str) -> dict[str, Any]:
+        return self.jobs.run_message_job(job, worker)
+
+    def process_job_now(self, job_id: str) -> dict[str, Any] | None:
+        return self.jobs.process_job_now(job_id)
+
+    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False) -> str:
+        return self.jobs.fail_job(job, worker, error, final=final)
+
+    def _route_thrown(self, step: StepRecord) -> None:
+        """Route the messages a step threw right away (a worker would otherwise pick their jobs up)."""
+        from ..errors import BpmnRunnerError
+        for job_id in [j.id for j in step.new_jobs if j.kind == "message"]:
+            try:
+                self.process_job_now(job_id)
+            except BpmnRunnerError:
+                continue  # the job stays; a worker retries it
+
+    # ----- reading ------------------------------------------------------------------------------------------
+
+    def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first; `running` includes those waiting at a timer that is due now."""
+        return self.queries.list_instances(status=status, process_id=process_id)
+
+    def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
+        return self.queries.list_tasks(instance)
+
+    def show(self, ident: str) -> dict[str, Any]:
+        return self.queries.show(ident)
+
+    def instance_view(self, ident: str) -> tuple[list[Source], dict[str, Any]]:
+        return self.queries.instance_view(ident)
+
+    def heatmap_stats(self, process_id: str) -> tuple[list[Source], dict[str, Any]]:
+        return self.queries.heatmap_stats(process_id)
+
+
+def open_runtime(url: str | None, environment: Environment, *, worker_id: str = "cli",
+                 message_ttl: float = DEFAULT_TTL, check_bindings: bool = False) -> Runtime:
+    """Open the store at `url` (None: $BPMN_RUNNER_DB, else a local SQLite file) as a Runtime; use it with `with`."""
+    return Runtime(open_store(url), environment=environment, worker_id=worker_id, message_ttl=message_ttl,
+                   check_bindings=check_bindings)

@@ -1,0 +1,306 @@
+"""Steps and commits: restore an instance, apply one thing, run it to its next wait, and commit what changed.
+
+A step commits in one transaction the new state (version + 1), the jobs created and finished, the history rows,
+the waits and the messages thrown. A step that meets a concurrent change is redone from a fresh read; a step
+whose job lease was lost is dropped. Each thread keeps the instances it last committed live in memory, so its
+next step on one of them goes on without reading the store first.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from .._spiff import waits as spiff_waits
+from ..engine import Engine, Instance, PendingJob
+from ..environment import Environment
+from ..errors import ConcurrentUpdateError, InvalidOperationError
+from ..jsondata import json_safe
+from ..models import RunResult
+from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
+    WaitRecord
+from .deployments import Deployments
+from .keys import StepFailed, buffered_match, thrown_key, wait_key
+from .policy import DEFAULT_ATTEMPTS, retry_policy
+
+MAX_STEP_TRIES = 20
+MAX_BUFFERED_DELIVERIES = 100
+LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see Steps.remember)
+LIVE_HISTORY_LIMIT = 5000
+
+Action = Callable[[Instance], Any]
+DoneJob = tuple[str, str]     # (job id, worker id): the job a step finishes, if the worker still holds it
+
+
+@dataclass
+class _Live:
+    """A live instance as this thread last committed it."""
+
+    version: int
+    instance: Instance
+    marks: tuple[int, int, int]       # lengths of the session's history, flows and messages at that commit
+    record: InstanceRecord
+    jobs: list[JobRecord]
+
+
+class Steps:
+    """Runs and commits steps of stored instances. `after_commit(step)` routes what a step threw."""
+
+    def __init__(self, *, store: Store, environment: Environment, engine: Engine, deployments: Deployments,
+                 message_ttl: float, after_commit: Callable[[StepRecord], None]) -> None:
+        self.store = store
+        self.environment = environment
+        self.engine = engine
+        self.deployments = deployments
+        self.message_ttl = message_ttl
+        self.after_commit = after_commit
+        self._local = threading.local()
+
+    def now(self) -> float:
+        return self.environment.now()
+
+    def new_id(self) -> str:
+        return self.environment.id_factory()
+
+    def restore(self, record: InstanceRecord) -> Instance:
+        definitions = self.deployments.definitions_for(record.definition_hash)
+        return self.engine.restore(definitions, record.process_id, record.state or {}, record.id)
+
+    # ----- new instances ------------------------------------------------------------------------------------
+
+    def commit_new(self, instance: Instance, digest: str, business_key: str | None, *,
+                   action: Action | None = None, consumed: list[str] | None = None,
+                   done_job: DoneJob | None = None, result: RunResult | None = None) -> dict[str, Any]:
+        """Commit an instance the store does not have yet: run it to its first wait (or take `result`, a run that
+        already happened); `action` then triggers its message or signal start event."""
+        now = self.now()
+        record = InstanceRecord(instance.instance_id, digest, instance.process_id, business_key, "running", None,
+                                0, {}, [], None, now, now)
+        if result is None and action is not None:
+            first = instance.run()  # to the start event that waits for the message or signal
+            if first.status == "failed":
+                result = first
+            else:
+                action(instance)
+        step = self.build_step(instance, record, [], expected_version=None, allow_failed=True,
+                               consumed=consumed or [], done_job=done_job, result=result)
+        status = self.store.commit_step(step)
+        if instance.engine is self.engine:
+            self.remember(instance, step, status, [])
+        self.after_commit(step)
+        return outcome_of(step, status)
+
+    # ----- the step -----------------------------------------------------------------------------------------
+
+    def step(self, instance_id: str, action: Action, *, done_job: DoneJob | None = None,
+             consumed: list[str] | None = None) -> dict[str, Any]:
+        """Restore, apply `action`, run to the next wait, commit; redone from a fresh read on a concurrent change.
+
+        Raises InvalidOperationError when the instance has ended (or `action` finds nothing to act on),
+        StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held.
+        """
+        for attempt in range(MAX_STEP_TRIES):
+            cached = self._live().pop(instance_id, None)
+            if cached is not None and attempt == 0:
+                record, jobs, instance, marks = cached.record, cached.jobs, cached.instance, cached.marks
+            else:
+                record, jobs = self.store.load_for_step(instance_id)
+                instance, marks = None, (0, 0, 0)
+            if record.status in ENDED_STATUSES:
+                raise InvalidOperationError(f"instance {instance_id} is {record.status}", instance_id=instance_id)
+            if instance is None:
+                instance = self.restore(record)
+            action(instance)
+            step = self.build_step(instance, record, jobs, expected_version=record.version,
+                                   consumed=list(consumed or []), done_job=done_job, marks=marks)
+            try:
+                status = self.store.commit_step(step)
+            except LeaseLostError:
+                raise
+            except ConcurrentUpdateError:
+                if attempt:
+                    time.sleep(random.uniform(0, 0.005 * attempt))  # real contention: real time
+                continue
+            self.remember(instance, step, status, jobs)
+            self.after_commit(step)
+            return outcome_of(step, status)
+        raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
+                                    f"{MAX_STEP_TRIES} tries", instance_id=instance_id)
+
+    def build_step(self, instance: Instance, record: InstanceRecord, jobs: list[JobRecord], *,
+                   expected_version: int | None, allow_failed: bool = False, consumed: list[str],
+                   done_job: DoneJob | None = None, result: RunResult | None = None,
+                   marks: tuple[int, int, int] = (0, 0, 0)) -> StepRecord:
+        """Run the instance to its next wait (unless `result` is given) and describe the commit."""
+        digest = record.definition_hash
+        catalog = self.deployments.catalog_for(digest)
+        business_key = record.business_key
+        if result is None:
+            result = instance.run()
+        # Messages buffered before this instance waited for them are delivered now, in the same step.
+        for _ in range(MAX_BUFFERED_DELIVERIES):
+            if result.status != "waiting":
+                break
+            match = buffered_match(self.store, instance, business_key, catalog, consumed, self.now())
+            if match is None:
+                break
+            message, correlations = match
+            instance.send_message(message.name, message.payload, correlations or None)
+            consumed.append(message.id)
+            result = instance.run()
+        now = self.now()
+        status = result.status
+        if status == "failed" and not allow_failed:
+            raise StepFailed(result.error or "the instance failed", instance_id=instance.instance_id)
+        session = instance.session
+        # what happened in this step: the session's records since `marks` (a live instance keeps its earlier ones)
+        sent = list(session.messages_sent[marks[2]:])
+        history = [history_row(instance, h) for h in session.history[marks[0]:]]
+        history += [{"instance_id": instance.instance_id, "process_id": instance.process_id, "element_id": flow,
+                     "event": "taken", "at": now, "element_type": "sequenceFlow", "name": "",
+                     "data_changes": {}, "detail": ""} for flow in session.flows_taken[marks[1]:]]
+        new_jobs: list[JobRecord] = []
+        delete: list[str] = []
+        timer_updates: dict[str, float] = {}
+        waits: list[WaitRecord] = []
+        timers: dict[str, tuple[str, float]] = {}
+        release = False
+        if status == "failed":
+            delete = [j.id for j in jobs if done_job is None or j.id != done_job[0]]
+        else:
+            service_tasks = {w.task_id for w in result.waiting if w.kind == "service"}
+            timers = {task_id: (element_id, due.timestamp()) for task_id, element_id, due in
+                      spiff_waits.timer_waits(session)}
+            existing = {j.task_id: j for j in jobs if j.kind == "timer"}
+            for job in jobs:
+                if job.kind == "service" and job.task_id not in service_tasks:
+                    delete.append(job.id)
+                elif job.kind == "timer" and job.task_id not in timers:
+                    delete.append(job.id)
+            for task_id, (element_id, due) in timers.items():
+                job = existing.get(task_id)
+                if job is None:
+                    new_jobs.append(JobRecord(self.new_id(), instance.instance_id, "timer", task_id, element_id,
+                                              None, {}, due, 0, DEFAULT_ATTEMPTS, None, created_at=now))
+                elif done_job is not None and job.id == done_job[0]:
+                    release = True
+                    timer_updates[job.id] = due
+                elif abs(job.due_at - due) > 1e-6:
+                    timer_updates[job.id] = due
+            have = {j.task_id for j in jobs if j.kind == "service"}
+            for pending in instance.take_new_jobs():
+                if pending.task_id not in have:
+                    new_jobs.append(self._service_job(pending, instance.instance_id, now))
+            waits = self._waits(instance, result, business_key, catalog, now)
+        if done_job is not None and done_job[0] in delete:
+            delete.remove(done_job[0])
+        messages: list[MessageRecord] = []
+        for message in sent:
+            msg = MessageRecord(self.new_id(), message["name"], thrown_key(message, result.data, business_key, catalog),
+                                message.get("payload") if isinstance(message.get("payload"), dict) else {},
+                                now, now + self.message_ttl, status="pending",
+                                source_instance_id=instance.instance_id)
+            messages.append(msg)
+            new_jobs.append(JobRecord(self.new_id(), None, "message", msg.id, msg.name, None, {}, now, 0,
+                                      DEFAULT_ATTEMPTS, None, created_at=now))
+        if status == "waiting":
+            finished = set(delete) | ({done_job[0]} if done_job is not None and not release else set())
+            busy = any(j.kind == "service" for j in new_jobs) or any(
+                j.kind == "service" and j.id not in finished for j in jobs)
+            due_now = any(due <= now for _, due in timers.values())
+            status = "running" if busy or due_now else "waiting"
+        record_out = InstanceRecord(
+            id=instance.instance_id, definition_hash=digest, process_id=instance.process_id,
+            business_key=business_key, status=status, state=instance.state(), version=(expected_version or 0) + 1,
+            data=json_safe(result.data),
+            waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
+                      "detail": w.detail} for w in result.waiting],
+            error=result.error if status == "failed" else None, created_at=record.created_at, updated_at=now)
+        had_waits = expected_version is not None and any(
+            w.get("kind") not in ("service", "timer") for w in record.waiting)
+        return StepRecord(instance=record_out, expected_version=expected_version, now=now, new_jobs=new_jobs,
+                          delete_job_ids=delete, timer_updates=timer_updates, history=history, waits=waits,
+                          new_messages=messages, consumed_messages=consumed, done_job=done_job,
+                          release_done_job=release, had_waits=had_waits)
+
+    def _service_job(self, pending: PendingJob, instance_id: str, now: float) -> JobRecord:
+        attempts, backoff = retry_policy(pending.binding)
+        payload = {"call": json_safe(asdict(pending.call)), "binding": json_safe(asdict(pending.binding))}
+        return JobRecord(self.new_id(), instance_id, "service", pending.task_id, pending.call.element_id,
+                         pending.binding.name, payload, now, 0, attempts, backoff, created_at=now)
+
+    def _waits(self, instance: Instance, result: RunResult, business_key: str | None,
+               catalog: dict[str, Any], now: float) -> list[WaitRecord]:
+        out = []
+        for w in result.waiting:
+            if w.kind in ("user", "manual"):
+                form = [{"id": f.id, "label": f.label, "type": f.type, "default": f.default, "required": f.required,
+                         "options": list(f.options)} for f in w.fields]
+                out.append(WaitRecord(instance.instance_id, w.task_id, w.kind, "", w.element_id, w.name, None,
+                                      json_safe(form), now))
+        for ev in spiff_waits.event_waits(instance.session):
+            key = wait_key(ev, business_key, catalog, instance.instance_id)
+            out.append(WaitRecord(instance.instance_id, ev["task_id"], ev["kind"], ev["event_name"],
+                                  ev["element_id"], ev["name"], key, [], now))
+        return out
+
+    # ----- live instances -----------------------------------------------------------------------------------
+
+    def _live(self) -> "OrderedDict[str, _Live]":
+        live = getattr(self._local, "live", None)
+        if live is None:
+            live = self._local.live = OrderedDict()
+        return live
+
+    def remember(self, instance: Instance, step: StepRecord, status: str, previous_jobs: list[JobRecord]) -> None:
+        """Keep the live instance this thread just committed, with its row and jobs as committed. Its next step
+        here goes on from memory and commits against that version without reading the store first; if anyone
+        changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
+        (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
+        session = instance.session
+        if status in ENDED_STATUSES or len(session.history) > LIVE_HISTORY_LIMIT:
+            return
+        record = step.instance
+        record.status = status
+        finished = set(step.delete_job_ids)
+        if step.done_job is not None and not step.release_done_job:
+            finished.add(step.done_job[0])
+        jobs = [j for j in jobs_after(step, previous_jobs) if j.id not in finished]
+        live = self._live()
+        live[instance.instance_id] = _Live(record.version, instance, (len(session.history), len(session.flows_taken),
+                                                                      len(session.messages_sent)), record, jobs)
+        while len(live) > LIVE_INSTANCES:
+            live.popitem(last=False)
+
+
+def history_row(instance: Instance, h: Any) -> dict[str, Any]:
+    return {"instance_id": instance.instance_id, "process_id": h.process_id or instance.process_id,
+            "element_id": h.element_id, "event": h.event, "at": h.at, "element_type": h.element_type,
+            "name": h.name, "data_changes": json_safe(h.data_changes), "detail": h.detail}
+
+
+def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:
+    """The instance's jobs after the step, as far as a step cares (ids, kinds, tasks, due times)."""
+    out = []
+    for job in list(previous) + [j for j in step.new_jobs if j.instance_id == step.instance.id]:
+        if job.id in step.timer_updates:
+            job = JobRecord(**{**job.__dict__, "due_at": step.timer_updates[job.id]})
+        out.append(job)
+    return out
+
+
+def outcome_of(step: StepRecord, status: str) -> dict[str, Any]:
+    """What a committed step tells its caller: status, where it waits, and the service jobs it created."""
+    rec = step.instance
+    out = {"instance_id": rec.id, "process_id": rec.process_id, "status": status,
+           "business_key": rec.business_key, "waiting": rec.waiting}
+    if rec.error:
+        out["error"] = rec.error
+    follow = [(j.id, j.handler) for j in step.new_jobs if j.kind == "service" and status != "incident"]
+    if follow:
+        out["new_service_jobs"] = follow
+    return out
