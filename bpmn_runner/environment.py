@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 from .clock import Clock, system_clock
 from .models import ScriptContext, SimulateOptions
 from .registry import HandlerRegistry, build_registry
+from .script_functions import script_context as spiffarena_context
 from .settings import Settings, load_settings
 
 __all__ = ["DEFAULT_TIMER_WAIT", "Environment", "build_environment", "new_id"]
@@ -74,15 +75,18 @@ def build_environment(*, handler_specs: Iterable[str] | None = None, entry_point
                       trust_scripts: bool = False, simulate: bool = False, max_steps: int | None = None,
                       timer_wait: float = DEFAULT_TIMER_WAIT, clock: Clock | None = None,
                       sleep: Callable[[float], None] | None = None, id_factory: Callable[[], str] | None = None,
-                      simulation: SimulateOptions | None = None,
-                      script_context: ScriptContext | None = None) -> Environment:
+                      simulation: SimulateOptions | None = None, script_context: ScriptContext | None = None,
+                      user: str | None = None) -> Environment:
     """The Environment for CLI options and Python keyword arguments, with the project's settings.
 
     Handlers: the given registry, else the modules named in `handler_specs` plus (with `entry_points`) those of
     the `bpmn_runner.handlers` entry-point group. Settings: the nearest pyproject.toml unless given; a setting
-    switches an option on, an option given here is never switched off by a setting.
+    switches an option on, an option given here is never switched off by a setting. Script context: the given one,
+    else `[tool.bpmn-runner.spiffarena]` with `user` (the user SpiffArena's scripts see).
     """
     settings = load_settings() if settings is None else settings
+    if script_context is None:
+        script_context = spiffarena_context(settings.spiffarena, user or (simulation.user if simulation else None))
     specs = list(handler_specs or [])
     registry = handlers if handlers is not None else build_registry(specs, entry_points=entry_points)
     return Environment(handlers=registry, settings=settings, clock=clock or system_clock,

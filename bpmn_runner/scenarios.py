@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from . import fakes
 from .coverage import Coverage, DiagramModel, Trace, sequence, trace
-from .errors import BpmnError, BpmnRunnerError
+from .environment import Environment
+from .errors import BpmnRunnerError, InvalidOperationError
+from .registry import HandlerRegistry, build_registry
 from .scenario_files import (MAX_STEPS, Expect, Fake, FakeClock, Scenario, ScenarioFile, ScenarioFileError, Step,
                              find_scenario_files, load_scenario_file, parse_duration)
 
@@ -22,9 +25,11 @@ __all__ = [
     "ScenarioFileError",
     "ScenarioResult",
     "ScenarioRunner",
+    "ScenarioRun",
     "find_scenario_files",
     "load_scenario_file",
     "parse_duration",
+    "run_scenario_paths",
 ]
 
 
@@ -66,11 +71,13 @@ class ScenarioResult:
 
 
 class ScenarioRunner:
-    """Runs scenarios with the in-memory engine and records what they covered. Definitions are loaded once per
-    set of diagrams."""
+    """Runs scenarios with the in-memory engine in `environment` (its settings and trust level; each scenario
+    gets its own fake clock and handlers) and records what they covered. Definitions are loaded once per set of
+    diagrams."""
 
-    def __init__(self, coverage: Coverage | None = None) -> None:
+    def __init__(self, coverage: Coverage | None = None, *, environment: Environment | None = None) -> None:
         self.coverage = coverage if coverage is not None else Coverage()
+        self.environment = environment if environment is not None else _default_environment()
         self._definitions: dict[tuple[str, ...], Any] = {}
 
     def definitions(self, diagrams: list[Path]) -> Any:
@@ -107,8 +114,9 @@ class ScenarioRunner:
 
         clock = FakeClock(scenario.now)
         calls: Counter[str] = Counter()
-        registry = build_registry(scenario_file.handler_specs, scenario.fakes, calls)
-        engine = Engine(registry, clock=clock.now, timer_wait=0, sleep=clock.sleep, max_steps=MAX_STEPS)
+        registry = scenario_registry(scenario_file.handler_specs, scenario.fakes, calls)
+        engine = Engine(environment=self.environment.changed(handlers=registry, clock=clock.now, timer_wait=0,
+                                                             sleep=clock.sleep, max_steps=MAX_STEPS))
         try:
             instance = engine.start(definitions, scenario_file.process, json.loads(json.dumps(scenario.data)))
         except BpmnRunnerError as exc:
@@ -196,43 +204,63 @@ class ScenarioRunner:
         return None
 
 
-def build_registry(specs: Iterable[str], fakes: dict[str, Fake], calls: Counter[str]) -> Any:
+def scenario_registry(specs: Iterable[str], fakes: dict[str, Fake], calls: Counter[str]) -> HandlerRegistry:
     """Real handlers from modules or files, each faked name replaced by its fake; every call is counted."""
-    from .registry import HandlerRegistry
-
-    real = HandlerRegistry()
-    for spec in specs:
-        real.load(spec)
-    registry = HandlerRegistry()
-    for name, registered in real.items():
-        if name not in fakes:
-            registry.register(name, _counting(name, registered.func, calls), source=registered.source,
-                              info=registered.info)
-    for name, fake in fakes.items():
-        registry.register(name, _counting(name, _fake_function(fake), calls), source=f"scenario fake {name}")
-    return registry
+    def counting(name: str, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def call(service_call: Any) -> Any:
+            calls[name] += 1
+            return func(service_call)
+        return call
+    overrides = {name: (fake_function(fake), f"scenario fake {name}") for name, fake in fakes.items()}
+    return build_registry(specs, entry_points=False, overrides=overrides, wrap=counting)
 
 
-def _counting(name: str, func: Callable[[Any], Any], calls: Counter[str]) -> Callable[[Any], Any]:
-    def call(service_call: Any) -> Any:
-        calls[name] += 1
-        return func(service_call)
-    return call
-
-
-def _fake_function(fake: Fake) -> Callable[[Any], Any]:
-    state = {"n": 0}
-
-    def call(_: Any) -> Any:
-        outcome = fake.outcomes[min(state["n"], len(fake.outcomes) - 1)]
-        state["n"] += 1
+def fake_function(fake: Fake) -> Callable[[Any], Any]:
+    """A scenario file's fake (its outcomes, one per call, the last repeating) as a handler."""
+    def one(outcome: Any) -> Callable[[Any], Any]:
         if outcome.raises is not None:
-            code, message, data = outcome.raises
-            raise BpmnError(code, message, data)
+            return fakes.raising(*outcome.raises)
         if outcome.fails is not None:
-            raise RuntimeError(outcome.fails)
-        return json.loads(json.dumps(outcome.returns)) if outcome.returns is not None else None
-    return call
+            return fakes.failing(outcome.fails)
+        return fakes.returning(outcome.returns)
+    return fakes.in_turn([one(o) for o in fake.outcomes])
+
+
+def _default_environment() -> Environment:
+    from .environment import build_environment
+    return build_environment(entry_points=False)
+
+
+@dataclass
+class ScenarioRun:
+    """The results of every scenario of some files, what they covered, and how long they took."""
+
+    results: list[ScenarioResult]
+    coverage: Coverage
+    seconds: float
+
+
+def run_scenario_paths(paths: list[Path], environment: Environment, *,
+                       script_unit_tests: bool = False) -> ScenarioRun:
+    """Find the scenario files in `paths` (and, with `script_unit_tests`, the `spiffworkflow:unitTests` stored in
+    the diagrams), check every file before anything runs, then run them all."""
+    files = find_scenario_files(list(paths))
+    unit_tests: list[Any] = []
+    if script_unit_tests:
+        from .script_unit_tests import find_script_unit_tests
+        unit_tests = find_script_unit_tests(list(paths))
+    if not files and not unit_tests:
+        what = "scenario files (*.scenario.yaml) or script unit tests" if script_unit_tests else \
+            "scenario files (*.scenario.yaml)"
+        raise InvalidOperationError(f"no {what} in " + ", ".join(map(str, paths)))
+    loaded = [load_scenario_file(f) for f in files]
+    runner = ScenarioRunner(environment=environment)
+    started = time.perf_counter()
+    results = [r for scenario_file in loaded for r in runner.run_file(scenario_file)]
+    if unit_tests:
+        from .script_unit_tests import run_script_unit_test
+        results += [run_script_unit_test(t, trusted=environment.trust_scripts) for t in unit_tests]
+    return ScenarioRun(results, runner.coverage, time.perf_counter() - started)
 
 
 # --- checking -----------------------------------------------------------------------------------------------

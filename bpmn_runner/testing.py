@@ -31,6 +31,7 @@ import pytest
 if TYPE_CHECKING:  # pragma: no cover
     from .coverage import Coverage
     from .definitions import Definitions
+    from .environment import Environment
     from .models import RunResult, ServiceCall
     from .registry import HandlerRegistry
     from .scenarios import FakeClock, Scenario, ScenarioFile, ScenarioResult, ScenarioRunner
@@ -59,6 +60,8 @@ class _State:
         self.fail_under: float | None = config.getoption("bpmn_cov_fail_under")
         self.enabled = bool(config.getoption("bpmn_cov")) or self.fail_under is not None
         self.directory = Path(config.invocation_params.dir) / config.getoption("bpmn_cov_dir")
+        self._start = Path(config.invocation_params.dir)
+        self._environment: Environment | None = None
         self._coverage: Coverage | None = None
         self._runner: ScenarioRunner | None = None
         self.summaries: list[dict[str, Any]] = []
@@ -74,10 +77,20 @@ class _State:
         return self._coverage
 
     @property
+    def environment(self) -> "Environment":
+        """The session's Environment: the `[tool.bpmn-runner]` settings of the project pytest runs in (each test
+        adds its own handlers and fake clock)."""
+        if self._environment is None:
+            from .environment import build_environment
+            from .settings import load_settings
+            self._environment = build_environment(entry_points=False, settings=load_settings(self._start))
+        return self._environment
+
+    @property
     def runner(self) -> "ScenarioRunner":
         if self._runner is None:
             from .scenarios import ScenarioRunner
-            self._runner = ScenarioRunner(self.coverage)
+            self._runner = ScenarioRunner(self.coverage, environment=self.environment)
         return self._runner
 
     def finish(self) -> None:
@@ -236,29 +249,24 @@ class Handlers:
 
     def returns(self, name: str, result: dict[str, Any] | None = None, **values: Any) -> "Handlers":
         """A fake that returns these variables on every call."""
+        from .fakes import returning
         merged = {**(result or {}), **values}
-        return self.register(name, lambda call: dict(merged) if merged else None)
+        return self.register(name, returning(merged or None))
 
     def raises(self, name: str, code: str, message: str = "", data: dict[str, Any] | None = None) -> "Handlers":
         """A fake that raises the BPMN error `code` (for an error boundary event or event subprocess)."""
-        from .errors import BpmnError
-
-        def fake(call: Any) -> Any:
-            raise BpmnError(code, message, data)
-        return self.register(name, fake)
+        from .fakes import raising
+        return self.register(name, raising(code, message, data))
 
     def fails(self, name: str, message: str = "failed") -> "Handlers":
         """A fake that fails like a broken system (not a BPMN error): the task fails."""
-        def fake(call: Any) -> Any:
-            raise RuntimeError(message)
-        return self.register(name, fake)
+        from .fakes import failing
+        return self.register(name, failing(message))
 
     def load(self, spec: str | Path) -> "Handlers":
         """Real handlers from a dotted module or a .py file; fakes registered later replace single ones."""
-        from .registry import HandlerRegistry
-        registry = HandlerRegistry()
-        registry.load(str(spec))
-        for name, registered in registry.items():
+        from .registry import build_registry
+        for name, registered in build_registry([str(spec)], entry_points=False).items():
             self._funcs[name] = registered.func
             self._sources[name] = registered.source
         return self
@@ -271,11 +279,9 @@ class Handlers:
         return len(self._calls.get(name, []))
 
     def registry(self) -> "HandlerRegistry":
-        from .registry import HandlerRegistry
-        registry = HandlerRegistry()
-        for name, func in self._funcs.items():
-            registry.register(name, self._recording(name, func), source=self._sources.get(name, ""))
-        return registry
+        from .registry import build_registry
+        overrides = {name: (func, self._sources.get(name, "")) for name, func in self._funcs.items()}
+        return build_registry(entry_points=False, overrides=overrides, wrap=self._recording)
 
     def _recording(self, name: str, func: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def call(service_call: Any) -> Any:
@@ -322,8 +328,9 @@ class BpmnTester:
             self._state.coverage.models([d.path for d in definitions.documents if d.kind == "bpmn"])
         else:
             definitions = self.load(*paths)  # type: ignore[arg-type]
-        engine = Engine(self.handlers.registry(), clock=self.clock.now, timer_wait=0, sleep=self.clock.sleep,
-                        max_steps=max_steps)
+        environment = self._state.environment.changed(handlers=self.handlers.registry(), clock=self.clock.now,
+                                                      timer_wait=0, sleep=self.clock.sleep, max_steps=max_steps)
+        engine = Engine(environment=environment)
         instance = engine.start(definitions, process, data)
         return ProcessRun(instance, definitions, self)
 

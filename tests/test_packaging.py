@@ -27,7 +27,7 @@ def test_built_wheel_contains_templates_and_runs_help(tmp_path: Path) -> None:
     wheel = next(out.glob("bpmn_runner-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("bpmn_runner/templates/") and n.endswith(".j2") for n in names), names
-    assert "bpmn_runner/cli.py" in names
+    assert "bpmn_runner/cli/__init__.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "bpmn-runner = bpmn_runner.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
