@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .decisions import decide, load_decisions
     from .definitions import Definitions, load
+    from .durable import Runtime, open_runtime
     from .engine import Engine, Instance, run
+    from .environment import Environment, build_environment
     from .errors import BpmnError, BpmnRunnerError
     from .models import ListenerCall, RunResult, ServiceCall
     from .registry import HandlerRegistry, handler
@@ -18,15 +20,19 @@ __all__ = [
     "BpmnRunnerError",
     "Definitions",
     "Engine",
+    "Environment",
     "HandlerRegistry",
     "Instance",
     "ListenerCall",
     "RunResult",
+    "Runtime",
     "ServiceCall",
+    "build_environment",
     "decide",
     "handler",
     "load",
     "load_decisions",
+    "open_runtime",
     "run",
 ]
 
@@ -37,6 +43,8 @@ _HOMES = {
     "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
     "ListenerCall": ".models",
     "HandlerRegistry": ".registry", "handler": ".registry", "decide": ".decisions", "load_decisions": ".decisions",
+    "Environment": ".environment", "build_environment": ".environment", "Runtime": ".durable",
+    "open_runtime": ".durable",
 }
 
 

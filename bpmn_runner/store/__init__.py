@@ -1,7 +1,7 @@
 """Durable storage on SQLAlchemy Core (SQLite by default, PostgreSQL by URL): the only package that imports
 SQLAlchemy. It stores and returns plain records (`records.py`), never live workflows."""
 
-from .database import ENV_VAR, describe, open_store, resolve_url
+from .database import ENV_VAR, open_store, resolve_url
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
                       WaitRecord)
 from .repository import Store
@@ -21,7 +21,6 @@ __all__ = [
     "StepRecord",
     "Store",
     "WaitRecord",
-    "describe",
     "open_store",
     "resolve_url",
 ]

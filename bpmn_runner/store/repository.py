@@ -578,11 +578,6 @@ class Store:
             row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
         return _message(row) if row is not None else None
 
-    def find_published(self, publisher_id: str) -> MessageRecord | None:
-        with self.read() as conn:
-            row = conn.execute(select(messages).where(messages.c.message_id == publisher_id)).first()
-        return _message(row) if row is not None else None
-
     def insert_message(self, message: MessageRecord, job: JobRecord | None = None) -> None:
         """A published message, with the job that routes it, in one transaction."""
         with self.write() as conn:
@@ -620,12 +615,6 @@ class Store:
         with self.read() as conn:
             rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
         return {r[0]: int(r[1]) for r in rows}
-
-    def count_jobs(self) -> dict[str, int]:
-        with self.read() as conn:
-            rows = conn.execute(select(jobs.c.kind, jobs.c.status, func.count())
-                                .group_by(jobs.c.kind, jobs.c.status)).all()
-        return {f"{r[0]}:{r[1]}": int(r[2]) for r in rows}
 
 
 # ----- row <-> record ---------------------------------------------------------------------------------------
