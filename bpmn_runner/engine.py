@@ -222,14 +222,19 @@ class Instance:
         finally:
             spiff_clock.reset_clock(token)
 
-    def run(self, user_task: UserTaskCallback | None = None) -> RunResult:
-        """Run until the instance ends, fails, or waits for something that will not come by itself soon."""
+    def run(self, user_task: UserTaskCallback | None = None, *,
+            on_step: Callable[[str], None] | None = None) -> RunResult:
+        """Run until the instance ends, fails, or waits for something that will not come by itself soon.
+        `user_task` answers user tasks as they come; `on_step(element_id)` hears each completed element."""
+        self.session.on_step = on_step
         try:
             self._with_clock(lambda: self._loop(user_task))
         except ExecutionError as exc:
             self.error = str(exc)
         except UnboundTaskError as exc:
             self.error = str(exc)
+        finally:
+            self.session.on_step = None
         return self.result()
 
     def _loop(self, user_task: UserTaskCallback | None) -> None:

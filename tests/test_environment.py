@@ -123,11 +123,12 @@ def test_engine_and_run_from_python_honour_the_settings(tmp_path: Path, monkeypa
     assert Engine().start(load([diagram])).run().data["root"] == 4.0
 
 
-def test_reading_settings_does_not_load_the_engine(tmp_path: Path) -> None:
+def test_reading_settings_and_building_an_environment_do_not_load_the_engine(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(TRUST)
     code = ("import sys; from bpmn_runner.settings import load_settings; from pathlib import Path; "
-            f"s = load_settings(Path({str(tmp_path)!r})); "
-            "print(s.trust_scripts, any(m.startswith('SpiffWorkflow') for m in sys.modules))")
+            "from bpmn_runner.environment import build_environment; "
+            f"s = load_settings(Path({str(tmp_path)!r})); e = build_environment(settings=s); "
+            "print(e.trust_scripts, any(m.startswith('SpiffWorkflow') for m in sys.modules))")
     import subprocess
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["True", "False"], out.stderr

@@ -77,9 +77,8 @@ def run(paths: list[Path] = PathsArg,
         instance = engine.start(definitions, process, start_data)
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
         progress = _Progress(enabled=not as_json and sys.stderr.isatty())
-        instance.session.on_step = progress.step
         try:
-            result = instance.run(_ask_user_task if interactive else None)
+            result = instance.run(_ask_user_task if interactive else None, on_step=progress.step)
         finally:
             progress.done()
         if report is not None:
