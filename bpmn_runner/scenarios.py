@@ -14,6 +14,7 @@ from . import fakes
 from .coverage import Coverage, DiagramModel, Trace, sequence, trace
 from .environment import Environment
 from .errors import BpmnRunnerError, InvalidOperationError
+from .jsondata import json_safe
 from .registry import HandlerRegistry, build_registry
 from .scenario_files import (MAX_STEPS, Expect, Fake, FakeClock, Scenario, ScenarioFile, ScenarioFileError, Step,
                              find_scenario_files, load_scenario_file, parse_duration)
@@ -118,7 +119,7 @@ class ScenarioRunner:
         engine = Engine(environment=self.environment.changed(handlers=registry, clock=clock.now, timer_wait=0,
                                                              sleep=clock.sleep, max_steps=MAX_STEPS))
         try:
-            instance = engine.start(definitions, scenario_file.process, json.loads(json.dumps(scenario.data)))
+            instance = engine.start(definitions, scenario_file.process, json_safe(scenario.data))
         except BpmnRunnerError as exc:
             if isinstance(exc, ScenarioFileError):
                 raise
@@ -139,7 +140,7 @@ class ScenarioRunner:
                 given = answers[task.element_id]
                 data = given[min(visits[task.element_id], len(given) - 1)]
                 visits[task.element_id] += 1
-                instance.complete_user_task(task.task_id, json.loads(json.dumps(data)))
+                instance.complete_user_task(task.task_id, json_safe(data))
                 result = instance.run()
             return result
 
@@ -192,7 +193,7 @@ class ScenarioRunner:
             if task is None:
                 return (f"user task {step.element} is not waiting; it waits at "
                         f"{', '.join(waiting_ids) or 'nothing'}")
-            instance.complete_user_task(task.task_id, json.loads(json.dumps(step.data)))
+            instance.complete_user_task(task.task_id, json_safe(step.data))
             return None
         if step.kind == "message":
             if not instance.send_message(step.name, step.payload, step.correlation):
