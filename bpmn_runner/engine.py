@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
 from ._spiff import timers as spiff_timers
+from ._spiff import waits as spiff_waits
 from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
@@ -18,7 +19,7 @@ from .environment import DEFAULT_TIMER_WAIT, Environment, build_environment
 from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
                      UnboundTaskError)
 from .jsondata import json_safe
-from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
+from .models import Binding, HistoryEvent, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
 from .task_forms import json_schema, simulated_form_data, waiting_task
@@ -214,6 +215,20 @@ class Instance:
 
     def next_timer_due(self) -> datetime | None:
         return self.session.next_timer_due()
+
+    def records(self) -> tuple[list[HistoryEvent], list[str], list[dict[str, Any]]]:
+        """What the instance did so far, in order: history events, sequence flows taken, messages thrown (the
+        live lists: a caller keeps their lengths to take what came after)."""
+        session = self.session
+        return session.history, session.flows_taken, session.messages_sent
+
+    def timer_waits(self) -> list[tuple[str, str, datetime]]:
+        """(task id, element id, due time) of each timer the instance waits at: what the store makes jobs of."""
+        return spiff_waits.timer_waits(self.session)
+
+    def event_waits(self) -> list[dict[str, Any]]:
+        """Each message and signal catch the instance waits at, with what correlates it (plain values)."""
+        return spiff_waits.event_waits(self.session)
 
     def _with_clock(self, action: Callable[[], Any]) -> Any:
         token = spiff_clock.use_clock(self.engine.clock)

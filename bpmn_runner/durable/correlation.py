@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._spiff import waits as spiff_waits
 from ..engine import Engine, Instance
 from ..environment import Environment
 from ..errors import ExecutionError, InvalidOperationError
@@ -87,7 +86,7 @@ class Correlation:
             tried.add(wait.instance_id)
 
             def deliver(instance: Instance, wait: WaitRecord = wait) -> None:
-                here = [w for w in spiff_waits.event_waits(instance.session)
+                here = [w for w in instance.event_waits()
                         if w["kind"] == "message" and w["event_name"] == message.name and w["task_id"] == wait.task_id]
                 if not here:
                     raise InvalidOperationError(f"instance {wait.instance_id} no longer waits for {message.name!r}")

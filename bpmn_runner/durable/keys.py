@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .. import expressions
-from .._spiff import waits as spiff_waits
 from ..engine import Instance
 from ..errors import BpmnRunnerError, ExecutionError
 from ..store import MessageRecord, Store
@@ -69,7 +68,7 @@ def thrown_key(message: dict[str, Any], data: dict[str, Any], business_key: str 
 def buffered_match(store: Store, instance: Instance, business_key: str | None, catalog: dict[str, Any],
                    consumed: list[str], now: float) -> tuple[MessageRecord, dict[str, Any]] | None:
     """A buffered message one of the instance's message catches takes now, with that catch's correlations."""
-    waits = [w for w in spiff_waits.event_waits(instance.session) if w["kind"] == "message"]
+    waits = [w for w in instance.event_waits() if w["kind"] == "message"]
     if not waits:
         return None
     buffered = [m for m in store.buffered_messages(sorted({w["event_name"] for w in waits}), now)

@@ -15,7 +15,6 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-from .._spiff import waits as spiff_waits
 from ..engine import Engine, Instance, PendingJob
 from ..environment import Environment
 from ..errors import ConcurrentUpdateError, InvalidOperationError
@@ -42,7 +41,7 @@ class _Live:
 
     version: int
     instance: Instance
-    marks: tuple[int, int, int]       # lengths of the session's history, flows and messages at that commit
+    marks: tuple[int, int, int]       # lengths of the instance's history, flows and messages at that commit
     record: InstanceRecord
     jobs: list[JobRecord]
 
@@ -156,13 +155,13 @@ class Steps:
         status = result.status
         if status == "failed" and not allow_failed:
             raise StepFailed(result.error or "the instance failed", instance_id=instance.instance_id)
-        session = instance.session
-        # what happened in this step: the session's records since `marks` (a live instance keeps its earlier ones)
-        sent = list(session.messages_sent[marks[2]:])
-        history = [history_row(instance, h) for h in session.history[marks[0]:]]
+        # what happened in this step: the instance's records since `marks` (a live instance keeps its earlier ones)
+        events, flows, thrown = instance.records()
+        sent = list(thrown[marks[2]:])
+        history = [history_row(instance, h) for h in events[marks[0]:]]
         history += [{"instance_id": instance.instance_id, "process_id": instance.process_id, "element_id": flow,
                      "event": "taken", "at": now, "element_type": "sequenceFlow", "name": "",
-                     "data_changes": {}, "detail": ""} for flow in session.flows_taken[marks[1]:]]
+                     "data_changes": {}, "detail": ""} for flow in flows[marks[1]:]]
         new_jobs: list[JobRecord] = []
         delete: list[str] = []
         timer_updates: dict[str, float] = {}
@@ -174,7 +173,7 @@ class Steps:
         else:
             service_tasks = {w.task_id for w in result.waiting if w.kind == "service"}
             timers = {task_id: (element_id, due.timestamp()) for task_id, element_id, due in
-                      spiff_waits.timer_waits(session)}
+                      instance.timer_waits()}
             existing = {j.task_id: j for j in jobs if j.kind == "timer"}
             for job in jobs:
                 if job.kind == "service" and job.task_id not in service_tasks:
@@ -242,7 +241,7 @@ class Steps:
                          "options": list(f.options)} for f in w.fields]
                 out.append(WaitRecord(instance.instance_id, w.task_id, w.kind, "", w.element_id, w.name, None,
                                       json_safe(form), now))
-        for ev in spiff_waits.event_waits(instance.session):
+        for ev in instance.event_waits():
             key = wait_key(ev, business_key, catalog, instance.instance_id)
             out.append(WaitRecord(instance.instance_id, ev["task_id"], ev["kind"], ev["event_name"],
                                   ev["element_id"], ev["name"], key, [], now))
@@ -261,8 +260,8 @@ class Steps:
         here goes on from memory and commits against that version without reading the store first; if anyone
         changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
-        session = instance.session
-        if status in ENDED_STATUSES or len(session.history) > LIVE_HISTORY_LIMIT:
+        events, flows, thrown = instance.records()
+        if status in ENDED_STATUSES or len(events) > LIVE_HISTORY_LIMIT:
             return
         record = step.instance
         record.status = status
@@ -271,8 +270,8 @@ class Steps:
             finished.add(step.done_job[0])
         jobs = [j for j in jobs_after(step, previous_jobs) if j.id not in finished]
         live = self._live()
-        live[instance.instance_id] = _Live(record.version, instance, (len(session.history), len(session.flows_taken),
-                                                                      len(session.messages_sent)), record, jobs)
+        live[instance.instance_id] = _Live(record.version, instance, (len(events), len(flows), len(thrown)), record,
+                                           jobs)
         while len(live) > LIVE_INSTANCES:
             live.popitem(last=False)
 
