@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ..clock import Clock
 from ..definitions import Definitions
 from ..engine import Engine, Instance
 from ..environment import Environment, build_environment
-from ..errors import BpmnError, InvalidOperationError, NotFoundError
+from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
 from ..models import Binding, RunResult, ServiceCall
 from ..registry import HandlerRegistry
 from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, open_store
-from ..clock import Clock
 from .correlation import Correlation
 from .deployments import Deployments, Source
 from .jobs import Jobs
@@ -181,7 +181,6 @@ class Runtime:
 
     def _route_thrown(self, step: StepRecord) -> None:
         """Route the messages a step threw right away (a worker would otherwise pick their jobs up)."""
-        from ..errors import BpmnRunnerError
         for job_id in [j.id for j in step.new_jobs if j.kind == "message"]:
             try:
                 self.process_job_now(job_id)
