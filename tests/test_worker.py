@@ -223,6 +223,19 @@ def test_parallel_branches_completed_by_two_workers_are_each_recorded_once(store
     assert all(n == 1 for (i, e), n in completed_counts(store).items() if e != "join")
 
 
+def test_a_job_is_not_dropped_when_this_worker_kept_an_older_copy_of_its_instance(store, tmp_path: Path) -> None:
+    """Two worker threads: one ran step a (and keeps the instance live as of then), the other ran step b; when the
+    first then runs step c, its live copy is stale. The step must be redone from the store, not dropped (which
+    left the instance `running` for ever)."""
+    rt = runtime(store, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}), MovableClock())
+    other = Runtime(store, rt.handlers, clock=rt.clock)  # the other thread's caches
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    for name, by in (("step.a", rt), ("step.b", other), ("step.c", rt)):
+        job, _ = store.claim_jobs("w1", [name], now=rt.now(), lease=30)
+        assert by.complete_service_job(job[0], "w1", {}) is not None, name
+    assert rt.show(iid)["status"] == "completed"
+
+
 # ----- timers -----------------------------------------------------------------------------------------------
 
 def test_a_timer_survives_a_restart_and_fires_once_when_due(db_url: str, tmp_path: Path) -> None:

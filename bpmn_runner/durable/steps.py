@@ -111,9 +111,15 @@ class Steps:
                 instance, marks = None, (0, 0, 0)
             if record.status in ENDED_STATUSES:
                 raise InvalidOperationError(f"instance {instance_id} is {record.status}", instance_id=instance_id)
+            from_memory = instance is not None
             if instance is None:
                 instance = self.restore(record)
-            action(instance)
+            try:
+                action(instance)
+            except InvalidOperationError:
+                if from_memory:  # another thread may have moved the instance on since: redo from the store
+                    continue
+                raise
             step = self.build_step(instance, record, jobs, expected_version=record.version,
                                    consumed=list(consumed or []), done_job=done_job, marks=marks)
             try:
