@@ -35,7 +35,7 @@ lists the whole path. Any `when` step may say `after: ELEMENT` (the instance has
 (the instance waits there) to check it is applied at the right moment.
 
 Runs use the in-memory engine with a fake clock (timers wait until `advance` moves it past their due time).
-A malformed file is a `ScenarioFileError` with the file and line. This module reads them; `scenarios.py` runs
+A malformed file is a `ScenarioFileError` with the file and line. This module reads them; `runner.py` runs
 them.
 """
 
@@ -48,13 +48,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import InvalidOperationError
-from .scenario_model import (DEFAULT_NOW, MAX_STEPS, Expect, Fake, FakeClock, Outcome, Scenario, ScenarioFile,
-                             ScenarioFileError, Step, parse_duration)
-from .scenario_yaml import Y, _compose, plain
+from ..errors import InvalidOperationError
+from .model import (DEFAULT_NOW, Expect, Fake, Outcome, Scenario, ScenarioFile, ScenarioFileError, Step,
+                    parse_duration)
+from .yaml_lines import Y, _compose, plain
 
-__all__ = ["DEFAULT_NOW", "MAX_STEPS", "SUFFIXES", "Expect", "Fake", "FakeClock", "Outcome", "Scenario",
-           "ScenarioFile", "ScenarioFileError", "Step", "find_scenario_files", "load_scenario_file", "parse_duration"]
+__all__ = ["SUFFIXES", "find_scenario_files", "load_scenario_file"]
 
 SUFFIXES = (".scenario.yaml", ".scenario.yml")
 _SKIPPED = {"node_modules", "__pycache__", "venv", "site-packages"}
@@ -379,7 +378,7 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def load_scenario_file(path: str | Path) -> ScenarioFile:
     """Read and check one scenario file; a problem is a ScenarioFileError naming the file and line."""
-    from .loader.documents import display_name
+    from ..loader.documents import display_name
 
     path = Path(path)
     name = display_name(path)

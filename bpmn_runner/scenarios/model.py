@@ -1,4 +1,4 @@
-"""The model of a scenario file (what `scenario_files` reads and `scenarios` runs), and the fake clock it runs on."""
+"""The model of a scenario file (what `files` reads and `runner` runs), and the fake clock it runs on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import DefinitionError
+from ..errors import DefinitionError
 
 DEFAULT_NOW = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 MAX_STEPS = 10_000

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .scenario_model import ScenarioFileError
+from .model import ScenarioFileError
 
 # --- YAML with line numbers ---------------------------------------------------------------------------------
 
