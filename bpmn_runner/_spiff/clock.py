@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import time
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
@@ -38,4 +39,5 @@ def now() -> datetime:
 
 def timestamp() -> float:
     """The current clock as epoch seconds: history, message and state-change times follow an injected clock."""
-    return _current.get()().timestamp()
+    clock = _current.get()
+    return time.time() if clock is system_clock else clock().timestamp()  # called per task state change
