@@ -132,6 +132,8 @@ class Worker:
                 self._last_expiry = now
                 try:
                     self.store.expire_messages(now)
+                    if not until_idle:
+                        self._note_unhandled(now)
                 except BpmnRunnerError:
                     pass
             count, next_due = self.store.pending_work(self.handler_names, now)
@@ -191,8 +193,9 @@ class Worker:
         texts = [f"no handler for job type {job.handler!r}: instance {job.instance_id}, task {job.element_id} "
                  f"waits for it (register one with @handler({job.handler!r}) and pass --handlers)" for job in found]
         with self._lock:
+            new = [text for text in texts if text not in self.stats.unhandled]
             self.stats.unhandled = texts
-        for text in texts:
+        for text in new:  # a long-running worker says each once, not every ten seconds
             self._say(text)
 
     def _process(self, job: JobRecord) -> int:

@@ -52,7 +52,7 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
 
     stats = guard(go)
     typer.echo(f"worker done: {stats.summary()}", err=True)
-    for text in stats.unhandled:
-        typer.echo(f"error: {text}", err=True)
-    if stats.unhandled:
+    if until_idle and stats.unhandled:  # idle, yet work is left that no handler here can do
+        for text in stats.unhandled:
+            typer.echo(f"error: {text}", err=True)
         raise typer.Exit(EXIT_FAILED)
