@@ -37,9 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bpmn_runner import Engine, HandlerRegistry, load  # noqa: E402
-from bpmn_runner.durable import Runtime  # noqa: E402
+from bpmn_runner.durable import Runtime, Worker  # noqa: E402
 from bpmn_runner.store import open_store  # noqa: E402
-from bpmn_runner.worker import Worker  # noqa: E402
 from tests.generate import straight_through  # noqa: E402
 
 DEFAULT_PG = os.environ.get("BPMN_RUNNER_TEST_PG_URL") or "postgresql://postgres@127.0.0.1:5432/test"

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bpmn_runner import HandlerRegistry
-from bpmn_runner.durable import Runtime
+from bpmn_runner.durable import Runtime, Worker
 from bpmn_runner.store import Store, open_store
-from bpmn_runner.worker import Worker
 
 from .scenario import definitions_xml
 

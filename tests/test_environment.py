@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from bpmn_runner import Engine, HandlerRegistry, load, run
 from bpmn_runner.cli import app
+from bpmn_runner.durable import Worker
 from bpmn_runner.environment import build_environment
 from bpmn_runner.errors import ExecutionError
 from bpmn_runner.scenarios import FakeClock
 from bpmn_runner.settings import load_settings
 from bpmn_runner.store import JobRecord
-from bpmn_runner.worker import Worker
 
 from .durable import MovableClock, registry, runtime, three_services, user_task_process, worker
 from .scenario import definitions_xml

@@ -30,8 +30,7 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
     """
     import signal as signals
 
-    from ..durable import open_runtime
-    from ..worker import Worker, default_worker_id
+    from ..durable import Worker, default_worker_id, open_runtime
 
     def go() -> Any:
         env = environment(handlers)

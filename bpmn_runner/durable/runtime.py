@@ -20,6 +20,7 @@ from .jobs import Jobs
 from .policy import DEFAULT_TTL
 from .queries import Queries
 from .steps import DoneJob, Steps
+from .worker import Worker, WorkerStats
 
 
 class Runtime:
@@ -152,9 +153,8 @@ class Runtime:
 
     # ----- jobs, as a worker runs them ----------------------------------------------------------------------
 
-    def work_until_idle(self, *, concurrency: int = 1, lease: float = 30.0) -> Any:
+    def work_until_idle(self, *, concurrency: int = 1, lease: float = 30.0) -> WorkerStats:
         """Run every job this Runtime's handlers can run until none is due; returns the worker's stats."""
-        from ..worker import Worker
         return Worker(self, worker_id=self.worker_id, concurrency=concurrency, lease=lease).run(until_idle=True)
 
     def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:

@@ -15,11 +15,13 @@ import random
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BpmnError, BpmnRunnerError, ExecutionError, UnhandledBpmnError
-from .durable import Runtime
-from .store import JobRecord, LeaseLostError
+from ..errors import BpmnError, BpmnRunnerError, ExecutionError, UnhandledBpmnError
+from ..store import JobRecord, LeaseLostError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runtime import Runtime
 
 EXPIRE_EVERY = 10.0
 FOLLOW_LIMIT = 100
@@ -55,7 +57,7 @@ def default_worker_id() -> str:
 class Worker:
     """Runs jobs from a store with `concurrency` threads until stopped (or, with `until_idle`, until idle)."""
 
-    def __init__(self, runtime: Runtime, *, worker_id: str | None = None, concurrency: int = 1,
+    def __init__(self, runtime: "Runtime", *, worker_id: str | None = None, concurrency: int = 1,
                  lease: float = 30.0, poll: float = 0.5, log: Callable[[str], None] | None = None) -> None:
         self.runtime = runtime
         self.store = runtime.store
