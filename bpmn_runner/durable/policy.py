@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Any, Iterable
 
-from ..expressions.feel import to_string as feel_string
+from ..expressions.feel_bridge import to_string as feel_string
 from ..models import Binding
 from ..store import JobRecord
 

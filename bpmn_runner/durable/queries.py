@@ -43,10 +43,16 @@ class Queries:
 
     def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
         instance_id = self.store.resolve_instance_id(instance) if instance else None
+        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id)
+        instructions: dict[tuple[str, str], str] = {}  # SpiffArena's instructionsForEndUser, kept with the instance
+        for owner in {w.instance_id for w in waits}:
+            for row in self.store.get_instance(owner).waiting:
+                if row.get("instructions"):
+                    instructions[(owner, row.get("task_id", ""))] = row["instructions"]
         return [{"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
                  "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
-                 "since": w.created_at}
-                for w in self.store.find_waits(("user", "manual"), instance_id=instance_id)]
+                 "since": w.created_at, "instructions": instructions.get((w.instance_id, w.task_id), "")}
+                for w in waits]
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)

@@ -223,7 +223,8 @@ class Steps:
             business_key=business_key, status=status, state=instance.state(), version=(expected_version or 0) + 1,
             data=json_safe(result.data),
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
-                      "detail": w.detail} for w in result.waiting],
+                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {})}
+                     for w in result.waiting],
             error=result.error if status == "failed" else None, created_at=record.created_at, updated_at=now)
         had_waits = expected_version is not None and any(
             w.get("kind") not in ("service", "timer") for w in record.waiting)

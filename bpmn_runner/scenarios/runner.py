@@ -236,7 +236,7 @@ def run_scenario_paths(paths: list[Path], environment: Environment, *,
     files = find_scenario_files(list(paths))
     unit_tests: list[Any] = []
     if script_unit_tests:
-        from .script_unit_tests import find_script_unit_tests
+        from ..script_unit_tests import find_script_unit_tests
         unit_tests = find_script_unit_tests(list(paths))
     if not files and not unit_tests:
         what = "scenario files (*.scenario.yaml) or script unit tests" if script_unit_tests else \
@@ -247,6 +247,6 @@ def run_scenario_paths(paths: list[Path], environment: Environment, *,
     started = time.perf_counter()
     results = [r for scenario_file in loaded for r in runner.run_file(scenario_file)]
     if unit_tests:
-        from .script_unit_tests import run_script_unit_test
+        from ..script_unit_tests import run_script_unit_test
         results += [run_script_unit_test(t, trusted=environment.trust_scripts) for t in unit_tests]
     return ScenarioRun(results, runner.coverage, time.perf_counter() - started)
