@@ -222,6 +222,13 @@ class Instance:
         session = self.session
         return session.history, session.flows_taken, session.messages_sent
 
+    def forget_records(self) -> None:
+        """Drop what `records` holds (and the path): a store has committed it, and a long-running instance that
+        stays live in memory must not grow with its history."""
+        session = self.session
+        for records in (session.history, session.flows_taken, session.messages_sent, session.path):
+            del records[:]
+
     def timer_waits(self) -> list[tuple[str, str, datetime]]:
         """(task id, element id, due time) of each timer the instance waits at: what the store makes jobs of."""
         return spiff_waits.timer_waits(self.session)

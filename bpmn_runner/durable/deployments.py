@@ -34,6 +34,7 @@ class Deployments:
         self._now = now
         self._local = threading.local()
         self._catalogs: dict[str, dict[str, Any]] = {}
+        self._deployed: dict[int, tuple[Definitions, str]] = {}
 
     def _cache(self) -> dict[str, Definitions]:
         cache = getattr(self._local, "definitions", None)
@@ -47,6 +48,9 @@ class Deployments:
         return self.deploy_definitions(definitions), definitions
 
     def deploy_definitions(self, definitions: Definitions) -> str:
+        known = self._deployed.get(id(definitions))
+        if known is not None and known[0] is definitions:
+            return known[1]  # stored already by this runtime: starting many instances reads and hashes once
         contents = [(doc.name, Path(doc.path).read_bytes()) for doc in definitions.documents]
         digest = content_hash(c for _, c in contents)
         catalog = message_catalog(definitions.documents)
@@ -55,6 +59,7 @@ class Deployments:
             [encode_source(n, c) for n, c in contents], catalog, self._now()))
         self._cache()[digest] = definitions
         self._catalogs[digest] = catalog
+        self._deployed[id(definitions)] = (definitions, digest)
         return digest
 
     def definitions_for(self, digest: str) -> Definitions:

@@ -12,7 +12,7 @@ from ..models import Binding, ServiceCall
 from ..store import JobRecord, LeaseLostError, MessageRecord, Store
 from .keys import StepFailed
 from .policy import backoff_after
-from .steps import DoneJob, Steps
+from .steps import DoneJob, LeaseNext, Steps
 
 RouteMessage = Callable[..., dict[str, Any]]
 
@@ -50,16 +50,16 @@ class Jobs:
         binding, call = self.service_call(job)
         return self.engine.call_handler(binding, call, job.task_id)
 
-    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None,
-                             error: BpmnError | None = None) -> dict[str, Any] | None:
+    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None, error: BpmnError | None = None,
+                             *, lease_next: LeaseNext | None = None) -> dict[str, Any] | None:
         """A handler returned (or raised a BpmnError): apply it to the instance and commit, if the job is still
-        this worker's and its task still waits."""
+        this worker's and its task still waits; with `lease_next`, the new jobs it can run come back leased."""
         def act(instance: Instance) -> None:
             if error is not None:
                 instance.raise_in_service_task(job.task_id, error)
             else:
                 instance.complete_service_task(job.task_id, result)
-        return self._finish(job, worker, act)
+        return self._finish(job, worker, act, lease_next=lease_next)
 
     # ----- timer and message jobs ---------------------------------------------------------------------------
 
@@ -85,10 +85,11 @@ class Jobs:
             self.fail_job(job, self.worker_id, str(exc))
             raise
 
-    def _finish(self, job: JobRecord, worker: str, action: Callable[[Instance], Any]) -> dict[str, Any] | None:
+    def _finish(self, job: JobRecord, worker: str, action: Callable[[Instance], Any], *,
+                lease_next: LeaseNext | None = None) -> dict[str, Any] | None:
         done: DoneJob = (job.id, worker)
         try:
-            return self.steps.step(job.instance_id or "", action, done_job=done)
+            return self.steps.step(job.instance_id or "", action, done_job=done, lease_next=lease_next)
         except LeaseLostError:
             return None  # another worker has the job now: its result counts, not this one
         except (InvalidOperationError, NotFoundError):

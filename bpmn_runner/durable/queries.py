@@ -25,15 +25,16 @@ class Queries:
                 return "running"
         return record.status
 
-    def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
-        """Instances, oldest first."""
-        due = self.store.due_timer_instances(self.environment.now())
-        stored = None if status in ("running", "waiting") else status
+    def list_instances(self, *, status: str | None = None, process_id: str | None = None,
+                       business_key: str | None = None, limit: int | None = None,
+                       after: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first, `limit` at a time after instance `after`."""
+        now = self.environment.now()
+        due = self.store.due_timer_instances(now)
         out = []
-        for record in self.store.list_instances(status=stored, process_id=process_id):
+        for record in self.store.list_instances(status=status, process_id=process_id, business_key=business_key,
+                                                limit=limit, after=after, timers_due_at=now):
             live = self._live_status(record, due)
-            if status is not None and live != status:
-                continue
             out.append({"instance_id": record.id, "process_id": record.process_id,
                         "business_key": record.business_key, "status": live,
                         "waiting": [w.get("element_id") for w in record.waiting], "error": record.error,
@@ -41,9 +42,9 @@ class Queries:
                         "ended_at": record.ended_at})
         return out
 
-    def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
+    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         instance_id = self.store.resolve_instance_id(instance) if instance else None
-        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id)
+        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit)
         instructions: dict[tuple[str, str], str] = {}  # SpiffArena's instructionsForEndUser, kept with the instance
         for owner in {w.instance_id for w in waits}:
             for row in self.store.get_instance(owner).waiting:

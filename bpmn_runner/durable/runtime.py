@@ -14,12 +14,13 @@ from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFound
 from ..models import Binding, RunResult, ServiceCall
 from ..registry import HandlerRegistry
 from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, open_store
+from ..store.retention import parse_before
 from .correlation import Correlation
 from .deployments import Deployments, Source
 from .jobs import Jobs
 from .policy import DEFAULT_TTL
 from .queries import Queries
-from .steps import DoneJob, Steps
+from .steps import DoneJob, LeaseNext, Steps
 from .worker import Worker, WorkerStats
 
 
@@ -106,8 +107,8 @@ class Runtime:
         return self.steps.restore(record)
 
     def step(self, instance_id: str, action: Callable[[Instance], Any], *, done_job: DoneJob | None = None,
-             consumed: list[str] | None = None) -> dict[str, Any]:
-        return self.steps.step(instance_id, action, done_job=done_job, consumed=consumed)
+             consumed: list[str] | None = None, lease_next: LeaseNext | None = None) -> dict[str, Any]:
+        return self.steps.step(instance_id, action, done_job=done_job, consumed=consumed, lease_next=lease_next)
 
     # ----- people, messages, signals, retries, cancellation -------------------------------------------------
 
@@ -141,6 +142,10 @@ class Runtime:
         count = self.store.retry_instance(instance_id, self.now())
         return {"instance_id": instance_id, "status": "running", "jobs": count}
 
+    def cleanup(self, finished_before: str, *, keep_history: bool = False) -> dict[str, int]:
+        """Remove instances that ended before a date (`2026-01-31` or an ISO time, UTC), in batches."""
+        return self.store.cleanup(parse_before(finished_before), keep_history=keep_history)
+
     def cancel(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)
         record = self.store.get_instance(instance_id)
@@ -163,9 +168,9 @@ class Runtime:
     def call_handler(self, job: JobRecord) -> Any:
         return self.jobs.call_handler(job)
 
-    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None,
-                             error: BpmnError | None = None) -> dict[str, Any] | None:
-        return self.jobs.complete_service_job(job, worker, result, error)
+    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None, error: BpmnError | None = None,
+                             *, lease_next: LeaseNext | None = None) -> dict[str, Any] | None:
+        return self.jobs.complete_service_job(job, worker, result, error, lease_next=lease_next)
 
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
         return self.jobs.fire_timer_job(job, worker)
@@ -189,12 +194,16 @@ class Runtime:
 
     # ----- reading ------------------------------------------------------------------------------------------
 
-    def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
-        """Instances, oldest first; `running` includes those waiting at a timer that is due now."""
-        return self.queries.list_instances(status=status, process_id=process_id)
+    def list_instances(self, *, status: str | None = None, process_id: str | None = None,
+                       business_key: str | None = None, limit: int | None = None,
+                       after: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first, `limit` at a time after instance `after`; `running` includes those waiting at
+        a timer that is due now."""
+        return self.queries.list_instances(status=status, process_id=process_id, business_key=business_key,
+                                           limit=limit, after=after)
 
-    def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
-        return self.queries.list_tasks(instance)
+    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        return self.queries.list_tasks(instance, limit)
 
     def show(self, ident: str) -> dict[str, Any]:
         return self.queries.show(ident)

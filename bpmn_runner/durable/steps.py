@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from ..engine import Engine, Instance, PendingJob
 from ..environment import Environment
@@ -29,10 +29,10 @@ from .policy import DEFAULT_ATTEMPTS, retry_policy
 MAX_STEP_TRIES = 20
 MAX_BUFFERED_DELIVERIES = 100
 LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see Steps.remember)
-LIVE_HISTORY_LIMIT = 5000
 
 Action = Callable[[Instance], Any]
 DoneJob = tuple[str, str]     # (job id, worker id): the job a step finishes, if the worker still holds it
+LeaseNext = tuple[str, float, Collection[str]]  # (worker, lease until, its handlers): lease the new jobs it can run
 
 
 @dataclass
@@ -96,11 +96,12 @@ class Steps:
     # ----- the step -----------------------------------------------------------------------------------------
 
     def step(self, instance_id: str, action: Action, *, done_job: DoneJob | None = None,
-             consumed: list[str] | None = None) -> dict[str, Any]:
+             consumed: list[str] | None = None, lease_next: LeaseNext | None = None) -> dict[str, Any]:
         """Restore, apply `action`, run to the next wait, commit; redone from a fresh read on a concurrent change.
 
         Raises InvalidOperationError when the instance has ended (or `action` finds nothing to act on),
-        StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held.
+        StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held. With `lease_next`
+        (worker, lease until, handlers) the new service jobs it can run come back leased to it (`leased_jobs`).
         """
         for attempt in range(MAX_STEP_TRIES):
             cached = self._live().pop(instance_id, None)
@@ -122,6 +123,7 @@ class Steps:
                 raise
             step = self.build_step(instance, record, jobs, expected_version=record.version,
                                    consumed=list(consumed or []), done_job=done_job, marks=marks)
+            leased = step.lease_new_jobs(*lease_next) if lease_next is not None else []
             try:
                 status = self.store.commit_step(step)
             except LeaseLostError:
@@ -132,7 +134,7 @@ class Steps:
                 continue
             self.remember(instance, step, status, jobs)
             self.after_commit(step)
-            return outcome_of(step, status)
+            return {**outcome_of(step, status), **({"leased_jobs": leased} if leased else {})}
         raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
                                     f"{MAX_STEP_TRIES} tries", instance_id=instance_id)
 
@@ -220,7 +222,7 @@ class Steps:
             status = "running" if busy or due_now else "waiting"
         record_out = InstanceRecord(
             id=instance.instance_id, definition_hash=digest, process_id=instance.process_id,
-            business_key=business_key, status=status, state=instance.state(), version=(expected_version or 0) + 1,
+            business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
             data=json_safe(result.data),
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
                       "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {})}
@@ -267,9 +269,9 @@ class Steps:
         here goes on from memory and commits against that version without reading the store first; if anyone
         changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
-        events, flows, thrown = instance.records()
-        if status in ENDED_STATUSES or len(events) > LIVE_HISTORY_LIMIT:
+        if status in ENDED_STATUSES:
             return
+        instance.forget_records()  # committed now: a long-running instance stays small
         record = step.instance
         record.status = status
         finished = set(step.delete_job_ids)
@@ -277,8 +279,7 @@ class Steps:
             finished.add(step.done_job[0])
         jobs = [j for j in jobs_after(step, previous_jobs) if j.id not in finished]
         live = self._live()
-        live[instance.instance_id] = _Live(record.version, instance, (len(events), len(flows), len(thrown)), record,
-                                           jobs)
+        live[instance.instance_id] = _Live(record.version, instance, (0, 0, 0), record, jobs)
         while len(live) > LIVE_INSTANCES:
             live.popitem(last=False)
 
@@ -306,7 +307,8 @@ def outcome_of(step: StepRecord, status: str) -> dict[str, Any]:
            "business_key": rec.business_key, "waiting": rec.waiting}
     if rec.error:
         out["error"] = rec.error
-    follow = [(j.id, j.handler) for j in step.new_jobs if j.kind == "service" and status != "incident"]
+    follow = [(j.id, j.handler) for j in step.new_jobs
+              if j.kind == "service" and status != "incident" and j.locked_by is None]
     if follow:
         out["new_service_jobs"] = follow
     return out
