@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -100,9 +102,24 @@ class Engine:
             raise
         except BpmnRunnerError:
             raise
-        except Exception as exc:  # the handler's own failure, reported with its element
-            raise HandlerError(f"handler {binding.name!r} failed: {type(exc).__name__}: {exc}",
-                               element_id=call.element_id, instance_id=call.instance_id) from exc
+        except Exception as exc:  # the handler's own failure, reported with its element and its file and line
+            where = handler_location(registered.func, exc)
+            error = HandlerError(f"handler {binding.name!r} failed{where}: {type(exc).__name__}: {exc}",
+                                 element_id=call.element_id, instance_id=call.instance_id)
+            error.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            raise error from exc
+
+
+def handler_location(func: Callable[..., Any], exc: BaseException) -> str:
+    """` at handlers.py:12`: the last line of the handler's own file the exception passed through."""
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    if code is None:
+        return ""
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == code.co_filename:
+            line = lineno
+    return f" at {Path(code.co_filename).name}:{line or code.co_firstlineno}"
 
 
 def binding_problem(binding: Binding | None, handlers: HandlerRegistry, element_id: str) -> str | None:

@@ -78,7 +78,10 @@ class ExecutionError(BpmnRunnerError):
 
 
 class HandlerError(ExecutionError):
-    """A handler raised an exception that is not a BpmnError."""
+    """A handler raised an exception that is not a BpmnError; `traceback` keeps the handler's traceback text (for
+    `show --json` and logs, never printed by default)."""
+
+    traceback: str = ""
 
 
 class ExpressionError(ExecutionError):

@@ -6,6 +6,7 @@ import re
 
 from ..definitions import load
 from ..errors import DefinitionError, UnsupportedElementError
+from ..loader.normalize import collect_refusals
 from ._core import Context, Finding, Rule
 
 UNSUPPORTED_ELEMENT = Rule("unsupported-element", "error", "the executable processes use only elements bpmn-runner "
@@ -22,6 +23,14 @@ def check_engine_load(ctx: Context) -> None:
         return
     # Files with no executable process are only documentation: what the engine says about them is a warning.
     executable = any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes())
+    for document in documents:  # every refusal of a file, not only the first the engine stops at
+        for refusal in collect_refusals(document.root, document.name):
+            file, line = _where(ctx, refusal)
+            if (file, refusal.element_id or "") in ctx.flagged:
+                continue  # already reported by a rule above, in its own words
+            message = refusal.message
+            ctx.add(Finding(file, line, UNSUPPORTED_ELEMENT.severity if executable else "warning", message,
+                            UNSUPPORTED_ELEMENT.id))
     try:
         load([d.path for d in ctx.documents], search_siblings=True)
     except DefinitionError as exc:
