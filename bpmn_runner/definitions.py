@@ -13,6 +13,7 @@ from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
 from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
 from .loader.normalize import normalize
+from .loader.listeners import read_listeners
 from .loader.documents import Document, read_document, read_documents, sibling_candidates
 from .loader.process_models import find_models_root, tree_candidates
 from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
@@ -141,6 +142,26 @@ class Definitions:
                     if binding is None and local != "serviceTask":
                         continue  # a send task throwing a message or a DMN business rule task
                     out.append(BoundTask(doc, element, binding))
+        return out
+
+    def listener_handlers(self, process_ids: list[str] | None = None) -> list[tuple[Document, int, str, str]]:
+        """(document, line, element id, handler name) of every class, delegate, expression or job-type listener."""
+        out: list[tuple[Document, int, str, str]] = []
+        wanted = set(process_ids) if process_ids is not None else None
+        for doc in self.documents:
+            if doc.kind != "bpmn":
+                continue
+            for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
+                if wanted is not None and process.get("id") not in wanted:
+                    continue
+                for element in process.iter():
+                    if not isinstance(element.tag, str) or not element.get("id"):
+                        continue
+                    for listener in read_listeners(element):
+                        name = listener.get("name") or ""
+                        if listener["kind"] != "script" and name and \
+                                name not in ("execution.setVariable", "task.setVariable"):
+                            out.append((doc, listener["line"] or element.sourceline or 1, element.get("id"), name))
         return out
 
     def reachable_processes(self, process_id: str) -> list[str]:

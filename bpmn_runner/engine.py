@@ -66,6 +66,14 @@ class Engine:
             if problem:
                 raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
                                        element_id=bound.element_id)
+        for document, line, element_id, name in definitions.listener_handlers(
+                definitions.reachable_processes(process_id)):
+            if name not in self.handlers:
+                hint = self.handlers.suggest(name)
+                did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+                raise UnboundTaskError(f"listener on {element_id!r} needs a handler for {name!r}{did_you_mean}; "
+                                       f"register one with @handler({name!r}) and pass --handlers",
+                                       file=document.name, line=line, element_id=element_id)
         self._bindings_checked.setdefault(id(definitions), (definitions, set()))[1].add((process_id, handlers))
 
     # ----- instances ----------------------------------------------------------------------------------------

@@ -112,3 +112,13 @@ def test_listeners_that_cannot_run_are_refused_at_load(tmp_path: Path, listener:
     with pytest.raises(UnsupportedElementError) as err:
         Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")))
     assert words in str(err.value) and "'task'" in str(err.value)
+
+
+def test_a_listener_without_a_handler_is_refused_before_the_instance_starts(tmp_path: Path) -> None:
+    """delegation-code page: Camunda fails to deploy a class it cannot load; bpmn-runner names the missing
+    listener handler before anything runs."""
+    from bpmn_runner.errors import UnboundTaskError
+    with pytest.raises(UnboundTaskError) as err:
+        Scenario(write(tmp_path, START + USER_TASK + END + chain("start", "task", "end")))
+    assert "listener on 'task' needs a handler for 'com.acme.Audit'" in str(err.value)
+    assert "diagram.bpmn:" in str(err.value)

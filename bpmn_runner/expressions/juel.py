@@ -34,6 +34,50 @@ class _Execution:
         self.data = data
 
 
+class Spin:
+    """Camunda Spin's JSON node as JUEL sees it: `${S(customer).prop("address").prop("zip").numberValue()}`."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    @classmethod
+    def of(cls, value: Any) -> "Spin":
+        if isinstance(value, Spin):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(json.loads(value))
+            except ValueError as exc:
+                raise Problem(f"S() cannot parse the JSON text: {exc}") from None
+        return cls(value)
+
+    def call(self, method: str, args: list[Any]) -> Any:
+        value = self.value
+        if method == "prop" and len(args) == 1:
+            if not isinstance(value, dict) or str(args[0]) not in value:
+                raise Problem(f"S(...).prop({args[0]!r}): unable to find {args[0]!r}")
+            return Spin(value[str(args[0])])
+        if method == "hasProp" and len(args) == 1:
+            return isinstance(value, dict) and str(args[0]) in value
+        typed = {"stringValue": str, "numberValue": (int, float), "boolValue": bool}
+        if method in typed and not args:
+            if not isinstance(value, typed[method]) or (method == "numberValue" and isinstance(value, bool)):
+                raise Problem(f"S(...).{method}(): the value is {_describe(value)}")
+            return value
+        if method == "elements" and not args:
+            if not isinstance(value, list):
+                raise Problem(f"S(...).elements(): the value is {_describe(value)}, not an array")
+            return [Spin(item) for item in value]
+        checks = {"isObject": lambda: isinstance(value, dict), "isArray": lambda: isinstance(value, list),
+                  "isString": lambda: isinstance(value, str), "isBoolean": lambda: isinstance(value, bool),
+                  "isNumber": lambda: _is_number(value), "isNull": lambda: value is None,
+                  "value": lambda: value, "toString": lambda: json.dumps(value, separators=(",", ":")),
+                  "fieldNames": lambda: list(value) if isinstance(value, dict) else []}
+        if method in checks and not args:
+            return checks[method]()
+        raise Problem(f"S(...).{method}() is not available")
+
+
 # ---------------------------------------------------------------- composite text
 
 
@@ -191,6 +235,9 @@ def _primary(c: Cursor) -> Node:
         c.next()
         if c.at(":") and c.peek(1).kind == "name" and c.peek(2).text == "(":
             raise Problem(f"EL functions such as '{token.text}:{c.peek(1).text}()' are not supported")
+        if c.at("(") and token.text in ("S", "JSON"):  # Camunda Spin's entry functions
+            c.next()
+            return ("spin", _arguments(c))
         if c.at("("):
             raise Problem(f"the function '{token.text}()' is not supported")
         return ("name", token.text)
@@ -220,6 +267,8 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
 
 
 def _value(result: Any) -> Any:
+    if isinstance(result, Spin):
+        return result.value
     if isinstance(result, _Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
     return result
@@ -244,6 +293,10 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         return _index(base, _eval(node[2], data), node)
     if kind == "call":
         return _call(_eval(node[1], data), node[2], [_eval(a, data) for a in node[3]], node)
+    if kind == "spin":
+        if len(node[1]) != 1:
+            raise Problem("S() takes one argument")
+        return Spin.of(_eval(node[1][0], data))
     if kind == "and":
         return _to_bool(_eval(node[1], data)) and _to_bool(_eval(node[2], data))
     if kind == "or":
@@ -321,6 +374,8 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if len(args) != n:
             raise Problem(f"{method}() takes {n} argument{'s' if n != 1 else ''}, {len(args)} given")
 
+    if isinstance(target, Spin):
+        return target.call(method, args)
     if isinstance(target, _Execution):
         if method in ("getVariable", "getVariableLocal"):
             arity(1)
