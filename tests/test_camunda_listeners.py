@@ -122,3 +122,15 @@ def test_a_listener_without_a_handler_is_refused_before_the_instance_starts(tmp_
         Scenario(write(tmp_path, START + USER_TASK + END + chain("start", "task", "end")))
     assert "listener on 'task' needs a handler for 'com.acme.Audit'" in str(err.value)
     assert "diagram.bpmn:" in str(err.value)
+
+
+def test_validate_reports_a_listener_handler_that_is_not_registered(tmp_path: Path) -> None:
+    """delegation-code page: each class, delegate expression or expression listener names code; validate finds
+    the missing ones as it does for service tasks."""
+    from bpmn_runner.lint import lint
+    path = write(tmp_path, START + USER_TASK + END + chain("start", "task", "end"))
+    reg = registry()
+    reg.register("com.acme.Audit", lambda call: None)
+    reg.register("auditDelegate", lambda call: None)
+    findings = [f for f in lint([path], handlers=reg, handlers_given=True) if f.rule == "handler-not-registered"]
+    assert len(findings) == 1 and "'notifier.created'" in findings[0].message and findings[0].severity == "error"

@@ -10,8 +10,8 @@ from . import feel_bridge as feel, javascript, juel, python_safe, scripts
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
-__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names",
-           "execute_script", "evaluate_mapping"]
+__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax",
+           "referenced_names", "execute_script", "evaluate_mapping"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120

@@ -10,6 +10,7 @@ from lxml import etree
 from ..engine import binding_problem
 from ..loader.dialects import BINDABLE_TAGS, read_binding
 from ..loader.documents import Document, display_name
+from ..loader.listeners import read_listeners
 from ..models import Binding
 from ..registry import HandlerRegistry
 from ._core import Context, Finding, Rule, local
@@ -34,8 +35,30 @@ def bound_tasks(document: Document) -> list[tuple[etree._Element, Binding | None
     return out
 
 
+def listener_handlers(document: Document) -> list[tuple[etree._Element, str]]:
+    """(element, handler name) of every class, delegate, expression or job-type listener."""
+    out = []
+    for element in document.root.iter():
+        if isinstance(element.tag, str) and element.get("id"):
+            for listener in read_listeners(element):
+                name = listener.get("name") or ""
+                runs = listener["event"] not in ("timeout", "update") and local(element) != "process"
+                if runs and listener["kind"] != "script" and name and \
+                        name not in ("execution.setVariable", "task.setVariable"):
+                    out.append((element, name))
+    return out
+
+
 def check_bindings(ctx: Context, document: Document) -> None:
     registry = ctx.handlers or HandlerRegistry()
+    for element, name in listener_handlers(document):
+        if name not in registry:
+            hint = registry.suggest(name)
+            did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+            ctx.report(HANDLER_NOT_REGISTERED, document, element,
+                       f"a listener on {element.get('id')!r} needs a handler for {name!r}{did_you_mean}; register "
+                       f"one with @handler({name!r}) and pass --handlers",
+                       severity=None if ctx.handlers_given else "warning")
     for element, binding in bound_tasks(document):
         problem = binding_problem(binding, registry, element.get("id", ""))
         if binding is None or not binding.name:
@@ -51,6 +74,7 @@ def check_unused_handlers(ctx: Context) -> None:
     if registry is None or ctx.failed_files or not ctx.bpmn_documents():
         return  # a handler may be used by the file that did not load
     used = {b.name for doc in ctx.bpmn_documents() for _, b in bound_tasks(doc) if b is not None}
+    used |= {name for doc in ctx.bpmn_documents() for _, name in listener_handlers(doc)}
     for name, registered in registry.items():
         if name in used or registered.source.startswith("entry point"):
             continue
