@@ -435,7 +435,8 @@ class Runtime:
             business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
             data=_json_safe(result.data),
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
-                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {})}
+                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {}),
+                      **({"assignment": _json_safe(w.assignment)} if w.assignment else {})}
                      for w in result.waiting],
             error=result.error if status == "failed" else None, created_at=record.created_at, updated_at=now)
         had_waits = expected_version is not None and any(
@@ -778,6 +779,10 @@ class Runtime:
     # ----- people, retries, cancellation --------------------------------------------------------------------
 
     def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        wait = self._user_wait(task_id)
+        return self.step(wait.instance_id, lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+
+    def _user_wait(self, task_id: str) -> WaitRecord:
         waits = self.store.find_waits(("user", "manual"), task_id=task_id)
         exact = [w for w in waits if w.task_id == task_id]
         waits = exact or waits
@@ -785,8 +790,7 @@ class Runtime:
             raise NotFoundError(f"no open user task {task_id!r} (see `bpmn-runner tasks`)")
         if len({w.task_id for w in waits}) > 1:
             raise InvalidOperationError(f"task id prefix {task_id!r} is ambiguous; give more of it")
-        wait = waits[0]
-        return self.step(wait.instance_id, lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+        return waits[0]
 
     def retry(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)
@@ -829,18 +833,34 @@ class Runtime:
                         "ended_at": record.ended_at})
         return out
 
-    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
+                   group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Open user tasks (at most `limit`); with `assignee` those assigned to that user, with `group` those a
+        group member may claim (candidate group), as Tasklist's filters."""
         instance_id = self.store.resolve_instance_id(instance) if instance else None
-        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit)
-        instructions: dict[tuple[str, str], str] = {}  # SpiffArena's instructionsForEndUser, kept with the instance
-        for owner in {w.instance_id for w in waits}:
-            for row in self.store.get_instance(owner).waiting:
-                if row.get("instructions"):
-                    instructions[(owner, row.get("task_id", ""))] = row["instructions"]
-        return [{"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
-                 "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
-                 "since": w.created_at, "instructions": instructions.get((w.instance_id, w.task_id), "")}
-                for w in waits]
+        rows = []
+        loaded: dict[str, dict[str, dict[str, Any]]] = {}  # instance -> task -> its entry in `waiting`
+        for w in self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit):
+            if w.instance_id not in loaded:
+                loaded[w.instance_id] = {entry.get("task_id"): entry
+                                         for entry in self.store.get_instance(w.instance_id).waiting}
+            entry = loaded[w.instance_id].get(w.task_id, {})
+            assignment = entry.get("assignment") or {}
+            if assignee is not None and assignment.get("assignee") != assignee:
+                continue
+            if group is not None and group not in (assignment.get("candidateGroups") or []):
+                continue
+            rows.append({"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id,
+                         "name": w.name, "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key,
+                         "fields": w.form, "since": w.created_at, "assignment": assignment,
+                         "instructions": entry.get("instructions", "")})
+        return rows
+
+    def claim_task(self, task_id: str, user: str | None) -> dict[str, Any]:
+        """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim."""
+        wait = self._user_wait(task_id)
+        return self.step(wait.instance_id, lambda instance: instance.claim(wait.task_id, user) if user is not None
+                         else instance.unclaim(wait.task_id))
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)
