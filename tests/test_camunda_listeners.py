@@ -134,3 +134,25 @@ def test_validate_reports_a_listener_handler_that_is_not_registered(tmp_path: Pa
     reg.register("auditDelegate", lambda call: None)
     findings = [f for f in lint([path], handlers=reg, handlers_given=True) if f.rule == "handler-not-registered"]
     assert len(findings) == 1 and "'notifier.created'" in findings[0].message and findings[0].severity == "error"
+
+
+@pytest.mark.parametrize("platform", ["camunda7", "camunda8"])
+def test_a_listener_handler_gets_an_element_template_that_passes_the_published_schema(platform: str) -> None:
+    """Camunda Modeler element templates (camunda:executionListener / zeebe:executionListener bindings, in the
+    published schemas under tests/data/element-templates-schema) attach the listener to any flow node."""
+    from bpmn_runner import HandlerRegistry, handler
+    from bpmn_runner.modeler.templates import element_templates
+
+    from .test_modeler import schema_errors, schema_validator
+
+    @handler("audit.start", label="Audit start", listener="start")
+    def audit(call):
+        return None
+
+    reg = HandlerRegistry()
+    reg.add(audit)
+    [(name, template)] = element_templates(reg, platform)
+    assert schema_errors(schema_validator(platform), template) == []
+    binding = template["properties"][0]["binding"]
+    assert template["appliesTo"] == ["bpmn:FlowNode"] and template["properties"][0]["value"] == "audit.start"
+    assert binding["type"] == ("zeebe:executionListener" if platform == "camunda8" else "camunda:executionListener")
