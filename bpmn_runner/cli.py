@@ -726,9 +726,10 @@ def _assignment_text(assignment: dict[str, Any]) -> str:
 @app.command("claim")
 def claim_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                   user: str = typer.Argument(..., help="The user who takes the task."),
+                  handlers: Optional[list[str]] = HandlersOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Assign an open user task to a user, as Tasklist's claim."""
-    out = _store_command(lambda rt: rt.claim_task(task, user), db, as_json=as_json)
+    """Assign an open user task to a user, as Tasklist's claim (assignment listeners need --handlers)."""
+    out = _store_command(lambda rt: rt.claim_task(task, user), db, as_json=as_json, handlers=handlers)
     _echo_json(out) if as_json else typer.echo(f"instance {out['instance_id']}: task claimed by {user}")
 
 
@@ -744,9 +745,11 @@ def unclaim_command(task: str = typer.Argument(..., help="User task id (from `bp
 def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
+                     handlers: Optional[list[str]] = HandlersOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Complete an open user task with data, and run the instance to its next wait."""
-    out = _store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json)
+    """Complete an open user task with data, and run the instance to its next wait (listeners need --handlers)."""
+    out = _store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
+                         handlers=handlers)
     if as_json:
         _echo_json(out)
         return

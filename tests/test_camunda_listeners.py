@@ -156,3 +156,27 @@ def test_a_listener_handler_gets_an_element_template_that_passes_the_published_s
     binding = template["properties"][0]["binding"]
     assert template["appliesTo"] == ["bpmn:FlowNode"] and template["properties"][0]["value"] == "audit.start"
     assert binding["type"] == ("zeebe:executionListener" if platform == "camunda8" else "camunda:executionListener")
+
+
+def test_complete_from_the_store_runs_listeners_with_the_handlers_given(tmp_path: Path) -> None:
+    """delegation-code page (Task Listener: complete): a store-backed `complete` runs the listener handlers it is
+    given; without them the step is refused and the task stays open."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from bpmn_runner.cli import app
+    cli = CliRunner()
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    module = tmp_path / "listeners.py"
+    module.write_text("from bpmn_runner import handler\n\n@handler('audit')\ndef audit(call):\n"
+                      "    return {'audited': call.event}\n")
+    task = ('<bpmn:userTask id="task"><bpmn:extensionElements><camunda:taskListener event="complete" '
+            'class="audit"/></bpmn:extensionElements></bpmn:userTask>')
+    path = write(tmp_path, START + task + END + chain("start", "task", "end"))
+    assert cli.invoke(app, ["start", str(path), "--db", db]).exit_code == 0
+    task_id = _json.loads(cli.invoke(app, ["tasks", "--db", db, "--json"]).stdout)["tasks"][0]["task_id"]
+    refused = cli.invoke(app, ["complete", task_id, "--db", db])
+    assert refused.exit_code == 3 and "'audit'" in refused.stderr
+    done = cli.invoke(app, ["complete", task_id, "--db", db, "--handlers", str(module), "--json"])
+    assert done.exit_code == 0 and _json.loads(done.stdout)["status"] == "completed"
