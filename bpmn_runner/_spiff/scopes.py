@@ -72,8 +72,11 @@ def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
     rules = (getattr(spec, "runner_scope", None) or {}).get("call") or {}
     if rules.get("dialect") == "camunda7":
         data: dict[str, Any] = {}
+        local_names = [target for target, _ in (getattr(spec, "runner_scope", None) or {}).get("inputs") or []]
         for rule in rules["in"]:
-            if rule.get("all"):
+            if rule.get("all") and rule.get("local"):  # only the call activity's own (input-mapped) variables
+                data.update({name: copy.deepcopy(task.data.get(name)) for name in local_names})
+            elif rule.get("all"):
                 data.update(copy.deepcopy(task.data))
             elif rule.get("expression"):
                 data[rule["target"]] = _evaluate(spec, task, rule["expression"], task.data, "camunda:in")
@@ -100,7 +103,12 @@ def _update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     rules = (getattr(self, "runner_scope", None) or {}).get("call") or {}
     child = subworkflow.last_task.data if subworkflow.last_task is not None else {}
     if rules.get("dialect") == "camunda7":
+        state = my_task.internal_data.get("scope")
         for rule in rules["out"]:
+            if rule.get("local") and state is not None:  # local to the call activity: gone unless mapped out
+                names = list(child) if rule.get("all") else [rule["target"]]
+                for name in names:
+                    state["saved"].setdefault(name, copy.deepcopy(my_task.data.get(name, _MISSING)))
             if rule.get("all"):
                 my_task.data.update(copy.deepcopy(child))
             elif rule.get("expression"):
