@@ -146,6 +146,13 @@ class Definitions:
 
     def listener_handlers(self, process_ids: list[str] | None = None) -> list[tuple[Document, int, str, str]]:
         """(document, line, element id, handler name) of every class, delegate, expression or job-type listener."""
+        key = tuple(sorted(process_ids)) if process_ids is not None else None
+        cache = self.__dict__.setdefault("_listener_handlers", {})
+        if key not in cache:
+            cache[key] = self._find_listener_handlers(process_ids)
+        return cache[key]
+
+    def _find_listener_handlers(self, process_ids: list[str] | None) -> list[tuple[Document, int, str, str]]:
         out: list[tuple[Document, int, str, str]] = []
         wanted = set(process_ids) if process_ids is not None else None
         for doc in self.documents:

@@ -61,13 +61,13 @@ class Engine:
         checked = self._bindings_checked.get(id(definitions))
         if checked is not None and checked[0] is definitions and (process_id, handlers) in checked[1]:
             return  # checked for these handlers already: every start of the same process would read every task
-        for bound in definitions.bound_tasks(definitions.reachable_processes(process_id)):
+        reachable = definitions.reachable_processes(process_id)
+        for bound in definitions.bound_tasks(reachable):
             problem = binding_problem(bound.binding, self.handlers, bound.element_id)
             if problem:
                 raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
                                        element_id=bound.element_id)
-        for document, line, element_id, name in definitions.listener_handlers(
-                definitions.reachable_processes(process_id)):
+        for document, line, element_id, name in definitions.listener_handlers(reachable):
             if name not in self.handlers:
                 hint = self.handlers.suggest(name)
                 did_you_mean = f" (did you mean {hint!r}?)" if hint else ""

@@ -144,8 +144,10 @@ _ON_CANCEL = TaskSpec._on_cancel
 
 def _begin(spec: Any, task: Any) -> None:
     """Camunda's order when an element starts: take listeners, input mappings, start listeners, task create."""
-    if task.internal_data.get("began"):
-        return
+    parent = task.parent
+    takes = getattr(parent.task_spec, "runner_take", None) if parent is not None else None
+    if not (takes or _has_work(spec)) or task.internal_data.get("began"):
+        return  # most elements: nothing to do, and nothing added to the saved state
     task.internal_data["began"] = True
     listeners.fire_take(task)
     enter(spec, task)
@@ -170,8 +172,15 @@ def _assign(spec: Any, task: Any) -> None:
     task.internal_data["user_task"] = values
 
 
+def _has_work(spec: Any) -> bool:
+    return bool(getattr(spec, "runner_scope", None) or getattr(spec, "runner_listeners", None)
+                or getattr(spec, "runner_assignment", None) or isinstance(spec, UserTask))
+
+
 def _finish(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
     """... and when it ends: task complete listeners, output mappings, end listeners."""
+    if not _has_work(spec):
+        return
     if isinstance(spec, UserTask):
         listeners.fire(spec, task, "complete", "task")
     leave(spec, task, extra)
