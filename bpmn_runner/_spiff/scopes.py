@@ -1,5 +1,6 @@
-"""Camunda variable scopes on SpiffWorkflow tasks: input mappings create local variables that vanish when the
-element ends unless an output mapping carries them out; call activities pass only what the dialect says."""
+"""Camunda's element life cycle on SpiffWorkflow tasks: variable scopes (input mappings create local variables
+that vanish when the element ends unless an output mapping carries them out; call activities pass only what the
+dialect says), user task assignment, and the moments listeners run (see listeners.py)."""
 
 from __future__ import annotations
 

@@ -69,8 +69,8 @@ def read_binding(element: etree._Element) -> Binding | None:
     for attr in ("class", "delegateExpression", "expression"):
         value = element.get(f"{{{CAMUNDA_NS}}}{attr}")
         if value and value.strip():
-            return Binding(_camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle,
-                           result_variable=result_variable, arguments=_method_arguments(value.strip(), attr))
+            return Binding(camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle,
+                           result_variable=result_variable, arguments=method_arguments(value.strip(), attr))
     if camunda_type == "external":  # external with no topic: still Camunda 7, but unusable
         return Binding("", "camunda7", "topic", retry_cycle=retry_cycle)
     connector = _ext(element, "camunda:connector/camunda:connectorId")
@@ -96,7 +96,7 @@ def read_binding(element: etree._Element) -> Binding | None:
     return None
 
 
-def _method_arguments(value: str, attr: str) -> tuple[str, ...]:
+def method_arguments(value: str, attr: str) -> tuple[str, ...]:
     """`${calc.add(a, b * 2)}` -> ('a', 'b * 2'): the argument texts, split at top-level commas."""
     if attr != "expression":
         return ()
@@ -137,7 +137,7 @@ def read_connector(element: etree._Element) -> dict[str, object] | None:
     return {"id": (ids[0].text or "").strip() if ids else "", "inputs": inputs, "outputs": outputs}
 
 
-def _camunda_name(value: str, attr: str) -> str:
+def camunda_name(value: str, attr: str) -> str:
     """`${paymentDelegate}` binds to `paymentDelegate`; `${svc.charge(execution)}` to `svc.charge`; a class name stays."""
     if attr == "class":
         return value

@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, _camunda_name, _method_arguments
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, camunda_name, method_arguments
 
 EXECUTION_EVENTS = ("start", "end", "take")
 TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout", "update")
@@ -28,8 +28,8 @@ def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
         for attr in ("class", "delegateExpression", "expression"):
             value = (listener.get(attr) or "").strip()
             if value:
-                entry.update(kind=attr, name=_camunda_name(value, attr), text=value,
-                             arguments=list(_method_arguments(value, attr)))
+                entry.update(kind=attr, name=camunda_name(value, attr), text=value,
+                             arguments=list(method_arguments(value, attr)))
                 break
         else:
             script = listener.xpath("./camunda:script", namespaces=NSMAP)
