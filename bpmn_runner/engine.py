@@ -9,6 +9,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock

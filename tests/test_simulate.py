@@ -80,6 +80,17 @@ def test_an_xpath_condition_is_undecidable_not_an_error(tmp_path: Path) -> None:
     assert real.exit_code == 3 and "not supported" in real.stdout
 
 
+def test_a_condition_that_cannot_parse_is_undecidable_in_a_simulation_and_refused_for_real(tmp_path: Path) -> None:
+    """A half-drawn condition (here `priority = 'Emergency'`, not Python) would stop a real run at load (exit 3);
+    the simulation walks on and says which flow it took and why."""
+    path = write(tmp_path, fork_body("priority = 'Emergency'", None, default='default="fb"'))
+    payload = simulate(str(path))
+    assert payload["status"] == "completed" and "b" in payload["path"]
+    assert "cannot be parsed" in assumed(payload, "gw")
+    real = CliRunner().invoke(app, ["run", str(path), "--json"])
+    assert real.exit_code == 3 and "cannot parse" in real.stdout
+
+
 def test_choose_walks_the_flow_the_analyst_picks(tmp_path: Path) -> None:
     path = str(write(tmp_path, fork_body()))
     assert "b" in simulate(path, "--choose", "gw=fb")["path"]
