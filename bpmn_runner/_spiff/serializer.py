@@ -17,7 +17,8 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from . import frontier
+from . import compensation, frontier
+from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -58,6 +59,8 @@ def _config(family: str) -> dict[type, type]:
         config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter
     config[InterruptingStartEvent] = config[StartEvent]
+    for spec_class in COMPENSATION_SPECS:
+        config[spec_class] = CompensationEventConverter
     return config
 
 
@@ -103,6 +106,9 @@ def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
     dct.pop("spec", None)
     dct.pop("subprocess_specs", None)
     dct["serializer_version"] = ser.VERSION
+    ledger = compensation.state_for_save(workflow)
+    if ledger is not None:
+        dct["compensation"] = ledger
     return json.loads(json.dumps(dct, cls=ser._encoder_cls))
 
 
@@ -114,11 +120,14 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     which runs SpiffWorkflow's migrations (they may rewrite the spec part too)."""
     ser = serializer_for(family)
     dct = deepcopy(state)
+    ledger = dct.pop("compensation", None)
     if dct.get(ser.VERSION_KEY) != ser.VERSION:
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
-        return ser.from_dict(dct)
+        workflow = ser.from_dict(dct)
+        compensation.restore_state(workflow, ledger)
+        return workflow
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
     workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
@@ -126,4 +135,5 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     converter.set_default_attributes(workflow, dct)
     converter.subprocesses_from_dict(dct["subprocesses"], workflow)
     workflow.bpmn_events = ser.registry.restore(dct.pop("bpmn_events", []))
+    compensation.restore_state(workflow, ledger)
     return workflow

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from . import frontier
 from .build import BuiltSpecs
+from .compensation import CompensationRecorder
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict
@@ -55,7 +56,7 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 }
 
 
-class Session(HistoryRecorder, ServiceCalls):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
     calls handlers (ServiceCalls)."""
 
@@ -78,6 +79,7 @@ class Session(HistoryRecorder, ServiceCalls):
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
+        self._init_compensation()
 
     # ----- construction -------------------------------------------------------------------------------------
 
