@@ -152,8 +152,11 @@ class Ledger:
             index = run["next"]
             run["next"] += 1
             step = run["steps"][index]
-            if step["spec"] is None:
-                self._notify(step["activity"], "compensated", None, step["process"])
+            if step["spec"] is None:  # a sub-process, compensated once what it holds is (at the end when parallel)
+                if run["parallel"]:
+                    run.setdefault("marks", []).append(index)
+                else:
+                    self._notify(step["activity"], "compensated", None, step["process"])
                 continue
             spec = workflow.spec.task_specs.get(step["spec"])
             if spec is None:
@@ -189,6 +192,8 @@ class Ledger:
         if run["active"] or run["next"] < len(run["steps"]):
             return
         del self.state["runs"][run_id]
+        for mark in run.get("marks", []):
+            self._notify(run["steps"][mark]["activity"], "compensated", None, run["steps"][mark]["process"])
         if run["throw"] is not None:
             throw = self.top.get_task_from_id(UUID(run["throw"]))
             if throw is not None and throw.state == TaskState.STARTED:

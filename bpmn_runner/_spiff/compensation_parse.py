@@ -134,7 +134,9 @@ class CompensationScopeMixin:
         """Parse a handler into this scope's spec; a sub-process keeps the parent its own scope gave it."""
         sub = self.parser.process_parsers.get(node.get("id"))
         parent = sub.parent if sub is not None else None
-        self.parse_node(node)  # type: ignore[attr-defined]
+        spec = self.parse_node(node)  # type: ignore[attr-defined]
+        if not spec.inputs:  # SpiffWorkflow refuses to ready a task without an input; no flow leads here though
+            spec.inputs = [self.spec.start]
         sub = self.parser.process_parsers.get(node.get("id"))
         if sub is not None and parent is not None:
             sub.parent = parent

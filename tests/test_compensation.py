@@ -1,0 +1,270 @@
+"""Scenario tests for compensation: boundary events with handlers, throw and end events, sub-processes,
+multi-instance, transactions with cancel events; in memory and through save, reload and resume, in the Camunda 7,
+Camunda 8 and plain BPMN dialects.
+
+Expected orders come from the BPMN 2.0 specification, section 10.7.5 "Compensation" (completed activities are
+undone in reverse order of completion; each completion once, with the data it completed with), and from:
+- Camunda 7, "Cancel and Compensation Events"
+  (https://docs.camunda.org/manual/latest/reference/bpmn20/events/cancel-and-compensation-events/);
+- Camunda 8, "Compensation events" (https://docs.camunda.io/docs/components/modeler/bpmn/compensation-events/)
+  and "Compensation handler" (https://docs.camunda.io/docs/components/modeler/bpmn/compensation-handler/):
+  all handlers are invoked at once, and the throw event completes when all are done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bpmn_runner.errors import DefinitionError
+
+from .compensation_helpers import DIALECTS, Calls, boundary, compensable, service, throw
+from .scenario import Scenario, write
+from .test_elements import END, START, chain
+
+HANDLERS = ("do.A", "do.B", "do.C", "undo.A", "undo.B", "undo.C")
+
+
+def events(result, kind: str) -> list[str]:
+    return [h.element_id for h in result.history if h.event == kind]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_throw_event_undoes_completed_activities_last_first(tmp_path: Path, dialect: str) -> None:
+    """BPMN 10.7.5 and Camunda 7: reverse order of completion, one after the other; Camunda 8 ("Compensation
+    events"): every handler is started at once and the throw event waits until all are done."""
+    calls = Calls()
+    body = (START + compensable(dialect, "A") + compensable(dialect, "B") + throw("undo_all") + END
+            + chain("start", "A", "B", "undo_all", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.B", "undo.A"]
+    assert events(s.result, "compensated") == ["B", "A"]
+    entered = [h.element_id for h in s.result.history if h.event in ("entered", "completed")
+               and h.element_id.startswith("undo_") and h.element_id != "undo_all"]
+    if dialect == "camunda8":  # both handlers are active before either finishes
+        assert entered[:2] == ["undo_B", "undo_A"]
+    else:
+        assert entered == ["undo_B", "undo_B", "undo_A", "undo_A"]
+    assert s.result.path.index("undo_A") < s.result.path.index("undo_all") < s.result.path.index("end")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_activity_ref_compensates_only_that_activity(tmp_path: Path, dialect: str) -> None:
+    """Camunda 7: "Compensation can either be triggered for a designated activity or for the scope"."""
+    calls = Calls()
+    body = (START + compensable(dialect, "A") + compensable(dialect, "B") + throw("undo_a", "A") + END
+            + chain("start", "A", "B", "undo_a", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.A"]
+    assert events(s.result, "compensated") == ["A"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_only_completed_activities_are_compensated_and_only_once(tmp_path: Path, dialect: str) -> None:
+    """Camunda 8: "The compensation handlers of active or terminated activities are not invoked"; an activity
+    already compensated is not compensated again by a second throw."""
+    calls = Calls()
+    body = (START + compensable(dialect, "A") + throw("first") + compensable(dialect, "B") + throw("second")
+            + compensable(dialect, "C") + END + chain("start", "A", "first", "B", "second", "C", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "undo.A", "do.B", "undo.B", "do.C"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_compensation_end_event_waits_for_its_handlers(tmp_path: Path, dialect: str) -> None:
+    calls = Calls()
+    body = (START + compensable(dialect, "A") + throw("undo_end", end=True) + chain("start", "A", "undo_end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "undo.A"]
+    assert s.result.path[-2:] == ["undo_A", "undo_end"]
+
+
+def test_handler_sees_the_data_its_activity_completed_with_and_returns_results(tmp_path: Path) -> None:
+    calls = Calls()
+    body = (START + compensable("camunda7", "A") + compensable("camunda7", "B") + throw("t") + END
+            + chain("start", "A", "B", "t", "end"))
+    reg = calls.registry(*HANDLERS, do_A=lambda c: {"charge": "CH-1"}, do_B=lambda c: {"charge": "CH-2"},
+                         undo_A=lambda c: {"refunded": c.data["charge"]})
+    s = Scenario(write(tmp_path, body), reg)
+    assert calls.seen["undo.A"][0]["charge"] == "CH-1"   # not CH-2, which B wrote later
+    assert calls.seen["undo.B"][0]["charge"] == "CH-2"
+    assert s.result.data["refunded"] == "CH-1"
+
+
+def multi_instance(dialect: str, tid: str) -> str:
+    loop = ('<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>3'
+            '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>')
+    return (service(dialect, tid, f"do.{tid}", inner=loop) + service(dialect, f"undo_{tid}", f"undo.{tid}",
+                                                                     handler=True) + boundary(tid, f"undo_{tid}"))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_each_multi_instance_completion_is_compensated_once_with_its_own_data(tmp_path: Path, dialect: str) -> None:
+    """Camunda 8 ("Compensation handler"): "If an activity has been completed more than once, the compensation
+    handler is invoked for the same amount"; BPMN 10.7.5: each with the data of that completion."""
+    counter = iter(range(1, 10))
+    calls = Calls()
+    body = START + multi_instance(dialect, "A") + throw("t") + END + chain("start", "A", "t", "end")
+    reg = calls.registry(*HANDLERS, do_A=lambda c: {"n": next(counter)})
+    s = Scenario(write(tmp_path, body), reg)
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A"] * 3 + ["undo.A"] * 3
+    assert [seen["n"] for seen in calls.seen["undo.A"]] == [3, 2, 1]
+    assert events(s.result, "compensated") == ["A", "A", "A"]
+
+
+def test_a_compensation_in_progress_resumes_after_save_and_reload(tmp_path: Path) -> None:
+    """The second handler is a user task: the instance is saved, reloaded and resumed there, then finishes the
+    compensation and leaves the throw event."""
+    calls = Calls()
+    body = (START + compensable("camunda7", "A") + service("camunda7", "B", "do.B")
+            + '<bpmn:userTask id="undo_B" name="Undo B by hand" isForCompensation="true"/>' + boundary("B", "undo_B")
+            + throw("t") + END + chain("start", "A", "B", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "waiting" and s.waiting_ids() == ["undo_B"]
+    assert calls.order == ["do.A", "do.B"]
+    s.complete("undo_B", {"undone": True})
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.A"]
+    assert s.result.data["undone"] is True
+    assert events(s.result, "compensated") == ["B", "A"]
+
+
+def test_handlers_run_as_jobs_and_survive_a_restore_between_them(tmp_path: Path) -> None:
+    """In job mode a handler is a job like any service task; the ledger and the run are in the saved state."""
+    calls = Calls()
+    body = (START + compensable("camunda7", "A") + compensable("camunda7", "B") + throw("t") + END
+            + chain("start", "A", "B", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS), jobs=True)
+    done: list[str] = []
+    for _ in range(10):
+        jobs = s.instance.take_new_jobs()
+        if not jobs:
+            break
+        assert len(jobs) == 1
+        done.append(jobs[0].binding.name)
+        s.reload()
+        s.instance.complete_service_task(jobs[0].task_id, {})
+        s.result = s.instance.run()
+    assert done == ["do.A", "do.B", "undo.B", "undo.A"]
+    assert s.result.status == "completed", s.result.error
+
+
+def test_wait_for_completion_false_moves_on_at_once(tmp_path: Path) -> None:
+    """BPMN 10.7.5 (waitForCompletion): false triggers the compensation and continues immediately."""
+    calls = Calls()
+    body = (START + service("camunda7", "A", "do.A") + '<bpmn:userTask id="undo_A" isForCompensation="true"/>'
+            + boundary("A", "undo_A") + throw("t", wait=False) + '<bpmn:userTask id="after"/>' + END
+            + chain("start", "A", "t", "after", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert sorted(s.waiting_ids()) == ["after", "undo_A"]   # the throw did not wait for the handler
+    s.complete("undo_A")
+    assert events(s.result, "compensated") == ["A"]
+    s.complete("after")
+    assert s.result.status == "completed", s.result.error
+
+
+def test_a_boundary_event_without_a_marked_handler_is_refused(tmp_path: Path) -> None:
+    body = (START + service("camunda7", "A", "do.A") + service("camunda7", "undo_A", "undo.A")
+            + boundary("A", "undo_A") + throw("t") + END + chain("start", "A", "t", "end"))
+    with pytest.raises(DefinitionError, match="isForCompensation"):
+        Scenario(write(tmp_path, body), Calls().registry(*HANDLERS))
+
+
+def sub(sid: str, inner: str, *, tag: str = "subProcess", attrs: str = "") -> str:
+    return f'<bpmn:{tag} id="{sid}"{attrs}>{inner}</bpmn:{tag}>'
+
+
+def sub_start_end(prefix: str) -> tuple[str, str]:
+    return f'<bpmn:startEvent id="{prefix}_start"/>', f'<bpmn:endEvent id="{prefix}_end"/>'
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_compensating_a_completed_sub_process_undoes_its_inside_last_first(tmp_path: Path, dialect: str) -> None:
+    """Camunda 7: "Compensation is triggered hierarchically: if an activity to be compensated is a subprocess,
+    compensation is triggered for all activities contained within the subprocess"."""
+    calls = Calls()
+    s_start, s_end = sub_start_end("s")
+    inner = s_start + compensable(dialect, "A") + compensable(dialect, "B") + s_end + chain("s_start", "A", "B", "s_end")
+    body = (START + sub("S", inner) + compensable(dialect, "C") + throw("t") + END
+            + chain("start", "S", "C", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order[3:] == ["undo.C", "undo.B", "undo.A"]
+    assert events(s.result, "compensated") == ["C", "B", "A", "S"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_throw_inside_a_sub_process_does_not_reach_outside_it(tmp_path: Path, dialect: str) -> None:
+    """Camunda 7: "compensation is not propagated to the upper levels of the process"."""
+    calls = Calls()
+    s_start, s_end = sub_start_end("s")
+    inner = s_start + compensable(dialect, "A") + throw("t") + s_end + chain("s_start", "A", "t", "s_end")
+    body = START + compensable(dialect, "C") + sub("S", inner) + END + chain("start", "C", "S", "end")
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.C", "do.A", "undo.A"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_sub_process_can_be_the_compensation_handler(tmp_path: Path, dialect: str) -> None:
+    """Camunda 8 ("Compensation handler"): an embedded sub-process as compensation handler."""
+    calls = Calls()
+    h_start, h_end = sub_start_end("h")
+    handler_body = (h_start + service(dialect, "refund", "undo.A") + service(dialect, "tell", "undo.B") + h_end
+                    + chain("h_start", "refund", "tell", "h_end"))
+    body = (START + service(dialect, "A", "do.A") + sub("undo_A", handler_body, attrs=' isForCompensation="true"')
+            + boundary("A", "undo_A") + throw("t") + END + chain("start", "A", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "undo.A", "undo.B"]
+    assert events(s.result, "compensated") == ["A"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_compensation_event_sub_process_runs_when_its_sub_process_is_compensated(tmp_path: Path,
+                                                                                 dialect: str) -> None:
+    """BPMN 10.7.5: a compensation event sub-process is the compensation handler of its sub-process; its own
+    throw event compensates the activities inside that sub-process."""
+    calls = Calls()
+    e_start = '<bpmn:startEvent id="e_start"><bpmn:compensateEventDefinition/></bpmn:startEvent>'
+    esp = sub("E", e_start + service(dialect, "notify", "undo.C") + throw("e_throw") + '<bpmn:endEvent id="e_end"/>'
+              + chain("e_start", "notify", "e_throw", "e_end"), attrs=' triggeredByEvent="true"')
+    s_start, s_end = sub_start_end("s")
+    inner = s_start + compensable(dialect, "A") + compensable(dialect, "B") + esp + s_end + \
+        chain("s_start", "A", "B", "s_end")
+    body = START + sub("S", inner) + throw("t") + END + chain("start", "S", "t", "end")
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.C", "undo.B", "undo.A"]
+    assert "S" in events(s.result, "compensated")
+
+
+def transaction_body(dialect: str) -> str:
+    t_start = '<bpmn:startEvent id="t_start"/>'
+    cancel_end = '<bpmn:endEvent id="t_cancel"><bpmn:cancelEventDefinition/></bpmn:endEvent>'
+    inner = (t_start + compensable(dialect, "A") + compensable(dialect, "B") + cancel_end
+             + chain("t_start", "A", "B", "t_cancel"))
+    return (START + sub("T", inner, tag="transaction")
+            + '<bpmn:boundaryEvent id="cancelled" attachedToRef="T"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>'
+            + service(dialect, "C", "do.C") + '<bpmn:endEvent id="end_cancelled"/>' + END
+            + chain("start", "T", "end") + chain("cancelled", "C", "end_cancelled"))
+
+
+@pytest.mark.parametrize("dialect", ("camunda7", "bpmn"))
+def test_cancel_end_event_compensates_the_transaction_then_leaves_by_the_cancel_boundary(tmp_path: Path,
+                                                                                       dialect: str) -> None:
+    """Camunda 7 ("Cancel and Compensation Events"): the cancel boundary event "starts compensation of all active
+    compensation boundary events in the scope of the transaction ... When compensation is completed, the
+    transaction subprocess is left using the sequence flow(s) running out of the cancel boundary event"."""
+    calls = Calls()
+    s = Scenario(write(tmp_path, transaction_body(dialect)), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.B", "undo.A", "do.C"]
+    assert s.result.path[-1] == "end_cancelled" and "end" not in s.result.path
+    assert events(s.result, "compensated") == ["B", "A"]
