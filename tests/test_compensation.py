@@ -268,3 +268,102 @@ def test_cancel_end_event_compensates_the_transaction_then_leaves_by_the_cancel_
     assert calls.order == ["do.A", "do.B", "undo.B", "undo.A", "do.C"]
     assert s.result.path[-1] == "end_cancelled" and "end" not in s.result.path
     assert events(s.result, "compensated") == ["B", "A"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_sub_process_still_running_is_not_compensated(tmp_path: Path, dialect: str) -> None:
+    """Camunda 7: "compensation is only propagated to the subprocess if it has completed successfully when
+    compensation is thrown"."""
+    calls = Calls()
+    s_start, s_end = sub_start_end("s")
+    inner = (s_start + compensable(dialect, "A") + '<bpmn:userTask id="review"/>' + s_end
+             + chain("s_start", "A", "review", "s_end"))
+    body = (START + '<bpmn:parallelGateway id="fork"/><bpmn:parallelGateway id="join"/>' + sub("S", inner)
+            + compensable(dialect, "C") + throw("t") + END
+            + chain("start", "fork", "S", "join", "end") + chain("fork", "C", "t", "join").replace("f_fork_C", "f2"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.waiting_ids() == ["review"]
+    assert calls.order == ["do.A", "do.C", "undo.C"]
+    s.complete("review")
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.C", "undo.C"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_throw_in_an_event_sub_process_compensates_its_parent_scope(tmp_path: Path, dialect: str) -> None:
+    """BPMN 10.7.5 and Camunda 7: compensation thrown in an event sub-process reaches the activities of the scope
+    that holds it (the usual saga shape: an error event sub-process undoes what the process did)."""
+    calls = Calls()
+    error = '<bpmn:errorEventDefinition errorRef="Err"/>'
+    esp = sub("on_error", f'<bpmn:startEvent id="e_start">{error}</bpmn:startEvent>' + throw("e_throw")
+              + '<bpmn:endEvent id="e_end"/>' + chain("e_start", "e_throw", "e_end"), attrs=' triggeredByEvent="true"')
+
+    def fail(call):
+        from bpmn_runner import BpmnError
+        raise BpmnError("BROKEN", "broken")
+    body = (START + compensable(dialect, "A") + compensable(dialect, "B") + service(dialect, "C", "do.C") + esp
+            + END + chain("start", "A", "B", "C", "end"))
+    reg = calls.registry(*HANDLERS, do_C=fail)
+    s = Scenario(write(tmp_path, body, extra='<bpmn:error id="Err" errorCode="BROKEN"/>'), reg)
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "do.C", "undo.B", "undo.A"]
+
+
+def test_each_loop_iteration_is_compensated_with_its_data(tmp_path: Path) -> None:
+    """Camunda 7: "the associated compensation handler is executed the same amount of times the activity
+    completed successfully"; standard loops as well as multi-instance."""
+    calls = Calls()
+    loop = ('<bpmn:standardLoopCharacteristics><bpmn:loopCondition>i &lt; 3</bpmn:loopCondition>'
+            '</bpmn:standardLoopCharacteristics>')
+    body = (START + service("camunda7", "A", "do.A", inner=loop) + service("camunda7", "undo_A", "undo.A", handler=True)
+            + boundary("A", "undo_A") + throw("t") + END + chain("start", "A", "t", "end"))
+    reg = calls.registry(*HANDLERS, do_A=lambda c: {"i": c.data.get("i", 0) + 1})
+    s = Scenario(write(tmp_path, body), reg, data={"i": 0}, trust_scripts=True)
+    assert s.result.status == "completed", s.result.error
+    assert [seen["i"] for seen in calls.seen["undo.A"]] == [3, 2, 1]
+
+
+def test_many_completions_survive_the_task_tree_being_pruned(tmp_path: Path) -> None:
+    """The ledger, not the task tree, remembers completions: a run long enough to be pruned still compensates
+    every one of them, newest first."""
+    calls = Calls()
+    counter = iter(range(1, 1000))
+    loop = ('<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>60'
+            '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>')
+    body = (START + service("camunda7", "A", "do.A", inner=loop) + service("camunda7", "undo_A", "undo.A", handler=True)
+            + boundary("A", "undo_A") + throw("t") + END + chain("start", "A", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS, do_A=lambda c: {"n": next(counter)}))
+    assert s.result.status == "completed", s.result.error
+    assert [seen["n"] for seen in calls.seen["undo.A"]] == list(range(60, 0, -1))
+
+
+def test_a_throw_with_nothing_to_compensate_passes_straight_through(tmp_path: Path) -> None:
+    calls = Calls()
+    body = START + service("camunda7", "A", "do.A") + throw("t") + END + chain("start", "A", "t", "end")
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed" and s.result.path == ["start", "A", "t", "end"]
+
+
+def test_spiffarena_files_compensate_too(tmp_path: Path) -> None:
+    def spiff(tid: str, topic: str, handler: bool = False) -> str:
+        marker = ' isForCompensation="true"' if handler else ""
+        return (f'<bpmn:serviceTask id="{tid}"{marker}><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+                f'id="{topic}" resultVariable="r_{tid}"/></bpmn:extensionElements></bpmn:serviceTask>')
+    calls = Calls()
+    body = (START + spiff("A", "do.A") + spiff("undo_A", "undo.A", True) + boundary("A", "undo_A")
+            + spiff("B", "do.B") + spiff("undo_B", "undo.B", True) + boundary("B", "undo_B") + throw("t") + END
+            + chain("start", "A", "B", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "undo.B", "undo.A"]
+
+
+def test_a_failing_handler_stops_the_instance_at_the_handler(tmp_path: Path) -> None:
+    calls = Calls()
+    body = (START + compensable("camunda7", "A") + throw("t") + END + chain("start", "A", "t", "end"))
+
+    def broken(call):
+        raise RuntimeError("refund service down")
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS, undo_A=broken))
+    assert s.result.status == "failed"
+    assert "undo_A" in (s.result.error or "") and "refund service down" in (s.result.error or "")

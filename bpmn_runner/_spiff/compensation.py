@@ -17,7 +17,7 @@ from typing import Any, Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess, SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -66,7 +66,7 @@ class Ledger:
                 return
         spec = task.task_spec
         element_id = getattr(spec, "bpmn_id", None)
-        if element_id is None or isinstance(spec, (LoopTask, EventSubprocess)):
+        if element_id is None or isinstance(spec, LoopTask):
             return  # a multi-instance or loop is recorded once per inner completion, not for the whole
         plan = plan_of(task.workflow.spec)
         compensable = element_id in plan.get("handlers", {})
@@ -105,7 +105,7 @@ class Ledger:
         if host is not None:
             return host
         parent_task = self.top.get_task_from_id(workflow.parent_task_id)
-        if parent_task is not None and isinstance(parent_task.task_spec, EventSubprocess):
+        if parent_task is not None and plan_of(workflow.spec).get("triggered_by_event"):
             return scope_key(parent_task.workflow)
         return scope_key(workflow)
 

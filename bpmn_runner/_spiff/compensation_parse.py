@@ -75,6 +75,7 @@ def scope_plan(scope: Any) -> dict[str, Any]:
         "boundaries": boundaries,
         "subscopes": [n.get("id") for n in _child_scopes(scope)],
         "event_subprocess": own[0].get("id") if own else None,
+        "triggered_by_event": scope.get("triggeredByEvent") == "true",
         "parallel": document_dialect(scope.getroottree().getroot()) == "camunda8",
     }
 
