@@ -27,7 +27,7 @@ def saga(dialect: str) -> str:
             + flow("f_undone", "undo_all", "cancelled"))
 
 
-def handlers(log: list[str]):
+def handlers(log: list[str], refund=None):
     def no_carrier(call):
         log.append("do.book")
         raise BpmnError("NO_CARRIER", "no carrier")
@@ -35,7 +35,7 @@ def handlers(log: list[str]):
     def step(name: str):
         return lambda call: log.append(name) or {name.replace(".", "_"): True}
     return registry(do_reserve=step("do.reserve"), do_charge=step("do.charge"), undo_reserve=step("undo.reserve"),
-                    undo_charge=step("undo.charge"), do_book=no_carrier)
+                    undo_charge=refund or step("undo.charge"), do_book=no_carrier)
 
 
 @pytest.mark.parametrize("dialect", ["camunda7", "camunda8"])
@@ -63,3 +63,29 @@ def test_a_compensation_in_progress_resumes_in_a_new_runtime(store, tmp_path: Pa
     shown = runtime(store, handlers(log), MovableClock()).show(iid)
     assert shown["status"] == "completed", shown
     assert log == ["do.reserve", "do.charge", "do.book", "undo.charge", "undo.reserve"]
+
+
+def test_a_failing_compensation_handler_is_retried_like_any_job(store, tmp_path: Path) -> None:
+    """A refund that fails once is retried with backoff (same idempotency key), then the compensation goes on."""
+    log: list[str] = []
+    keys: list[str] = []
+    clock = MovableClock()
+    failures = {"left": 1}
+
+    def flaky_refund(call):
+        keys.append(call.idempotency_key)
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("payment provider down")
+        log.append("undo.charge")
+        return {"undo_charge": True}
+    rt = runtime(store, handlers(log, flaky_refund), clock)
+    iid = rt.start([write(tmp_path, "saga.bpmn", saga("camunda7"))])["instance_id"]
+    w = worker(rt)
+    w.run_once()
+    assert rt.show(iid)["status"] == "running" and "undo.reserve" not in log
+    clock.advance(seconds=5)
+    w.run_once()
+    shown = rt.show(iid)
+    assert shown["status"] == "completed", shown
+    assert log[-2:] == ["undo.charge", "undo.reserve"] and len(keys) == 2 and keys[0] == keys[1]
