@@ -367,3 +367,23 @@ def test_a_failing_handler_stops_the_instance_at_the_handler(tmp_path: Path) -> 
     s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS, undo_A=broken))
     assert s.result.status == "failed"
     assert "undo_A" in (s.result.error or "") and "refund service down" in (s.result.error or "")
+
+
+def test_a_cancelled_transaction_interrupts_its_other_branches_before_compensating(tmp_path: Path) -> None:
+    """Camunda 7 ("Cancel and Compensation Events"): the cancel "first interrupts all active executions in the
+    current scope. Next, it starts compensation"; here the handler is a user task, so the compensation waits and
+    the interrupted branch's user task is no longer offered meanwhile."""
+    calls = Calls()
+    inner = ('<bpmn:startEvent id="t_start"/><bpmn:parallelGateway id="fork"/>'
+             + service("camunda7", "A", "do.A") + '<bpmn:userTask id="undo_A" isForCompensation="true"/>'
+             + '<bpmn:userTask id="approve"/><bpmn:endEvent id="t_cancel"><bpmn:cancelEventDefinition/></bpmn:endEvent>'
+             + '<bpmn:endEvent id="t_end"/>' + boundary("A", "undo_A")
+             + chain("t_start", "fork", "A", "t_cancel") + chain("fork", "approve", "t_end").replace("f_fork_approve", "f2"))
+    body = (START + sub("T", inner, tag="transaction")
+            + '<bpmn:boundaryEvent id="cancelled" attachedToRef="T"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>'
+            + '<bpmn:endEvent id="end_cancelled"/>' + END + chain("start", "T", "end") + chain("cancelled", "end_cancelled"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert "undo_A" in s.waiting_ids() and "approve" not in s.waiting_ids()
+    s.complete("undo_A")
+    assert s.result.status == "completed", s.result.error
+    assert s.result.path[-1] == "end_cancelled"

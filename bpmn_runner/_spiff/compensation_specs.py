@@ -7,7 +7,9 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 DONE = "runner_compensation_done"  # internal data flag: the compensation this task started has finished
 
 
@@ -58,10 +60,21 @@ class CancelEndEvent(EndEvent):
     def _run_hook(self, my_task: Any) -> bool | None:
         from .compensation import ledger_of
         if not my_task.internal_data.pop(DONE, False):
+            interrupt_other_branches(my_task)
             if ledger_of(my_task).start(my_task, None, wait=True, parallel=False) is None:
                 return None
         self.event_definition.throw(my_task)
         return True
+
+
+def interrupt_other_branches(my_task: Any) -> None:
+    """Camunda 7: a cancelled transaction "first interrupts all active executions" in it, then compensates."""
+    for task in list(my_task.workflow.tasks.values()):
+        if task is my_task or not task.state & LIVE or not getattr(task.task_spec, "bpmn_id", None):
+            continue
+        if my_task.is_descendant_of(task) or task.is_descendant_of(my_task):
+            continue
+        task.cancel()
 
 
 COMPENSATION_SPECS = (IntermediateCompensationThrowEvent, CompensationEndEvent, CancelEndEvent)
