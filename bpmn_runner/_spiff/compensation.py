@@ -13,6 +13,7 @@ resumes after a save and restore or a crash; handlers are ordinary tasks, so a w
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any, Callable
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ExecutionError
+from ..models import HistoryEvent
 from .compensation_specs import DONE
 
 ATTRIBUTE = "runner_compensation"
@@ -236,8 +238,6 @@ class CompensationRecorder:
             Ledger(self.workflow).task_completed(task)
 
     def _compensation_event(self, element_id: str, event: str, task: Any, process: str) -> None:
-        import time
-        from ..models import HistoryEvent
         spec = Ledger(self.workflow)._process_spec(process)
         element = spec.task_specs.get(element_id) if spec is not None else None
         self.history.append(HistoryEvent(element_id=element_id, event=event, at=time.time(),
