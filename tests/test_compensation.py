@@ -387,3 +387,38 @@ def test_a_cancelled_transaction_interrupts_its_other_branches_before_compensati
     s.complete("undo_A")
     assert s.result.status == "completed", s.result.error
     assert s.result.path[-1] == "end_cancelled"
+
+
+def test_the_saved_state_holds_a_ledger_only_while_there_is_something_to_compensate(tmp_path: Path) -> None:
+    s_start, s_end = sub_start_end("s")
+    plain = sub("S", s_start + '<bpmn:userTask id="wait"/>' + s_end + chain("s_start", "wait", "s_end"))
+    without = Scenario(write(tmp_path, START + plain + END + chain("start", "S", "end"), name="plain.bpmn"))
+    assert "compensation" not in without.instance.state()   # nothing compensable: nothing recorded
+    calls = Calls()
+    body = (START + compensable("camunda7", "A") + '<bpmn:userTask id="wait"/>' + throw("t") + END
+            + chain("start", "A", "wait", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    ledger = s.instance.state()["compensation"]
+    assert [(r["activity"], r["scope"]) for r in ledger["records"]] == [("A", "")]
+    s.complete("wait")
+    assert s.result.status == "completed" and "compensation" not in s.instance.state()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_call_activity_can_be_the_compensation_handler(tmp_path: Path, dialect: str) -> None:
+    """Camunda 8 ("Compensation handler"): a call activity as compensation handler."""
+    calls = Calls()
+    undo = ('<bpmn:process id="undo_process" isExecutable="true"><bpmn:startEvent id="u_start"/>'
+            + service(dialect, "u_task", "undo.A") + '<bpmn:endEvent id="u_end"/>'
+            + chain("u_start", "u_task", "u_end") + '</bpmn:process>')
+    called = ('<bpmn:extensionElements><zeebe:calledElement processId="undo_process"/></bpmn:extensionElements>'
+              if dialect == "camunda8" else "")
+    handler = (f'<bpmn:callActivity id="undo_A" calledElement="undo_process" isForCompensation="true">{called}'
+               f'</bpmn:callActivity>')
+    body = (START + service(dialect, "A", "do.A") + handler + boundary("A", "undo_A") + throw("t") + END
+            + chain("start", "A", "t", "end"))
+    path = write(tmp_path, body)
+    path.write_text(path.read_text().replace("</bpmn:definitions>", undo + "</bpmn:definitions>"))
+    s = Scenario(path, calls.registry(*HANDLERS), process_id="p")
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "undo.A"]

@@ -75,10 +75,12 @@ class Ledger:
         subscope = isinstance(spec, SubWorkflowTask) and element_id in plan.get("subscopes", [])
         if not (compensable or subscope):
             return
+        # A sub-process compensated through what it holds needs no copy of its data; its event sub-process does.
+        keep_data = compensable or bool(plan_of(self._process_spec(spec.spec)).get("event_subprocess"))
         self.state["seq"] += 1
         self.state["records"].append({
             "seq": self.state["seq"], "scope": scope_key(task.workflow), "process": task.workflow.spec.name,
-            "activity": element_id, "data": copy.deepcopy(dict(task.data)),
+            "activity": element_id, "data": copy.deepcopy(dict(task.data)) if keep_data else {},
             "subscope": task_id if subscope else None,
         })
 
@@ -212,8 +214,9 @@ _MISSING = object()
 
 
 def state_for_save(workflow: Any) -> dict[str, Any] | None:
+    """The ledger to save with the instance, or None when there is nothing left to compensate."""
     state = getattr(workflow, ATTRIBUTE, None)
-    if not isinstance(state, dict) or state == empty_state():
+    if not isinstance(state, dict) or state == empty_state() or getattr(workflow, "completed", False):
         return None
     return copy.deepcopy(state)
 

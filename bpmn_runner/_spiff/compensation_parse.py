@@ -73,11 +73,18 @@ def scope_plan(scope: Any) -> dict[str, Any]:
     return {
         "handlers": handlers,
         "boundaries": boundaries,
-        "subscopes": [n.get("id") for n in _child_scopes(scope)],
+        "subscopes": [n.get("id") for n in _child_scopes(scope) if _compensable_inside(n)],
         "event_subprocess": own[0].get("id") if own else None,
         "triggered_by_event": scope.get("triggeredByEvent") == "true",
         "parallel": document_dialect(scope.getroottree().getroot()) == "camunda8",
     }
+
+
+def _compensable_inside(scope: Any) -> bool:
+    """Whether compensating this sub-process can do anything: a handler inside it, or its own compensation event
+    sub-process (completions of other sub-processes are not recorded)."""
+    return bool(compensable_nodes(scope)) or any(is_compensation_event_subprocess(n)
+                                                 for n in _x(scope, EVENT_SUBPROCESS_XPATH))
 
 
 def compensable_nodes(target: Any) -> list[Any]:
