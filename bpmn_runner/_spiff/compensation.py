@@ -81,7 +81,7 @@ class Ledger:
         self.state["records"].append({
             "seq": self.state["seq"], "scope": scope_key(task.workflow), "process": task.workflow.spec.name,
             "activity": element_id, "data": copy.deepcopy(dict(task.data)) if keep_data else {},
-            "subscope": task_id if subscope else None,
+            "subscope": task_id if subscope else None, "subprocess": spec.spec if subscope else None,
         })
 
     # ----- starting -----------------------------------------------------------------------------------------
@@ -92,8 +92,8 @@ class Ledger:
         if not steps:
             return True
         run_id = str(throw.id)
-        run = {"throw": run_id if wait else None, "workflow": scope_key(throw.workflow), "steps": steps,
-               "next": 0, "active": {}, "parallel": parallel, "results": {}}
+        run = {"throw": run_id if wait else None, "steps": steps, "next": 0, "active": {}, "parallel": parallel,
+               "results": {}}
         self.state["runs"][run_id] = run
         workflow = throw.workflow
         for _ in range(len(steps) if parallel else 1):
@@ -133,7 +133,7 @@ class Ledger:
                 continue
             if record["subscope"] is None:
                 continue
-            inner = plan_of(self._process_spec(record["activity"]))
+            inner = plan_of(self._process_spec(record.get("subprocess") or record["activity"]))
             if inner.get("event_subprocess"):
                 steps.append({**step, "spec": inner["event_subprocess"], "host": record["subscope"]})
             else:

@@ -37,12 +37,15 @@ def check_compensation(ctx: Context, document: Document) -> None:
             continue
         linked = _associated(index.by_id, associations, event.get("id", ""))
         marked = [a for a in linked if a.get("isForCompensation") == "true"]
-        if len(marked) != 1:
-            unmarked = [a for a in linked if a.get("isForCompensation") != "true"]
-            hint = (f"; mark {describe(unmarked[0])} isForCompensation" if unmarked and not marked else
-                    "; draw an association from it to the activity that undoes its activity")
+        if len(marked) > 1:
             ctx.report(COMPENSATION_HANDLER, document, event,
-                       f"{describe(event)} has {len(marked)} associated compensation handlers, not one{hint}")
+                       f"{describe(event)} has {len(marked)} associated compensation handlers; keep one")
+        elif not marked:
+            unmarked = [a for a in linked if a.get("isForCompensation") != "true"]
+            hint = (f"mark {describe(unmarked[0])} isForCompensation" if unmarked else
+                    f"draw an association from it to an activity marked isForCompensation that undoes "
+                    f"{event.get('attachedToRef', 'its activity')!r}")
+            ctx.report(COMPENSATION_HANDLER, document, event, f"{describe(event)} has no compensation handler; {hint}")
     for container in index.containers:
         for node in container.nodes:
             if node.get("isForCompensation") == "true" and (container.ins(node) or container.outs(node)):
