@@ -422,3 +422,15 @@ def test_a_call_activity_can_be_the_compensation_handler(tmp_path: Path, dialect
     s = Scenario(path, calls.registry(*HANDLERS), process_id="p")
     assert s.result.status == "completed", s.result.error
     assert calls.order == ["do.A", "undo.A"]
+
+
+def test_while_a_handler_waits_the_instance_data_is_today_s_not_the_handler_s(tmp_path: Path) -> None:
+    """The handler works on the data its activity completed with; the instance shows its current data."""
+    body = (START + service("camunda7", "A", "do.A") + '<bpmn:userTask id="undo_A" isForCompensation="true"/>'
+            + boundary("A", "undo_A") + compensable("camunda7", "B") + throw("t") + END
+            + chain("start", "A", "B", "t", "end"))
+    calls = Calls()
+    reg = calls.registry(*HANDLERS, do_A=lambda c: {"step": "A"}, do_B=lambda c: {"step": "B"})
+    s = Scenario(write(tmp_path, body), reg)
+    assert s.waiting_ids() == ["undo_A"]
+    assert s.result.data["step"] == "B"

@@ -213,6 +213,12 @@ class Ledger:
 _MISSING = object()
 
 
+def handler_task_ids(workflow: Any) -> set[str]:
+    """Ids of the compensation handlers running now (they hold the data of the past, not of the instance)."""
+    state = getattr(workflow, ATTRIBUTE, None) or {}
+    return {task_id for run in state.get("runs", {}).values() for task_id in run["active"]}
+
+
 def state_for_save(workflow: Any) -> dict[str, Any] | None:
     """The ledger to save with the instance, or None when there is nothing left to compensate."""
     state = getattr(workflow, ATTRIBUTE, None)

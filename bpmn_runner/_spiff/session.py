@@ -25,6 +25,7 @@ from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from . import frontier
 from .build import BuiltSpecs
 from .compensation import CompensationRecorder
+from .compensation import handler_task_ids as compensation_handler_ids
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict
@@ -303,7 +304,9 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             last = self.workflow.last_task
             return dict(self.workflow.data or (last.data if last is not None else {}))
         merged: dict[str, Any] = {}
-        live = [t for t in self.workflow.tasks.values() if t.state & (LIVE | TaskState.ERROR)]
+        handlers = compensation_handler_ids(self.workflow)
+        live = [t for t in self.workflow.tasks.values()
+                if t.state & (LIVE | TaskState.ERROR) and str(t.id) not in handlers]
         for task in sorted(live, key=lambda t: t.last_state_change):
             merged.update(task.data)
         if not live and self.workflow.last_task is not None:
