@@ -434,3 +434,26 @@ def test_while_a_handler_waits_the_instance_data_is_today_s_not_the_handler_s(tm
     s = Scenario(write(tmp_path, body), reg)
     assert s.waiting_ids() == ["undo_A"]
     assert s.result.data["step"] == "B"
+
+
+def test_activity_ref_in_an_event_sub_process_names_an_activity_of_its_parent(tmp_path: Path) -> None:
+    calls = Calls()
+    error = '<bpmn:errorEventDefinition errorRef="Err"/>'
+    esp = sub("on_error", f'<bpmn:startEvent id="e_start">{error}</bpmn:startEvent>' + throw("e_throw", "A")
+              + '<bpmn:endEvent id="e_end"/>' + chain("e_start", "e_throw", "e_end"), attrs=' triggeredByEvent="true"')
+
+    def fail(call):
+        from bpmn_runner import BpmnError
+        raise BpmnError("BROKEN", "broken")
+    body = (START + compensable("camunda7", "A") + compensable("camunda7", "B") + service("camunda7", "C", "do.C")
+            + esp + END + chain("start", "A", "B", "C", "end"))
+    s = Scenario(write(tmp_path, body, extra='<bpmn:error id="Err" errorCode="BROKEN"/>'),
+                 calls.registry(*HANDLERS, do_C=fail))
+    assert s.result.status == "completed", s.result.error
+    assert calls.order == ["do.A", "do.B", "do.C", "undo.A"]
+
+
+def test_an_activity_ref_to_nothing_is_refused_at_load(tmp_path: Path) -> None:
+    body = START + throw("t", "ghost") + END + chain("start", "t", "end")
+    with pytest.raises(DefinitionError, match="activityRef 'ghost'"):
+        Scenario(write(tmp_path, body))

@@ -43,9 +43,9 @@ def associated_handlers(boundary: Any) -> list[Any]:
     root = boundary.getroottree().getroot()
     ident = boundary.get("id")
     out = []
-    for assoc in _x(root, f"//bpmn:association[@sourceRef='{ident}' or @targetRef='{ident}']"):
+    for assoc in root.xpath("//bpmn:association[@sourceRef=$i or @targetRef=$i]", namespaces=NSMAP, i=ident):
         other = assoc.get("targetRef") if assoc.get("sourceRef") == ident else assoc.get("sourceRef")
-        found = _x(root, f"//*[@id='{other}']")
+        found = root.xpath("//*[@id=$i]", i=other or "")
         if found and local(found[0]) not in ("textAnnotation", "dataObjectReference", "dataStoreReference"):
             out.append(found[0])
     return out
@@ -164,8 +164,8 @@ def create_throw(parser: Any, spec_class: type) -> Any:
     """A compensation throw event (intermediate or end) from its compensateEventDefinition."""
     definition = _x(parser.node, f"./bpmn:{COMPENSATE}")[0]
     activity_ref = definition.get("activityRef") or None
-    if activity_ref is not None and parser.process_parser.get_node_by_id(activity_ref) is None:
-        raise ValidationException(f"compensation activityRef {activity_ref!r} names no activity in this process",
+    if activity_ref is not None and not parser.node.getroottree().getroot().xpath("//*[@id=$i]", i=activity_ref):
+        raise ValidationException(f"compensation activityRef {activity_ref!r} names no activity in this file",
                                   node=parser.node, file_name=parser.filename)
     wait = (definition.get("waitForCompletion") or "true").strip().lower() != "false"
     parallel = document_dialect(parser.node.getroottree().getroot()) == "camunda8"
