@@ -457,3 +457,12 @@ def test_an_activity_ref_to_nothing_is_refused_at_load(tmp_path: Path) -> None:
     body = START + throw("t", "ghost") + END + chain("start", "t", "end")
     with pytest.raises(DefinitionError, match="activityRef 'ghost'"):
         Scenario(write(tmp_path, body))
+
+
+def test_a_handler_with_its_own_boundary_event_is_refused_at_load(tmp_path: Path) -> None:
+    body = (START + compensable("camunda7", "A")
+            + '<bpmn:boundaryEvent id="late" attachedToRef="undo_A"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+              'PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+            + throw("t") + END + chain("start", "A", "t", "end"))
+    with pytest.raises(DefinitionError, match="boundary events of its own"):
+        Scenario(write(tmp_path, body), Calls().registry(*HANDLERS))

@@ -67,6 +67,11 @@ def scope_plan(scope: Any) -> dict[str, Any]:
                 f"compensation boundary event needs exactly one associated activity marked isForCompensation "
                 f"(found {len(marked)}); connect its handler with an association", node=boundary,
                 file_name=None)
+        root = scope.getroottree().getroot()
+        if root.xpath("//bpmn:boundaryEvent[@attachedToRef=$i]", namespaces=NSMAP, i=marked[0].get("id")):
+            raise ValidationException("a compensation handler with boundary events of its own is not supported; "
+                                      "make the handler a sub-process and handle its errors inside",
+                                      node=marked[0], file_name=None)
         handlers[boundary.get("attachedToRef")] = marked[0].get("id")
         boundaries[boundary.get("attachedToRef")] = boundary.get("id")
     own = [n for n in _x(scope, EVENT_SUBPROCESS_XPATH) if is_compensation_event_subprocess(n)]
