@@ -190,7 +190,8 @@ def test_compensating_a_completed_sub_process_undoes_its_inside_last_first(tmp_p
     compensation is triggered for all activities contained within the subprocess"."""
     calls = Calls()
     s_start, s_end = sub_start_end("s")
-    inner = s_start + compensable(dialect, "A") + compensable(dialect, "B") + s_end + chain("s_start", "A", "B", "s_end")
+    inner = (s_start + compensable(dialect, "A") + compensable(dialect, "B") + s_end
+             + chain("s_start", "A", "B", "s_end"))
     body = (START + sub("S", inner) + compensable(dialect, "C") + throw("t") + END
             + chain("start", "S", "C", "t", "end"))
     s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
@@ -378,10 +379,12 @@ def test_a_cancelled_transaction_interrupts_its_other_branches_before_compensati
              + service("camunda7", "A", "do.A") + '<bpmn:userTask id="undo_A" isForCompensation="true"/>'
              + '<bpmn:userTask id="approve"/><bpmn:endEvent id="t_cancel"><bpmn:cancelEventDefinition/></bpmn:endEvent>'
              + '<bpmn:endEvent id="t_end"/>' + boundary("A", "undo_A")
-             + chain("t_start", "fork", "A", "t_cancel") + chain("fork", "approve", "t_end").replace("f_fork_approve", "f2"))
+             + chain("t_start", "fork", "A", "t_cancel")
+             + chain("fork", "approve", "t_end").replace("f_fork_approve", "f2"))
     body = (START + sub("T", inner, tag="transaction")
             + '<bpmn:boundaryEvent id="cancelled" attachedToRef="T"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>'
-            + '<bpmn:endEvent id="end_cancelled"/>' + END + chain("start", "T", "end") + chain("cancelled", "end_cancelled"))
+            + '<bpmn:endEvent id="end_cancelled"/>' + END + chain("start", "T", "end")
+            + chain("cancelled", "end_cancelled"))
     s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
     assert "undo_A" in s.waiting_ids() and "approve" not in s.waiting_ids()
     s.complete("undo_A")

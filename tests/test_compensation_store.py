@@ -21,7 +21,8 @@ def saga(dialect: str) -> str:
     error = '<bpmn:error id="Err" errorCode="NO_CARRIER"/>'
     failed = ('<bpmn:boundaryEvent id="failed" attachedToRef="book"><bpmn:errorEventDefinition errorRef="Err"/>'
               '</bpmn:boundaryEvent>')
-    return (START + compensable(dialect, "reserve") + compensable(dialect, "charge") + service(dialect, "book", "do.book")
+    return (START + compensable(dialect, "reserve") + compensable(dialect, "charge")
+            + service(dialect, "book", "do.book")
             + error + failed + throw("undo_all") + '<bpmn:endEvent id="cancelled"/>' + END
             + chain("start", "reserve", "charge", "book", "end") + flow("f_failed", "failed", "undo_all")
             + flow("f_undone", "undo_all", "cancelled"))
