@@ -59,7 +59,7 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 
 class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
-    calls handlers (ServiceCalls)."""
+    what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
