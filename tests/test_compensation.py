@@ -469,3 +469,16 @@ def test_a_handler_with_its_own_boundary_event_is_refused_at_load(tmp_path: Path
             + throw("t") + END + chain("start", "A", "t", "end"))
     with pytest.raises(DefinitionError, match="boundary events of its own"):
         Scenario(write(tmp_path, body), Calls().registry(*HANDLERS))
+
+
+def test_each_instance_of_a_multi_instance_sub_process_is_compensated_inside(tmp_path: Path) -> None:
+    calls = Calls()
+    counter = iter(range(1, 10))
+    s_start, s_end = sub_start_end("s")
+    loop = ('<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2'
+            '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>')
+    inner = loop + s_start + compensable("camunda7", "A") + s_end + chain("s_start", "A", "s_end")
+    body = START + sub("S", inner) + throw("t") + END + chain("start", "S", "t", "end")
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS, do_A=lambda c: {"n": next(counter)}))
+    assert s.result.status == "completed", s.result.error
+    assert [seen["n"] for seen in calls.seen["undo.A"]] == [2, 1]
