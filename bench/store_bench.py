@@ -1,20 +1,22 @@
-"""Throughput of durable instances (issue 4), run by hand:
+"""Throughput of durable instances (issues 4 and 15), run by hand:
 
-    .venv/bin/python bench/store_bench.py                 # about a minute and a half
-    .venv/bin/python bench/store_bench.py --quick         # about 30 s
+    .venv/bin/python bench/store_bench.py                 # a few minutes
+    .venv/bin/python bench/store_bench.py --quick --json bench/out/store.json    # about a minute
     .venv/bin/python bench/store_bench.py --pg postgresql://postgres@127.0.0.1:5432/test
 
-Two measurements, in the same run:
+Measured in one run, per store (SQLite file, PostgreSQL schema made and dropped per row):
 
-1. Workers on PostgreSQL: instances per second with 1 and with 4 `bpmn-runner worker` processes, for a process of
-   three service tasks whose handler sleeps 20 ms. The instances are started first; the clock runs from the
-   first handler call to the last instance's end, so worker start-up is not counted. A fresh schema per row.
-2. Persisted against in-memory on SQLite: the W1 straight-through process of bench/run.py (10 service tasks with
-   no-op handlers, an exclusive gateway) run in memory with `Engine.start().run()`, and persisted: `Runtime.start`
-   and a `Worker` in the same process, committing a step per service task to a SQLite file.
+- memory_inst_s: the W1 straight-through process of bench/run.py (10 service tasks with no-op handlers, an
+  exclusive gateway) in memory, `Engine.start().run()`: the baseline (the same figure for both stores);
+- each_task_inst_s: the same process persisted with a commit per service task (`Runtime.start` and a `Worker` in
+  this process), and each_task_ms_per_step: its wall-clock ms per committed step (the start's commit included);
+- wait_states_inst_s: persisted with commits at wait states only (issue 15, item 1): null until that exists;
+- PostgreSQL only, workers_1_inst_s and workers_4_inst_s: instances per second with 1 and 4 `bpmn-runner worker`
+  processes for a process of three service tasks whose handler sleeps 20 ms; the instances are started first and
+  the clock runs from the first handler call to the last instance's end (worker start-up not counted).
 
-Prints a table and the ratios; `--json FILE` writes the numbers too. `persisted_w1()` is the hook bench/run.py
-can call for its "W1 persisted (SQLite)" row.
+Prints a table; `--json FILE` writes {"sqlite": {...}, "postgresql": {...}, "details": {...}}. Rows are the best of
+two runs (the machine is shared). `persisted_w1()` is the hook bench/run.py calls for its "W1 persisted" row.
 """
 
 from __future__ import annotations
@@ -145,10 +147,22 @@ def straight_in_memory(path: Path, instances: int) -> float:
 
 
 def straight_persisted(path: Path, instances: int, url: str) -> float:
+    return straight_persisted_steps(path, instances, url)[0]
+
+
+def straight_persisted_steps(path: Path, instances: int, url: str) -> tuple[float, float]:
+    """(instances per second, committed steps per instance) with a commit per service task."""
     store = open_store(url)
     runtime = Runtime(store, _noop_registry())
     definitions = load([path])
     worker = Worker(runtime, worker_id="bench")
+    commits = [0]
+    commit = store.commit_step
+
+    def counted(step: Any) -> str:
+        commits[0] += 1
+        return commit(step)
+    store.commit_step = counted  # type: ignore[method-assign]
     started = time.perf_counter()
     for _ in range(instances):
         runtime.start(definitions=definitions, data={"x": 1})
@@ -158,7 +172,7 @@ def straight_persisted(path: Path, instances: int, url: str) -> float:
     done = store.count_instances().get("completed", 0)
     store.close()
     assert done == instances, f"{done} of {instances} completed"
-    return instances / elapsed
+    return instances / elapsed, commits[0] / instances
 
 
 def persisted_w1(instances: int = 200) -> str:
@@ -169,51 +183,69 @@ def persisted_w1(instances: int = 200) -> str:
         return f"{straight_persisted(path, instances, f'sqlite:///{folder}/w1.db'):.1f}"
 
 
-def sqlite_ratio(instances: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "straight.bpmn"
-        path.write_text(straight_through())
-        straight_in_memory(path, min(20, instances))  # warm up: imports, parser, caches
-        memory = max(straight_in_memory(path, instances) for _ in range(2))
-        persisted = max(straight_persisted(path, instances, f"sqlite:///{folder}/w1-{i}.db") for i in range(2))
-    return {"instances": instances, "in_memory_per_s": round(memory, 1), "persisted_per_s": round(persisted, 1),
-            "persisted_over_memory": round(persisted / memory, 3)}
+def each_task(path: Path, instances: int, url_for: Any) -> dict[str, Any]:
+    """Best of two runs of the persisted straight-through workload on fresh stores."""
+    best = (0.0, 0.0)
+    for attempt in range(2):
+        url, cleanup = url_for(attempt)
+        try:
+            best = max(best, straight_persisted_steps(path, instances, url))
+        finally:
+            cleanup()
+    rate, steps = best
+    return {"each_task_inst_s": round(rate, 1), "each_task_ms_per_step": round(1000 / (rate * steps), 3),
+            "steps_per_instance": round(steps, 2)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL URL (a schema is made and dropped per row)")
     parser.add_argument("--quick", action="store_true", help="fewer instances")
-    parser.add_argument("--instances", type=int, default=None, help="instances per PostgreSQL row")
+    parser.add_argument("--instances", type=int, default=None, help="instances per worker row")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
     pg_n = args.instances or (100 if args.quick else 400)
     w1_n = 100 if args.quick else 300
-    results: dict[str, Any] = {}
-    try:
-        one = pg_workers(args.pg, pg_n, 1)
-        four = pg_workers(args.pg, pg_n, 4)
-        results["postgresql"] = {"1": one, "4": four, "speed_up": round(four["instances_per_s"] /
-                                                                      one["instances_per_s"], 2)}
-    except Exception as exc:  # no server: say so and measure the rest
-        results["postgresql"] = {"error": f"{type(exc).__name__}: {exc}"}
-    results["sqlite_w1"] = sqlite_ratio(w1_n)
-    pg = results["postgresql"]
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    if "error" in pg:
-        print(f"PostgreSQL: not measured ({pg['error']})")
-    else:
-        print(f"PostgreSQL, 3 service tasks, handler sleeps 20 ms, {pg_n} instances:")
-        print(f"  1 worker : {pg['1']['instances_per_s']:>7} instances/s  ({pg['1']['seconds']} s)")
-        print(f"  4 workers: {pg['4']['instances_per_s']:>7} instances/s  ({pg['4']['seconds']} s)"
-              f"  -> {pg['speed_up']}x")
-    w1 = results["sqlite_w1"]
-    print(f"SQLite, W1 straight-through (10 no-op service tasks + gateway), {w1_n} instances:")
-    print(f"  in memory: {w1['in_memory_per_s']:>7} instances/s")
-    print(f"  persisted: {w1['persisted_per_s']:>7} instances/s  -> {w1['persisted_over_memory']:.1%} of in-memory "
-          f"({1 / w1['persisted_over_memory']:.1f}x slower; a commit per service task)")
+    out: dict[str, Any] = {"sqlite": {}, "postgresql": {}, "details": {"machine": f"{os.cpu_count()} cores, Python "
+                                                                           f"{sys.version.split()[0]}",
+                                                                "straight_instances": w1_n, "workers_instances": pg_n}}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "straight.bpmn"
+        path.write_text(straight_through())
+        straight_in_memory(path, min(20, w1_n))  # warm up: imports, parser, caches
+        memory = round(max(straight_in_memory(path, w1_n) for _ in range(2)), 1)
+        sqlite = {"memory_inst_s": memory, "wait_states_inst_s": None}
+        sqlite.update(each_task(path, w1_n, lambda i: (f"sqlite:///{folder}/w1-{i}.db", lambda: None)))
+        out["sqlite"] = sqlite
+
+        def pg_url(_: int) -> tuple[str, Any]:
+            schema, url = _pg_schema(args.pg)
+            return url, lambda: _drop_schema(args.pg, schema)
+        try:
+            pg = {"memory_inst_s": memory, "wait_states_inst_s": None}
+            pg.update(each_task(path, w1_n, pg_url))
+            one = pg_workers(args.pg, pg_n, 1)
+            four = pg_workers(args.pg, pg_n, 4)
+            pg.update({"workers_1_inst_s": one["instances_per_s"], "workers_4_inst_s": four["instances_per_s"]})
+            out["details"]["workers"] = {"1": one, "4": four}
+            out["postgresql"] = pg
+        except Exception as exc:  # no server: say so and keep the SQLite figures
+            out["postgresql"] = {"error": f"{type(exc).__name__}: {exc}"}
+    print(f"machine: {out['details']['machine']}; W1 straight-through, {w1_n} instances; workers: {pg_n} instances")
+    print(f"{'':<12}{'memory':>10}{'wait-states':>13}{'each-task':>11}{'ms/step':>9}{'1 worker':>10}{'4 workers':>11}")
+    for name in ("sqlite", "postgresql"):
+        row = out[name]
+        if "error" in row:
+            print(f"{name:<12}not measured: {row['error']}")
+            continue
+        cells = [row["memory_inst_s"], row["wait_states_inst_s"], row["each_task_inst_s"],
+                 row["each_task_ms_per_step"], row.get("workers_1_inst_s"), row.get("workers_4_inst_s")]
+        widths = (10, 13, 11, 9, 10, 11)
+        print(f"{name:<12}" + "".join(f"{'—' if c is None else c:>{w}}" for c, w in zip(cells, widths)))
+    print("(instances per second; ms per committed step; wait-states: not built yet)")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .decisions import decide, load_decisions
     from .definitions import Definitions, load
     from .engine import Engine, Instance, run
     from .errors import BpmnError, BpmnRunnerError
-    from .models import RunResult, ServiceCall
+    from .models import ListenerCall, RunResult, ServiceCall
     from .registry import HandlerRegistry, handler
 
 __all__ = [
@@ -19,10 +20,13 @@ __all__ = [
     "Engine",
     "HandlerRegistry",
     "Instance",
+    "ListenerCall",
     "RunResult",
     "ServiceCall",
+    "decide",
     "handler",
     "load",
+    "load_decisions",
     "run",
 ]
 
@@ -31,7 +35,8 @@ __all__ = [
 _HOMES = {
     "BpmnError": ".errors", "BpmnRunnerError": ".errors", "Definitions": ".definitions", "load": ".definitions",
     "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
-    "HandlerRegistry": ".registry", "handler": ".registry",
+    "ListenerCall": ".models",
+    "HandlerRegistry": ".registry", "handler": ".registry", "decide": ".decisions", "load_decisions": ".decisions",
 }
 
 

@@ -109,19 +109,50 @@ def run(paths: list[Path] = PathsArg,
                                          help="Also record the run in this store (sqlite:///FILE or "
                                               "postgresql://...): an instance with its history, which `complete`, "
                                               "`message` and `worker` can carry on when it waits."),
+        choose: Optional[list[str]] = typer.Option(None, "--choose", metavar="GATEWAY=FLOW",
+                                                   help="With --simulate: take this flow at this gateway; repeat "
+                                                        "for more."),
+        seed: Optional[int] = typer.Option(None, "--random", metavar="SEED",
+                                           help="With --simulate: pick a random flow at every gateway."),
+        all_paths: bool = typer.Option(False, "--all-paths",
+                                       help="With --simulate: walk each gateway's alternatives in turn and report "
+                                            "where each path ends."),
+        max_paths: int = typer.Option(50, "--max-paths", min=1, help="Bound for --all-paths."),
+        models: Optional[Path] = typer.Option(None, "--models", metavar="DIR",
+                                              help="SpiffArena process-model tree where called processes and "
+                                                   "decisions are found by id (default: the tree the diagram is in)."),
+        user: Optional[str] = typer.Option(None, "--user", help="The user scripts see (get_current_user())."),
         ) -> None:
     """Run a process until it ends or waits, and print what happened."""
     from .definitions import load
     from .engine import Engine
     from .lint import load_settings
+    from .models import SimulateOptions
+    from .script_functions import script_context
+    from .simulation.simulator import parse_choices
 
-    def go() -> RunResult:
+    def go() -> Any:
         start_data = parse_data(data, data_file)
+        if (choose or seed is not None or all_paths) and not simulate:
+            raise InvalidOperationError("--choose, --random and --all-paths walk a simulation; add --simulate")
+        if simulate and db is not None:
+            raise InvalidOperationError("a simulation is not recorded in a store (what it assumed would not match the "
+                                        "stored diagrams when the instance carries on); leave out --db, or use "
+                                        "--report")
+        if all_paths and (report is not None or db is not None):
+            raise InvalidOperationError("--report and --db record one run; leave out --all-paths (or use --choose)")
+        options = SimulateOptions(choose=parse_choices(choose), seed=seed, all_paths=all_paths,
+                                  max_paths=max_paths) if simulate else None
         registry = build_registry(handlers)
-        definitions = load(list(paths), search_siblings=True)
-        trusted = trust_scripts or load_settings().trust_scripts  # [tool.bpmn-runner] trust_scripts = true
+        definitions = load(list(paths), search_siblings=True, simulate=simulate, models=models)
+        settings = load_settings()
+        trusted = trust_scripts or settings.trust_scripts  # [tool.bpmn-runner] trust_scripts = true
         engine = Engine(registry, simulate=simulate, trust_scripts=trusted, max_steps=max_steps,
-                        timer_wait=timer_wait)
+                        timer_wait=timer_wait, simulation=options,
+                        script_context=script_context(settings.spiffarena, user))
+        if all_paths:
+            from .all_paths import walk_all_paths
+            return walk_all_paths(engine, definitions, process, start_data)
         instance = engine.start(definitions, process, start_data)
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
         progress = _Progress(enabled=not as_json and sys.stderr.isatty())
@@ -144,6 +175,8 @@ def run(paths: list[Path] = PathsArg,
         result = _guard(go)
     if as_json:
         typer.echo(json.dumps(result.to_json(), default=str))
+    elif not isinstance(result, RunResult):  # --all-paths
+        typer.echo("\n".join(result.lines()))
     else:
         _print_summary(result, report)
         if db is not None:
@@ -180,6 +213,8 @@ class _Progress:
 
 def _ask_user_task(task: WaitingTask) -> dict[str, Any] | None:
     typer.echo(f"\nUser task {task.name!r} ({task.element_id}) is waiting.")
+    if task.instructions:
+        typer.echo(f"  {task.instructions}")
     values: dict[str, Any] = {}
     if task.fields:
         for field in task.fields:
@@ -228,6 +263,8 @@ def _print_summary(result: RunResult, report: Optional[Path]) -> None:
             typer.echo("  run it on a terminal to answer, or use `start` and `complete` with a store")
     for note in result.notes:
         typer.echo(f"note: {note}")
+    for item in result.simulated:
+        typer.echo(f"simulated: {item.element_id}: {item.assumed}")
     if result.error:
         typer.echo(f"error: {result.error}", err=True)
     data_text = json.dumps(result.data, indent=2, default=str, ensure_ascii=False)
@@ -580,18 +617,26 @@ def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_j
 @app.command("instances")
 def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s", help=STATUS_HELP),
                       process: Optional[str] = typer.Option(None, "--process", "-p", help="Only this process id."),
+                      business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
+                                                                 help="Only instances with this business key."),
+                      limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
+                                                          help="At most this many (oldest first)."),
+                      after: Optional[str] = typer.Option(None, "--after", help="The page after this instance id "
+                                                          "(the last one listed)."),
                       db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """List stored instances with their status, where they wait, and incidents."""
+    """List stored instances with their status, where they wait, and incidents; page with --limit and --after."""
     from .store import STATUSES
 
     def action(rt: Any) -> list[dict[str, Any]]:
         if status is not None and status not in STATUSES:
             raise InvalidOperationError(f"--status {status!r} is not a status; use one of {', '.join(STATUSES)}")
-        return rt.list_instances(status=status, process_id=process)
+        return rt.list_instances(status=status, process_id=process, business_key=business_key, limit=limit,
+                                 after=after)
 
     rows = _store_command(action, db, as_json=as_json)
+    more = bool(limit) and len(rows) == limit
     if as_json:
-        _echo_json({"instances": rows})
+        _echo_json({"instances": rows, **({"next_after": rows[-1]["instance_id"]} if more else {})})
         return
     if not rows:
         typer.echo("no instances")
@@ -601,6 +646,8 @@ def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s
             ", ".join(w for w in row["waiting"] if w)
         key = f"  [{row['business_key']}]" if row["business_key"] else ""
         typer.echo(f"{row['instance_id']}  {row['status']:<9}  {row['process_id']}{key}  {extra}".rstrip())
+    if more:
+        typer.echo(f"(more: --after {rows[-1]['instance_id']})")
 
 
 @app.command("show")
@@ -623,6 +670,8 @@ def show_command(instance: str = typer.Argument(..., help="Instance id (or a uni
         typer.echo(f"waiting at: {w.get('name')} [{w.get('element_id')}], {w.get('kind')}"
                    f"{(' ' + str(w.get('detail'))) if w.get('detail') else ''}{extra}{due}"
                    + (f" (task {w['task_id']})" if w.get("kind") in ("user", "manual") else ""))
+        if w.get("instructions"):
+            typer.echo(f"  instructions: {' '.join(str(w['instructions']).split())}")
     for i in shown["incidents"]:
         typer.echo(f"incident at {i['element_id']} after {i['attempts']} attempt(s): {i['error']}  "
                    f"(fix the cause, then: bpmn-runner retry {shown['instance_id']})")
@@ -643,9 +692,11 @@ def show_command(instance: str = typer.Argument(..., help="Instance id (or a uni
 
 @app.command("tasks")
 def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i", help="Only this instance."),
+                  limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
+                                                      help="At most this many (oldest first)."),
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """List open user tasks, with the form fields `complete --data` fills in."""
-    rows = _store_command(lambda rt: rt.list_tasks(instance), db, as_json=as_json)
+    rows = _store_command(lambda rt: rt.list_tasks(instance, limit=limit), db, as_json=as_json)
     if as_json:
         _echo_json({"tasks": rows})
         return
@@ -656,6 +707,8 @@ def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i
         fields = ", ".join(f"{f['id']}:{f.get('type') or 'string'}" for f in row["fields"])
         typer.echo(f"{row['task_id']}  {row['name']} [{row['element_id']}]  instance {row['instance_id']}"
                    + (f"  fields: {fields}" if fields else ""))
+        if row.get("instructions"):
+            typer.echo(f"  instructions: {' '.join(str(row['instructions']).split())}")
 
 
 @app.command("complete")
@@ -742,6 +795,26 @@ def cancel_command(instance: str = typer.Argument(..., help="Instance id."),
         typer.echo(f"instance {out['instance_id']}: cancelled")
 
 
+@app.command("cleanup")
+def cleanup_command(finished_before: str = typer.Option(..., "--finished-before", help="Remove instances that "
+                                                        "ended before this date (2026-01-31, or an ISO time; UTC)."),
+                    keep_history: bool = typer.Option(False, "--keep-history", help="Keep their history rows and "
+                                                      "messages (heatmaps and reports still count them)."),
+                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Remove finished instances (completed, failed, cancelled), in batches; running ones are never touched."""
+    from .store.retention import parse_before
+
+    def action(rt: Any) -> dict[str, int]:
+        return rt.store.cleanup(parse_before(finished_before), keep_history=keep_history)
+
+    out = _store_command(action, db, as_json=as_json)
+    if as_json:
+        _echo_json(out)
+    else:
+        typer.echo(f"removed {out['instances']} instance(s) that ended before {finished_before}"
+                   + ("" if keep_history else f", with {out['history']} history row(s)"))
+
+
 @app.command("worker")
 def worker_command(handlers: Optional[list[str]] = HandlersOpt,
                    until_idle: bool = typer.Option(False, "--until-idle",
@@ -801,16 +874,22 @@ def test_command(
     file or diagram is malformed (`file:line: error: message`).
     """
     from .coverage import format_line, write_reports
+    from .lint import load_settings
     from .scenarios import ScenarioRunner, find_scenario_files, load_scenario_file
+    from .script_unit_tests import find_script_unit_tests, run_script_unit_test
 
     def go() -> tuple[list[Any], Any, float]:
         files = find_scenario_files(list(paths))
-        if not files:
-            raise InvalidOperationError("no scenario files (*.scenario.yaml) in " + ", ".join(map(str, paths)))
+        unit_tests = find_script_unit_tests(list(paths))  # spiffworkflow:unitTests stored in the diagrams
+        if not files and not unit_tests:
+            raise InvalidOperationError("no scenario files (*.scenario.yaml) or script unit tests in "
+                                        + ", ".join(map(str, paths)))
         loaded = [load_scenario_file(f) for f in files]  # every file is checked before anything runs
         runner = ScenarioRunner()
         started = time.perf_counter()
         results = [r for scenario_file in loaded for r in runner.run_file(scenario_file)]
+        trusted = load_settings().trust_scripts
+        results += [run_script_unit_test(t, trusted=trusted) for t in unit_tests]
         return results, runner.coverage, time.perf_counter() - started
 
     results, coverage, seconds = _guard(go)
@@ -832,6 +911,32 @@ def test_command(
         typer.echo(f"FAIL: coverage {total:.1f}% is below --fail-under {fail_under:g}%", err=True)
         raise typer.Exit(EXIT_FAILED)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@app.command("decide")
+def decide_command(paths: list[Path] = typer.Argument(..., help="DMN files (the first holds the decision).",
+                                                      show_default=False),
+                   decision: Optional[str] = typer.Option(None, "--decision", "-d",
+                                                          help="Decision id or name (default: the top decision)."),
+                   data: Optional[str] = typer.Option(None, "--data", help="Input data as a JSON object."),
+                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Input data from a JSON file."),
+                   as_json: bool = JsonOpt) -> None:
+    """Evaluate a DMN decision and the decisions it requires."""
+    from .decisions import decide, result_as_json
+
+    result = _guard(lambda: decide(paths, decision, parse_data(data, data_file)), as_json=as_json)
+    shaped = result_as_json(result)
+    for problem in result.errors:
+        typer.echo(f"warning: {problem}", err=True)
+    if as_json:
+        _echo_json(shaped)
+    else:
+        typer.echo(f"{result.decision_name} [{result.decision_id}]: {json.dumps(shaped['result'])}")
+        for name, value in shaped["results"].items():
+            if name != result.decision_name:
+                typer.echo(f"  {name}: {json.dumps(value)}")
+    if result.errors:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

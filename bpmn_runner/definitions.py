@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
-from .errors import BpmnRunnerError, DefinitionError, UnknownProcessError
+from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
 from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
 from .loader.normalize import normalize
 from .loader.documents import Document, read_document, read_documents, sibling_candidates
-from .models import Binding
+from .loader.process_models import find_models_root, tree_candidates
+from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
+from .models import Binding, Simulated
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Definitions:
     documents: list[Document]
     built: BuiltSpecs
     notes: list[str] = field(default_factory=list)
+    simulated: list[Simulated] = field(default_factory=list)  # rewrites made for a simulation (load(simulate=True))
+    for_simulation: bool = False
 
     @property
     def family(self) -> str:
@@ -99,6 +103,28 @@ class Definitions:
                 flows.setdefault(key, flow.get("id", ""))
         return flows
 
+    @cached_property
+    def flow_names(self) -> dict[str, str]:
+        """Sequence flow id -> its name, where it has one."""
+        return {flow.get("id", ""): flow.get("name", "") for doc in self.documents if doc.kind == "bpmn"
+                for flow in doc.root.iter(f"{{{BPMN_NS}}}sequenceFlow") if flow.get("name")}
+
+    def error_boundaries(self, element_id: str) -> list[tuple[str, str]]:
+        """(boundary event id, error code) of each error boundary event attached to an element (code "" when the
+        boundary catches every error)."""
+        out = []
+        for doc in self.documents:
+            if doc.kind != "bpmn" or element_id not in doc.lines:
+                continue
+            errors = {e.get("id"): e.get("errorCode") or e.get("name") or e.get("id", "")
+                      for e in doc.root.iter(f"{{{BPMN_NS}}}error")}
+            for boundary in doc.root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+                if boundary.get("attachedToRef") != element_id:
+                    continue
+                for definition in boundary.iter(f"{{{BPMN_NS}}}errorEventDefinition"):
+                    out.append((boundary.get("id", ""), errors.get(definition.get("errorRef"), "")))
+        return out
+
     def bound_tasks(self, process_ids: list[str] | None = None) -> list[BoundTask]:
         """Service, send and business rule tasks that call handlers (or should), in document order."""
         out: list[BoundTask] = []
@@ -141,17 +167,21 @@ class Definitions:
         return None
 
 
-def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitions:
+def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bool = False,
+         models: str | Path | None = None) -> Definitions:
     """Load files and folders; with `search_siblings`, missing called processes and decisions are looked for
-    in the .bpmn/.dmn files beside them (never outside those folders)."""
+    in the .bpmn/.dmn files beside them (never outside those folders). With `simulate`, what cannot run as drawn
+    is rewritten to walk (see loader/simulated.py): such definitions are for `Engine(simulate=True)` only."""
     documents = read_documents(paths)
+    assumed: list[tuple[str, str]] = []
+    called = {k: v for d in documents if d.kind == "bpmn" for k, v in called_elements(d.root).items()}
     for doc in documents:
-        _normalize(doc)
+        assumed += _normalize(doc, simulate, called)
     notes: list[str] = []
     built = build_specs(documents)
     missing_processes, missing_decisions = missing_dependencies(built)
-    if search_siblings and (missing_processes or missing_decisions):
-        for candidate in sibling_candidates(documents):
+    if (search_siblings or models) and (missing_processes or missing_decisions):
+        for candidate in _candidates(documents, search_siblings, models):
             if not (missing_processes or missing_decisions):
                 break
             try:
@@ -160,24 +190,53 @@ def load(paths: list[str | Path], *, search_siblings: bool = False) -> Definitio
                 continue
             provides = (set(doc.process_ids()) & missing_processes) | (set(doc.decision_ids()) & missing_decisions)
             if provides:
-                _normalize(doc)
+                assumed += _normalize(doc, simulate, called)
                 documents.append(doc)
                 for item in sorted(provides):
                     notes.append(f"took {item!r} from {doc.name}")
                 built = build_specs(documents)
                 missing_processes, missing_decisions = missing_dependencies(built)
+    if (missing_processes or missing_decisions) and simulate:
+        for doc in documents:
+            if doc.kind == "bpmn":
+                assumed += stub_missing_targets(doc.root, missing_processes, missing_decisions)
+        built = build_specs(documents)
+        missing_processes, missing_decisions = missing_dependencies(built)
     if missing_processes or missing_decisions:
         raise _missing_error(documents, missing_processes, missing_decisions)
-    definitions = Definitions(documents, built, notes)
+    definitions = Definitions(documents, built, notes, [Simulated(e, a) for e, a in assumed], simulate)
     for process_id in definitions.executable_processes():
         definitions.spec(process_id)
     return definitions
 
 
-def _normalize(doc: Document) -> None:
-    if doc.kind == "bpmn":
-        _refuse_broken_ids(doc)
-        normalize(doc.root, doc.name)
+def _candidates(documents: list[Document], siblings: bool, models: str | Path | None) -> Iterator[Path]:
+    """Where missing called processes and decisions are looked for: beside the diagrams, then in the SpiffArena
+    process-model tree (`models`, else the tree the diagrams are in)."""
+    seen: set[Path] = set()
+    if siblings:
+        for path in sibling_candidates(documents):
+            seen.add(path.resolve())
+            yield path
+    root = Path(models) if models else find_models_root(documents) if siblings else None
+    if root is None:
+        return
+    if not root.is_dir():
+        raise InvalidOperationError(f"--models {root}: no such folder")
+    for path in tree_candidates(root, documents):
+        if path.resolve() not in seen:
+            yield path
+
+
+def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Check and rewrite a BPMN document; in a simulation, first make what cannot run walkable."""
+    if doc.kind != "bpmn":
+        return []
+    assumed = walk_called_processes(doc.root, called or {}) if simulate else []
+    _refuse_broken_ids(doc)
+    assumed += make_walkable(doc.root) if simulate else []
+    normalize(doc.root, doc.name)
+    return assumed
 
 
 def _refuse_broken_ids(doc: Document) -> None:

@@ -891,9 +891,9 @@ def read_document(path: str | Path, *, layout_missing: bool = True) -> Document:
     root = tree.getroot()
     ns, local = _split(root.tag)
     if local == "definitions" and ns is not None and "/DMN/" in ns.upper():
-        # Decision tables are loaded next to the diagrams that call them; the report names them, no more.
+        # Decision tables are drawn as tables in the report's Decisions section, not as a diagram.
         return Document(path=str(path), name=path.name, kind="dmn",
-                        notes=["This is a decision model (DMN); decision tables are not drawn in this report."])
+                        notes=["This is a decision model (DMN); its decisions are listed under Decisions."])
     if local != "definitions" or not _is_bpmn_ns(ns):
         raise DefinitionError(f"not a BPMN 2.0 document: the root element is <{local}> in namespace "
                               f"{ns or '(none)'}; expected <definitions> in {BPMN_NS}",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,12 +10,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
+from ._spiff import timers as spiff_timers
 from ._spiff.script_engine import RunnerScriptEngine
 from ._spiff.service_calls import PENDING
 from ._spiff.session import LiveTask, Session
 from .definitions import Definitions
-from .errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnboundTaskError
-from .models import Binding, RunResult, ServiceCall, UserTaskField, WaitingTask
+from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
+                     UnboundTaskError)
+from .models import Binding, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
+from .script_functions import script_functions
+from .simulation import Simulator
+from .task_forms import json_schema, simulated_form_data, waiting_task
+from .user_forms import validate_form_data
 from .registry import HandlerRegistry
 
 UserTaskCallback = Callable[[WaitingTask], "dict[str, Any] | None"]
@@ -29,16 +34,20 @@ class Engine:
                  trust_scripts: bool = False, max_steps: int | None = None,
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
                  timer_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
-                 jobs: bool = False) -> None:
+                 jobs: bool = False, simulation: SimulateOptions | None = None,
+                 script_context: ScriptContext | None = None) -> None:
         self.handlers = handlers or HandlerRegistry()
-        self.simulate = simulate
+        self.simulate = simulate or simulation is not None
+        self.simulation = simulation or SimulateOptions()
+        self.script_context = script_context or ScriptContext(user=self.simulation.user)
         self.trust_scripts = trust_scripts
-        self.max_steps = max_steps if max_steps is not None else (10_000 if simulate else None)
+        self.max_steps = max_steps if max_steps is not None else (10_000 if self.simulate else None)
         self.clock = clock or spiff_clock.system_clock
         self.id_factory = id_factory or (lambda: uuid.uuid4().hex)
         self.timer_wait = timer_wait
         self.sleep = sleep
         self.jobs = jobs  # service tasks become jobs for workers instead of running in-process
+        self._bindings_checked: dict[int, tuple[Definitions, set[tuple[str, frozenset[str]]]]] = {}
 
     # ----- checks -------------------------------------------------------------------------------------------
 
@@ -46,21 +55,30 @@ class Engine:
         """Every service task the process can reach has a registered handler (unless simulating)."""
         if self.simulate:
             return
+        handlers = frozenset(self.handlers.names())
+        checked = self._bindings_checked.get(id(definitions))
+        if checked is not None and checked[0] is definitions and (process_id, handlers) in checked[1]:
+            return  # checked for these handlers already: every start of the same process would read every task
         for bound in definitions.bound_tasks(definitions.reachable_processes(process_id)):
             problem = binding_problem(bound.binding, self.handlers, bound.element_id)
             if problem:
                 raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
                                        element_id=bound.element_id)
+        self._bindings_checked.setdefault(id(definitions), (definitions, set()))[1].add((process_id, handlers))
 
     # ----- instances ----------------------------------------------------------------------------------------
 
     def start(self, definitions: Definitions, process_id: str | None = None,
               data: dict[str, Any] | None = None, *, instance_id: str | None = None) -> "Instance":
         process_id = definitions.choose_process(process_id)
+        if definitions.for_simulation and not self.simulate:
+            raise InvalidOperationError("these definitions were loaded for a simulation (load(simulate=True)); "
+                                        "load them again to run them for real")
         self.check_bindings(definitions, process_id)
         instance = Instance(self, definitions, process_id, instance_id or self.id_factory())
         instance.session = Session.start(definitions.built, process_id, dict(data or {}), instance.script_engine,
                                          **instance.session_kwargs())
+        instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
@@ -117,10 +135,18 @@ class Instance:
         self.definitions = definitions
         self.process_id = process_id
         self.instance_id = instance_id
-        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate)
+        self.simulator = Simulator(engine.simulation, flows=dict(definitions.sequence_flows),
+                                   flow_names=definitions.flow_names) if engine.simulate else None
+        self.script_engine = RunnerScriptEngine(trusted=engine.trust_scripts, simulate=engine.simulate,
+                                                simulator=self.simulator)
+        self.script_engine.script_context = engine.script_context
+        self.script_engine.names = script_functions(engine.script_context, instance_id=instance_id,
+                                                    process_id=process_id)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
+        self._fired_timers: set[str] = set()  # timer tasks a simulation fired
+        self.fire_start_timers = False
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
@@ -128,7 +154,20 @@ class Instance:
                 "max_steps": self.engine.max_steps}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
-        if self.engine.jobs and not (self.engine.simulate and binding.name not in self.engine.handlers):
+        if self.simulator is not None and binding.name not in self.engine.handlers:
+            if binding.kind == "listener":
+                self.simulator.record(call.element_id, f"listener {binding.name!r} has no handler; skipped")
+                return None
+            errors = self.definitions.error_boundaries(call.element_id)
+            thrown = self.simulator.decide_outcome(call.element_id, errors) if errors else None
+            if thrown is not None:
+                boundary, code = thrown
+                self.simulator.record(call.element_id, f"no handler for {binding.name!r}; threw error {code!r} to "
+                                                       f"boundary event {boundary}")
+                raise BpmnError(code or "simulated", "simulated error")
+            self.simulator.record(call.element_id, f"no handler for {binding.name!r}; completed with no result")
+        if self.engine.jobs and binding.kind != "listener" and \
+                not (self.engine.simulate and binding.name not in self.engine.handlers):
             self.new_jobs.append(PendingJob(task_id, binding, call))
             return PENDING
         return self.engine.call_handler(binding, call, task_id)
@@ -171,6 +210,12 @@ class Instance:
         session = self.session
         while True:
             session.run_engine_steps()
+            if self.fire_start_timers:
+                self.fire_start_timers = False
+                notes = spiff_timers.fire_start_timers_once(session)
+                if notes:
+                    session.notes.extend(notes)
+                    continue
             self._collect_outgoing()
             if session.has_ready_work():  # e.g. a timer that refresh_timers just fired
                 continue
@@ -192,14 +237,22 @@ class Instance:
             timers = [w for w in waiting if w.kind == "timer"]
             if timers and self._advance_timers():
                 continue
+            if not waiting and self.simulator is not None:
+                if session.release_stuck_joins():
+                    continue
+                raise ExecutionError("the walk stalled: nothing can run and nothing waits",
+                                     instance_id=self.instance_id)
             return
 
     def _advance_timers(self) -> bool:
         session = self.session
-        if self.engine.simulate:
-            fired = session.fire_timer_now()
-            if fired:
-                session.notes.append(f"simulate: fired {fired} timer(s) at once")
+        if self.simulator is not None:  # a timer fires at once, once: a cycle that comes back again is a wait
+            fired = 0
+            waiting = [w for w in session.waiting() if w.kind == "timer" and w.task_id not in self._fired_timers]
+            for element_id in dict.fromkeys(w.element_id for w in waiting):
+                self._fired_timers.update(w.task_id for w in waiting if w.element_id == element_id)
+                fired += session.fire_timer_now(element_id)
+                self.simulator.record(element_id, "the timer fired at once")
             return fired > 0
         due = session.next_timer_due()
         if due is None:
@@ -227,48 +280,13 @@ class Instance:
                                                    "payload": _json_safe(event["payload"])})
 
     def _default_form_data(self, task: LiveTask) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for field in task.form:
-            default = field.get("default")
-            data[field["id"]] = default if default is not None else (field["options"][0] if field["options"] else "")
-        if task.form:
-            self.session.notes.append(f"simulate: completed user task {task.element_id} with default data")
-        return data
+        return simulated_form_data(self.definitions, task, self.simulator)
 
     def _waiting_task(self, task: LiveTask) -> WaitingTask:
-        fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
-                                bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
-        if not fields and task.kind == "user":
-            fields = self._json_schema_fields(task)
-        return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail)
+        return waiting_task(self.definitions, task)
 
-    def _json_schema_fields(self, task: LiveTask) -> list[UserTaskField]:
-        """Fields of a SpiffArena JSON-schema form, looked for beside the diagram (or in its forms/ folder)."""
-        properties = task.extensions.get("properties") or {}
-        filename = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
-        document = self.definitions.process_document(task.process_id)
-        if not filename or document is None:
-            return []
-        folder = document.path.parent
-        name = Path(str(filename)).name  # never a path outside the diagram's folder
-        schema_path = next((p for p in (folder / name, folder / "forms" / name) if p.is_file()), None)
-        if schema_path is None:
-            return []
-        try:
-            schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        required = set(schema.get("required") or [])
-        fields = []
-        for key, prop in (schema.get("properties") or {}).items():
-            if not isinstance(prop, dict):
-                continue
-            options = [str(v) for v in prop.get("enum") or []] or \
-                [str(o.get("const")) for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o]
-            kind = {"integer": "long", "number": "number", "boolean": "boolean"}.get(str(prop.get("type")), "string")
-            fields.append(UserTaskField(key, str(prop.get("title") or key), kind, prop.get("default"),
-                                        key in required, options))
-        return fields
+    def _json_schema(self, task: LiveTask) -> dict[str, Any] | None:
+        return json_schema(self.definitions, task)
 
     # ----- interactions -------------------------------------------------------------------------------------
 
@@ -276,7 +294,20 @@ class Instance:
         return [self._waiting_task(t) for t in self.session.waiting()]
 
     def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
+        """Complete a waiting user task; data for a SpiffArena JSON-schema form must satisfy the schema."""
+        task = next((t for t in self.session.waiting() if t.task_id == task_id and t.kind == "user"), None)
+        schema = self._json_schema(task) if task is not None else None
+        if schema is not None:
+            validate_form_data(schema, dict(data or {}), task_name=task.name)
         self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
+
+    def claim(self, task_id: str, user: str) -> None:
+        """Assign an open user task to `user` (Tasklist's claim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, user))
+
+    def unclaim(self, task_id: str) -> None:
+        """Clear the assignee of an open user task (Tasklist's unclaim)."""
+        self._with_clock(lambda: self.session.claim_user_task(task_id, None))
 
     def send_message(self, name: str, payload: dict[str, Any] | None = None,
                      correlations: dict[str, Any] | None = None) -> bool:
@@ -290,6 +321,10 @@ class Instance:
 
     def state(self) -> dict[str, Any]:
         return self.session.state()
+
+    def state_json(self) -> str:
+        """The state as JSON text: what a store writes, without a round trip through a dict."""
+        return self.session.state_json()
 
     # ----- outcome ------------------------------------------------------------------------------------------
 
@@ -312,7 +347,15 @@ class Instance:
                          flows=list(session.flows_taken), history=list(session.history),
                          notes=list(self.definitions.notes) + list(session.notes),
                          messages_sent=list(session.messages_sent),
-                         messages_received=list(session.messages_received))
+                         messages_received=list(session.messages_received),
+                         **self._simulation_result())
+
+    def _simulation_result(self) -> dict[str, Any]:
+        if self.simulator is None:
+            return {}
+        reached = set(self.session.path)
+        assumed = [s for s in self.definitions.simulated if s.element_id in reached] + self.simulator.substitutions
+        return {"simulated": assumed, "choices": list(self.simulator.choices), "simulation": True}
 
 
 def _json_safe(value: Any) -> Any:

@@ -9,6 +9,7 @@
     ├── ExecutionError         exit 1    something failed while an instance ran
     │   ├── HandlerError                 a handler raised (not a BpmnError)
     │   ├── ExpressionError              a condition, mapping or script failed
+    │   │   └── DecisionError            a DMN decision cannot be evaluated as modelled (bpmn_runner.dmn)
     │   ├── UnhandledBpmnError           a BpmnError no boundary or event subprocess caught
     │   └── StepLimitError               --max-steps was exceeded
     ├── InvalidOperationError  exit 2    a request that makes no sense in the current state

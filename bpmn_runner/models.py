@@ -9,6 +9,52 @@ RunStatus = Literal["completed", "waiting", "failed"]
 
 #: A Camunda 8 script task (one FEEL expression into a variable) is rewritten to a script starting with this.
 FEEL_SCRIPT_MARKER = "#!feel "
+#: A JavaScript expression (condition, parameter) is rewritten to this line followed by its code.
+JAVASCRIPT_MARKER = "#!javascript\n"
+#: A JavaScript script task is rewritten to this, its result variable (may be empty), a newline and its code.
+JAVASCRIPT_TASK_MARKER = "#!javascript-task "
+#: A Camunda 7 input/output parameter with a list, map or script inside is this followed by its JSON tree.
+CAMUNDA_PARAMETER_MARKER = "#!camunda-parameter "
+JAVASCRIPT_FORMATS = frozenset({"javascript", "js", "ecmascript", "text/javascript", "application/javascript",
+                                "application/x-javascript", "text/ecmascript", "application/ecmascript"})
+
+#: In a simulation, what cannot run as drawn (a script in another language, a missing called process, a flow
+#: without a condition) is rewritten to a script or expression starting with this, followed by what was assumed.
+SIMULATED_MARKER = "#!simulated "
+
+
+@dataclass
+class SimulateOptions:
+    """How `run --simulate` walks a diagram that nothing is bound to yet."""
+
+    choose: dict[str, str] = field(default_factory=dict)   # gateway id -> flow id (or target id, or flow name)
+    seed: int | None = None                                 # --random: pick at every gateway with this seed
+    all_paths: bool = False                                 # walk each decision point's alternatives in turn
+    max_paths: int = 50                                     # bound for all_paths
+    loop_rounds: int = 20                                   # a gateway passed this often leaves its loop
+    models: str | None = None                               # SpiffArena process-model tree to find called ids in
+    user: str | None = None                                 # the current user SpiffArena scripts see
+
+
+@dataclass
+class ScriptContext:
+    """What SpiffArena's script functions (get_current_user(), get_env(), ...) answer, and where secrets come from."""
+
+    user: str | None = None                    # --user, else $BPMN_RUNNER_USER
+    env: str = "local"                         # get_env(); [tool.bpmn-runner.spiffarena] env
+    frontend_url: str = "http://localhost:7001"
+    secrets_file: str | None = None            # a JSON object of secrets; else $BPMN_RUNNER_SECRET_<NAME>
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One thing a simulation assumed instead of running it as drawn."""
+
+    element_id: str
+    assumed: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"element_id": self.element_id, "assumed": self.assumed}
 
 
 @dataclass(frozen=True)
@@ -22,6 +68,7 @@ class Binding:
     retry_cycle: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     result_variable: str | None = None
+    arguments: tuple[str, ...] = ()   # Camunda 7 `${bean.method(a, b)}`: the argument expressions
 
 
 @dataclass
@@ -38,6 +85,26 @@ class ServiceCall:
     element_name: str = ""
     attempt: int = 1
     process_id: str = ""
+    #: the evaluated arguments of a Camunda 7 method expression: `${calc.add(a, b)}` gives [a, b]
+    args: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ListenerCall:
+    """What a listener handler is given: Camunda's execution or task listener event at one element.
+
+    Return a dict of variables to set (or None); raise BpmnError or any exception as a service handler would."""
+
+    event: str                    # start | end | take | create | assignment | complete | delete
+    listener: str                 # the handler name: class, delegate expression, expression or job type
+    scope: str                    # execution | task
+    data: dict[str, Any]
+    instance_id: str
+    element_id: str
+    element_name: str = ""
+    process_id: str = ""
+    args: list[Any] = field(default_factory=list)
+    task: dict[str, Any] = field(default_factory=dict)   # task listeners: assignee, candidate groups, ...
 
 
 @dataclass
@@ -62,6 +129,9 @@ class WaitingTask:
     task_id: str = ""
     fields: list[UserTaskField] = field(default_factory=list)
     detail: str = ""              # message name, timer due time, ...
+    #: user tasks: assignee, candidateUsers, candidateGroups, dueDate, followUpDate, priority, formKey (evaluated)
+    assignment: dict[str, Any] = field(default_factory=dict)
+    instructions: str = ""        # SpiffArena's instructionsForEndUser of a user task
 
 
 @dataclass
@@ -94,6 +164,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     messages_sent: list[dict[str, Any]] = field(default_factory=list)
     messages_received: list[dict[str, Any]] = field(default_factory=list)
+    simulated: list[Simulated] = field(default_factory=list)
+    choices: list[dict[str, str]] = field(default_factory=list)   # gateway decisions of a simulation
+    simulation: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,6 +179,9 @@ class RunResult:
         }
         if self.error is not None:
             out["error"] = self.error
+        if self.simulation:
+            out["simulated"] = [s.to_json() for s in self.simulated]
+            out["choices"] = list(self.choices)
         return out
 
     def to_view(self) -> dict[str, Any]:

@@ -25,8 +25,10 @@ from typing import Any, Iterable, Mapping
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .diagram import ElementInfo
+from .loader.review import element_details
 from .diagram_svg import (Paint, diagram_views, drawn_ids, element_lookup, format_duration, format_json,
                           format_timestamp, kind_words, load_documents, short_json)
+from .dmn_views import file_decision_views, matched_rule_rows
 from .errors import ReportError
 
 __all__ = ["render_coverage_report", "render_definition_report", "render_heatmap_report", "render_instance_report"]
@@ -80,18 +82,34 @@ def _binding_view(info: ElementInfo, handler_names: set[str] | None) -> dict[str
     return {"text": text, "status": "registered" if registered else "missing", "cls": "ok" if registered else "bad"}
 
 
+def review_details(path: str) -> dict[str, Any]:
+    """Scripts, form fields and called decisions by element id (none for a file the hardened loader refuses)."""
+    from .errors import BpmnRunnerError
+    from .loader.documents import read_document
+    try:
+        document = read_document(Path(path))
+    except BpmnRunnerError:
+        return {}
+    return element_details(document.root, document.path) if document.kind == "bpmn" else {}
+
+
 def render_definition_report(paths: list[str], *, handler_names: set[str] | None = None) -> str:
     """The diagram(s) of the given files and a table of every flow node and flow, as one HTML page."""
     documents = load_documents(paths)
     sections, _ = diagram_views(documents, Paint())
     tables = []
     summary = Counter()
+    known_processes = {p.id for document in documents for p in document.processes}
     for document in documents:
         rows = []
+        details = review_details(document.path)
         for info in document.elements.values():
             if not (info.is_flow_node or info.is_flow):
                 continue
+            extra = details.get(info.id)
             binding = _binding_view(info, handler_names)
+            if extra is not None and extra.decision and info.binding is None:
+                binding = {"text": f"DMN decision {extra.decision}", "status": "", "cls": ""}
             if binding and binding["cls"] == "bad":
                 summary["problems"] += 1
             summary["elements"] += 1
@@ -101,6 +119,10 @@ def render_definition_report(paths: list[str], *, handler_names: set[str] | None
                 "process": info.process_id or "", "binding": binding,
                 "conditions": info.conditions, "timers": info.timers, "messages": info.messages,
                 "errors": info.errors, "called": info.called_element or "",
+                "called_here": (info.called_element or "") in known_processes,
+                "decision": extra.decision if extra is not None else None,
+                "scripts": extra.scripts if extra is not None else [],
+                "form": extra.form if extra is not None else [],
                 "loop": info.loop or "",
             })
         processes = [{"id": p.id, "name": p.name,
@@ -108,7 +130,8 @@ def render_definition_report(paths: list[str], *, handler_names: set[str] | None
                      for p in document.processes]
         tables.append({"file": document.name, "rows": rows, "processes": processes})
     title = "Process definition: " + ", ".join(d.name for d in documents)
-    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables,
+    dmn_files = [file_decision_views(d.path, d.name) for d in documents if d.kind == "dmn"]
+    return _render("report_definition.html.j2", title=title, sections=sections, tables=tables, dmn_files=dmn_files,
                    handler_check=handler_names is not None, problems=summary["problems"],
                    element_count=summary["elements"])
 
@@ -310,6 +333,10 @@ def render_instance_report(paths: list[str], run: dict) -> str:
         if ident in failed and not any(r["id"] == ident for r in incident_rows):
             incident_rows.append({"id": ident, "name": named(ident), "error": f["detail"] or "failed",
                                   "at": format_timestamp(history[f["index"]].get("at"))})
+    decision_rows = matched_rule_rows(history)
+    matched = {rule for row in decision_rows for rule in row["rules"]}
+    dmn_files = [file_decision_views(d.path, d.name, matched) for d in documents if d.kind == "dmn"] \
+        if decision_rows else []
     data = run.get("data")
     info = {
         "instance_id": str(run.get("instance_id") or ""), "process_id": str(run.get("process_id") or ""),
@@ -323,7 +350,7 @@ def render_instance_report(paths: list[str], run: dict) -> str:
         incidents=incident_rows, timeline=timeline, steps=steps, not_drawn=not_drawn,
         sent=_messages(_records(run, "messages_sent")), received=_messages(_records(run, "messages_received")),
         data_json=format_json(data if data is not None else {}), path_length=len(path), flow_count=len(flows),
-        distinct=len(traversed),
+        distinct=len(traversed), decision_rows=decision_rows, dmn_files=dmn_files,
     )
 
 

@@ -24,10 +24,10 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from . import expressions
-from .expressions.feel import to_string as feel_string
+from .expressions.feel_bridge import to_string as feel_string
 from ._spiff import clock as spiff_clock
 from ._spiff import waits as spiff_waits
 from .definitions import Definitions, load, load_sources
@@ -47,7 +47,6 @@ MAX_BACKOFF = 60.0            # ... up to this
 MAX_STEP_TRIES = 20
 MAX_BUFFERED_DELIVERIES = 100
 LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see Runtime._remember)
-LIVE_HISTORY_LIMIT = 5000
 
 Clock = Callable[[], datetime]
 
@@ -176,6 +175,7 @@ class Runtime:
         self.engine.verify_bindings = check_bindings
         self._local = threading.local()
         self._catalogs: dict[str, dict[str, Any]] = {}
+        self._deployed: dict[int, tuple[Definitions, str]] = {}
 
     def now(self) -> float:
         return self.clock().timestamp()
@@ -194,6 +194,9 @@ class Runtime:
         return self.deploy_definitions(definitions), definitions
 
     def deploy_definitions(self, definitions: Definitions) -> str:
+        known = self._deployed.get(id(definitions))
+        if known is not None and known[0] is definitions:
+            return known[1]  # stored already by this runtime: starting many instances reads and hashes once
         contents = [(doc.name, Path(doc.path).read_bytes()) for doc in definitions.documents]
         digest = content_hash(c for _, c in contents)
         catalog = message_catalog(definitions.documents)
@@ -202,6 +205,7 @@ class Runtime:
             [_encode_source(n, c) for n, c in contents], catalog, self.now()))
         self._cache()[digest] = definitions
         self._catalogs[digest] = catalog
+        self._deployed[id(definitions)] = (definitions, digest)
         return digest
 
     def definitions_for(self, digest: str) -> Definitions:
@@ -279,8 +283,11 @@ class Runtime:
         changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
         session = instance.session
-        if status in ENDED_STATUSES or len(session.history) > LIVE_HISTORY_LIMIT:
+        if status in ENDED_STATUSES:
             return
+        # what the session recorded is committed now: forget it, so a long-running instance stays small
+        for records in (session.history, session.flows_taken, session.messages_sent, session.path):
+            del records[:]
         record = step.instance
         record.status = status
         finished = set(step.delete_job_ids)
@@ -288,8 +295,7 @@ class Runtime:
             finished.add(step.done_job[0])
         jobs = [j for j in self._jobs_of_step(step, previous_jobs) if j.id not in finished]
         live = self._live()
-        live[instance.instance_id] = _Live(record.version, instance, (len(session.history), len(session.flows_taken),
-                                                                      len(session.messages_sent)), record, jobs)
+        live[instance.instance_id] = _Live(record.version, instance, (0, 0, 0), record, jobs)
         while len(live) > LIVE_INSTANCES:
             live.popitem(last=False)
 
@@ -304,11 +310,13 @@ class Runtime:
         return out
 
     def step(self, instance_id: str, action: Callable[[Instance], Any], *, done_job: tuple[str, str] | None = None,
-             consumed: list[str] | None = None) -> dict[str, Any]:
+             consumed: list[str] | None = None,
+             lease_next: tuple[str, float, Collection[str]] | None = None) -> dict[str, Any]:
         """Restore, apply `action`, run to the next wait, commit; redone from a fresh read on a concurrent change.
 
         Raises InvalidOperationError when the instance has ended (or `action` finds nothing to act on),
-        StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held.
+        StepFailed when the engine fails, LeaseLostError when `done_job` is no longer held. With `lease_next`
+        (worker, lease until, handlers) the new service jobs it can run come back leased to it (`leased_jobs`).
         """
         for attempt in range(MAX_STEP_TRIES):
             cached = self._live().pop(instance_id, None)
@@ -324,6 +332,7 @@ class Runtime:
             action(instance)
             step = self._build_step(instance, record, jobs, expected_version=record.version,
                                     consumed=list(consumed or []), done_job=done_job, marks=marks)
+            leased = step.lease_new_jobs(*lease_next) if lease_next is not None else []
             try:
                 status = self.store.commit_step(step)
             except LeaseLostError:
@@ -334,7 +343,7 @@ class Runtime:
                 continue
             self._remember(instance, step, status, jobs)
             self._after_commit(step)
-            return self._outcome(step, status)
+            return {**self._outcome(step, status), **({"leased_jobs": leased} if leased else {})}
         raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
                                     f"{MAX_STEP_TRIES} tries", instance_id=instance_id)
 
@@ -423,10 +432,11 @@ class Runtime:
             status = "running" if busy or due_now else "waiting"
         record_out = InstanceRecord(
             id=instance.instance_id, definition_hash=digest, process_id=instance.process_id,
-            business_key=business_key, status=status, state=instance.state(), version=(expected_version or 0) + 1,
+            business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
             data=_json_safe(result.data),
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
-                      "detail": w.detail} for w in result.waiting],
+                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {})}
+                     for w in result.waiting],
             error=result.error if status == "failed" else None, created_at=record.created_at, updated_at=now)
         had_waits = expected_version is not None and any(
             w.get("kind") not in ("service", "timer") for w in record.waiting)
@@ -533,7 +543,8 @@ class Runtime:
                "business_key": rec.business_key, "waiting": rec.waiting}
         if rec.error:
             out["error"] = rec.error
-        follow = [(j.id, j.handler) for j in step.new_jobs if j.kind == "service" and status != "incident"]
+        follow = [(j.id, j.handler) for j in step.new_jobs
+                  if j.kind == "service" and status != "incident" and j.locked_by is None]
         if follow:
             out["new_service_jobs"] = follow
         return out
@@ -569,8 +580,8 @@ class Runtime:
         binding = Binding(**{k: v for k, v in raw_binding.items() if k in Binding.__dataclass_fields__})
         return binding, call
 
-    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None,
-                             error: BpmnError | None = None) -> dict[str, Any] | None:
+    def complete_service_job(self, job: JobRecord, worker: str, result: Any = None, error: BpmnError | None = None,
+                             *, lease_next: tuple[str, float, Collection[str]] | None = None) -> dict[str, Any] | None:
         """A handler returned (or raised a BpmnError): apply it to the instance and commit, if the job is still
         this worker's and its task still waits. Returns None when the result was dropped."""
         def act(instance: Instance) -> None:
@@ -579,7 +590,7 @@ class Runtime:
             else:
                 instance.complete_service_task(job.task_id, result)
         try:
-            return self.step(job.instance_id or "", act, done_job=(job.id, worker))
+            return self.step(job.instance_id or "", act, done_job=(job.id, worker), lease_next=lease_next)
         except LeaseLostError:
             return None  # another worker has the job now: its result counts, not this one
         except (InvalidOperationError, NotFoundError):
@@ -800,15 +811,17 @@ class Runtime:
                 return "running"
         return record.status
 
-    def list_instances(self, *, status: str | None = None, process_id: str | None = None) -> list[dict[str, Any]]:
-        """Instances, oldest first; `running` includes those waiting at a timer that is due now."""
-        due = self.store.due_timer_instances(self.now())
-        stored = None if status in ("running", "waiting") else status
+    def list_instances(self, *, status: str | None = None, process_id: str | None = None,
+                       business_key: str | None = None, limit: int | None = None,
+                       after: str | None = None) -> list[dict[str, Any]]:
+        """Instances, oldest first, `limit` at a time after instance `after`; `running` includes those waiting at
+        a timer that is due now."""
+        now = self.now()
+        due = self.store.due_timer_instances(now)
         out = []
-        for record in self.store.list_instances(status=stored, process_id=process_id):
+        for record in self.store.list_instances(status=status, process_id=process_id, business_key=business_key,
+                                                limit=limit, after=after, timers_due_at=now):
             live = self._live_status(record, due)
-            if status is not None and live != status:
-                continue
             out.append({"instance_id": record.id, "process_id": record.process_id,
                         "business_key": record.business_key, "status": live,
                         "waiting": [w.get("element_id") for w in record.waiting], "error": record.error,
@@ -816,12 +829,18 @@ class Runtime:
                         "ended_at": record.ended_at})
         return out
 
-    def list_tasks(self, instance: str | None = None) -> list[dict[str, Any]]:
+    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         instance_id = self.store.resolve_instance_id(instance) if instance else None
+        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit)
+        instructions: dict[tuple[str, str], str] = {}  # SpiffArena's instructionsForEndUser, kept with the instance
+        for owner in {w.instance_id for w in waits}:
+            for row in self.store.get_instance(owner).waiting:
+                if row.get("instructions"):
+                    instructions[(owner, row.get("task_id", ""))] = row["instructions"]
         return [{"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
                  "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
-                 "since": w.created_at}
-                for w in self.store.find_waits(("user", "manual"), instance_id=instance_id)]
+                 "since": w.created_at, "instructions": instructions.get((w.instance_id, w.task_id), "")}
+                for w in waits]
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)

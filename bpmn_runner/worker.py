@@ -182,8 +182,14 @@ class Worker:
         done = 0
         while queue:
             done += 1
-            outcome = self._process_one(queue.pop(0))
-            follow = [job_id for job_id, handler in (outcome or {}).get("new_service_jobs", [])
+            lease = followed < FOLLOW_LIMIT and not self._stop.is_set()
+            outcome = self._process_one(queue.pop(0), lease_next=lease) or {}
+            leased = outcome.get("leased_jobs", [])  # committed with the step, already this worker's
+            with self._lock:
+                self._held.update(j.id for j in leased)
+            queue.extend(leased)
+            followed += len(leased)
+            follow = [job_id for job_id, handler in outcome.get("new_service_jobs", [])
                       if handler in self.runtime.handlers]
             if follow and followed < FOLLOW_LIMIT and not self._stop.is_set():
                 claimed, _ = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
@@ -194,10 +200,10 @@ class Worker:
                 followed += len(claimed)
         return done
 
-    def _process_one(self, job: JobRecord) -> Any:
+    def _process_one(self, job: JobRecord, *, lease_next: bool = False) -> Any:
         try:
             if job.kind == "service":
-                return self._service(job)
+                return self._service(job, lease_next)
             if job.kind == "timer":
                 self.stats.timers += 1
                 return self._other(job, lambda: self.runtime.fire_timer_job(job, self.worker_id))
@@ -209,7 +215,7 @@ class Worker:
             with self._lock:
                 self._held.discard(job.id)
 
-    def _service(self, job: JobRecord) -> Any:
+    def _service(self, job: JobRecord, lease_next: bool = False) -> Any:
         runtime = self.runtime
         binding, call = runtime.service_call(job)
         error: BpmnError | None = None
@@ -223,7 +229,9 @@ class Worker:
             self.stats.service += 1
             return None
         self.stats.service += 1
-        return self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error))
+        follow = (self.worker_id, runtime.now() + self.lease, self.handler_names) if lease_next else None
+        return self._other(job, lambda: runtime.complete_service_job(job, self.worker_id, result, error,
+                                                                     lease_next=follow))
 
     def _other(self, job: JobRecord, commit: Callable[[], Any]) -> Any:
         try:

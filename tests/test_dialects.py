@@ -150,7 +150,7 @@ def test_simulate_takes_the_default_flow_when_data_is_missing_and_says_so(tmp_pa
             + flow("f2", "review", "yes"))
     s = Scenario(write(tmp_path, body), simulate=True)
     assert s.result.status == "completed" and s.result.path[-1] == "no"
-    assert any("default" in note and "gw" in note for note in s.result.notes)
+    assert any("default" in item.assumed and item.element_id == "gw" for item in s.result.simulated)
 
 
 def test_simulate_takes_the_first_flow_without_a_default(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_simulate_takes_the_first_flow_without_a_default(tmp_path: Path) -> None
             + flow("f2", "review", "yes"))
     s = Scenario(write(tmp_path, body), simulate=True)
     assert s.result.status == "completed" and "review" in s.result.path
-    assert any("first" in note for note in s.result.notes)
+    assert any("first" in item.assumed for item in s.result.simulated)
 
 
 def test_simulate_stops_an_endless_loop_naming_the_repeating_elements(tmp_path: Path) -> None:
@@ -209,10 +209,10 @@ def test_feel_language_condition_without_equals_sign(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("task, words", [
-    ('<bpmn:scriptTask id="task" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
-     "script format 'javascript'"),
-    ('<bpmn:task id="task"><bpmn:extensionElements><camunda:executionListener class="a.B" event="start"/>'
-     '</bpmn:extensionElements></bpmn:task>', "listeners"),
+    ('<bpmn:scriptTask id="task" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+     "script format 'groovy'"),
+    ('<bpmn:task id="task"><bpmn:extensionElements><camunda:taskListener class="a.B" event="timeout"/>'
+     '</bpmn:extensionElements></bpmn:task>', "timeout task listeners"),
 ])
 def test_what_cannot_run_is_refused_at_load_with_file_and_line(tmp_path: Path, task: str, words: str) -> None:
     from bpmn_runner.errors import UnsupportedElementError

@@ -251,6 +251,10 @@ def test_juel_errors(expression: str, fragment: str) -> None:
     ("=order.discount", None),
     ("=true and null", None),
     ("=amount > 1000 and ghost > 1", False),
+    # DMN 1.5 10.3.2.3.1: a number beyond the decimal128 range is not a FEEL number: the result is null
+    # (this was an error before FEEL followed the specification).
+    ("=2 ** 1000000", None),
+    ("=for x in items return x * 2", [6, 2, 4]),
 ])
 def test_feel_expressions(expression: str, expected: object) -> None:
     assert evaluate(expression, DATA) == expected
@@ -266,8 +270,8 @@ def test_feel_condition_reading_a_missing_variable_raises(expression: str) -> No
     ("=amount >", "expected a value"),
     ("=foo(1)", "unknown function 'foo'"),
     ("=count(items, 2)", "wrong number of arguments"),
-    ("=for x in items return x", "not supported"),
-    ("=2 ** 1000000", "too large"),
+    ("=function(x) external {java: {class: \"java.lang.Math\", method signature: \"abs(double)\"}}",
+     "not supported"),
     ("=\"unclosed", "not closed"),
 ])
 def test_feel_errors(expression: str, fragment: str) -> None:
@@ -452,3 +456,10 @@ def test_trusted_script_errors_are_expression_errors() -> None:
     with pytest.raises(ExpressionError) as caught:
         execute_script("x = 1\nraise ValueError('bad input')", {}, trusted=True)
     assert str(caught.value) == "script line 2: ValueError: bad input"
+
+
+def test_feel_filter_over_items_without_the_field_is_not_a_missing_variable() -> None:
+    """FEEL (DMN 1.5 10.3.2.5): inside a filter a bare name is a field of the item; an item without it reads null."""
+    data = {"orders": [{"amount": 5}, {"note": "no amount"}, {"amount": 50}]}
+    assert evaluate("=count(orders[amount > 10]) > 0", data) is True
+    assert evaluate("=count(orders[amount > 100]) > 0", data) is False

@@ -42,7 +42,7 @@ CLEAN = (START
            '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT5M</bpmn:timeDuration>'
            '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
          + END + '<bpmn:endEvent id="end2" name="Not paid"/>'
-         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "paid == True")
+         + flow("f1", "start", "charge") + flow("f2", "charge", "gw") + flow("f_yes", "gw", "note", "${paid == true}")
          + flow("f_no", "gw", "end2") + flow("f3", "note", "wait") + flow("f4", "wait", "end"))
 
 
@@ -105,6 +105,8 @@ CASES: dict[str, tuple[str, str]] = {
     "duplicate-id": (SIMPLE + '<bpmn:task id="t" name="Again"/>', ""),
     "dangling-reference": (SIMPLE + flow("f9", "t", "nowhere"), ""),
     "start-event-required": (TASK + END + flow("f2", "t", "end"), ""),
+    "nothing-starts": (TASK + '<bpmn:task id="t2" name="Again"/>' + flow("f1", "t", "t2") + flow("f2", "t2", "t"),
+                       ""),
     "end-event-required": (START + TASK + flow("f1", "start", "t"), ""),
     "no-disconnected": (SIMPLE + '<bpmn:task id="lone" name="Lone"/>', ""),
     "no-implicit-start": (SIMPLE + '<bpmn:task id="orphan" name="Orphan"/>' + flow("f9", "orphan", "end"), ""),
@@ -159,6 +161,10 @@ CASES: dict[str, tuple[str, str]] = {
                                   '<bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>'
                                   '</bpmn:boundaryEvent>' + flow("f1", "start", "g") + flow("f2", "g", "end")
                                   + flow("f3", "b", "end"), ""),
+    "form-file-found": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:userTask id="t" name="Fill in">'
+                                       '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
+                                       'name="formJsonSchemaFilename" value="missing-schema.json"/>'
+                                       '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>'), ""),
     "link-event": (SIMPLE + '<bpmn:intermediateThrowEvent id="lt" name="Go to A"><bpmn:linkEventDefinition '
                    'name="A"/></bpmn:intermediateThrowEvent>' + flow("f9", "start", "lt"), ""),
     "unbound-service-task": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>',
@@ -175,7 +181,7 @@ CASES: dict[str, tuple[str, str]] = {
                       + flow("f2", "wait", "end"), ""),
     "unsupported-element": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                            '<bpmn:extensionElements><camunda:executionListener class="a.B" '
-                                           'event="start"/></bpmn:extensionElements></bpmn:task>'), ""),
+                                           'event="timeout"/></bpmn:extensionElements></bpmn:task>'), ""),
     "compensation-handler": (COMPENSATED + '<bpmn:boundaryEvent id="cb" name="Undo" attachedToRef="t">'
                              '<bpmn:compensateEventDefinition/></bpmn:boundaryEvent>', ""),
     "compensation-handler-flows": (COMPENSATED + '<bpmn:task id="u" name="Undo it" isForCompensation="true"/>'
@@ -202,6 +208,8 @@ def test_each_rule_fires_on_a_diagram_that_breaks_it(tmp_path: Path, rule: str) 
 def test_every_rule_has_a_case_here_or_in_the_load_tests() -> None:
     load_rules = {"file-readable", "xml-well-formed", "xml-hostile", "bpmn-namespace", "not-executable",
                   "unused-handler", "handler-input-missing"}
+    load_rules |= {"dmn-feel-syntax", "dmn-table-shape", "dmn-unique-overlap", "dmn-reference",
+                   "decision-result-mapping"}  # test_dmn_lint.py
     assert set(RULES) == set(CASES) | load_rules
 
 
@@ -234,7 +242,19 @@ def test_a_non_executable_export_is_linted_with_warnings_not_refused(tmp_path: P
     assert {"start-event-required", "not-executable"} <= rules(found)
     assert not [f for f in found if f.severity == "error"]
     executable = lint_body(tmp_path, TASK + END + flow("f2", "t", "end"))
-    assert [f for f in executable if f.rule == "start-event-required"][0].severity == "error"
+    [missing_start] = [f for f in executable if f.rule == "start-event-required"]
+    assert missing_start.severity == "warning" and "implicit start" in missing_start.message
+
+
+def test_implicit_starts_and_ends_are_style_warnings_not_refusals(tmp_path: Path) -> None:
+    """BPMN 2.0 10.5.2/10.5.3: without a start event, every element without an incoming flow starts the process;
+    an element without outgoing flows ends its path. Both run (issue 14), so validate warns and does not refuse."""
+    found = lint_body(tmp_path, TASK + '<bpmn:task id="t2" name="Then"/>' + flow("f1", "t", "t2"))
+    assert not [f for f in found if f.severity == "error"], found
+    [start] = [f for f in found if f.rule == "no-implicit-start"]
+    assert "starts when the process starts" in start.message
+    [end] = [f for f in found if f.rule == "no-implicit-end"]
+    assert "implicit end" in end.message
 
 
 def test_did_you_mean_and_unused_handlers(tmp_path: Path) -> None:
@@ -280,7 +300,8 @@ def test_trusted_scripts_are_not_sandbox_findings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT5M"), ("timeDuration", "P1DT2H"), ("timeDuration", "PT0.5S"), ("timeDuration", "'PT5M'"),
     ("timeDuration", "=delay"), ("timeDuration", "${delay}"), ("timeDate", "2025-01-31T09:00:00Z"),
-    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"),
+    ("timeCycle", "R3/PT10M"), ("timeCycle", "R/2025-01-31T09:00:00Z/P1D"), ("timeCycle", "0 0/5 * * * ?"),
+    ("timeCycle", "0 0 * * *"),
 ])
 def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
     body = START + TIMER.format(kind=kind, text=text) + END + flow("f1", "start", "wait") + flow("f2", "wait", "end")
@@ -289,7 +310,7 @@ def test_timer_texts_that_parse(tmp_path: Path, kind: str, text: str) -> None:
 
 @pytest.mark.parametrize(("kind", "text"), [
     ("timeDuration", "PT"), ("timeDuration", "P1W2D"), ("timeDuration", "5 minutes"), ("timeDuration", "'PT5X'"),
-    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 * * *"),
+    ("timeDuration", ""), ("timeDate", "2025-13-01"), ("timeDate", "PT5M"), ("timeCycle", "0 0 99 * * ?"),
     ("timeCycle", "R/PT1H/PT2H"),
 ])
 def test_timer_texts_that_do_not(tmp_path: Path, kind: str, text: str) -> None:

@@ -372,3 +372,17 @@ def test_schema_versions_named_in_the_test_data_readme() -> None:
     for platform, (package, version) in SCHEMA_VERSIONS.items():
         assert package in readme and version in readme
         assert "MIT License" in (SCHEMAS / platform / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_scaffold_counts_a_name_a_later_script_reads_as_an_output(tmp_path: Path) -> None:
+    """Issue 14: a returned name is read when a later script (or a SpiffArena pre/post-script) reads it."""
+    body = (START + '<bpmn:serviceTask id="t" name="Score" camunda:type="external" camunda:topic="credit.score"/>'
+            '<bpmn:scriptTask id="s"><bpmn:script>limit = 100&#10;ok = score &gt; limit and len(name) &gt; 0'
+            '</bpmn:script></bpmn:scriptTask>' + END + chain("start", "t", "s", "end"))
+    generated = scaffold([write(tmp_path, body)], HandlerRegistry())
+    out = tmp_path / "scored.py"
+    out.write_text(generated.source, encoding="utf-8")
+    registry = HandlerRegistry()
+    registry.add_module(import_file(out))
+    outputs = set(registry.get("credit.score").info.outputs)
+    assert {"score", "name"} <= outputs and "limit" not in outputs and "len" not in outputs

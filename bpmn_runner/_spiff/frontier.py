@@ -14,23 +14,31 @@ from SpiffWorkflow.util.task import TaskState
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 UNFINISHED = TaskState.NOT_FINISHED_MASK
 FINISHED = TaskState.FINISHED_MASK
-PRUNE_FLOOR = 64  # never prune a tree smaller than this: small processes pay nothing
+PREDICTED = TaskState.MAYBE | TaskState.LIKELY | TaskState.FUTURE  # what SpiffWorkflow foresees; can be foreseen again
+PRUNE_FLOOR = 64  # never prune fewer finished tasks than this: small processes pay nothing
 MAX_DEFER = 16  # rounds a prune may wait for fired joins to run
 ENABLED = os.environ.get("BPMN_RUNNER_FLAT", "1") != "0"  # BPMN_RUNNER_FLAT=0: stock BpmnWorkflow, to compare
 
 
 class _Frontier:
-    """Shared by the top workflow and its subprocesses: a live index of READY/WAITING/STARTED tasks."""
+    """Shared by the top workflow and its subprocesses: an index of its live (READY/WAITING/STARTED) tasks and one
+    of its finished tasks, so that pruning and saving never walk the tasks SpiffWorkflow merely predicts."""
 
     tasks: dict[Any, Task]
     task_tree: Task
     completed: bool
     _live: dict[Any, Task] | None = None  # None after deserializing: rebuilt from `tasks` on first use
+    _done: dict[Any, Task] | None = None  # the same for finished tasks
 
     def _live_tasks(self) -> dict[Any, Task]:
         if self._live is None:
             self._live = {t.id: t for t in self.tasks.values() if t._state & LIVE}
         return self._live
+
+    def _done_tasks(self) -> dict[Any, Task]:
+        if self._done is None:
+            self._done = {t.id: t for t in self.tasks.values() if t._state & FINISHED}
+        return self._done
 
     def update_waiting_tasks(self) -> None:
         for task in _tree_order(self, [t for t in self._live_tasks().values() if t._state == TaskState.WAITING]):
@@ -45,7 +53,28 @@ class _Frontier:
     def _remove_task(self, task_id: Any) -> None:
         if self._live is not None:
             self._live.pop(task_id, None)
+        if self._done is not None:
+            self._done.pop(task_id, None)
         super()._remove_task(task_id)  # type: ignore[misc]
+
+    def frontier_tasks(self) -> list[Task] | None:
+        """The tasks a saved state needs, in the order they were made: every finished and live task, and the predicted
+        tasks right below them (restoring predicts the rest again, as SpiffWorkflow did when it built the tree).
+        None when a finished or live task hangs below a predicted one, which SpiffWorkflow never does: save all."""
+        tasks = self.tasks
+        for task in (*self._done_tasks().values(), *self._live_tasks().values()):
+            parent = tasks.get(task._parent)
+            if parent is not None and parent._state & PREDICTED:
+                return None
+        out: list[Task] = []
+        stack = [self.task_tree]
+        while stack:
+            task = stack.pop()
+            out.append(task)
+            if not task._state & PREDICTED:
+                stack.extend(tasks[c] for c in reversed(task._children) if c in tasks)
+        out.sort(key=_created)  # the order they were made in, as SpiffWorkflow saves them (parents first)
+        return out
 
 
 class FlatSubWorkflow(_Frontier, BpmnSubWorkflow):
@@ -53,6 +82,7 @@ class FlatSubWorkflow(_Frontier, BpmnSubWorkflow):
 
     def __init__(self, spec: Any, parent_task_id: Any, top_workflow: Any, **kwargs: Any) -> None:
         self._live = None if kwargs.get("deserializing") else {}
+        self._done = None if kwargs.get("deserializing") else {}
         super().__init__(spec, parent_task_id, top_workflow, **kwargs)
 
 
@@ -61,6 +91,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
 
     def __init__(self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any) -> None:
         self._live = None if kwargs.get("deserializing") else {}
+        self._done = None if kwargs.get("deserializing") else {}
         self.prune_enabled = True
         self._prune_at = PRUNE_FLOOR
         self._deferred = 0
@@ -68,12 +99,19 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
 
     def _track_task(self, task: Task) -> None:
         """Called by patches.py whenever a task of this workflow or of its subprocesses is created or changes state."""
-        live = getattr(task.workflow, "_live", None)
+        workflow = task.workflow
+        live = getattr(workflow, "_live", None)
         if live is not None:
             if task._state & LIVE:
                 live[task.id] = task
             else:
                 live.pop(task.id, None)
+        done = getattr(workflow, "_done", None)
+        if done is not None:
+            if task._state & FINISHED and task.id in workflow.tasks:  # a removed task may still be cancelled
+                done[task.id] = task
+            else:
+                done.pop(task.id, None)
 
     def create_subprocess(self, my_task: Task, spec_name: str) -> FlatSubWorkflow:
         subprocess = FlatSubWorkflow(self.subprocess_specs[spec_name], parent_task_id=my_task.id, top_workflow=self)
@@ -118,16 +156,29 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
     def size(self) -> int:
         return len(self.tasks) + sum(len(sp.tasks) for sp in self.subprocesses.values())
 
+    def finished_count(self) -> int:
+        return len(self._done_tasks()) + sum(len(sp._done_tasks()) for sp in self.subprocesses.values())
+
     def maybe_prune(self) -> int:
-        """Prune once the trees have doubled since the last prune, so its cost is spread flat over the steps."""
-        if not self.prune_enabled or self.size() <= self._prune_at:
+        """Prune once the finished tasks have doubled since the last prune: its cost (the finished tasks and the
+        frontier, never the predicted rest) is spread flat over the steps."""
+        if not self.prune_enabled or self.finished_count() <= self._prune_at:
             return 0
         if self._deferred < MAX_DEFER and any(_fired_joins(wf) for wf in [self, *self.subprocesses.values()]):
             self._deferred += 1  # a fired join merges its cancelled siblings' data when it runs, next round
             return 0
         self._deferred = 0
         dropped = self.prune()
-        self._prune_at = max(PRUNE_FLOOR, 2 * self.size())
+        self._prune_at = max(PRUNE_FLOOR, 2 * self.finished_count())
+        return dropped
+
+    def prune_for_save(self) -> int:
+        """Prune before the state is saved, so that it holds what the frontier needs and no finished tail. Its cost
+        is the finished tasks since the last prune; saving happens between engine rounds, a safe point."""
+        if not self.prune_enabled or any(_fired_joins(wf) for wf in [self, *self.subprocesses.values()]):
+            return 0
+        dropped = self.prune()
+        self._prune_at = max(PRUNE_FLOOR, 2 * self.finished_count())
         return dropped
 
     def prune(self) -> int:
@@ -142,12 +193,21 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
     def _prune_tree(self, wf: Any) -> int:
         tasks = wf.tasks
         root = wf.task_tree
+        done = wf._done_tasks()
         keep = {root.id}
         if wf.last_task is not None:
             keep.add(wf.last_task.id)
-        for task in tasks.values():
-            if not task._state & UNFINISHED:
-                continue
+        # Only finished tasks are dropped. What keeps one: being the parent or grandparent of an unfinished task
+        # (its children are kept with it). An unfinished task below a predicted one adds nothing (its parent and
+        # grandparent are predicted, or are the parent of a predicted task), so the predicted tasks right below a
+        # finished or live task are the only predicted ones to look at.
+        unfinished = list(wf._live_tasks().values())
+        for task in (*done.values(), *unfinished):
+            for child_id in task._children:
+                child = tasks.get(child_id)
+                if child is not None and child._state & PREDICTED:
+                    unfinished.append(child)
+        for task in unfinished:
             keep.add(task.id)
             keep.update(task._children)  # finished multi-instance children are looked up by id
             parent = tasks.get(task._parent)
@@ -162,31 +222,34 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
             while node is not None:
                 ancestors.add(node.id)
                 node = tasks.get(node._parent)
-            for task in tasks.values():
-                if task.task_spec is join.task_spec and task._state & FINISHED and task.id not in ancestors:
+            for task in done.values():
+                if task.task_spec is join.task_spec and task.id not in ancestors:
                     keep.update((task.id, task._parent))
-        keep &= tasks.keys()
-        if len(keep) == len(tasks):
+        drop = [t for t in done.values() if t.id not in keep]
+        if not drop:
             return 0
-        drop = [t for t in tasks.values() if t.id not in keep]
         for task in drop:
             if task.id in self.subprocesses:
                 self.delete_subprocess(task)
         # Contract the tree onto the kept tasks: each hangs under its nearest kept ancestor, in depth-first order,
-        # so the order Spiff walks tasks in and "is an ancestor of" between kept tasks stay as they were.
+        # so the order Spiff walks tasks in and "is an ancestor of" between kept tasks stay as they were. Below a
+        # predicted task everything is predicted and kept: the walk does not go there.
         children: dict[Any, list[Any]] = {}
         stack = [(root, None)]
         while stack:
             task, above = stack.pop()
-            if task.id in keep:
+            if task.id in keep or not task._state & FINISHED:
                 if above is not None:
                     task._parent = above
                     children[above].append(task.id)
+                if task._state & PREDICTED:
+                    continue
                 above = task.id
                 children[above] = []
             stack.extend((tasks[c], above) for c in reversed(task._children) if c in tasks)
         for task in drop:
             del tasks[task.id]
+            del done[task.id]
             self.event_manager.tasks.pop(task.id, None)
         for task_id, kids in children.items():
             tasks[task_id]._children = kids
@@ -202,7 +265,8 @@ def _tree_order(wf: Any, tasks: list[Task]) -> list[Task]:
         path = []
         parent = wf.tasks.get(task._parent)
         while parent is not None:
-            path.append(parent._children.index(task.id))
+            children = parent._children  # a pruned parent may no longer list a child that is still live: last
+            path.append(children.index(task.id) if task.id in children else len(children))
             task, parent = parent, wf.tasks.get(parent._parent)
         path.reverse()
         return path
@@ -212,6 +276,26 @@ def _tree_order(wf: Any, tasks: list[Task]) -> list[Task]:
 def _fired_joins(wf: Any) -> list[Task]:
     return [t for t in wf._live_tasks().values()
             if t._state == TaskState.READY and isinstance(t.task_spec, UnstructuredJoin)]
+
+
+def tasks_in_state(wf: Any, state: int) -> list[Task]:
+    """A superset of the tasks of `wf` in `state`, in the order SpiffWorkflow lists them: from the frontier's
+    indexes when they cover `state` (no walk over the predicted tasks), else all of them."""
+    if not isinstance(wf, _Frontier):
+        return list(wf.tasks.values())
+    if not state & ~LIVE:
+        found = list(wf._live_tasks().values())
+    elif not state & ~(LIVE | TaskState.ERROR):
+        found = [*wf._live_tasks().values(), *(t for t in wf._done_tasks().values() if t._state & state)]
+    elif not state & ~FINISHED:
+        found = list(wf._done_tasks().values())
+    else:
+        return list(wf.tasks.values())
+    return sorted(found, key=_created) if len(found) > 1 else found
+
+
+def _created(task: Task) -> int:
+    return getattr(task, "_seq", 0)
 
 
 def workflow_class() -> type:

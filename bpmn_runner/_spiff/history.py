@@ -91,7 +91,9 @@ class HistoryRecorder:
         if before is None and task.parent is not None:
             before = task.parent.data
         changes = {k: v for k, v in task.data.items() if before is None or k not in before or before[k] != v}
-        self._event(task, element_id, "completed", changes)
+        matched = task.internal_data.get("matched_rules") if isinstance(task.internal_data, dict) else None
+        detail = f"matched rules: {', '.join(matched) if matched else 'none'}" if matched is not None else ""
+        self._event(task, element_id, "completed", changes, detail)
         self.path.append(element_id)
         self.completed_counts[element_id] += 1
         self.steps += 1
@@ -105,9 +107,10 @@ class HistoryRecorder:
                                  f"{repeats}; raise --max-steps or check for an endless loop",
                                  instance_id=self.instance_id, element_id=element_id)
 
-    def _event(self, task: Any, element_id: str, event: str, changes: dict[str, Any] | None = None) -> None:
+    def _event(self, task: Any, element_id: str, event: str, changes: dict[str, Any] | None = None,
+               detail: str = "") -> None:
         spec = task.task_spec
         self.history.append(HistoryEvent(element_id=element_id, event=event, at=time.time(),
                                          element_type=type(spec).__name__, name=spec.bpmn_name or "",
                                          process_id=task.workflow.spec.name,
-                                         data_changes=dict(changes or {})))
+                                         data_changes=dict(changes or {}), detail=detail))

@@ -35,27 +35,40 @@ from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser as Spiff
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask as SpiffBusinessRuleTask
 from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
+from .. import cron
+from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
-from ..loader.dialects import read_binding, read_io_mappings, read_spiff_parameters
+from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
 from . import compensation_parse
+from . import decisions as runner_decisions
+from . import implicit_flow
 from .compensation_specs import CancelEndEvent, CompensationEndEvent, IntermediateCompensationThrowEvent
+from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
 
 LINK_XPATH = "./bpmn:linkEventDefinition"
+implicit_flow.apply()
+
 _ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
-_CRON = re.compile(r"^(\S+\s+){4,6}\S+$")
 
 
-def normalize_timer_expression(text: str | None) -> str:
-    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date) becomes an expression SpiffWorkflow evaluates."""
+def normalize_timer_expression(text: str | None, kind: str = "timeCycle") -> str:
+    """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date, a Quartz cron cycle) becomes an expression
+    SpiffWorkflow evaluates."""
     value = (text or "").strip()
     if not value:
         raise ValueError("the timer has no time expression")
     if _ISO_TIMER.match(value):
         return repr(value)
-    if _CRON.match(value) and not value.startswith(("=", "$", "#")):
-        raise ValueError(f"cron timer cycles ({value!r}) are not supported; use ISO 8601 such as R/PT1H")
+    if cron.is_cron(value):
+        if kind != "timeCycle":
+            raise ValueError(f"a cron expression ({value!r}) belongs in a timeCycle, not a {kind}")
+        try:
+            cron.check_cron(value)
+        except ExpressionError as exc:
+            raise ValueError(exc.message) from None
+        return repr(value)
     return value
 
 
@@ -70,7 +83,7 @@ class TimerTextMixin:
             nodes = event.xpath(f"./bpmn:{tag}", namespaces=DIALECT_NSMAP)
             if nodes:
                 try:
-                    expression = normalize_timer_expression(nodes[0].text)
+                    expression = normalize_timer_expression(nodes[0].text, tag)
                 except ValueError as exc:
                     raise ValidationException(str(exc), node=self.node, file_name=self.filename)
                 return cls(name, expression, description=description)
@@ -200,7 +213,11 @@ def make_service_parser(base: type, service_class: type) -> type:
             kwargs = dict(self.bpmn_attributes)
             if service_class is SpiffServiceTask:
                 kwargs.update(_spiff_scripts(self))
-            return service_class(self.spec, self.bpmn_id, binding=_binding_dict(binding), inputs_mapping=inputs,
+            raw = _binding_dict(binding)
+            connector = read_connector(self.node)
+            if raw is not None and connector is not None and binding.kind == "connector":
+                raw["connector"] = connector
+            return service_class(self.spec, self.bpmn_id, binding=raw, inputs_mapping=inputs,
                                  outputs_mapping=outputs, spiff_params=read_spiff_parameters(self.node), **kwargs)
     return RunnerServiceTaskParser
 
@@ -215,7 +232,7 @@ def _binding_dict(binding: Any) -> dict[str, Any] | None:
         return None
     return {"name": binding.name, "dialect": binding.dialect, "kind": binding.kind, "retries": binding.retries,
             "retry_cycle": binding.retry_cycle, "headers": dict(binding.headers),
-            "result_variable": binding.result_variable}
+            "result_variable": binding.result_variable, "arguments": list(binding.arguments)}
 
 
 def make_send_parser(base: type, service_class: type, send_class: type) -> type:
@@ -250,6 +267,23 @@ def _zeebe_result_variable(node: Any) -> str | None:
     return (called[0].get("resultVariable") or None) if called else None
 
 
+def _decision_binding(node: Any) -> dict[str, Any]:
+    """How a business rule task names its decision and stores the result (Camunda 7 attributes, Camunda 8
+    zeebe:calledDecision); the version binding is read and kept (a file set has one version of each decision)."""
+    camunda = DIALECT_NSMAP["camunda"]
+    called = node.xpath("./bpmn:extensionElements/zeebe:calledDecision", namespaces=DIALECT_NSMAP)
+    if called:
+        return {"dialect": "camunda8", "decision_ref": called[0].get("decisionId"),
+                "result_variable": called[0].get("resultVariable") or None}
+    return {"dialect": "camunda7" if node.get(f"{{{camunda}}}decisionRef") else "bpmn",
+            "decision_ref": node.get(f"{{{camunda}}}decisionRef"),
+            "result_variable": node.get(f"{{{camunda}}}resultVariable") or None,
+            "map_decision_result": node.get(f"{{{camunda}}}mapDecisionResult") or None,
+            "decision_ref_binding": node.get(f"{{{camunda}}}decisionRefBinding") or None,
+            "decision_ref_version": node.get(f"{{{camunda}}}decisionRefVersion") or None,
+            "version_tag": node.get(f"{{{camunda}}}decisionRefVersionTag") or None}
+
+
 def make_business_rule_parser(base: type, service_class: type, rule_class: type) -> type:
     service_parser = make_service_parser(base, service_class)
 
@@ -265,6 +299,13 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
                     "business rule task names no decision (camunda:decisionRef, zeebe:calledDecision or "
                     "spiffworkflow:calledDecisionId) and no handler binding", node=self.node, file_name=self.filename)
             kwargs = dict(self.bpmn_attributes)
+            parser = self.process_parser.parser
+            if rule_class is not SpiffBusinessRuleTask and not runner_decisions.is_python_decision(parser, ref):
+                engine = runner_decisions.engine_for(self.process_parser.parser, ref)
+                if engine is None:
+                    self.process_parser.parser.get_engine(ref, self.node)  # raises: no such decision
+                return runner_decisions.DecisionTask(self.spec, self.bpmn_id, engine=engine,
+                                                     decision=_decision_binding(self.node), **kwargs)
             cls = rule_class
             if rule_class is SpiffBusinessRuleTask:
                 kwargs.update(_spiff_scripts(self))
@@ -282,7 +323,9 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
 
         @staticmethod
         def get_decision_ref(node: Any) -> str | None:
-            return None if read_binding(node) is not None else _decision_ref(node)
+            ref = None if read_binding(node) is not None else _decision_ref(node)
+            # a decision chosen at run time (`=expr` in Camunda 8, `${expr}` in Camunda 7) is no load dependency
+            return None if ref is not None and runner_decisions.is_dynamic_ref(ref) else ref
     return RunnerBusinessRuleTaskParser
 
 
@@ -316,7 +359,7 @@ class SinksFirstMixin:
     """Parse nodes in post-order before SpiffWorkflow's recursive walk, so every recursion hits its cache."""
 
     def add_tasks(self) -> None:
-        starts = self.xpath("./bpmn:startEvent")
+        starts = self.entry_nodes()  # type: ignore[attr-defined]
         order: list[Any] = []
         seen: set[str] = set()
         for start in starts:
@@ -342,11 +385,13 @@ class SinksFirstMixin:
         super().add_tasks()
 
 
-class RunnerProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ProcessParser):
+class RunnerProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                          ProcessParser):
     pass
 
 
-class RunnerSpiffProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, SpiffProcessParser):
+class RunnerSpiffProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                               SpiffProcessParser):
     pass
 
 
@@ -420,6 +465,8 @@ def make_parser_class(family: str) -> type:
         "_add_data_stores": _add_data_stores,
         "create_parser": compensation_parse.create_parser_once(base),
     }
+    if family != "spiff":
+        attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml
     return type(f"Runner{base.__name__}", (base,), attrs)
 
 

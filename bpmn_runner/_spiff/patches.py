@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import sys
 import time
 from typing import Any
 
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -16,6 +21,8 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from . import simulated_specs
 
 _applied = False
 
@@ -48,7 +55,15 @@ def apply() -> None:
     BpmnTaskIterator.__init__.__defaults__ = (None, sys.maxsize, True, False, None)
     Task.is_descendant_of = _is_descendant_of
     Task.find_ancestor = _find_ancestor
+    # With its loggers' level unset (NOTSET, below INFO), SpiffWorkflow lists every task of the workflow into the
+    # log record of each workflow event, whether or not anything logs it: a walk of the whole tree twice per
+    # instance. Unset levels become WARNING; a level someone set stays.
+    for name in ("spiff.workflow", "spiff.task"):
+        spiff_logger = logging.getLogger(name)
+        if spiff_logger.level == logging.NOTSET:
+            spiff_logger.setLevel(logging.WARNING)
     apply_parser_patches()
+    simulated_specs.apply()
     _applied = True
 
 
@@ -78,14 +93,17 @@ def _set_state(self: Task, value: int) -> None:
 
 
 _task_init = Task.__init__
-_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_SEQUENCE = itertools.count()
+_TRACKED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.FINISHED_MASK
 
 
 def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
                id: Any = None) -> None:
-    """Task.__init__, telling the live index about a task created already READY/WAITING/STARTED."""
+    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in)
+    and telling those indexes about a task created already live or finished."""
     _task_init(self, workflow, task_spec, parent, state, id)
-    if state & _LIVE:
+    self._seq = next(_SEQUENCE)
+    if state & _TRACKED:
         track = getattr(getattr(workflow, "top_workflow", None), "_track_task", None)
         if track is not None:
             track(self)
@@ -156,7 +174,41 @@ _camunda_update_internal = CamundaMessageEventDefinition.update_internal_data
 _camunda_update_task_data = CamundaMessageEventDefinition.update_task_data
 
 
+def _raise_validation_exception(self: Any, message: str, node: Any = None) -> None:
+    """SpiffWorkflow's own event parsers pass `node=`, which its NodeParser does not accept (a TypeError)."""
+    raise ValidationException(message, node=node if node is not None else self.node, file_name=self.filename)
+
+
+def _condition_matches(self: Any, task: Task) -> Any:
+    """A sequence-flow condition goes through the engine's condition rule (JUEL must give a Boolean)."""
+    engine = task.workflow.script_engine
+    evaluate = getattr(engine, "evaluate_condition", engine.evaluate)
+    return evaluate(task, self.args[0], external_context=task.workflow.data_objects)
+
+
+_COMPILED: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+
+def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
+    """NodeParser._xpath with the expression compiled once (it compiled it on every call: a fifth of a parse)."""
+    key = (xpath, tuple(self.nsmap.items()))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > 2048:  # some expressions embed an element id: keep the cache bounded
+            return node.xpath(xpath, namespaces=self.nsmap)
+        compiled = _COMPILED[key] = etree.XPath(xpath, namespaces=self.nsmap)
+    return compiled(node)
+
+
 def apply_parser_patches() -> None:
+    NodeParser._xpath = _node_xpath
+    from . import conditional, multi_instance, scopes, timers
+    conditional.apply()
+    timers.apply()
+    scopes.apply()
+    multi_instance.apply()
+    _BpmnCondition._matches = _condition_matches
+    NodeParser.raise_validation_exception = _raise_validation_exception
     CamundaMessageEventDefinition.throw = _camunda_message_throw
     CamundaMessageEventDefinition.update_internal_data = _camunda_message_update_internal
     CamundaMessageEventDefinition.update_task_data = _camunda_message_update_task_data

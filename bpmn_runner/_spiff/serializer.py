@@ -16,9 +16,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from . import compensation, frontier
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
+from .decisions import DecisionTask, DecisionTaskConverter
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -55,6 +57,7 @@ def _config(family: str) -> dict[type, type]:
         config[ServiceTask] = RunnerTaskConverter
         config[PassThroughTask] = RunnerTaskConverter
         config[ResultVariableBusinessRuleTask] = config[CamundaBusinessRuleTask]
+        config[DecisionTask] = DecisionTaskConverter
         config[StandardParallelMultiInstanceTask] = MultiInstanceTaskConverter
         config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter
@@ -95,21 +98,58 @@ def spec_from_json(family: str, text: str) -> tuple[Any, dict[str, Any]]:
     return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
 
 
-def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
-    """The instance state without the spec, ready for json.dumps."""
+PREDICT_KEY = "bpmn_runner_predict"  # ids of saved tasks whose predicted children were left out; predicted again
+
+
+def state_to_json(family: str, workflow: Any) -> str:
+    """The instance state as JSON text, without the spec and without the tasks SpiffWorkflow only predicts beyond
+    the first level below the frontier (a restore predicts them again): its size follows what is running, not
+    how much of the diagram lies ahead."""
     ser = serializer_for(family)
-    ser.registry._encoder_mode = True
+    registry = ser.registry
+    if hasattr(workflow, "prune_for_save"):
+        workflow.prune_for_save()
+    registry._encoder_mode = True
     try:
-        dct = ser.to_dict(workflow)
+        dct = _workflow_dict(registry, workflow)
+        dct["subprocesses"] = {str(key): _workflow_dict(registry, sub, sub=True)
+                               for key, sub in workflow.subprocesses.items()}
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
     finally:
-        ser.registry._encoder_mode = False
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
-    dct["serializer_version"] = ser.VERSION
+        registry._encoder_mode = False
+    dct[ser.VERSION_KEY] = ser.VERSION
     ledger = compensation.state_for_save(workflow)
     if ledger is not None:
         dct["compensation"] = ledger
-    return json.loads(json.dumps(dct, cls=ser._encoder_cls))
+    return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
+
+
+def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
+    """WorkflowConverter.to_dict (and BpmnSubWorkflowConverter's) over the frontier's tasks only."""
+    frontier_tasks = wf.frontier_tasks() if hasattr(wf, "frontier_tasks") else None
+    tasks: dict[str, Any] = {}
+    predict: list[str] = []
+    for task in frontier_tasks if frontier_tasks is not None else wf.tasks.values():
+        converted = registry.convert(task)
+        if frontier_tasks is not None and task._state & frontier.PREDICTED and task._children:
+            converted["children"] = []
+            predict.append(converted["id"])
+        tasks[converted["id"]] = converted
+    dct = {"data": registry.convert(registry.clean(wf.data)), "correlations": wf.correlations,
+           "last_task": str(wf.last_task.id) if wf.last_task is not None else None, "success": wf.success,
+           "completed": wf.completed, "tasks": tasks, "root": str(wf.task_tree.id)}
+    if sub:
+        dct["parent_task_id"] = str(wf.parent_task_id)
+        dct["spec"] = wf.spec.name
+    if predict:
+        dct[PREDICT_KEY] = predict
+    dct["typename"] = registry.typenames[type(wf)]
+    return dct
+
+
+def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
+    """The instance state without the spec, as a JSON-ready dict (see state_to_json)."""
+    return json.loads(state_to_json(family, workflow))
 
 
 def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> Any:
@@ -119,21 +159,32 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     dict and back on every restore was the slowest part of a persisted step. Older states take the stock path,
     which runs SpiffWorkflow's migrations (they may rewrite the spec part too)."""
     ser = serializer_for(family)
-    dct = deepcopy(state)
-    ledger = dct.pop("compensation", None)
-    if dct.get(ser.VERSION_KEY) != ser.VERSION:
+    if state.get(ser.VERSION_KEY) != ser.VERSION:
+        dct = deepcopy(state)
+        ledger = dct.pop("compensation", None)
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
         workflow = ser.from_dict(dct)
         compensation.restore_state(workflow, ledger)
         return workflow
+    # restoring pops keys of the workflow dicts (never of the task dicts): copy those only
+    dct = dict(state)
+    ledger = dct.pop("compensation", None)
+    dct["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
     workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
     converter.set_default_attributes(workflow, dct)
+    predict = {None: dct.get(PREDICT_KEY, [])}
+    predict.update({k: v.get(PREDICT_KEY, []) for k, v in dct["subprocesses"].items()})
     converter.subprocesses_from_dict(dct["subprocesses"], workflow)
     workflow.bpmn_events = ser.registry.restore(dct.pop("bpmn_events", []))
+    for key, ids in predict.items():
+        wf = workflow if key is None else workflow.subprocesses.get(UUID(key))
+        for task_id in ids:
+            task = wf.tasks[UUID(task_id)]
+            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     compensation.restore_state(workflow, ledger)
     return workflow

@@ -11,6 +11,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import expressions
+from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
@@ -35,18 +36,24 @@ class ServiceCalls:
         element_id = spec.bpmn_id
         if not raw.get("name"):
             if self.simulate:
-                self.notes.append(f"simulate: {element_id}: no handler binding; returning nothing")
+                self.assume(element_id, "no handler binding; completed with no result")
                 return True
             raise UnboundTaskError(f"service task {element_id!r} has no handler binding (add a camunda:topic, "
                                    f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
                                    element_id=element_id, instance_id=self.instance_id)
         binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
-                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"))
+                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
+                          tuple(raw.get("arguments") or ()))
         params = self._params(spec, task)
+        if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
+            scope = {**task.data, **params}
+            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+                      for target, source in raw["connector"]["inputs"]}
+        args = [self._argument(text, task.data, spec) for text in binding.arguments]
         call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
                            instance_id=self.instance_id, element_id=element_id,
                            idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
-                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name)
+                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args)
         try:
             result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
@@ -56,6 +63,14 @@ class ServiceCalls:
         self.apply_result(spec, task, binding, result)
         return True
 
+    def assume(self, element_id: str, what: str) -> None:
+        """Record what a simulation assumed at an element (a note outside a simulation)."""
+        simulator = getattr(self.engine, "simulator", None)
+        if simulator is not None:
+            simulator.record(element_id, what)
+        else:
+            self.notes.append(f"simulate: {element_id}: {what}")
+
     def _params(self, spec: Any, task: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}
         trusted = self.engine.trusted
@@ -63,11 +78,32 @@ class ServiceCalls:
             params[target] = self._mapping_value(source, task.data, spec, trusted)
         for name, expression in spec.spiff_params.items():
             try:
-                params[name] = expressions.evaluate(expression, task.data, trusted=trusted)
+                params[name] = expressions.evaluate(expression, task.data, trusted=trusted, names=self.engine.names)
             except ExpressionError as exc:
+                if self.simulate:
+                    self.assume(spec.bpmn_id, f"parameter {name!r}: {exc.message}; using null")
+                    params[name] = None
+                    continue
                 raise ExpressionError(f"parameter {name!r}: {exc.message}", element_id=spec.bpmn_id,
                                       instance_id=self.instance_id) from None
+        context = getattr(self.engine, "script_context", None)
+        if context is not None:  # `secret:NAME` values reach the handler only, never the instance data
+            for key, value in list(params.items()):
+                try:
+                    params[key] = resolve_secret_reference(value, context)
+                except InvalidOperationError as exc:
+                    if not self.simulate:
+                        raise ExpressionError(f"parameter {key!r}: {exc.message}", element_id=spec.bpmn_id,
+                                              instance_id=self.instance_id) from None
+                    self.assume(spec.bpmn_id, f"parameter {key!r}: {exc.message}; using null")
+                    params[key] = None
         return params
+
+    def _argument(self, text: str, data: dict[str, Any], spec: Any) -> Any:
+        """One argument of `${bean.method(a, b)}`; `execution` stands for the process variables."""
+        if text == "execution":
+            return _copy(data)
+        return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
 
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
         try:
@@ -75,7 +111,7 @@ class ServiceCalls:
         except expressions.MissingVariableError as exc:
             if not self.simulate:
                 raise ExpressionError(exc.message, element_id=spec.bpmn_id, instance_id=self.instance_id) from None
-            self.notes.append(f"simulate: {spec.bpmn_id}: {exc.message}; using null")
+            self.assume(spec.bpmn_id, f"{exc.message}; using null")
             return None
         except ExpressionError as exc:
             raise ExpressionError(f"mapping {source!r}: {exc.message}", element_id=spec.bpmn_id,
@@ -86,6 +122,15 @@ class ServiceCalls:
         if binding.dialect == "spiff":
             name = binding.result_variable or f"spiff__{spec.bpmn_id.replace('-', '_')}_result"
             task.data[name] = result
+            return
+        connector = (spec.binding or {}).get("connector")
+        if connector:  # the response is seen only by the connector's output parameters, as in Camunda 7
+            response = result if isinstance(result, dict) else {"response": result}
+            scope = {**task.data, **response}
+            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+                      for target, source in connector["outputs"]}
+        elif binding.kind == "expression" and binding.result_variable:
+            task.data[binding.result_variable] = result  # camunda:resultVariable holds the value as returned
             return
         if result is None:
             result = {}

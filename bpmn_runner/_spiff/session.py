@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -22,14 +23,16 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
-from . import frontier
+from ..forms import check_submission
+from . import clock, frontier
 from .build import BuiltSpecs
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
-from .serializer import state_from_dict, state_to_dict
+from .serializer import state_from_dict, state_to_dict, state_to_json
 from .service_calls import HandlerCaller, ServiceCalls
+from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -48,6 +51,7 @@ class LiveTask:
     process_id: str = ""
     form: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
+    assignment: dict[str, Any] = field(default_factory=dict)  # assignee, candidate groups, due date, ...
 
 
 EVENT_CLASSES: dict[str, dict[type, type]] = {
@@ -97,8 +101,9 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                                  f"{' '.join(str(exc).split())}", instance_id=kwargs.get("instance_id")) from exc
         session = cls(built, workflow, engine, process_id=process_id, **kwargs)
         workflow.task_tree.data.update(data)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+        for task in frontier.tasks_in_state(workflow, TaskState.READY):
+            if task.state == TaskState.READY:
+                task.data.update(data)
         return session
 
     @classmethod
@@ -115,10 +120,45 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def state(self) -> dict[str, Any]:
         return state_to_dict(self.built.family, self.workflow)
 
+    def state_json(self) -> str:
+        return state_to_json(self.built.family, self.workflow)
+
     # ----- running ------------------------------------------------------------------------------------------
 
     def run_engine_steps(self) -> None:
-        """Run every READY automatic task until none is left; errors become our ExecutionErrors."""
+        """Run every READY automatic task until none is left; errors become our ExecutionErrors. In a simulation,
+        an element that fails is listed and treated as completed, so the walk carries on."""
+        while True:
+            try:
+                return self._engine_steps()
+            except ExecutionError as exc:
+                if not self._carry_on_after(exc):
+                    raise
+
+    def _carry_on_after(self, error: ExecutionError) -> bool:
+        simulator = getattr(self.engine, "simulator", None)
+        if simulator is None:
+            return False
+        failed = self._all_tasks(TaskState.ERROR)
+        cause = getattr(error.__cause__, "task", None)
+        stuck = [cause] if cause is not None and cause not in failed and cause.has_state(TaskState.COMPLETED) else []
+        if not failed and not stuck:
+            return False
+        for task in failed + stuck:
+            element_id = task.task_spec.bpmn_id or task.task_spec.name
+            simulator.record(element_id, f"failed in the simulation ({error.message}); carried on as if it "
+                                         f"completed")
+            if not simulated_completion(task, simulator):
+                return False
+        return True
+
+    def release_stuck_joins(self) -> bool:
+        """In a simulation: let joins that can no longer be completed go on."""
+        simulator = getattr(self.engine, "simulator", None)
+        return simulator is not None and release_stuck_joins([self.workflow, *self.workflow.subprocesses.values()],
+                                                             simulator)
+
+    def _engine_steps(self) -> None:
         try:
             self.workflow.do_engine_steps()
         except BpmnRunnerError:
@@ -166,7 +206,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def _all_tasks(self, state: int) -> list[Any]:
         out = []
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:
-            out.extend(t for t in wf.tasks.values() if t.state & state)
+            out.extend(t for t in frontier.tasks_in_state(wf, state) if t.state & state)
         return out
 
     # ----- what it waits for --------------------------------------------------------------------------------
@@ -179,7 +219,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                 out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
                                     "user" if isinstance(spec, UserTaskMixin) else "manual",
                                     process_id=task.workflow.spec.name, form=self._form(task),
-                                    extensions=dict(getattr(spec, "extensions", {}) or {})))
+                                    extensions=dict(getattr(spec, "extensions", {}) or {}),
+                                    assignment=dict(task.internal_data.get("user_task") or {})))
         for task in self._all_tasks(TaskState.STARTED):
             spec = task.task_spec
             if isinstance(spec, SERVICE_CLASSES):
@@ -231,7 +272,9 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                            "default": getattr(f, "default_value", None),
                            "options": [o.id for o in getattr(f, "options", [])],
                            "required": any(getattr(v, "name", "") == "required"
-                                           for v in getattr(f, "validation", []) or [])})
+                                           for v in getattr(f, "validation", []) or []),
+                           "constraints": [[getattr(v, "name", ""), getattr(v, "config", None)]
+                                           for v in getattr(f, "validation", []) or []]})
         return fields
 
     def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
@@ -239,17 +282,43 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
             raise InvalidOperationError(f"task {task_id} is not waiting for a person (it may be done already)",
                                         instance_id=self.instance_id)
+        data = check_submission(self._form(task), data, task.data, element_id=task.task_spec.bpmn_id,
+                                instance_id=self.instance_id)
         task.data.update(data)
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise self._translate(exc) from exc
+            error = self._translate(exc)
+            error.__cause__ = exc
+            if not self._carry_on_after(error):
+                raise error from exc
+
+    def claim_user_task(self, task_id: str, user: str | None) -> None:
+        """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an
+        assignment task listener runs when a user is set."""
+        from . import listeners
+        task = self._find_task(task_id)
+        if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTaskMixin):
+            raise InvalidOperationError(f"task {task_id} is not an open user task (it may be done already)",
+                                        instance_id=self.instance_id)
+        assignment = dict(task.internal_data.get("user_task") or {})
+        if user is None:
+            assignment.pop("assignee", None)
+        else:
+            assignment["assignee"] = user
+        task.internal_data["user_task"] = assignment
+        if user is not None:
+            listeners.fire(task.task_spec, task, "assignment", "task")
 
     def _find_task(self, task_id: str) -> Any:
+        try:
+            key = UUID(task_id)
+        except (ValueError, TypeError, AttributeError):
+            return None
         for wf in [self.workflow, *self.workflow.subprocesses.values()]:
-            for task in wf.tasks.values():
-                if str(task.id) == task_id:
-                    return task
+            task = wf.tasks.get(key)
+            if task is not None:
+                return task
         return None
 
     def fire_timer_now(self, element_id: str | None = None) -> int:
@@ -258,7 +327,10 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         for task in list(self.workflow.event_manager.tasks.values()):
             spec = task.task_spec
             if isinstance(spec.event_definition, TimerEventDefinition) and (element_id in (None, spec.bpmn_id)):
-                spec.event_definition.catch(task)  # marks it fired
+                if isinstance(spec.event_definition, CycleTimerEventDefinition):
+                    _cycle_due_now(spec.event_definition, task)  # its next firing is now; it keeps its cycle
+                else:
+                    spec.event_definition.catch(task)  # marks it fired
                 spec._update(task)
                 fired += 1
         return fired
@@ -305,10 +377,20 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             return dict(self.workflow.data or (last.data if last is not None else {}))
         merged: dict[str, Any] = {}
         handlers = compensation_handler_ids(self.workflow)
-        live = [t for t in self.workflow.tasks.values()
+        live = [t for t in frontier.tasks_in_state(self.workflow, LIVE | TaskState.ERROR)
                 if t.state & (LIVE | TaskState.ERROR) and str(t.id) not in handlers]
         for task in sorted(live, key=lambda t: t.last_state_change):
             merged.update(task.data)
         if not live and self.workflow.last_task is not None:
             merged.update(self.workflow.last_task.data)
         return merged
+
+
+def _cycle_due_now(definition: Any, task: Any) -> None:
+    """Move a cycle timer's next firing to a moment ago, so that its next update fires it."""
+    if task._get_internal_data("event_value") is None:
+        definition.cycle_complete(task)  # reads the cycle into the task's internal data
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict) and value.get("cycles") != 0:
+        value["next"] = (clock.now() - timedelta(seconds=1)).isoformat()
+        task._set_internal_data(event_value=value)

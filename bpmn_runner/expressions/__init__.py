@@ -5,18 +5,25 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
-from . import feel, juel, python_safe, scripts
+from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
+from . import feel_bridge as feel, javascript, juel, python_safe, scripts
+from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
-__all__ = ["MissingVariableError", "dialect_of", "evaluate", "check_syntax", "referenced_names", "execute_script",
-           "evaluate_mapping"]
+__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names",
+           "execute_script", "evaluate_mapping"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120
 
 
 def dialect_of(expression: str) -> str:
-    """'feel' for text starting with '=', 'juel' for text containing ${...} or #{...}, otherwise 'python'."""
+    """'javascript' for a rewritten JavaScript expression, 'feel' for text starting with '=', 'juel' for text
+    containing ${...} or #{...}, otherwise 'python'."""
+    if expression.startswith(JAVASCRIPT_MARKER):
+        return "javascript"
+    if expression.startswith(CAMUNDA_PARAMETER_MARKER):
+        return "camunda-parameter"
     text = expression.strip()
     if text.startswith("="):
         return "feel"
@@ -25,23 +32,47 @@ def dialect_of(expression: str) -> str:
     return "python"
 
 
-def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False) -> Any:
-    """Evaluate a condition or value in its dialect against the process data."""
+def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
+             names: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate a condition or value in its dialect against the process data (Python expressions also see
+    `names`: script modules and functions)."""
     dialect = _dialect_checked(expression)
+    if dialect == "javascript":
+        return javascript.evaluate(expression[len(JAVASCRIPT_MARKER):], data)
     if dialect == "feel":
-        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data))
+        return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data,
+                                                                          _feel_offset(expression)))
     if dialect == "juel":
         return _guarded(expression, "evaluate", lambda: juel.evaluate(expression, data))
     if trusted:
-        return _guarded(expression, "evaluate", lambda: python_safe.evaluate_trusted(expression, data))
-    return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data))
+        return _guarded(expression, "evaluate",
+                        lambda: python_safe.evaluate_trusted(expression, {**script_names(names), **data}))
+    return _guarded(expression, "evaluate", lambda: python_safe.evaluate(expression, data, script_names(names)))
+
+
+def evaluate_condition(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
+                       names: Mapping[str, Any] | None = None) -> Any:
+    """A sequence-flow, completion or event condition: JUEL must give a Boolean (Camunda 7's rule); other dialects
+    are taken as before."""
+    dialect = _dialect_checked(expression)
+    if dialect == "juel":
+        return _guarded(expression, "evaluate", lambda: juel.evaluate_condition(expression, data))
+    result = evaluate(expression, data, trusted=trusted, names=names)
+    if dialect == "javascript" and not isinstance(result, bool):  # Camunda 7's ScriptCondition rule
+        raise ExpressionError(f"condition script returns non-Boolean: {result!r}")
+    return result
 
 
 def check_syntax(expression: str) -> None:
     """Raise ExpressionError if the expression does not parse in its dialect."""
     dialect = _dialect_checked(expression)
-    if dialect == "feel":
-        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression)))
+    if dialect == "camunda-parameter":
+        for text in _parameter_texts(_parameter_tree(expression)):
+            check_syntax(text)
+    elif dialect == "javascript":
+        javascript.check_syntax(expression[len(JAVASCRIPT_MARKER):])
+    elif dialect == "feel":
+        _guarded(expression, "parse", lambda: feel.parse(_feel_source(expression), _feel_offset(expression)))
     elif dialect == "juel":
         _guarded(expression, "parse", lambda: juel.split(expression))
     else:
@@ -51,6 +82,11 @@ def check_syntax(expression: str) -> None:
 def referenced_names(expression: str) -> set[str]:
     """The top-level variable names the expression reads (paths contribute their first name)."""
     dialect = _dialect_checked(expression)
+    if dialect == "camunda-parameter":
+        return set().union(*(referenced_names(t) for t in _parameter_texts(_parameter_tree(expression))
+                             if dialect_of(t) != "python"))
+    if dialect == "javascript":
+        return set()  # not analysed: a script may read any variable through execution.getVariable
     if dialect == "feel":
         return _guarded(expression, "parse", lambda: feel.referenced_names(_feel_source(expression)))
     if dialect == "juel":
@@ -62,17 +98,50 @@ def evaluate_mapping(source: str, data: Mapping[str, Any], *, trusted: bool = Fa
     """An input/output mapping source: `=feel`, `${juel}` (also inside text), or a literal string as is."""
     if not isinstance(source, str):
         raise ExpressionError(f"a mapping source must be text, not {type(source).__name__}")
-    if dialect_of(source) == "python":
+    dialect = dialect_of(source)
+    if dialect == "camunda-parameter":
+        return _parameter_value(_parameter_tree(source), data, trusted)
+    if dialect == "python":
         return source
     return evaluate(source, data, trusted=trusted)
 
 
-def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False) -> None:
+def _parameter_tree(source: str) -> Any:
+    import json
+    return json.loads(source[len(CAMUNDA_PARAMETER_MARKER):])
+
+
+def _parameter_value(tree: Mapping[str, Any], data: Mapping[str, Any], trusted: bool) -> Any:
+    """A Camunda 7 list, map or script parameter; values inside are literals, `${...}` or nested forms."""
+    if "list" in tree:
+        return [_parameter_value(item, data, trusted) for item in tree["list"]]
+    if "map" in tree:
+        return {key: _parameter_value(value, data, trusted) for key, value in tree["map"]}
+    if "script" in tree:
+        if tree["script"] not in JAVASCRIPT_FORMATS:
+            raise ExpressionError(f"script format {tree['script']!r} is not supported; use javascript")
+        return javascript.evaluate(tree["code"], data)
+    return evaluate_mapping(tree["text"], data, trusted=trusted)
+
+
+def _parameter_texts(tree: Mapping[str, Any]) -> list[str]:
+    """Every expression text inside a parameter tree (scripts as JavaScript), for syntax checks and names."""
+    if "list" in tree:
+        return [t for item in tree["list"] for t in _parameter_texts(item)]
+    if "map" in tree:
+        return [t for _, value in tree["map"] for t in _parameter_texts(value)]
+    if "script" in tree:
+        return [JAVASCRIPT_MARKER + tree["code"]] if tree["script"] in JAVASCRIPT_FORMATS else []
+    return [tree["text"]]
+
+
+def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False,
+                   names: dict[str, Any] | None = None) -> None:
     """Run a Python script task body; names it assigns are written into `data`, names it deletes are removed."""
     if not isinstance(script, str):
         raise ExpressionError(f"a script must be text, not {type(script).__name__}")
     try:
-        scripts.execute(script, data, trusted=trusted)
+        scripts.execute(script, data, trusted=trusted, names=script_names(names))
     except RecursionError:
         raise ExpressionError("script is nested too deeply") from None
 
@@ -85,6 +154,11 @@ def _dialect_checked(expression: str) -> str:
 
 def _feel_source(expression: str) -> str:
     return expression.strip()[1:]
+
+
+def _feel_offset(expression: str) -> int:
+    """Where the FEEL source starts in the text (after the `=`), so that error columns count from the text."""
+    return expression.index("=") + 1
 
 
 def _quote(expression: str) -> str:
@@ -102,7 +176,9 @@ def _guarded(expression: str, action: str, work: Callable[[], _T]) -> _T:
     except Missing as exc:
         raise MissingVariableError(f"cannot {action} {quoted}: {exc}", name=exc.name) from None
     except Problem as exc:
-        raise ExpressionError(f"cannot {action} {quoted}: {exc}") from None
+        error = ExpressionError(f"cannot {action} {quoted}: {exc}")
+        error.position = getattr(exc, "position", None)  # type: ignore[attr-defined]  # FEEL syntax: the offset
+        raise error from None
     except ExpressionError:
         raise
     except RecursionError:

@@ -209,6 +209,16 @@ def evaluate(text: str, data: Mapping[str, Any]) -> Any:
     return "".join(literal if node is None else _to_text(_value(_eval(node, data))) for literal, node in parts)
 
 
+def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
+    """A whole `${...}` condition, as Camunda 7 takes it: the value must be a Boolean, never coerced."""
+    result = evaluate(text, data)
+    if result is None:
+        raise Problem("condition expression returns null")
+    if not isinstance(result, bool):
+        raise Problem(f"condition expression returns non-Boolean: {_to_text(result)!r} is {_describe(result)}")
+    return result
+
+
 def _value(result: Any) -> Any:
     if isinstance(result, _Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
@@ -371,13 +381,14 @@ def _is_number(value: Any) -> bool:
 
 
 def _to_bool(value: Any) -> bool:
+    """EL 1.8.5: null and "" are false, a String is Boolean.valueOf(text), anything else is an error."""
     if value is None:
         return False
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return value.strip().lower() == "true"
-    raise Problem(f"{_to_text(value)!r} is {_describe(value)}, not a boolean")
+        return value.lower() == "true"
+    raise Problem(f"{_to_text(value)!r} is {_describe(value)}, not a boolean (EL does not coerce numbers to booleans)")
 
 
 def _to_number(value: Any) -> int | float:

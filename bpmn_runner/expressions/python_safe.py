@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import simpleeval
 
+from .script_names import SCRIPT_TYPES, ModuleView
 from ._limits import SizeGuard, check_format_spec
 from ._problems import Missing, Problem
 
@@ -76,6 +77,9 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         value = self._eval(node.value)
         if isinstance(value, dict) and name in value:
             return value[name]
+        if isinstance(value, ModuleView) or (isinstance(value, type) and value in SCRIPT_TYPES) or \
+                (not isinstance(value, type) and isinstance(value, SCRIPT_TYPES)):
+            return getattr(value, name)
         allowed = _ALLOWED_METHODS.get(type(value), frozenset())
         if name in allowed:
             return self.guard.method(value, name, getattr(value, name))
@@ -147,11 +151,13 @@ def parse(expression: str) -> ast.expr:
         raise Problem("the expression is nested too deeply or contains invalid characters") from None
 
 
-def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
-    """Evaluate in the sandbox: only the data, a few safe functions, and size-checked operators."""
+def evaluate(expression: str, data: Mapping[str, Any], names: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate in the sandbox: only the data, a few safe functions (and `names`), and size-checked operators."""
     tree = parse(expression)
+    evaluator = _Evaluator({**(names or {}), **data})
+    evaluator.functions.update({k: v for k, v in (names or {}).items() if callable(v) and k not in data})
     try:
-        return _Evaluator(data).eval(expression, previously_parsed=tree)
+        return evaluator.eval(expression, previously_parsed=tree)
     except Problem:
         raise
     except simpleeval.IterableTooLong:

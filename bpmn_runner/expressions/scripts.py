@@ -238,6 +238,10 @@ def _namespace_tools(guard: SizeGuard) -> tuple[dict[str, Any], dict[str, Any]]:
         return isinstance(obj, unwrap(cls))
 
     def guarded_getattr(obj: Any, name: str) -> Any:
+        if isinstance(obj, dict) and not hasattr(type(obj), name):  # SpiffArena's dot access: payload.initial_var
+            if name in obj:
+                return obj[name]
+            raise MissingVariableError(f"the dict has no key '{name}'", name=name)
         return guard.method(obj, name, safer_getattr_raise(obj, name))
 
     # KeyboardInterrupt is left out so that a script cannot fake a Ctrl-C, which is the one thing we let through.
@@ -316,8 +320,9 @@ class _Watchdog:
 # ---------------------------------------------------------------- running
 
 
-def execute(script: str, data: dict[str, Any], *, trusted: bool = False) -> None:
-    """Run a script body against a copy of `data`, then write assigned and deleted names back into `data`."""
+def execute(script: str, data: dict[str, Any], *, trusted: bool = False, names: dict[str, Any] | None = None) -> None:
+    """Run a script body against a copy of `data`, then write assigned and deleted names back into `data`.
+    `names` (modules and functions) are visible too but never written back."""
     source = textwrap.dedent(script)
     if trusted:
         code = _compile_trusted(source)
@@ -329,7 +334,8 @@ def execute(script: str, data: dict[str, Any], *, trusted: bool = False) -> None
         copies = copy.deepcopy(visible)
     except Exception:  # data that cannot be deep-copied is shared rather than refused
         copies = dict(visible)
-    namespace = dict(copies)
+    provided = {k: v for k, v in (names or {}).items() if k not in copies}
+    namespace = {**provided, **copies}
     if trusted:
         namespace["__builtins__"] = builtins
         _run(code, namespace, watchdog=None)
@@ -343,6 +349,9 @@ def execute(script: str, data: dict[str, Any], *, trusted: bool = False) -> None
         _run(code, namespace, watchdog=watchdog)
         for name in hooks:
             namespace.pop(name, None)
+    for name, value in provided.items():
+        if namespace.get(name) is value:
+            del namespace[name]
     _write_back(namespace, copies, data)
 
 

@@ -5,7 +5,7 @@
         print(finding)            # processes/x.bpmn:12: warning: ... [no-implicit-split]
 
 Rule families live in one module each (`xml`, `structure`, `references`, `bindings`, `expressions`, `timers`,
-`engine`, and `drift` for declared handler inputs); every module lists its rules in `RULES`, its per-file
+`engine`, `drift` for declared handler inputs, and `dmn` for decision models); every module lists its rules in `RULES`, its per-file
 checks in `PER_DOCUMENT` and its checks over all loaded files in `ACROSS_DOCUMENTS`.
 """
 
@@ -19,13 +19,13 @@ from typing import Callable, Iterable
 
 from ..errors import InvalidOperationError
 from ..registry import HandlerRegistry
-from . import bindings, compensation, drift, engine, expressions, references, structure, timers, xml
+from . import bindings, compensation, dmn, drift, engine, expressions, forms, references, structure, timers, xml
 from ._core import SEVERITIES, Context, Finding, Rule
 
 __all__ = ["RULES", "Finding", "Rule", "Settings", "exit_code", "lint", "load_settings", "render_json",
            "render_text", "summary"]
 
-_FAMILIES = (xml, structure, references, compensation, bindings, drift, expressions, timers, engine)
+_FAMILIES = (xml, structure, references, compensation, bindings, drift, expressions, timers, forms, engine, dmn)
 RULES: dict[str, Rule] = {rule.id: rule for family in _FAMILIES for rule in family.RULES}
 INTERNAL_RULE = "internal"  # a bug in a rule: reported as a finding so that one bad rule never hides the others
 _SETTINGS_TABLE = "[tool.bpmn-runner]"
@@ -38,6 +38,7 @@ class Settings:
     disable: frozenset[str] = field(default_factory=frozenset)
     trust_scripts: bool = False
     source: Path | None = None
+    spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -74,7 +75,11 @@ def load_settings(start: Path | None = None) -> Settings:
     if not isinstance(trust, bool):
         raise InvalidOperationError(f"{path}: {_SETTINGS_TABLE} trust_scripts must be true or false")
     check_rule_ids(disable, where=f"{path} {_SETTINGS_TABLE} lint.disable")
-    return Settings(frozenset(disable), trust, path)
+    spiffarena = table.get("spiffarena", {})
+    if not isinstance(spiffarena, dict) or not all(isinstance(v, str) for v in spiffarena.values()):
+        raise InvalidOperationError(f'{path}: {_SETTINGS_TABLE} spiffarena must be a table of text values, like '
+                                    f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
+    return Settings(frozenset(disable), trust, path, dict(spiffarena))
 
 
 def check_rule_ids(ids: Iterable[str], *, where: str) -> None:

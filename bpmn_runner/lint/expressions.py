@@ -14,13 +14,15 @@ from ..errors import ExpressionError
 from ..expressions._limits import MAX_INT_BITS, MAX_LENGTH
 from ..expressions.python_safe import _BLOCKED_FUNCTIONS as BLOCKED_FUNCTIONS  # the sandbox's own list
 from ..expressions.scripts import check_script
+from ..models import JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
 from ..loader.dialects import NSMAP, read_io_mappings, read_spiff_parameters
 from ..loader.documents import Document
 from ._core import FLOW_NODES, Context, Rule, children, describe, local
 
 EXPRESSION_SYNTAX = Rule("expression-syntax", "error", "every condition and mapping parses in its dialect (Python, "
                                                        "JUEL ${...} or FEEL =...)")
-SCRIPT_SYNTAX = Rule("script-syntax", "error", "every script is Python (or a Camunda 8 FEEL script) that parses")
+SCRIPT_SYNTAX = Rule("script-syntax", "error", "every script is JavaScript or Python (or a Camunda 8 FEEL script) "
+                                               "that parses")
 SANDBOX = Rule("sandbox", "error", "scripts and conditions use nothing the sandbox refuses (imports, dunder names, "
                                    "open(), str.format, endless loops, huge constants); off with --trust-scripts")
 RULES = (EXPRESSION_SYNTAX, SCRIPT_SYNTAX, SANDBOX)
@@ -59,10 +61,12 @@ def check_conditions(ctx: Context, document: Document) -> None:
         language = (element.get("language") or "").strip().lower().rstrip("/")
         if language and any(language == f.rstrip("/") for f in _FEEL_LANGUAGES):
             text = text if text.startswith("=") else "=" + text
+        elif language in JAVASCRIPT_FORMATS:
+            text = JAVASCRIPT_MARKER + text
         elif language and language not in ("python", "juel", "text/x-python"):
             ctx.report(EXPRESSION_SYNTAX, document, element,
                        f"{describe(owner)}: {what} language {element.get('language')!r} is not supported; write it "
-                       f"in Python, JUEL ${{...}} or FEEL =...")
+                       f"in JUEL ${{...}}, FEEL =..., JavaScript or Python")
             continue
         if not text:
             if local(owner) != "sequenceFlow":  # an empty flow condition is no condition: conditional-flows
@@ -89,7 +93,11 @@ def _check_expression(ctx: Context, document: Document, element: etree._Element,
     try:
         expressions.check_syntax(text)
     except ExpressionError as exc:
-        ctx.report(EXPRESSION_SYNTAX, document, element, f"{describe(owner)}: {what}: {exc.message}")
+        position = getattr(exc, "position", None)
+        line = None
+        if position is not None and element.sourceline is not None and text.strip("= \n") in (element.text or ""):
+            line = element.sourceline + text[:position].count("\n")  # a multi-line FEEL text: the failing line
+        ctx.report(EXPRESSION_SYNTAX, document, element, f"{describe(owner)}: {what}: {exc.message}", line=line)
         return
     if not ctx.trust_scripts:
         refused = sandbox_problem(text)
@@ -217,10 +225,16 @@ def check_scripts(ctx: Context, document: Document) -> None:
             _check_expression(ctx, document, element, owner, "script expression",
                               text if text.strip().startswith("=") else "=" + text)
             continue
+        if script_format in JAVASCRIPT_FORMATS:
+            try:
+                expressions.check_syntax(JAVASCRIPT_MARKER + text)
+            except ExpressionError as exc:
+                ctx.report(SCRIPT_SYNTAX, document, element, f"{describe(owner)}: {exc.message}")
+            continue
         if script_format not in PYTHON_SCRIPT_FORMATS:
             ctx.report(SCRIPT_SYNTAX, document, element,
                        f"{describe(owner)}: script format {script_format!r} is not supported; bpmn-runner runs "
-                       f"Python scripts (and Camunda 8 FEEL script tasks)")
+                       f"JavaScript and Python scripts (and Camunda 8 FEEL script tasks)")
             continue
         source = textwrap.dedent(text)
         try:

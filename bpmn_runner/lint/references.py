@@ -7,6 +7,7 @@ from lxml import etree
 from ..errors import BpmnRunnerError
 from ..loader.dialects import NSMAP
 from ..loader.documents import Document, read_document, sibling_candidates
+from ..loader.process_models import find_models_root, tree_candidates
 from ._core import ACTIVITIES, Context, Rule, children, describe, event_definitions, local
 
 CALL_ACTIVITY_TARGET = Rule("call-activity-target", "error", "a call activity names a process that is in the "
@@ -36,10 +37,13 @@ def _called_process(call: etree._Element) -> str | None:
 
 
 def _sibling_processes(ctx: Context) -> set[str]:
-    """Process ids in the .bpmn files beside the loaded ones: the only other place `run` looks (never a path)."""
+    """Process ids in the .bpmn files beside the loaded ones and in their SpiffArena process-model tree: the other
+    places `run` looks (never a path)."""
     if "sibling_processes" not in ctx.cache:
         found: set[str] = set()
-        for path in sibling_candidates(ctx.documents):
+        root = find_models_root(ctx.documents)
+        tree = tree_candidates(root, ctx.documents) if root is not None else []
+        for path in sibling_candidates(ctx.documents) + tree:
             try:
                 found.update(read_document(path).process_ids())
             except BpmnRunnerError:

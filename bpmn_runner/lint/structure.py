@@ -10,13 +10,18 @@ from lxml import etree
 from ..loader.documents import Document
 from ._core import GATEWAYS, TASKS, Container, Context, Rule, children, describe, event_definitions, local
 
-START_EVENT_REQUIRED = Rule("start-event-required", "error", "every process and sub-process has a start event")
+START_EVENT_REQUIRED = Rule("start-event-required", "warning", "every process and sub-process has a start event "
+                                                                "(without one, every element without an incoming "
+                                                                "flow starts it: BPMN's implicit start)")
+NOTHING_STARTS = Rule("nothing-starts", "error", "a process or sub-process without a start event has an element "
+                                                 "without an incoming flow to start from")
 END_EVENT_REQUIRED = Rule("end-event-required", "warning", "every process and sub-process has an end event")
 NO_DISCONNECTED = Rule("no-disconnected", "warning", "every flow node has an incoming or an outgoing sequence flow")
 NO_IMPLICIT_START = Rule("no-implicit-start", "warning", "only start, boundary and link catch events lack an "
-                                                         "incoming flow (anything else never runs)")
-NO_IMPLICIT_END = Rule("no-implicit-end", "warning", "a path ends at an end event, not at a dead end with no "
-                                                     "outgoing flow")
+                                                         "incoming flow (anything else never runs, or with no start "
+                                                         "event starts implicitly)")
+NO_IMPLICIT_END = Rule("no-implicit-end", "warning", "a path ends at an end event, not at an element with no "
+                                                     "outgoing flow (an implicit end)")
 UNREACHABLE = Rule("unreachable", "warning", "every flow node can be reached from a start event")
 ENDLESS_LOOP = Rule("endless-loop", "warning", "every loop has a way out to an end")
 NO_IMPLICIT_SPLIT = Rule("no-implicit-split", "warning", "a task or event forks through a gateway, not through "
@@ -42,9 +47,9 @@ EVENT_SUB_PROCESS_TYPED_START_EVENT = Rule("event-sub-process-typed-start-event"
 NO_COMPLEX_GATEWAY = Rule("no-complex-gateway", "error", "no complex gateways (bpmn-runner cannot run them)")
 NO_INCLUSIVE_GATEWAY = Rule("no-inclusive-gateway", "info", "inclusive gateways are hard to read; prefer "
                                                             "exclusive and parallel ones")
-RULES = (START_EVENT_REQUIRED, END_EVENT_REQUIRED, NO_DISCONNECTED, NO_IMPLICIT_START, NO_IMPLICIT_END, UNREACHABLE,
-         ENDLESS_LOOP, NO_IMPLICIT_SPLIT, CONDITIONAL_FLOWS, FAKE_JOIN, NO_GATEWAY_JOIN_FORK, SUPERFLUOUS_GATEWAY,
-         NO_DUPLICATE_SEQUENCE_FLOWS, LABEL_REQUIRED, SINGLE_BLANK_START_EVENT, SINGLE_EVENT_DEFINITION,
+RULES = (START_EVENT_REQUIRED, NOTHING_STARTS, END_EVENT_REQUIRED, NO_DISCONNECTED, NO_IMPLICIT_START, NO_IMPLICIT_END,
+         UNREACHABLE, ENDLESS_LOOP, NO_IMPLICIT_SPLIT, CONDITIONAL_FLOWS, FAKE_JOIN, NO_GATEWAY_JOIN_FORK,
+         SUPERFLUOUS_GATEWAY, NO_DUPLICATE_SEQUENCE_FLOWS, LABEL_REQUIRED, SINGLE_BLANK_START_EVENT, SINGLE_EVENT_DEFINITION,
          SUB_PROCESS_BLANK_START_EVENT, EVENT_SUB_PROCESS_TYPED_START_EVENT, NO_COMPLEX_GATEWAY, NO_INCLUSIVE_GATEWAY)
 
 
@@ -94,7 +99,14 @@ def _starts_and_ends(ctx: Context, document: Document, container: Container) -> 
     what = describe(container.element)
     if not starts:
         ctx.report(START_EVENT_REQUIRED, document, container.element,
-                   f"{what} has no start event; add one where the flow begins")
+                   f"{what} has no start event, so every element without an incoming flow starts it (an implicit "
+                   f"start); draw a start event where the flow begins")
+        entries = [n for n in container.nodes if not container.ins(n) and local(n) != "boundaryEvent"
+                   and not _is_link(n) and not _exempt(container, n)]
+        if container.nodes and not entries and any(not _exempt(container, n) for n in container.nodes):
+            ctx.report(NOTHING_STARTS, document, container.element,
+                       f"{what} has no start event and every element in it has an incoming flow, so nothing can "
+                       f"start it; draw a start event where the flow begins")
     if container.nodes and not any(local(n) == "endEvent" for n in container.nodes):
         ctx.report(END_EVENT_REQUIRED, document, container.element,
                    f"{what} has no end event; end each path with one")
@@ -140,13 +152,14 @@ def _connections(ctx: Context, document: Document, container: Container) -> None
             ctx.report(NO_DISCONNECTED, document, node, f"{describe(node)} is not connected to anything")
             continue
         if not ins and name not in ("startEvent", "boundaryEvent") and not _is_link(node):
-            ctx.report(NO_IMPLICIT_START, document, node,
-                       f"{describe(node)} has no incoming sequence flow, so it never runs; connect it or start "
-                       f"with a start event")
+            implicit = not any(local(n) == "startEvent" for n in container.nodes)
+            effect = "it starts when the process starts (an implicit start); draw a start event before it" \
+                if implicit else "so it never runs; connect it or start with a start event"
+            ctx.report(NO_IMPLICIT_START, document, node, f"{describe(node)} has no incoming sequence flow, {effect}")
         if not outs and name != "endEvent" and not _is_link(node):
             ctx.report(NO_IMPLICIT_END, document, node,
-                       f"{describe(node)} has no outgoing sequence flow: a dead end; end the path with an end "
-                       f"event")
+                       f"{describe(node)} has no outgoing sequence flow, so its path ends there (an implicit end); "
+                       f"end the path with an end event")
 
 
 def _label_required(node: etree._Element, outs: list[etree._Element]) -> bool:

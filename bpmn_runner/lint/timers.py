@@ -8,14 +8,14 @@ from datetime import datetime
 
 from lxml import etree
 
-from .. import expressions
+from .. import cron, expressions
 from ..errors import ExpressionError
 from ..loader.documents import Document
 from ._core import Context, Rule, children, describe, local
 from .expressions import SANDBOX, sandbox_problem
 
 TIMER_ISO8601 = Rule("timer-iso8601", "error", "timer text is ISO 8601 that parses (PT5M, 2025-01-31T09:00Z, "
-                                               "R3/PT10M) or an expression that does")
+                                               "R3/PT10M), a cron cycle (0 0/5 * * * ?) or an expression that does")
 RULES = (TIMER_ISO8601,)
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
@@ -64,8 +64,12 @@ def iso_problem(kind: str, text: str) -> str | None:
     valid = {"timeDuration": is_duration, "timeDate": is_datetime, "timeCycle": is_cycle}[kind](text)
     if valid:
         return None
-    if kind == "timeCycle" and _CRON.match(text):
-        return f"cron cycles ({text!r}) are not supported; use ISO 8601 such as R/PT1H"
+    if kind == "timeCycle" and cron.is_cron(text):
+        try:
+            cron.check_cron(text)
+        except ExpressionError as exc:
+            return exc.message
+        return None
     return f"{text!r} is not ISO 8601 {_EXAMPLES[kind]}"
 
 
@@ -74,7 +78,7 @@ def timer_problem(kind: str, raw: str) -> str | None:
     text = raw.strip()
     if not text:
         return "is empty; say when the timer fires"
-    if _CRON.match(text) and not text.startswith(("=", "$", "#")):
+    if cron.is_cron(text):
         return iso_problem(kind, text) if kind == "timeCycle" else f"{text!r} is not ISO 8601 {_EXAMPLES[kind]}"
     if _ISO_LOOKING.match(text) and not any(c in text for c in " '\"()"):
         return iso_problem(kind, text)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import json
 import re
 
 from lxml import etree
 
-from ..models import Binding
+from ..models import CAMUNDA_PARAMETER_MARKER, Binding
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -35,8 +36,18 @@ class IoMappings:
     outputs: list[Mapping] = field(default_factory=list)
 
 
+_EXTENSIONS = f"{{{BPMN_NS}}}extensionElements"
+_XPATHS: dict[str, etree.XPath] = {}
+
+
 def _ext(element: etree._Element, path: str) -> list[etree._Element]:
-    return element.xpath(f"./bpmn:extensionElements/{path}", namespaces=NSMAP)
+    # most elements have no extensions; a compiled XPath is several times faster than element.xpath(text)
+    if element.find(_EXTENSIONS) is None:
+        return []
+    compiled = _XPATHS.get(path)
+    if compiled is None:
+        compiled = _XPATHS[path] = etree.XPath(f"./bpmn:extensionElements/{path}", namespaces=NSMAP)
+    return compiled(element)
 
 
 def _retries(text: str | None) -> int | None:
@@ -54,10 +65,12 @@ def read_binding(element: etree._Element) -> Binding | None:
     topic = element.get(f"{{{CAMUNDA_NS}}}topic")
     if camunda_type == "external" and topic:
         return Binding(topic.strip(), "camunda7", "topic", retry_cycle=retry_cycle)
+    result_variable = (element.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip() or None
     for attr in ("class", "delegateExpression", "expression"):
         value = element.get(f"{{{CAMUNDA_NS}}}{attr}")
         if value and value.strip():
-            return Binding(_camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle)
+            return Binding(_camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle,
+                           result_variable=result_variable, arguments=_method_arguments(value.strip(), attr))
     if camunda_type == "external":  # external with no topic: still Camunda 7, but unusable
         return Binding("", "camunda7", "topic", retry_cycle=retry_cycle)
     connector = _ext(element, "camunda:connector/camunda:connectorId")
@@ -83,6 +96,47 @@ def read_binding(element: etree._Element) -> Binding | None:
     return None
 
 
+def _method_arguments(value: str, attr: str) -> tuple[str, ...]:
+    """`${calc.add(a, b * 2)}` -> ('a', 'b * 2'): the argument texts, split at top-level commas."""
+    if attr != "expression":
+        return ()
+    match = re.match(r"^[#$]\{\s*[A-Za-z_][\w.]*\s*\((.*)\)\s*\}$", value, re.S)
+    if not match or not match.group(1).strip():
+        return ()
+    parts: list[str] = []
+    depth, quote, current = 0, "", []
+    for ch in match.group(1):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current).strip())
+    return tuple(parts)
+
+
+def read_connector(element: etree._Element) -> dict[str, object] | None:
+    """A Camunda 7 `camunda:connector`: its id and its own input and output parameters."""
+    connector = _ext(element, "camunda:connector")
+    if not connector:
+        return None
+    node = connector[0]
+    inputs = [[p.get("name", ""), camunda_param_source(p)]
+              for p in node.xpath("./camunda:inputOutput/camunda:inputParameter", namespaces=NSMAP)]
+    outputs = [[p.get("name", ""), camunda_param_source(p)]
+               for p in node.xpath("./camunda:inputOutput/camunda:outputParameter", namespaces=NSMAP)]
+    ids = node.xpath("./camunda:connectorId", namespaces=NSMAP)
+    return {"id": (ids[0].text or "").strip() if ids else "", "inputs": inputs, "outputs": outputs}
+
+
 def _camunda_name(value: str, attr: str) -> str:
     """`${paymentDelegate}` binds to `paymentDelegate`; `${svc.charge(execution)}` to `svc.charge`; a class name stays."""
     if attr == "class":
@@ -105,9 +159,9 @@ def read_io_mappings(element: etree._Element) -> IoMappings:
     """`camunda:inputOutput` and `zeebe:ioMapping` in their common forms."""
     io = IoMappings()
     for node in _ext(element, "camunda:inputOutput/camunda:inputParameter"):
-        io.inputs.append(Mapping(node.get("name", ""), _camunda_param_source(node)))
+        io.inputs.append(Mapping(node.get("name", ""), camunda_param_source(node)))
     for node in _ext(element, "camunda:inputOutput/camunda:outputParameter"):
-        io.outputs.append(Mapping(node.get("name", ""), _camunda_param_source(node)))
+        io.outputs.append(Mapping(node.get("name", ""), camunda_param_source(node)))
     for node in _ext(element, "zeebe:ioMapping/zeebe:input"):
         io.inputs.append(Mapping(node.get("target", ""), node.get("source", "")))
     for node in _ext(element, "zeebe:ioMapping/zeebe:output"):
@@ -115,26 +169,33 @@ def read_io_mappings(element: etree._Element) -> IoMappings:
     return io
 
 
-def _camunda_param_source(node: etree._Element) -> str:
-    """A Camunda 7 parameter is text (literal or `${...}`); lists and maps become FEEL-like literals we can evaluate."""
+def camunda_param_source(node: etree._Element) -> str:
+    """A Camunda 7 parameter: plain text (a literal or `${...}`) as is; a list, map or script (nested as Camunda
+    allows) as CAMUNDA_PARAMETER_MARKER + its JSON tree, which `expressions.evaluate_mapping` evaluates."""
     children = [c for c in node if isinstance(c.tag, str)]
     if not children:
         return (node.text or "").strip()
-    child = children[0]
-    local = etree.QName(child).localname
+    return CAMUNDA_PARAMETER_MARKER + json.dumps(_param_tree(children[0]))
+
+
+def _param_tree(node: etree._Element) -> object:
+    """{"list": [...]}, {"map": [[key, ...]]}, {"script": format, "code": text} or {"text": text}."""
+    local = etree.QName(node).localname
+    items = [c for c in node if isinstance(c.tag, str)]
     if local == "list":
-        items = [(v.text or "") for v in child if isinstance(v.tag, str)]
-        return "=[" + ", ".join(_feel_string(i) for i in items) + "]"
+        return {"list": [_value_tree(v) for v in items]}
     if local == "map":
-        entries = [(e.get("key", ""), e.text or "") for e in child if isinstance(e.tag, str)]
-        return "={" + ", ".join(f"{_feel_string(k)}: {_feel_string(v)}" for k, v in entries) + "}"
+        return {"map": [[e.get("key", ""), _value_tree(e)] for e in items]}
     if local == "script":
-        return (child.text or "").strip()
-    return (node.text or "").strip()
+        return {"script": (node.get("scriptFormat") or "").strip().lower(), "code": node.text or "",
+                "resource": node.get("resource")}
+    return {"text": (node.text or "").strip()}
 
 
-def _feel_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _value_tree(node: etree._Element) -> object:
+    """A `camunda:value` or `camunda:entry`: text, or a nested list, map or script."""
+    inner = [c for c in node if isinstance(c.tag, str)]
+    return _param_tree(inner[0]) if inner else {"text": (node.text or "").strip()}
 
 
 def read_user_form(element: etree._Element) -> list[dict[str, object]]:

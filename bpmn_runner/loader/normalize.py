@@ -9,8 +9,8 @@ import re
 from lxml import etree
 
 from ..errors import UnsupportedElementError
-from ..models import FEEL_SCRIPT_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
@@ -38,21 +38,41 @@ def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElem
 
 def normalize(root: etree._Element, name: str) -> None:
     """Apply every rewrite and check to the executable processes of one BPMN document."""
+    for definition in root.iter(_b("signal"), _b("message")):
+        if definition.get("id") and not definition.get("name"):
+            definition.set("name", definition.get("id", ""))  # a name is optional in BPMN; its id names it then
+    camunda7 = document_dialect(root) == "camunda7"
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue
-        _refuse_listeners(process, name)
+        _check_listeners(process, name)
         _scripts(process, name)
-        _conditions(process, name)
+        _parameter_scripts(process, name)
+        _conditions(process, name, camunda7=camunda7)
         _call_activities(process, name)
         _multi_instance(process, name)
 
 
-def _refuse_listeners(process: etree._Element, name: str) -> None:
-    for listener in process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener"):
-        owner = listener.getparent().getparent()
-        raise _refuse(owner, name, "Camunda execution and task listeners are not run by bpmn-runner; "
-                                   "model that work as a service task")
+def _check_listeners(process: etree._Element, name: str) -> None:
+    """Listeners run (see _spiff/listeners.py); refuse the kinds that do not, naming the element."""
+    for listener in process.iter(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener",
+                                 f"{{{ZEEBE_NS}}}executionListener"):
+        owner = next((a for a in listener.iterancestors() if a.get("id")), process)
+        event = (listener.get("event") or listener.get("eventType") or "").strip()
+        if owner is process:
+            raise _refuse(owner, name, f"process-level {event} listeners are not run by bpmn-runner yet; put the "
+                                       f"listener on the start or end event")
+        if event in ("timeout", "update"):
+            raise _refuse(owner, name, f"{event} task listeners are not supported; use a timer boundary event")
+        local = etree.QName(listener).localname
+        if local == "executionListener" and etree.QName(listener).namespace == ZEEBE_NS:
+            if not (listener.get("type") or "").strip():
+                raise _refuse(owner, name, "a Camunda 8 execution listener needs a job type")
+            continue
+        if not any(listener.get(a) for a in ("class", "delegateExpression", "expression")) and \
+                not listener.xpath("./camunda:script", namespaces=NSMAP):
+            raise _refuse(owner, name, f"the {event} listener names no class, delegateExpression, expression or "
+                                       f"script")
 
 
 def _scripts(process: etree._Element, name: str) -> None:
@@ -68,19 +88,47 @@ def _scripts(process: etree._Element, name: str) -> None:
             script.text = f"{FEEL_SCRIPT_MARKER}{variable}\n{expression}"
             continue
         script_format = (task.get("scriptFormat") or "").strip().lower()
-        if script_format not in PYTHON_SCRIPT_FORMATS:
+        if script_format not in PYTHON_SCRIPT_FORMATS and script_format not in JAVASCRIPT_FORMATS:
             raise _refuse(task, name, f"script format {task.get('scriptFormat')!r} is not supported; "
-                                      f"bpmn-runner runs Python scripts (and Camunda 8 FEEL script tasks)")
+                                      f"bpmn-runner runs JavaScript and Python scripts (and Camunda 8 FEEL script "
+                                      f"tasks)")
         if task.get(f"{{{CAMUNDA_NS}}}resource"):
             raise _refuse(task, name, "external script resources (camunda:resource) are not supported; "
                                       "put the script in the diagram")
+        if script_format in JAVASCRIPT_FORMATS:
+            script = task.find(_b("script"))
+            if script is None:
+                script = etree.SubElement(task, _b("script"))
+            result_variable = (task.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip()
+            script.text = f"{JAVASCRIPT_TASK_MARKER}{result_variable}\n{script.text or ''}"
 
 
-def _conditions(process: etree._Element, name: str) -> None:
+def _parameter_scripts(process: etree._Element, name: str) -> None:
+    """Scripts inside Camunda 7 input/output parameters run as JavaScript; other languages are refused here."""
+    for script in process.iter(f"{{{CAMUNDA_NS}}}script"):
+        owner = next((a for a in script.iterancestors() if a.get("id")), process)
+        script_format = (script.get("scriptFormat") or "").strip().lower()
+        if script.get("resource"):
+            raise _refuse(owner, name, "external script resources (camunda:script resource=...) are not "
+                                       "supported; put the script in the diagram")
+        if script_format not in JAVASCRIPT_FORMATS:
+            raise _refuse(owner, name, f"script format {script.get('scriptFormat')!r} in a camunda:script is not "
+                                       f"supported; bpmn-runner runs JavaScript there")
+
+
+def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
     for condition in process.iter(_b("conditionExpression"), _b("completionCondition"), _b("loopCondition")):
         language = (condition.get("language") or "").strip().lower().rstrip("/")
         text = (condition.text or "").strip()
+        camunda7_condition = camunda7 and condition.tag != _b("loopCondition")  # Camunda 7 has no standard loops
+        if camunda7_condition and not language and text and "${" not in text and "#{" not in text:
+            # Camunda 7 reads this text as a JUEL literal string, which its condition rule rejects at run time.
+            raise _refuse(condition.getparent(), name, f"condition {text!r} is not a Camunda 7 expression; "
+                                                       f"write it as ${{{text}}}")
         if not language or language in ("python", "juel", "text/x-python"):
+            continue
+        if language in JAVASCRIPT_FORMATS:
+            condition.text = JAVASCRIPT_MARKER + "".join(condition.itertext())
             continue
         if any(language.rstrip("/") == f.rstrip("/") for f in FEEL_LANGUAGES):
             if text and not text.startswith("="):
@@ -88,7 +136,7 @@ def _conditions(process: etree._Element, name: str) -> None:
             continue
         owner = condition.getparent()
         raise _refuse(owner, name, f"condition language {condition.get('language')!r} is not supported; "
-                                   f"write the condition in Python, JUEL ${{...}} or FEEL =...")
+                                   f"write the condition in JUEL ${{...}}, FEEL =..., JavaScript or Python")
 
 
 def _call_activities(process: etree._Element, name: str) -> None:

@@ -12,10 +12,12 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import ExpressionError
+from .script_reads import script_reads
 from ..expressions import dialect_of, referenced_names
 from ..loader.dialects import (BINDABLE_TAGS, BPMN_NS, CAMUNDA_NS, NSMAP, IoMappings, read_binding,
                                read_io_mappings, read_spiff_parameters)
 from ..loader.documents import Document, read_documents
+from ..loader.listeners import read_listeners
 from ..models import Binding
 from ..registry import HandlerRegistry
 
@@ -101,6 +103,18 @@ def scaffold(paths: list[Path], registry: HandlerRegistry | None = None) -> Scaf
                 if binding.name in registry:
                     continue
                 needs.setdefault(binding.name, []).append(_task_need(doc, element, binding, graph, registry))
+            for element in process.iter():
+                if not isinstance(element.tag, str) or not element.get("id"):
+                    continue
+                for listener in read_listeners(element):
+                    name = listener.get("name") or ""
+                    if listener["kind"] == "script" or not name or name in registry or \
+                            name in ("execution.setVariable", "task.setVariable"):
+                        continue
+                    needs.setdefault(name, []).append(TaskNeed(
+                        element.get("id", ""), f"{listener['scope']} listener on {listener['event'] or 'take'}",
+                        doc.name, listener["line"] or element.sourceline or 1,
+                        Binding(name, listener["dialect"], "listener")))
     stubs = _stubs(needs)
     source = render_module(stubs, unbound, [d.name for d in documents])
     compile(source, "<scaffold>", "exec")  # a diagram's text can never break the module it generates
@@ -109,6 +123,7 @@ def scaffold(paths: list[Path], registry: HandlerRegistry | None = None) -> Scaf
 
 def render_module(stubs: list[Stub], unbound: list[tuple[str, int, str, str]], sources: list[str]) -> str:
     """The Python text of the handler module."""
+    listens = any(_is_listener(stub) for stub in stubs)
     lines = [
         _docstring("", "Handler stubs written by `bpmn-runner scaffold` from:\n\n"
                    + "".join(f"    {_one_line(source)}\n" for source in sources) + "\n"
@@ -119,7 +134,7 @@ def render_module(stubs: list[Stub], unbound: list[tuple[str, int, str, str]], s
         "",
         "from typing import Any",
         "",
-        "from bpmn_runner import ServiceCall, handler",
+        "from bpmn_runner import " + ("ListenerCall, " if listens else "") + "ServiceCall, handler",
         "",
     ]
     if unbound:
@@ -132,7 +147,18 @@ def render_module(stubs: list[Stub], unbound: list[tuple[str, int, str, str]], s
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _is_listener(stub: Stub) -> bool:
+    return all(task.binding.kind == "listener" for task in stub.tasks)
+
+
 def _render_stub(stub: Stub) -> list[str]:
+    if _is_listener(stub):
+        where = "\n".join(f"{t.name} of {t.element_id}, {t.file}:{t.line}" for t in stub.tasks)
+        return [f"@handler({_literal(stub.name)})",
+                f"def {stub.function}(call: ListenerCall) -> dict[str, Any] | None:",
+                _docstring("    ", f"Listener '{stub.name}': call.event says which event; return variables to "
+                                   f"set, or None.\n{where}"),
+                f"    raise NotImplementedError({_literal(stub.name + ': implement the listener')})", ""]
     args = [_literal(stub.name), f"label={_literal(stub.label)}"]
     if stub.input_types():
         args.append(f"inputs={_literal(stub.input_types())}")
@@ -287,6 +313,11 @@ class _ProcessGraph:
         for condition in element.xpath("./bpmn:conditionalEventDefinition/bpmn:condition", namespaces=NSMAP):
             text = (condition.text or "").strip()
             out += [(f"condition of {element_id}", n, _one_line(text)) for n in _names(text)]
+        for script in element.xpath("./bpmn:script | ./bpmn:extensionElements/spiffworkflow:preScript | "
+                                    "./bpmn:extensionElements/spiffworkflow:postScript", namespaces=NSMAP):
+            text = (script.text or "").strip()
+            if text and not element.get("scriptFormat", "python").lower().startswith(("java", "groovy", "js")):
+                out += [(f"script of {element_id}", n, _one_line(text)) for n in sorted(script_reads(text))]
         return out
 
     def reads(self, ids: set[str]) -> list[tuple[str, str, str]]:
@@ -400,7 +431,7 @@ def _function_name(name: str) -> str:
     ident = re.sub(r"\W+", "_", snake, flags=re.ASCII).strip("_").lower() or "task"
     if ident[0].isdigit():
         ident = "task_" + ident
-    return ident + "_" if keyword.iskeyword(ident) or ident in ("handler", "Any", "ServiceCall") else ident
+    return ident + "_" if keyword.iskeyword(ident) or ident in ("handler", "Any", "ServiceCall", "ListenerCall") else ident
 
 
 def _literal(value: str | dict[str, str]) -> str:

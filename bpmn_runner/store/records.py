@@ -4,7 +4,7 @@ workflow, never a SQLAlchemy row)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Collection
 
 from ..errors import ConcurrentUpdateError
 
@@ -30,7 +30,7 @@ class InstanceRecord:
     process_id: str
     business_key: str | None
     status: str
-    state: dict[str, Any] | None           # None in listings, which leave the state out
+    state: dict[str, Any] | str | None     # None in listings; JSON text when a step hands it over encoded
     version: int
     data: dict[str, Any]
     waiting: list[dict[str, Any]]
@@ -109,3 +109,13 @@ class StepRecord:
     done_job: tuple[str, str] | None = None       # (job id, worker id): deleted only if that worker holds it
     release_done_job: bool = False                # keep the done job (a cycle timer that waits again), unlocked
     had_waits: bool = True                        # False: the instance had no waits rows before (skip replacing)
+
+    def lease_new_jobs(self, worker: str, until: float, handlers: Collection[str]) -> list[JobRecord]:
+        """Write this step's new service jobs for `handlers` already leased to `worker` (one attempt counted), so
+        that the worker can run them next without a claim of its own; returns them."""
+        leased = []
+        for job in self.new_jobs:
+            if job.kind == "service" and job.handler in handlers and job.locked_by is None:
+                job.locked_by, job.locked_until, job.attempts = worker, until, job.attempts + 1
+                leased.append(job)
+        return leased

@@ -11,11 +11,12 @@ import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
+from .hot_path import JOB_COLUMNS, HotPath, history_row, job_row
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
                       WaitRecord)
 from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messages, processes, waits
@@ -39,6 +40,8 @@ class Store:
     def __init__(self, engine: Engine, label: str = "") -> None:
         self.engine = engine
         self.label = label or str(engine.url)
+        self._hot = HotPath(engine.dialect.name)
+        self._driver_error: type[BaseException] = getattr(engine.dialect.dbapi, "Error", DBAPIError)
 
     @property
     def dialect(self) -> str:
@@ -79,13 +82,18 @@ class Store:
             raise self._translate(exc) from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"store {self.label}: {_first_line(exc)}") from exc
+        except Exception as exc:
+            if isinstance(exc, self._driver_error):  # from the hot path, which runs on the driver's cursor
+                raise self._translate(exc) from exc
+            raise
 
-    def _translate(self, exc: DBAPIError) -> StoreError:
-        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    def _translate(self, exc: BaseException) -> StoreError:
+        orig = getattr(exc, "orig", None) or exc
+        code = getattr(orig, "sqlstate", None)
         text = _first_line(exc)
         if code in _RETRYABLE_PG or "database is locked" in text:
             return ConcurrentUpdateError(f"store {self.label}: {text}")
-        if isinstance(exc, OperationalError):
+        if isinstance(exc, OperationalError) or type(orig).__name__ == "OperationalError":
             return StoreError(f"store {self.label} is not reachable or not usable: {text}")
         return StoreError(f"store {self.label}: {text}")
 
@@ -161,7 +169,7 @@ class Store:
             if conn.execute(select(instances.c.id).where(instances.c.id == ident)).first():
                 return ident
             if len(ident) >= 4:
-                found = conn.execute(select(instances.c.id).where(instances.c.id.like(_prefix(ident)))
+                found = conn.execute(select(instances.c.id).where(_starts_with(instances.c.id, ident))
                                      .limit(2)).scalars().all()
                 if len(found) == 1:
                     return found[0]
@@ -186,11 +194,15 @@ class Store:
         return _instance(row), [_job(j) for j in job_rows]
 
     def list_instances(self, *, status: str | None = None, process_id: str | None = None,
-                       business_key: str | None = None, limit: int | None = None) -> list[InstanceRecord]:
+                       business_key: str | None = None, limit: int | None = None, after: str | None = None,
+                       timers_due_at: float | None = None) -> list[InstanceRecord]:
+        """Instances without their state, oldest first (created_at, then id), `limit` at a time after the
+        instance `after` (keyset paging: every page is an index range, however deep).
+
+        With `timers_due_at`, `status` is the status a user sees: `running` includes instances waiting at a timer
+        that is due by then, and `waiting` leaves them out."""
         columns = [c for c in instances.c if c.name != "state"]
         query = select(*columns).order_by(instances.c.created_at, instances.c.id)
-        if status:
-            query = query.where(instances.c.status == status)
         if process_id:
             query = query.where(instances.c.process_id == process_id)
         if business_key is not None:
@@ -198,8 +210,30 @@ class Store:
         if limit:
             query = query.limit(limit)
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            if after is not None:
+                mark = conn.execute(select(instances.c.created_at, instances.c.id)
+                                    .where(instances.c.id == after)).first()
+                if mark is None:
+                    raise NotFoundError(f"--after {after!r}: no instance with that id in {self.label}")
+                query = query.where(tuple_(instances.c.created_at, instances.c.id) > tuple_(mark[0], mark[1]))
+            due = exists().where(jobs.c.instance_id == instances.c.id, jobs.c.kind == "timer",
+                                 jobs.c.status == "ready", jobs.c.due_at <= (timers_due_at or 0.0))
+            if timers_due_at is not None and status == "running":
+                # two index ranges merged here: an OR of both would not keep the listing's index order
+                rows = conn.execute(query.where(instances.c.status == "running")).all()
+                rows += conn.execute(query.where(instances.c.status == "waiting", due)).all()
+                rows.sort(key=lambda r: (r.created_at, r.id))
+                rows = rows[:limit] if limit else rows
+            elif timers_due_at is not None and status == "waiting":
+                rows = conn.execute(query.where(instances.c.status == "waiting", ~due)).all()
+            else:
+                rows = conn.execute(query.where(instances.c.status == status) if status else query).all()
         return [_instance(r) for r in rows]
+
+    def cleanup(self, finished_before: float, *, keep_history: bool = False) -> dict[str, int]:
+        """Remove instances that ended before `finished_before`, in batches (see retention.py)."""
+        from .retention import cleanup
+        return cleanup(self, finished_before, keep_history=keep_history)
 
     def count_instances(self) -> dict[str, int]:
         with self.read() as conn:
@@ -267,10 +301,10 @@ class Store:
         """
         rec = step.instance
         with self.write() as conn:
+            state = rec.state if isinstance(rec.state, str) else _dumps(rec.state)
             values = dict(definition_hash=rec.definition_hash, process_id=rec.process_id, status=rec.status,
-                          state=_dumps(rec.state), data=_dumps(rec.data), waiting=_dumps(rec.waiting),
-                          error=rec.error, updated_at=step.now,
-                          ended_at=step.now if rec.status in ENDED_STATUSES else None)
+                          state=state, data=_dumps(rec.data), waiting=_dumps(rec.waiting), error=rec.error,
+                          updated_at=step.now, ended_at=step.now if rec.status in ENDED_STATUSES else None)
             if step.expected_version is None:
                 try:
                     with conn.begin_nested():
@@ -278,31 +312,16 @@ class Store:
                                                               created_at=rec.created_at or step.now, **values))
                 except IntegrityError as exc:
                     raise self._insert_conflict(conn, rec) from exc
-            else:
-                done = conn.execute(update(instances).where(instances.c.id == rec.id,
-                                                            instances.c.version == step.expected_version)
-                                    .values(version=instances.c.version + 1, **values))
-                if done.rowcount != 1:
-                    raise ConcurrentUpdateError(f"instance {rec.id} was changed by someone else; try again",
-                                                instance_id=rec.id)
-            if step.done_job is not None:
-                job_id, worker = step.done_job
-                mine = and_(jobs.c.id == job_id, jobs.c.locked_by == worker, jobs.c.locked_until > step.now)
-                if step.release_done_job:
-                    gone = conn.execute(update(jobs).where(mine).values(locked_by=None, locked_until=None,
-                                                                        attempts=0, last_error=None))
-                else:
-                    gone = conn.execute(delete(jobs).where(mine))
-                if gone.rowcount != 1:
-                    raise LeaseLostError(f"worker {worker} no longer holds job {job_id}", instance_id=rec.id)
-            if step.delete_job_ids:
-                conn.execute(delete(jobs).where(jobs.c.id.in_(step.delete_job_ids)))
-            for job_id, due in step.timer_updates.items():
-                conn.execute(update(jobs).where(jobs.c.id == job_id).values(due_at=due))
-            if step.new_jobs:
-                conn.execute(insert(jobs), [_job_values(j) for j in step.new_jobs])
-            if step.history:
-                conn.execute(insert(history), [_history_values(h) for h in step.history])
+            updated, held, incident = self._hot.write_step(
+                conn.connection.driver_connection, step, state, values["data"], values["waiting"],
+                [job_row(_job_values(j)) for j in step.new_jobs],
+                [history_row(_history_values(h)) for h in step.history])
+            if not updated:
+                raise ConcurrentUpdateError(f"instance {rec.id} was changed by someone else; try again",
+                                            instance_id=rec.id)
+            if not held:
+                raise LeaseLostError(f"worker {step.done_job[1]} no longer holds job {step.done_job[0]}",
+                                     instance_id=rec.id)
             if step.waits or step.had_waits:
                 self._replace_waits(conn, rec.id, step.waits, step.now)
             if step.new_messages:
@@ -323,12 +342,9 @@ class Store:
                 conn.execute(delete(jobs).where(jobs.c.kind == "message",
                                                 jobs.c.task_id.in_(step.consumed_messages)))
             status = rec.status
-            if status not in ENDED_STATUSES:
-                incident = conn.execute(select(jobs.c.id).where(jobs.c.instance_id == rec.id,
-                                                                jobs.c.status == "incident").limit(1)).first()
-                if incident is not None and status != "incident":
-                    status = "incident"
-                    conn.execute(update(instances).where(instances.c.id == rec.id).values(status=status))
+            if incident and status not in ENDED_STATUSES and status != "incident":
+                status = "incident"
+                conn.execute(update(instances).where(instances.c.id == rec.id).values(status=status))
             return status
 
     def _insert_conflict(self, conn: Connection, rec: InstanceRecord) -> BpmnRunnerError:
@@ -362,31 +378,33 @@ class Store:
 
     # ----- jobs ---------------------------------------------------------------------------------------------
 
-    def _lease_only(self, conn: Connection) -> None:
+    def _lease_only(self, conn: Connection, raw: Any = None) -> None:
         """A transaction that only takes or renews leases need not wait for the disk on PostgreSQL: a lease lost
         in a server crash means the job runs again, which at-least-once allows; steps always commit durably."""
         if self.dialect == "postgresql":
-            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            if raw is not None:
+                raw.execute("SET LOCAL synchronous_commit TO OFF")
+            else:
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     def claim_jobs(self, worker: str, handlers: Sequence[str], *, now: float, lease: float, limit: int = 1,
                    ids: Sequence[str] | None = None) -> tuple[list[JobRecord], list[JobRecord]]:
         """Lease up to `limit` due jobs; returns (claimed, exhausted). Claiming counts an attempt, so a lease that
         expires counts as one; a job whose last attempt's lease expired is returned as exhausted instead."""
-        due = and_(jobs.c.status == "ready", jobs.c.due_at <= now,
-                   or_(jobs.c.locked_until.is_(None), jobs.c.locked_until <= now))
-        kind = or_(jobs.c.kind != "service", jobs.c.handler.in_(list(handlers))) if handlers else \
-            jobs.c.kind != "service"
-        query = select(jobs).where(due, kind).order_by(jobs.c.due_at).limit(limit)
-        if ids is not None:
-            query = query.where(jobs.c.id.in_(list(ids)))
-        if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        if ids is not None and not ids:
+            return [], []
         claimed: list[JobRecord] = []
         exhausted: list[JobRecord] = []
         with self.write() as conn:
-            self._lease_only(conn)
-            for row in conn.execute(query).all():
-                job = _job(row)
+            raw = conn.connection.driver_connection
+            if self.dialect == "postgresql":
+                with raw.pipeline():  # the SET and the SELECT in one round trip
+                    self._lease_only(conn, raw)
+                    rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
+            else:
+                rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
+            for row in rows:
+                job = _job_from_tuple(row)
                 if job.attempts >= job.max_attempts:
                     exhausted.append(job)
                     continue
@@ -394,11 +412,10 @@ class Store:
                 if job.locked_by is not None:
                     note = (f"the lease of worker {job.locked_by} expired (the worker stopped, or its handler ran "
                             f"longer than the lease without renewing it)")
-                conn.execute(update(jobs).where(jobs.c.id == job.id).values(
-                    locked_by=worker, locked_until=now + lease, attempts=job.attempts + 1, last_error=note))
                 job.locked_by, job.locked_until, job.attempts, job.last_error = worker, now + lease, \
                     job.attempts + 1, note
                 claimed.append(job)
+            self._hot.take(raw, claimed)
         return claimed, exhausted
 
     def extend_leases(self, worker: str, job_ids: Sequence[str], until: float) -> set[str]:
@@ -508,21 +525,28 @@ class Store:
     # ----- waits and messages -------------------------------------------------------------------------------
 
     def find_waits(self, kind: str | Sequence[str], event_name: str | None = None, *,
-                   task_id: str | None = None, instance_id: str | None = None) -> list[WaitRecord]:
+                   task_id: str | None = None, instance_id: str | None = None,
+                   limit: int | None = None) -> list[WaitRecord]:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         query = (select(waits, instances.c.business_key, instances.c.process_id)
                  .join(instances, instances.c.id == waits.c.instance_id)
-                 .where(waits.c.kind.in_(kinds), instances.c.status.notin_(ENDED_STATUSES))
+                 .where(instances.c.status.notin_(ENDED_STATUSES))
                  .order_by(waits.c.created_at, waits.c.instance_id))
         if event_name is not None:
             query = query.where(waits.c.event_name == event_name)
         if task_id is not None:
-            query = query.where(or_(waits.c.task_id == task_id, waits.c.task_id.like(_prefix(task_id)))
+            query = query.where(or_(waits.c.task_id == task_id, _starts_with(waits.c.task_id, task_id))
                                 if len(task_id) >= 4 else waits.c.task_id == task_id)
         if instance_id is not None:
             query = query.where(waits.c.instance_id == instance_id)
+        if limit:
+            query = query.limit(limit)
         with self.read() as conn:
-            rows = conn.execute(query).all()
+            # one index range per kind, merged here: `kind IN (..)` would not keep the (kind, created_at) order
+            rows = [r for k in kinds for r in conn.execute(query.where(waits.c.kind == k)).all()]
+        if len(kinds) > 1:
+            rows.sort(key=lambda r: (r.created_at, r.instance_id))
+            rows = rows[:limit] if limit else rows
         out = []
         for r in rows:
             w = _wait(r)
@@ -601,6 +625,16 @@ def _prefix(text: str) -> str:
     return text.replace("\\", "").replace("%", "").replace("_", "") + "%"
 
 
+def _starts_with(column: Any, prefix: str) -> Any:
+    """`column LIKE 'prefix%'` that an ordinary index serves: a LIKE alone is a full scan on PostgreSQL (outside
+    the C collation) and on SQLite (case-insensitive LIKE); the range narrows it to the prefix's rows first."""
+    cleaned = _prefix(prefix)[:-1]
+    if not cleaned:
+        return column.like(_prefix(prefix))
+    upper = cleaned[:-1] + chr(ord(cleaned[-1]) + 1)
+    return and_(column >= cleaned, column < upper, column.like(_prefix(prefix)))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -622,6 +656,14 @@ def _job(row: Any) -> JobRecord:
                      due_at=row.due_at, attempts=int(row.attempts), max_attempts=int(row.max_attempts),
                      backoff=_loads(row.backoff), status=row.status, locked_by=row.locked_by,
                      locked_until=row.locked_until, last_error=row.last_error, created_at=row.created_at)
+
+
+def _job_from_tuple(row: tuple[Any, ...]) -> JobRecord:
+    """A job from a hot-path row (columns in hot_path.JOB_COLUMNS order)."""
+    values = dict(zip(JOB_COLUMNS, row))
+    values["payload"] = _loads(values["payload"], {})
+    values["backoff"] = _loads(values["backoff"])
+    return JobRecord(**values)
 
 
 def _job_values(job: JobRecord) -> dict[str, Any]:

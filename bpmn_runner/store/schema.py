@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, UniqueConstraint, text)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Instance statuses; the first three are "open" (a business key is unique among open instances).
 OPEN_STATUSES = ("running", "waiting", "incident")
@@ -61,8 +61,12 @@ instances = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("ended_at", Float),                            # since schema version 2
-    Index("ix_instances_status", "status"),
-    Index("ix_instances_process", "process_id"),
+    # every listing is oldest first, filtered by nothing, a status or a process, and paged on (created_at, id)
+    Index("ix_instances_created", "created_at", "id"),                         # since schema version 3
+    Index("ix_instances_status_created", "status", "created_at", "id"),        # since 3 (was status only)
+    Index("ix_instances_process_created", "process_id", "created_at", "id"),   # since 3 (was process_id only)
+    Index("ix_instances_business_key", "business_key"),                        # since 3: any status
+    Index("ix_instances_ended", "ended_at"),                                   # since 3: cleanup
     Index("ux_instances_open_business_key", "business_key", unique=True,
           sqlite_where=_OPEN_ONLY, postgresql_where=_OPEN_ONLY),
 )
@@ -86,7 +90,8 @@ jobs = Table(
     Column("locked_until", Float),
     Column("last_error", Text),
     Column("created_at", Float, nullable=False),
-    Index("ix_jobs_due", "status", "due_at"),
+    Index("ix_jobs_due", "status", "due_at"),                                  # claims
+    Index("ix_jobs_kind_due", "kind", "status", "due_at"),                     # since 3: due timers
     Index("ix_jobs_instance", "instance_id"),
 )
 
@@ -123,6 +128,7 @@ waits = Table(
     PrimaryKeyConstraint("instance_id", "task_id", "kind", "event_name", name="pk_waits"),
     Index("ix_waits_event", "kind", "event_name", "correlation_key"),
     Index("ix_waits_task", "task_id"),
+    Index("ix_waits_kind_created", "kind", "created_at", "instance_id"),      # since 3: `tasks`, oldest first
 )
 
 #: Messages: thrown by instances (pending until routed), published and buffered until their time to live,

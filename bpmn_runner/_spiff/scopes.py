@@ -1,0 +1,219 @@
+"""Camunda variable scopes on SpiffWorkflow tasks: input mappings create local variables that vanish when the
+element ends unless an output mapping carries them out; call activities pass only what the dialect says."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.specs.base import TaskSpec
+
+from .. import expressions
+from ..errors import ExpressionError
+from ..loader.listeners import read_listeners
+from ..loader.scopes import read_scope
+from ..loader.user_tasks import read_assignment
+from . import conditional, listeners
+
+_MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
+
+
+def _evaluate(spec: Any, task: Any, source: str, data: dict[str, Any], what: str) -> Any:
+    try:
+        return expressions.evaluate_mapping(source, data, trusted=getattr(task.workflow.script_engine, "trusted",
+                                                                          False))
+    except ExpressionError as exc:
+        raise ExpressionError(f"{what}: {exc.message}", element_id=getattr(spec, "bpmn_id", None)) from None
+
+
+def enter(spec: Any, task: Any) -> None:
+    """Evaluate the input mappings into local variables, remembering what they hide."""
+    scope = getattr(spec, "runner_scope", None)
+    if not scope or "scope" in task.internal_data:
+        return
+    values = {target: _evaluate(spec, task, source, task.data, f"input mapping {target!r}")
+              for target, source in scope["inputs"]}
+    state: dict[str, Any] = {"saved": {name: copy.deepcopy(task.data.get(name, _MISSING)) for name in values}}
+    if scope["dialect"] == "camunda8" and scope["outputs"]:
+        state["snapshot"] = copy.deepcopy(task.data)  # Zeebe: with output mappings, everything set inside is local
+    task.internal_data["scope"] = state
+    task.data.update(values)
+
+
+def leave(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
+    """Evaluate the output mappings, drop the local variables, then write the outputs."""
+    scope = getattr(spec, "runner_scope", None)
+    state = task.internal_data.pop("scope", None)
+    if not scope or state is None:
+        return
+    view = {**task.data, **(extra or {})}
+    outputs = {target: _evaluate(spec, task, source, view, f"output mapping {target!r}")
+               for target, source in scope["outputs"]}
+    if "snapshot" in state:
+        task.data.clear()
+        task.data.update(state["snapshot"])
+    else:
+        for name, old in state["saved"].items():
+            if old == _MISSING:
+                task.data.pop(name, None)
+            else:
+                task.data[name] = old
+    task.data.update(outputs)
+
+
+# ----- call activities --------------------------------------------------------------------------------------
+
+
+def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
+    """What the called process starts with, or None for SpiffWorkflow's default (everything)."""
+    rules = (getattr(spec, "runner_scope", None) or {}).get("call") or {}
+    if rules.get("dialect") == "camunda7":
+        data: dict[str, Any] = {}
+        for rule in rules["in"]:
+            if rule.get("all"):
+                data.update(copy.deepcopy(task.data))
+            elif rule.get("expression"):
+                data[rule["target"]] = _evaluate(spec, task, rule["expression"], task.data, "camunda:in")
+            elif rule.get("source"):
+                data[rule["target"]] = copy.deepcopy(task.data.get(rule["source"]))
+        return data
+    if rules.get("dialect") == "camunda8" and not rules["all_parent"]:
+        inputs = (getattr(spec, "runner_scope", None) or {}).get("inputs") or []
+        return {target: copy.deepcopy(task.data.get(target)) for target, _ in inputs}
+    return None
+
+
+def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
+    _begin(self, my_task)
+    data = _child_start_data(self, my_task)
+    if data is None:
+        original = _CALL_COPY if isinstance(self, CallActivity) else _SUB_COPY
+        return original(self, my_task, subworkflow)
+    start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+    start.set_data(**data)
+
+
+def _update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
+    rules = (getattr(self, "runner_scope", None) or {}).get("call") or {}
+    child = subworkflow.last_task.data if subworkflow.last_task is not None else {}
+    if rules.get("dialect") == "camunda7":
+        for rule in rules["out"]:
+            if rule.get("all"):
+                my_task.data.update(copy.deepcopy(child))
+            elif rule.get("expression"):
+                my_task.data[rule["target"]] = _evaluate(self, my_task, rule["expression"], child, "camunda:out")
+            elif rule.get("source"):
+                my_task.data[rule["target"]] = copy.deepcopy(child.get(rule["source"]))
+        _finish(self, my_task)
+        return
+    if rules.get("dialect") == "camunda8":
+        scope = getattr(self, "runner_scope", None) or {}
+        if rules["all_child"] and not scope.get("outputs"):
+            my_task.data.update(copy.deepcopy(child))
+        _finish(self, my_task, extra=copy.deepcopy(child))
+        return
+    original = _CALL_UPDATE if isinstance(self, CallActivity) else _SUB_UPDATE
+    original(self, my_task, subworkflow)
+    _finish(self, my_task)
+
+
+# ----- hooks ------------------------------------------------------------------------------------------------
+
+_CALL_COPY = CallActivity.copy_data
+_CALL_UPDATE = CallActivity.update_data
+_SUB_COPY = SubWorkflowTask.copy_data
+_SUB_UPDATE = SubWorkflowTask.update_data
+_ON_READY = TaskSpec._on_ready
+_ON_COMPLETE = TaskSpec._on_complete
+_PARSE_NODE = TaskParser.parse_node
+
+
+_ON_CANCEL = TaskSpec._on_cancel
+
+
+def _begin(spec: Any, task: Any) -> None:
+    """Camunda's order when an element starts: take listeners, input mappings, start listeners, task create."""
+    if task.internal_data.get("began"):
+        return
+    task.internal_data["began"] = True
+    listeners.fire_take(task)
+    enter(spec, task)
+    listeners.fire(spec, task, "start")
+    if isinstance(spec, UserTask):
+        _assign(spec, task)
+        listeners.fire(spec, task, "create", "task")
+        if (task.internal_data.get("user_task") or {}).get("assignee"):
+            listeners.fire(spec, task, "assignment", "task")
+
+
+def _assign(spec: Any, task: Any) -> None:
+    """Evaluate assignee, candidates, dates and priority as the task is created (Camunda evaluates them then)."""
+    values: dict[str, Any] = {}
+    for name, text in (getattr(spec, "runner_assignment", None) or {}).items():
+        value = _evaluate(spec, task, text, task.data, name)
+        if name in ("candidateUsers", "candidateGroups") and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        elif name == "priority" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        values[name] = value
+    task.internal_data["user_task"] = values
+
+
+def _finish(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
+    """... and when it ends: task complete listeners, output mappings, end listeners."""
+    if isinstance(spec, UserTask):
+        listeners.fire(spec, task, "complete", "task")
+    leave(spec, task, extra)
+    listeners.fire(spec, task, "end")
+
+
+def _on_ready(self: Any, my_task: Any) -> Any:
+    if not isinstance(self, SubWorkflowTask):
+        _begin(self, my_task)
+    return _ON_READY(self, my_task)
+
+
+def _on_complete(self: Any, my_task: Any) -> Any:
+    if not isinstance(self, SubWorkflowTask):
+        _finish(self, my_task)
+    return _ON_COMPLETE(self, my_task)
+
+
+def _on_cancel(self: Any, my_task: Any) -> Any:
+    """A started element that is cancelled (boundary event, terminate) gets its delete and end listeners."""
+    if my_task.internal_data.get("began") and getattr(self, "runner_listeners", None):
+        if isinstance(self, UserTask):
+            listeners.fire(self, my_task, "delete", "task")
+        listeners.fire(self, my_task, "end")
+    return _ON_CANCEL(self, my_task)
+
+
+def _parse_node(self: Any) -> Any:
+    spec = _PARSE_NODE(self)
+    task = getattr(self, "task", None)
+    if task is not None and not hasattr(task, "runner_scope"):
+        from .specs import SERVICE_CLASSES  # service tasks apply their own mappings around the handler
+        task.runner_scope = None if isinstance(task, SERVICE_CLASSES) else read_scope(self.node)
+        task.runner_listeners = read_listeners(self.node)
+        takes: dict[str, list[dict[str, Any]]] = {}
+        for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id):
+            found = [entry for entry in read_listeners(flow) if entry["event"] in ("take", "")]
+            if found:
+                takes.setdefault(flow.get("targetRef"), []).extend(found)
+        task.runner_take = takes
+        conditional.annotate(task, self.node)
+        task.runner_assignment = read_assignment(self.node)
+    return spec
+
+
+def apply() -> None:
+    TaskSpec._on_ready = _on_ready
+    TaskSpec._on_complete = _on_complete
+    TaskSpec._on_cancel = _on_cancel
+    TaskParser.parse_node = _parse_node
+    for cls in (CallActivity, SubWorkflowTask):
+        cls.copy_data = _copy_data
+        cls.update_data = _update_data

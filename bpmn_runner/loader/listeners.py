@@ -1,0 +1,46 @@
+"""Execution and task listeners as Camunda 7 (`camunda:executionListener`, `camunda:taskListener`) and Camunda 8
+(`zeebe:executionListeners`) declare them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from .dialects import NSMAP, _camunda_name, _method_arguments
+
+EXECUTION_EVENTS = ("start", "end", "take")
+TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout", "update")
+
+
+def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
+    """Every listener on an element, in document order (Camunda's order): a dict with `scope` (execution or task),
+    `event`, `kind` (class, delegateExpression, expression, script, job), `name` (the handler), `arguments`,
+    `script` and `line`."""
+    out: list[dict[str, Any]] = []
+    for listener in node.xpath("./bpmn:extensionElements/camunda:executionListener | "
+                               "./bpmn:extensionElements/camunda:taskListener", namespaces=NSMAP):
+        scope = "task" if etree.QName(listener).localname == "taskListener" else "execution"
+        entry = {"scope": scope, "event": (listener.get("event") or "").strip(), "line": listener.sourceline,
+                 "dialect": "camunda7", "arguments": [], "script": None, "script_format": None}
+        for attr in ("class", "delegateExpression", "expression"):
+            value = (listener.get(attr) or "").strip()
+            if value:
+                entry.update(kind=attr, name=_camunda_name(value, attr), text=value,
+                             arguments=list(_method_arguments(value, attr)))
+                break
+        else:
+            script = listener.xpath("./camunda:script", namespaces=NSMAP)
+            entry.update(kind="script", name="", text="")
+            if script:
+                entry.update(script=script[0].text or "", script_format=(script[0].get("scriptFormat") or "")
+                             .strip().lower(), resource=script[0].get("resource"))
+        out.append(entry)
+    for listener in node.xpath("./bpmn:extensionElements/zeebe:executionListeners/zeebe:executionListener",
+                               namespaces=NSMAP):
+        job_type = (listener.get("type") or "").strip()
+        out.append({"scope": "execution", "event": (listener.get("eventType") or "").strip(), "kind": "job",
+                    "name": job_type.lstrip("=").strip('"') if job_type.startswith('="') else job_type,
+                    "text": job_type, "arguments": [], "script": None, "script_format": None,
+                    "line": listener.sourceline, "dialect": "camunda8"})
+    return out

@@ -1,0 +1,124 @@
+"""Cheap commits (issue 15, item 2): a saved state holds the frontier, not every task SpiffWorkflow predicts, so its
+size and a committed step's cost do not grow with the length of the diagram ahead; a worker takes the next job of
+the instance it just moved in the same commit. Timings live in bench/step_breakdown.py, not here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bpmn_runner import Engine, HandlerRegistry, load
+
+from . import generate
+from .durable import MovableClock, registry, runtime, three_services, worker
+
+
+def _chain_engine() -> Engine:
+    handlers = HandlerRegistry()
+    handlers.register("noop", lambda call: {"last": call.element_id})
+    return Engine(handlers, jobs=True, timer_wait=0)
+
+
+def test_the_saved_state_of_a_long_chain_stays_small_and_a_restore_finishes_it(tmp_path: Path) -> None:
+    path = tmp_path / "chain.bpmn"
+    path.write_text(generate.chain(300))
+    definitions = load([path])
+    engine = _chain_engine()
+    instance = engine.start(definitions, None, {})
+    instance.run()
+    sizes = {}
+    task_id = ""
+    for step in range(300):
+        pending = instance.take_new_jobs()
+        task_id = pending[0].task_id if pending else task_id
+        instance.complete_service_task(task_id, {"step": step})
+        result = instance.run()
+        sizes[step] = len(instance.state_json())
+        if step == 150:  # a worker elsewhere picks the instance up from its saved state
+            task_id = instance.take_new_jobs()[0].task_id
+            instance = engine.restore(definitions, instance.process_id, json.loads(instance.state_json()),
+                                      instance.instance_id)
+    assert result.status == "completed" and result.data["step"] == 299
+    assert result.path[-2:] == ["t299", "end"] and len([e for e in result.path if e.startswith("t")]) == 149
+    # the whole chain lies ahead at step 1 and nothing at step 298: the state is the same size
+    assert sizes[1] < 6000 and sizes[298] < 6000 and abs(sizes[298] - sizes[1]) < 1500
+
+
+def test_a_state_saved_mid_chain_predicts_the_rest_again_when_restored(tmp_path: Path) -> None:
+    path = tmp_path / "chain.bpmn"
+    path.write_text(generate.chain(50))
+    definitions = load([path])
+    engine = _chain_engine()
+    instance = engine.start(definitions, None, {})
+    instance.run()
+    saved = json.loads(instance.state_json())
+    assert len(saved["tasks"]) < 10  # not the 50 tasks ahead
+    restored = engine.restore(definitions, instance.process_id, saved, instance.instance_id)
+    assert [w.element_id for w in restored.waiting()] == ["t0"]
+    assert len(restored.session.workflow.tasks) > 50  # predicted again, as when the instance was started
+
+
+def test_a_worker_takes_the_next_job_of_its_instance_in_the_same_commit(db_url: str, tmp_path: Path) -> None:
+    clock = MovableClock()
+    rt = runtime(db_url, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}), clock)
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    job = rt.store.claim_jobs("w1", ["step.a"], now=rt.now(), lease=30.0)[0][0]
+    out = rt.complete_service_job(job, "w1", {}, lease_next=("w1", rt.now() + 30.0, ["step.b"]))
+    leased = out["leased_jobs"]
+    assert [j.element_id for j in leased] == ["b"] and "new_service_jobs" not in out
+    stored = {j.element_id: j for j in rt.store.jobs_of(iid)}
+    assert stored["b"].locked_by == "w1" and stored["b"].attempts == 1
+    # another worker cannot take it while the lease holds; after it expires the job is anyone's again
+    assert rt.store.claim_jobs("w2", ["step.b"], now=rt.now(), lease=30.0)[0] == []
+    clock.advance(seconds=31)
+    taken = rt.store.claim_jobs("w2", ["step.b"], now=rt.now(), lease=30.0)[0]
+    assert [j.element_id for j in taken] == ["b"] and taken[0].attempts == 2
+    assert "expired" in (taken[0].last_error or "")
+    rt.store.close()
+
+
+def test_a_worker_runs_a_chain_without_a_claim_per_job(db_url: str, tmp_path: Path) -> None:
+    rt = runtime(db_url, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}))
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    claims = []
+    original = rt.store.claim_jobs
+
+    def counted(*args, **kwargs):
+        found = original(*args, **kwargs)
+        claims.append(len(found[0]))
+        return found
+    rt.store.claim_jobs = counted  # type: ignore[method-assign]
+    assert worker(rt).run_once() == 3
+    assert rt.show(iid)["status"] == "completed"
+    assert sum(claims) == 1  # the first job is claimed; b and c come leased with the steps that made them
+    rt.store.close()
+
+
+def test_a_driver_error_in_a_step_is_one_line_and_nothing_is_committed(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from bpmn_runner.errors import ConcurrentUpdateError, StoreError
+    from bpmn_runner.store.hot_path import HotPath
+
+    rt = runtime(f"sqlite:///{tmp_path / 'store.db'}", registry(step_a=lambda c: {}, step_b=lambda c: {},
+                                                               step_c=lambda c: {}))
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    before = rt.store.get_instance(iid).version
+    job = rt.store.claim_jobs("w1", ["step.a"], now=rt.now(), lease=30.0)[0][0]
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(HotPath, "write_step", locked)
+    with pytest.raises(ConcurrentUpdateError):  # retried by the step loop, then given up on
+        rt.complete_service_job(job, "w1", {})
+
+    def broken(*args, **kwargs):
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: jobs.id")
+    monkeypatch.setattr(HotPath, "write_step", broken)
+    with pytest.raises(StoreError) as raised:
+        rt.complete_service_job(job, "w1", {})
+    assert "UNIQUE constraint failed" in str(raised.value) and "\n" not in str(raised.value)
+    assert rt.store.get_instance(iid).version == before  # rolled back
+    rt.store.close()
