@@ -482,3 +482,33 @@ def test_each_instance_of_a_multi_instance_sub_process_is_compensated_inside(tmp
     s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS, do_A=lambda c: {"n": next(counter)}))
     assert s.result.status == "completed", s.result.error
     assert [seen["n"] for seen in calls.seen["undo.A"]] == [2, 1]
+
+
+@pytest.mark.parametrize("with_event_sub_process", (False, True))
+def test_a_completed_sub_process_is_compensated_after_a_save_and_reload(tmp_path: Path,
+                                                                       with_event_sub_process: bool) -> None:
+    """The saved state holds the live frontier, not the completed tasks inside the sub-process; the ledger keeps
+    them, and the compensation after the reload still undoes the inside last first (or runs its compensation event
+    sub-process), as Camunda 7 "Cancel and Compensation Events" describes."""
+    calls = Calls()
+    esp = ""
+    if with_event_sub_process:
+        e_start = '<bpmn:startEvent id="e_start"><bpmn:compensateEventDefinition/></bpmn:startEvent>'
+        esp = sub("E", e_start + service("camunda7", "notify", "undo.C") + throw("e_throw")
+                  + '<bpmn:endEvent id="e_end"/>' + chain("e_start", "notify", "e_throw", "e_end"),
+                  attrs=' triggeredByEvent="true"')
+    s_start, s_end = sub_start_end("s")
+    inner = (s_start + compensable("camunda7", "A") + compensable("camunda7", "B") + esp + s_end
+             + chain("s_start", "A", "B", "s_end"))
+    body = (START + sub("S", inner) + '<bpmn:userTask id="review" name="Review"/>' + throw("t") + END
+            + chain("start", "S", "review", "t", "end"))
+    s = Scenario(write(tmp_path, body), calls.registry(*HANDLERS))
+    assert s.result.status == "waiting" and s.waiting_ids() == ["review"]
+    state = s.instance.state()
+    saved = [task["task_spec"] for sub in state["subprocesses"].values() for task in sub["tasks"].values()]
+    assert "compensation" in state and not {"A", "B"} & set(saved)
+    s.complete("review")
+    assert s.result.status == "completed", s.result.error
+    expected = ["undo.C", "undo.B", "undo.A"] if with_event_sub_process else ["undo.B", "undo.A"]
+    assert calls.order == ["do.A", "do.B", *expected]
+    assert "S" in events(s.result, "compensated")
