@@ -277,10 +277,13 @@ def render_instance_report(paths: list[str], run: dict) -> str:
     runs = Counter(path)
     completed_after: dict[str, float] = {}
     failed_at: dict[str, dict[str, Any]] = {}
+    compensated: Counter[str] = Counter()
     for index, event in enumerate(history):
         ident = str(event.get("element_id", ""))
         kind = event.get("event")
-        if kind == "completed":
+        if kind == "compensated":
+            compensated[ident] += 1
+        elif kind == "completed":
             completed_after[ident] = index
             if ident not in runs:
                 runs[ident] += 0  # traversed even when `path` was not given
@@ -300,6 +303,10 @@ def render_instance_report(paths: list[str], run: dict) -> str:
         paint.classes[ident].append("waiting")
     for ident in failed:
         paint.classes[ident].append("failed")
+    for ident, count in compensated.items():  # undone by its compensation handler
+        paint.classes[ident].append("compensated")
+        note = f"compensated {count} time{'s' if count > 1 else ''}"
+        paint.titles[ident] = f"{paint.titles[ident]}, {note}" if ident in paint.titles else note
     for ident, count in Counter(flows).items():
         paint.classes[ident].append("traversed")
         if count > 1:

@@ -116,7 +116,7 @@ def definition_error(exc: ValidationException, documents: list[Document]) -> Def
         message = f"{tag} is not supported by bpmn-runner; replace it with a supported element"
         cls = UnsupportedElementError
     elif "Unsupported Catch Event" in message:
-        message = "boundary event without a supported event definition (compensation is not supported yet)"
+        message = "boundary event without a supported event definition"
         cls = UnsupportedElementError
     elif "was not found" in message and "process" in message.lower():
         cls = UnknownProcessError

@@ -39,8 +39,10 @@ from .. import cron
 from ..errors import ExpressionError
 from ..loader.dialects import NSMAP as DIALECT_NSMAP
 from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
+from . import compensation_parse
 from . import decisions as runner_decisions
 from . import implicit_flow
+from .compensation_specs import CancelEndEvent, CompensationEndEvent, IntermediateCompensationThrowEvent
 from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
@@ -94,10 +96,14 @@ def _links(parser: TaskParser) -> list[Any]:
 
 
 def _check_supported_events(parser: TaskParser) -> None:
-    unsupported = parser.xpath("./bpmn:compensateEventDefinition")
-    if unsupported:
-        raise ValidationException("compensation events are not supported yet; remove the compensation event",
+    if parser.xpath("./bpmn:compensateEventDefinition"):
+        raise ValidationException("a compensation event belongs on an activity's boundary, in a throw or end event, "
+                                  "or as the start of an event sub-process; not here",
                                   node=parser.node, file_name=parser.filename)
+
+
+def _is_compensation_throw(parser: TaskParser) -> bool:
+    return bool(parser.xpath("./bpmn:compensateEventDefinition"))
 
 
 def make_end_event_parser(base: type) -> type:
@@ -105,7 +111,12 @@ def make_end_event_parser(base: type) -> type:
         """End events, including signal end events (SpiffWorkflow drops their signal)."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if _is_compensation_throw(self):
+                task = compensation_parse.create_throw(self, CompensationEndEvent)
+                task.connect(self.spec.end)
+                return task
+            if self.xpath(CANCEL_EVENT_XPATH):
+                self.spec_class = CancelEndEvent  # compensates the transaction before it throws the cancel
             event_definition = self.get_event_definition(
                 [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
                  TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH])
@@ -121,7 +132,8 @@ def make_start_event_parser(base: type) -> type:
         as plain start events, so the event subprocess would run at once)."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if not compensation_parse.is_compensation_start(self.node):
+                _check_supported_events(self)
             event_definition = self.get_event_definition(
                 [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
                  ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
@@ -152,7 +164,8 @@ def make_throw_parser(base: type, pass_through: type) -> type:
         """Intermediate throw events; a link throw jumps to the link catch of the same name in its scope."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if _is_compensation_throw(self):
+                return compensation_parse.create_throw(self, IntermediateCompensationThrowEvent)
             if _links(self):
                 return pass_through(self.spec, self.bpmn_id, **self.bpmn_attributes)
             return super().create_task()
@@ -372,11 +385,13 @@ class SinksFirstMixin:
         super().add_tasks()
 
 
-class RunnerProcessParser(SinksFirstMixin, ImplicitFlowMixin, ProcessParser):
+class RunnerProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                          ProcessParser):
     pass
 
 
-class RunnerSpiffProcessParser(SinksFirstMixin, ImplicitFlowMixin, SpiffProcessParser):
+class RunnerSpiffProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                               SpiffProcessParser):
     pass
 
 
@@ -448,6 +463,7 @@ def make_parser_class(family: str) -> type:
         "OVERRIDE_PARSER_CLASSES": _build_overrides(family),
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
+        "create_parser": compensation_parse.create_parser_once(base),
     }
     if family != "spiff":
         attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml

@@ -26,6 +26,8 @@ from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
 from . import clock, frontier
 from .build import BuiltSpecs
+from .compensation import CompensationRecorder
+from .compensation import handler_task_ids as compensation_handler_ids
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict, state_to_json
@@ -59,9 +61,9 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 }
 
 
-class Session(HistoryRecorder, ServiceCalls):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
-    calls handlers (ServiceCalls)."""
+    what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
@@ -82,6 +84,7 @@ class Session(HistoryRecorder, ServiceCalls):
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
+        self._init_compensation()
 
     # ----- construction -------------------------------------------------------------------------------------
 
@@ -373,8 +376,9 @@ class Session(HistoryRecorder, ServiceCalls):
             last = self.workflow.last_task
             return dict(self.workflow.data or (last.data if last is not None else {}))
         merged: dict[str, Any] = {}
+        handlers = compensation_handler_ids(self.workflow)
         live = [t for t in frontier.tasks_in_state(self.workflow, LIVE | TaskState.ERROR)
-                if t.state & (LIVE | TaskState.ERROR)]
+                if t.state & (LIVE | TaskState.ERROR) and str(t.id) not in handlers]
         for task in sorted(live, key=lambda t: t.last_state_change):
             merged.update(task.data)
         if not live and self.workflow.last_task is not None:

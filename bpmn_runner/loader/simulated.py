@@ -372,17 +372,35 @@ def stub_missing_targets(root: etree._Element, processes: set[str], decisions: s
 
 
 def _compensation(process: etree._Element) -> list[Assumption]:
-    """Compensation is not run: a compensation throw is a plain event, a compensation boundary event is dropped."""
+    """Compensation runs as drawn; only what a real run refuses is rewritten: a compensation boundary event without
+    exactly one associated handler marked isForCompensation is dropped, a throw whose activityRef names nothing
+    becomes a plain event."""
     out = []
+    root = process.getroottree().getroot()
+    ids = {element.get("id") for element in root.iter() if isinstance(element.tag, str) and element.get("id")}
     for definition in list(process.iter(_b("compensateEventDefinition"))):
         event = definition.getparent()
         if _local(event) == "boundaryEvent":
-            event.getparent().remove(event)
-            out.append((event.get("attachedToRef", ""), "its compensation handler is not simulated"))
-        else:
+            if len(_compensation_handlers(root, event.get("id", ""))) != 1:
+                event.getparent().remove(event)
+                out.append((event.get("attachedToRef", ""), "its compensation boundary event has no single handler "
+                                                            "marked isForCompensation; it is not compensated"))
+        elif definition.get("activityRef") and definition.get("activityRef") not in ids:
             event.remove(definition)
-            out.append((event.get("id", ""), "compensation is not simulated; the event passes through"))
+            out.append((event.get("id", ""), "its compensation activityRef names nothing; the event passes through"))
     return out
+
+
+def _compensation_handlers(root: etree._Element, boundary_id: str) -> list[etree._Element]:
+    """The activities marked isForCompensation that an association links to a boundary event (either direction)."""
+    found = []
+    for association in root.iter(_b("association")):
+        ends = (association.get("sourceRef"), association.get("targetRef"))
+        if boundary_id not in ends:
+            continue
+        other = ends[1] if ends[0] == boundary_id else ends[0]
+        found += [n for n in root.xpath("//*[@id=$i]", i=other or "") if n.get("isForCompensation") == "true"]
+    return found
 
 
 _NOT_ACTIVITIES = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
