@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
-from ..definitions import load
+from ..definitions import load_documents
+from ..loader.documents import read_source
 from ..errors import DefinitionError, UnsupportedElementError
 from ._core import Context, Finding, Rule
 
@@ -12,8 +11,6 @@ UNSUPPORTED_ELEMENT = Rule("unsupported-element", "error", "the executable proce
                                                            "can run (no compensation, timeout listeners, ...)")
 ENGINE_LOAD = Rule("engine-load", "error", "the executable processes load into the engine as `run` loads them")
 RULES = (UNSUPPORTED_ELEMENT, ENGINE_LOAD)
-
-_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")  # lxml reprs in SpiffWorkflow's messages
 
 
 def check_engine_load(ctx: Context) -> None:
@@ -23,7 +20,8 @@ def check_engine_load(ctx: Context) -> None:
     # Files with no executable process are only documentation: what the engine says about them is a warning.
     executable = any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes())
     try:
-        load([d.path for d in ctx.documents], search_siblings=True)
+        # The engine loads the very bytes the rules read (fresh trees: loading normalizes them in place).
+        load_documents([read_source(d.name, d.content, path=d.path) for d in ctx.documents], search_siblings=True)
     except DefinitionError as exc:
         rule = UNSUPPORTED_ELEMENT if isinstance(exc, UnsupportedElementError) else ENGINE_LOAD
         file, line = _where(ctx, exc)
@@ -32,7 +30,7 @@ def check_engine_load(ctx: Context) -> None:
         if (file, exc.element_id or "") in ctx.flagged or \
                 any(f.file == file and f.severity == "error" for f in ctx.findings):
             return
-        message = " ".join(_ELEMENT_REPR.sub(r"bpmn:\1", exc.message).split())
+        message = " ".join(exc.message.split())
         ctx.add(Finding(file, line, rule.severity if executable else "warning", message, rule.id))
 
 

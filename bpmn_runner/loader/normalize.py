@@ -10,7 +10,8 @@ from lxml import etree
 
 from ..errors import UnsupportedElementError
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect
+from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
+from .dialects import document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")

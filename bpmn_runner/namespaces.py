@@ -1,0 +1,26 @@
+"""The XML namespaces of BPMN, DMN and the modeler dialects, as plain strings any layer may use."""
+
+from __future__ import annotations
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
+DMN_NAMESPACES = (
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+)
+
+
+def bpmn_tag(local: str) -> str:
+    """`serviceTask` -> `{http://www.omg.org/spec/BPMN/20100524/MODEL}serviceTask`."""
+    return f"{{{BPMN_NS}}}{local}"
+
+
+def is_bpmn_namespace(ns: str | None) -> bool:
+    """The BPMN 2.0 model namespace, or one of the draft variants some older tools write."""
+    return ns == BPMN_NS or (ns is not None and "/BPMN/" in ns and ns.endswith("/MODEL"))
