@@ -13,7 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from ..loader.dialects import NSMAP, document_dialect
+from ..namespaces import NSMAP, document_dialect
 
 COMPENSATE = "compensateEventDefinition"
 EVENT_SUBPROCESS_XPATH = "./bpmn:subProcess[@triggeredByEvent='true']"

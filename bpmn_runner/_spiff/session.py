@@ -25,12 +25,14 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
 from . import clock, frontier
-from .build import BuiltSpecs
+from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
+from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import state_from_dict, state_to_dict, state_to_json
+from .timer_due import timer_due
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
@@ -169,8 +171,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             raise ExecutionError("the process nests too deeply to run", instance_id=self.instance_id) from exc
         except Exception as exc:  # SpiffWorkflow lets some data errors escape unwrapped
             failed = self.failed_tasks()
-            raise ExecutionError(f"{type(exc).__name__}: {exc}", instance_id=self.instance_id,
-                                 element_id=failed[0] if failed else None) from exc
+            raise step_failure(exc, instance_id=self.instance_id, fallback_element=failed[0] if failed else None) \
+                from exc
 
     def fire_due_timers(self) -> None:
         try:
@@ -184,8 +186,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, BpmnRunnerError):
             return ExecutionError(cause.message, element_id=element or cause.element_id, instance_id=self.instance_id)
-        text = str(exc).strip().rstrip(". ")
-        return ExecutionError(text, element_id=element, instance_id=self.instance_id)
+        return ExecutionError(clean_message(str(exc)), element_id=element, instance_id=self.instance_id)
 
     def is_completed(self) -> bool:
         """Completed means the workflow finished and no task was left unfinished (so not the depth trap)."""
@@ -250,19 +251,10 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         return "event", type(definition).__name__.replace("EventDefinition", "").lower()
 
     def next_timer_due(self) -> datetime | None:
-        due: list[datetime] = []
-        for task in list(self.workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, TimerEventDefinition):
-                value = definition.details(task).value
-                if isinstance(value, dict):
-                    value = value.get("next")
-                if value:
-                    try:
-                        due.append(TimerEventDefinition.get_datetime(str(value)))
-                    except ValueError:
-                        continue
-        return min(due) if due else None
+        due = [timer_due(task) for task in list(self.workflow.event_manager.tasks.values())
+               if isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+        known = [d for d in due if d is not None]
+        return min(known) if known else None
 
     def _form(self, task: Any) -> list[dict[str, Any]]:
         form = getattr(task.task_spec, "form", None)

@@ -147,6 +147,8 @@ def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False,
 
 
 def _dialect_checked(expression: str) -> str:
+    if expression is None:
+        raise ExpressionError("an expression the element needs is empty; fill it in in the modeler")
     if not isinstance(expression, str):
         raise ExpressionError(f"an expression must be text, not {type(expression).__name__}")
     return dialect_of(expression)

@@ -12,7 +12,8 @@ from .. import expressions
 from ..errors import DefinitionError, ExpressionError, UnsupportedElementError
 from ..models import (FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER,
                       SIMULATED_MARKER)
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect, read_io_mappings
+from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
+from .dialects import document_dialect, read_io_mappings
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
