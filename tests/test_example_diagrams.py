@@ -173,7 +173,8 @@ def test_plain_spiffworkflow_parses_it(example: Example) -> None:
     compensation = set(process.xpath(".//bpmn:boundaryEvent[bpmn:compensateEventDefinition]/@id", namespaces=NS))
     if compensation:  # SpiffWorkflow 3.2 has no compensation; bpmn-runner's parser adds it
         from bpmn_runner._spiff.parser import new_parser
-        parser = new_parser("camunda")
+        from bpmn_runner.loader.dialects import TASK_READER
+        parser = new_parser("camunda", TASK_READER)
     else:
         parser = example.make_parser()
     parser.add_bpmn_file(str(PROCESSES / example.bpmn))
