@@ -8,12 +8,10 @@ import re
 
 from lxml import etree
 
-from .. import expressions
-from ..errors import DefinitionError, ExpressionError, UnsupportedElementError
-from ..models import (FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER,
-                      SIMULATED_MARKER)
+from ..errors import DefinitionError, UnsupportedElementError
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
-from .dialects import document_dialect, read_io_mappings
+from .dialects import document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
@@ -54,59 +52,6 @@ def normalize(root: etree._Element, name: str) -> None:
         _conditions(process, name, camunda7=camunda7)
         _call_activities(process, name)
         _multi_instance(process, name)
-        _check_syntax(process, name)
-
-
-def _check_syntax(process: etree._Element, name: str) -> None:
-    """A condition, mapping or script that cannot parse is a definition error now, before any handler runs."""
-    def refuse(element: etree._Element, what: str, problem: str) -> DefinitionError:
-        owner = next((a for a in element.iterancestors() if a.get("id")), process) if not element.get("id") \
-            else element
-        return DefinitionError(f"{etree.QName(owner).localname} {owner.get('id')!r}: {what}: {problem}",
-                               file=name, line=element.sourceline or 1, element_id=owner.get("id"))
-
-    for condition in process.iter(_b("conditionExpression"), _b("completionCondition"), _b("condition")):
-        text = "".join(condition.itertext()) if condition.text is None or len(condition) else condition.text
-        if text and text.strip() and not text.startswith(SIMULATED_MARKER):  # a simulation's stand-in
-            try:
-                expressions.check_syntax(text if text.startswith(JAVASCRIPT_MARKER) else text.strip())
-            except ExpressionError as exc:
-                raise refuse(condition, "condition", exc.message) from None
-    for element in process.iter():
-        if not isinstance(element.tag, str) or not element.get("id") or element.find(_b("extensionElements")) is None:
-            continue
-        io = read_io_mappings(element)
-        for mapping in io.inputs + io.outputs:
-            if mapping.source and expressions.dialect_of(mapping.source) != "python":
-                try:
-                    expressions.check_syntax(mapping.source)
-                except ExpressionError as exc:
-                    raise refuse(element, f"mapping of {mapping.target!r}", exc.message) from None
-    for task in process.iter(_b("scriptTask")):
-        script = task.find(_b("script"))
-        text = script.text if script is not None and script.text else ""
-        if text.startswith(SIMULATED_MARKER):
-            continue
-        try:
-            if text.startswith(JAVASCRIPT_TASK_MARKER):
-                expressions.check_syntax(JAVASCRIPT_MARKER + text.partition("\n")[2])
-            elif text.startswith(FEEL_SCRIPT_MARKER):
-                expressions.check_syntax(text.partition("\n")[2])
-            elif text.strip():
-                _python_syntax(text)
-        except ExpressionError as exc:
-            raise refuse(task, "script", exc.message) from None
-
-
-def _python_syntax(text: str) -> None:
-    import ast
-    import textwrap
-    try:
-        ast.parse(textwrap.dedent(text), "<script>", "exec")
-    except SyntaxError as exc:
-        raise ExpressionError(f"script line {exc.lineno or 1}: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError("the script is nested too deeply or contains invalid characters") from None
 
 
 def collect_refusals(root: etree._Element, name: str, limit: int = 200) -> list[UnsupportedElementError]:

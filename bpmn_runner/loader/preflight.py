@@ -4,6 +4,8 @@ escalation the file does not define (the spec builder would stop on it with an i
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from typing import Iterator
 
 from lxml import etree
@@ -11,6 +13,7 @@ from lxml import etree
 from .. import expressions
 from ..errors import DefinitionError, ExpressionError
 from ..kinds import kind_phrase
+from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 from ..namespaces import bpmn_tag
 from ..cron import is_cron
 from ..timing import looks_iso
@@ -58,6 +61,29 @@ def check_expressions(root: etree._Element, name: str) -> None:
                 raise DefinitionError(f"{kind_phrase(local)} {owner.get('id', '')!r}: {what}: {exc.message}; "
                                       f"fix it in the modeler", file=name, line=element.sourceline or 1,
                                       element_id=owner.get("id")) from None
+        for task in process.iter(bpmn_tag("scriptTask")):
+            try:
+                script = task.find(bpmn_tag("script"))
+                _check_script(script.text or "" if script is not None else "")
+            except ExpressionError as exc:
+                raise DefinitionError(f"{kind_phrase('scriptTask')} {task.get('id', '')!r}: script: {exc.message}; "
+                                      f"fix it in the modeler", file=name, line=task.sourceline or 1,
+                                      element_id=task.get("id")) from None
+
+
+def _check_script(text: str) -> None:
+    """A script task's body parses in its language (after `normalize` marked JavaScript and FEEL scripts)."""
+    if text.startswith(JAVASCRIPT_TASK_MARKER):
+        expressions.check_syntax(JAVASCRIPT_MARKER + text.partition("\n")[2])
+    elif text.startswith(FEEL_SCRIPT_MARKER):
+        expressions.check_syntax(text.partition("\n")[2])
+    elif text.strip():
+        try:
+            ast.parse(textwrap.dedent(text), "<script>", "exec")
+        except SyntaxError as exc:
+            raise ExpressionError(f"script line {exc.lineno or 1}: {exc.msg}") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise ExpressionError("the script is nested too deeply or contains invalid characters") from None
 
 
 def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, etree._Element, str, str]]:
