@@ -29,7 +29,7 @@ import psycopg  # noqa: E402
 
 from bench.store_bench import DEFAULT_PG  # noqa: E402
 from bpmn_runner import HandlerRegistry  # noqa: E402
-from bpmn_runner.runtime import Runtime  # noqa: E402
+from bpmn_runner.durable import Runtime  # noqa: E402
 from bpmn_runner.store import open_store, schema  # noqa: E402
 from tests.durable import user_task_process  # noqa: E402
 

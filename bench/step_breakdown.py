@@ -37,9 +37,9 @@ from sqlalchemy import event  # noqa: E402
 from bench.store_bench import DEFAULT_PG, _drop_schema, _noop_registry, _pg_schema  # noqa: E402
 from bpmn_runner import load  # noqa: E402
 from bpmn_runner import engine as engine_module  # noqa: E402
-from bpmn_runner import runtime as runtime_module  # noqa: E402
+from bpmn_runner.durable import Runtime, Worker  # noqa: E402
+from bpmn_runner.durable import steps as steps_module  # noqa: E402
 from bpmn_runner.store import open_store, repository  # noqa: E402
-from bpmn_runner.worker import Worker  # noqa: E402
 from tests.generate import chain, straight_through  # noqa: E402
 
 
@@ -88,9 +88,9 @@ def instrumented(profile: Profile, store: Any) -> Iterator[None]:
     wrap(store, "claim_jobs", "claim")
     wrap(store, "load_for_step", "load")
     wrap(store, "commit_step", "store code")
-    wrap(runtime_module.Runtime, "_build_step", "build step")
-    wrap(runtime_module.Runtime, "restore", "restore")
-    wrap(runtime_module.Runtime, "_history_row", "history")
+    wrap(steps_module.Steps, "build_step", "build step")
+    wrap(steps_module.Steps, "restore", "restore")
+    wrap(steps_module, "history_row", "history")
     wrap(engine_module.Instance, "run", "engine")
     wrap(engine_module.Instance, "complete_service_task", "engine")
     wrap(engine_module.Instance, "state", "serialize")
@@ -137,7 +137,7 @@ def run_workload(url: str, path: Path, instances: int, data: dict[str, Any], *, 
                  profile: Profile | None) -> dict[str, Any]:
     """Start `instances` instances and work them off; returns seconds, committed steps and state sizes."""
     store = open_store(url)
-    runtime = runtime_module.Runtime(store, _noop_registry())
+    runtime = Runtime(store, _noop_registry())
     definitions = load([path])
     worker = Worker(runtime, worker_id="bench")
     commits = _count_commits(store)

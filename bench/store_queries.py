@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from typer.testing import CliRunner  # noqa: E402
 
 from bpmn_runner.cli import app  # noqa: E402
-from bpmn_runner.runtime import Runtime  # noqa: E402
+from bpmn_runner.durable import Runtime  # noqa: E402
 from bpmn_runner.store import open_store  # noqa: E402
 
 runner = CliRunner()

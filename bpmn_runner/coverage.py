@@ -11,7 +11,7 @@ event-based gateway. A sequence flow is covered when the run took it into a cove
 
 `Coverage` collects runs from many tests (`record(paths, result, test)`) and answers JSON-ready dicts
 (`summary(path)`) for `report.render_coverage_report` and for CI. No pytest, Jinja or SpiffWorkflow here:
-the diagrams are read with the hardened loader (through the ElementTree API only), the runs are plain `RunResult`s (or their dicts).
+the diagrams are the loader's documents (their semantics), the runs are plain `RunResult`s (or their dicts).
 """
 
 from __future__ import annotations
@@ -20,22 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .loader.dialects import BPMN_NS
-from .loader.documents import display_name, read_document
+from .kinds import ACTIVITY_KINDS, FLOW_NODE_KINDS
+from .loader.documents import Document, display_name, read_document
 
-__all__ = ["Coverage", "DiagramModel", "Trace", "read_model", "trace"]
-
-FLOW_NODE_KINDS = frozenset({
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "task", "serviceTask", "userTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask", "manualTask",
-    "callActivity", "subProcess", "adHocSubProcess", "transaction",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
-})
-_BPMN_PREFIX = f"{{{BPMN_NS}}}"
-ACTIVITY_KINDS = frozenset({"task", "serviceTask", "userTask", "scriptTask", "sendTask", "receiveTask",
-                            "businessRuleTask", "manualTask", "callActivity", "subProcess", "adHocSubProcess",
-                            "transaction"})
-
+__all__ = ["Coverage", "DiagramModel", "Trace", "model_of", "read_model", "trace"]
 
 @dataclass(frozen=True)
 class Element:
@@ -71,33 +59,29 @@ class DiagramModel:
 
 def read_model(path: str | Path) -> DiagramModel:
     """Read the flow nodes and sequence flows of the executable processes (isExecutable not "false")."""
-    document = read_document(Path(path))
+    return model_of(read_document(Path(path)))
+
+
+def model_of(document: Document) -> DiagramModel:
+    """The coverable elements of a document, from its semantics."""
     model = DiagramModel(path=document.path, name=document.name)
     if document.kind != "bpmn":
         return model
+    executable = {p.id for p in document.processes if p.is_executable is not False}
     event_gateways: set[str] = set()
-    for process in document.root.iter(f"{{{BPMN_NS}}}process"):
-        if process.get("isExecutable") == "false":
+    for info in document.elements.values():
+        if info.process_id not in executable:
             continue
-        process_id = process.get("id", "")
-        for element in process.iter():
-            if not isinstance(element.tag, str) or not element.tag.startswith(_BPMN_PREFIX):
-                continue
-            kind = element.tag[len(_BPMN_PREFIX):]
-            ident = element.get("id")
-            if not ident:
-                continue
-            common = {"id": ident, "kind": kind, "name": (element.get("name") or "").strip(),
-                      "line": element.sourceline or 0, "process_id": process_id}
-            if kind in FLOW_NODE_KINDS:
-                model.nodes[ident] = Element(**common)
-                if kind == "boundaryEvent":
-                    model.deferred.add(ident)
-                elif kind == "eventBasedGateway":
-                    event_gateways.add(ident)
-            elif kind == "sequenceFlow":
-                model.flows[ident] = Element(**common, source=element.get("sourceRef", ""),
-                                             target=element.get("targetRef", ""))
+        common = {"id": info.id, "kind": info.kind, "name": info.name, "line": info.line or 0,
+                  "process_id": info.process_id}
+        if info.kind in FLOW_NODE_KINDS:
+            model.nodes[info.id] = Element(**common)
+            if info.kind == "boundaryEvent":
+                model.deferred.add(info.id)
+            elif info.kind == "eventBasedGateway":
+                event_gateways.add(info.id)
+        elif info.kind == "sequenceFlow":
+            model.flows[info.id] = Element(**common, source=info.source_ref or "", target=info.target_ref or "")
     for flow in model.flows.values():
         if flow.source in event_gateways:
             model.deferred.add(flow.target)

@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
-from .loader.dialects import BINDABLE_TAGS, BPMN_NS, NSMAP, read_binding
+from .loader.dialects import TASK_READER, bindable_elements
 from .loader.normalize import normalize
-from .loader.documents import Document, read_document, read_documents, sibling_candidates
+from .loader.listeners import read_listeners
+from .loader.preflight import check_expressions, check_references
+from .loader.documents import Document, read_document, read_documents, read_source, sibling_candidates
 from .loader.process_models import find_models_root, tree_candidates
 from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
 from .models import Binding, Simulated
+from .namespaces import BPMN_NS, NSMAP
 
 
 @dataclass
@@ -54,11 +57,15 @@ class Definitions:
     def family(self) -> str:
         return self.built.family
 
+    def sources(self) -> list[tuple[str, bytes]]:
+        """(name, bytes) of every loaded file, exactly as read and validated: what a store deploys."""
+        return [(doc.name, doc.content) for doc in self.documents]
+
     def executable_processes(self) -> list[str]:
         return list(self.built.executable)
 
     def called_processes(self) -> set[str]:
-        return {p for p in self.built.parser.get_process_dependencies() if p}
+        return self.built.called_processes()
 
     def entry_processes(self) -> list[str]:
         """Executable processes that no call activity calls: the ones a user would start."""
@@ -71,7 +78,7 @@ class Definitions:
             if process_id in executable:
                 return process_id
             known = ", ".join(executable) or "none"
-            if process_id in self.built.parser.process_parsers:
+            if self.built.has_process(process_id):
                 raise UnknownProcessError(f"process {process_id!r} is not executable (isExecutable=\"false\"); "
                                           f"executable processes: {known}")
             raise UnknownProcessError(f"no process {process_id!r} in the loaded files; executable processes: {known}")
@@ -84,8 +91,10 @@ class Definitions:
         raise DefinitionError("several executable processes: " + ", ".join(entries) +
                               "; choose one with --process ID")
 
-    def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
-        return self.built.spec(process_id)
+    def prepare(self, process_id: str) -> None:
+        """Parse the process and everything it calls now (once), so that a definition error surfaces at load.
+        The parsed spec stays inside `built`: no SpiffWorkflow object is handed out."""
+        self.built.spec(process_id)
 
     def process_document(self, process_id: str) -> Document | None:
         return self.built.document_of_process(process_id)
@@ -135,13 +144,44 @@ class Definitions:
             for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
                 if wanted is not None and process.get("id") not in wanted:
                     continue
-                for element in process.iter(*BINDABLE_TAGS):
-                    binding = read_binding(element)
-                    local = etree.QName(element).localname
-                    if binding is None and local != "serviceTask":
-                        continue  # a send task throwing a message or a DMN business rule task
-                    out.append(BoundTask(doc, element, binding))
+                out.extend(BoundTask(doc, element, binding) for element, binding in bindable_elements(process))
         return out
+
+    def listener_handlers(self, process_ids: list[str] | None = None) -> list[tuple[Document, int, str, str]]:
+        """(document, line, element id, handler name) of every class, delegate, expression or job-type listener."""
+        key = tuple(sorted(process_ids)) if process_ids is not None else None
+        cache = self.__dict__.setdefault("_listener_handlers", {})
+        if key not in cache:
+            cache[key] = self._find_listener_handlers(process_ids)
+        return cache[key]
+
+    def _find_listener_handlers(self, process_ids: list[str] | None) -> list[tuple[Document, int, str, str]]:
+        out: list[tuple[Document, int, str, str]] = []
+        wanted = set(process_ids) if process_ids is not None else None
+        for doc in self.documents:
+            if doc.kind != "bpmn":
+                continue
+            for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
+                if wanted is not None and process.get("id") not in wanted:
+                    continue
+                for element in process.iter():
+                    if not isinstance(element.tag, str) or not element.get("id"):
+                        continue
+                    for listener in read_listeners(element):
+                        name = listener.get("name") or ""
+                        if listener["kind"] != "script" and name and \
+                                name not in ("execution.setVariable", "task.setVariable"):
+                            out.append((doc, listener["line"] or element.sourceline or 1, element.get("id"), name))
+        return out
+
+    def find_element(self, element_id: str) -> tuple[Document, etree._Element] | None:
+        """The document and element with this id, in load order."""
+        for doc in self.documents:
+            if element_id in doc.lines:
+                element = doc.element(element_id)
+                if element is not None:
+                    return doc, element
+        return None
 
     def reachable_processes(self, process_id: str) -> list[str]:
         """The process and every process it calls, transitively."""
@@ -158,27 +198,32 @@ class Definitions:
             index += 1
         return seen
 
-    def find_element(self, element_id: str) -> tuple[Document, etree._Element] | None:
-        for doc in self.documents:
-            if element_id in doc.lines:
-                element = doc.element(element_id)
-                if element is not None:
-                    return doc, element
-        return None
-
 
 def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bool = False,
          models: str | Path | None = None) -> Definitions:
     """Load files and folders; with `search_siblings`, missing called processes and decisions are looked for
     in the .bpmn/.dmn files beside them (never outside those folders). With `simulate`, what cannot run as drawn
     is rewritten to walk (see loader/simulated.py): such definitions are for `Engine(simulate=True)` only."""
-    documents = read_documents(paths)
+    return load_documents(read_documents(paths), search_siblings=search_siblings, simulate=simulate, models=models)
+
+
+def load_sources(sources: list[tuple[str, bytes]]) -> Definitions:
+    """Load definitions from stored file contents (name, bytes), as `load` loads files: a worker on another host
+    runs what `start` stored without the files. Names are kept as the documents' names; nothing is written to disk."""
+    return load_documents([read_source(name, content) for name, content in sources])
+
+
+def load_documents(documents: list[Document], *, search_siblings: bool = False, simulate: bool = False,
+                   models: str | Path | None = None) -> Definitions:
+    """Check, normalize and build documents freshly read (`read_document`, `read_source`): the one path from a
+    document to runnable definitions. Their trees are normalized in place for the engine; their bytes stay."""
+    documents = list(documents)
     assumed: list[tuple[str, str]] = []
     called = {k: v for d in documents if d.kind == "bpmn" for k, v in called_elements(d.root).items()}
     for doc in documents:
         assumed += _normalize(doc, simulate, called)
     notes: list[str] = []
-    built = build_specs(documents)
+    built = build_specs(documents, reader=TASK_READER)
     missing_processes, missing_decisions = missing_dependencies(built)
     if (search_siblings or models) and (missing_processes or missing_decisions):
         for candidate in _candidates(documents, search_siblings, models):
@@ -194,19 +239,19 @@ def load(paths: list[str | Path], *, search_siblings: bool = False, simulate: bo
                 documents.append(doc)
                 for item in sorted(provides):
                     notes.append(f"took {item!r} from {doc.name}")
-                built = build_specs(documents)
+                built = build_specs(documents, reader=TASK_READER)
                 missing_processes, missing_decisions = missing_dependencies(built)
     if (missing_processes or missing_decisions) and simulate:
         for doc in documents:
             if doc.kind == "bpmn":
                 assumed += stub_missing_targets(doc.root, missing_processes, missing_decisions)
-        built = build_specs(documents)
+        built = build_specs(documents, reader=TASK_READER)
         missing_processes, missing_decisions = missing_dependencies(built)
     if missing_processes or missing_decisions:
         raise _missing_error(documents, missing_processes, missing_decisions)
     definitions = Definitions(documents, built, notes, [Simulated(e, a) for e, a in assumed], simulate)
     for process_id in definitions.executable_processes():
-        definitions.spec(process_id)
+        definitions.prepare(process_id)
     return definitions
 
 
@@ -229,13 +274,17 @@ def _candidates(documents: list[Document], siblings: bool, models: str | Path | 
 
 
 def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """Check and rewrite a BPMN document; in a simulation, first make what cannot run walkable."""
+    """Check and rewrite a BPMN document; in a simulation, first make what cannot run walkable. Outside a
+    simulation, references and expressions are checked now, before any handler runs."""
     if doc.kind != "bpmn":
         return []
     assumed = walk_called_processes(doc.root, called or {}) if simulate else []
     _refuse_broken_ids(doc)
     assumed += make_walkable(doc.root) if simulate else []
     normalize(doc.root, doc.name)
+    if not simulate:
+        check_references(doc.root, doc.name)
+        check_expressions(doc.root, doc.name)
     return assumed
 
 
@@ -245,6 +294,9 @@ def _refuse_broken_ids(doc: Document) -> None:
     for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
         if process.get("isExecutable", "true") != "true":
             continue
+        if not (process.get("id") or "").strip():
+            raise DefinitionError("an executable process has no id; give it one in the modeler (the id is what "
+                                  "--process and call activities name)", file=doc.name, line=process.sourceline or 1)
         first: dict[str, int] = {}
         stack = [process]
         while stack:
@@ -264,26 +316,6 @@ def _refuse_broken_ids(doc: Document) -> None:
                     raise DefinitionError(f"sequence flow {flow.get('id')!r}: {attr} {flow.get(attr, '')!r} names no "
                                           f"element; connect it in the modeler", file=doc.name,
                                           line=flow.sourceline or 1, element_id=flow.get("id"))
-
-
-def load_sources(sources: list[tuple[str, bytes]]) -> Definitions:
-    """Load definitions from stored file contents (name, bytes), as `load` loads files: a worker on another host
-    runs what `start` stored without the files. Names are kept as the documents' names."""
-    import tempfile
-    from dataclasses import replace
-
-    documents = []
-    with tempfile.TemporaryDirectory(prefix="bpmn-runner-") as folder:
-        for index, (name, content) in enumerate(sources):
-            path = Path(folder) / f"{index}{Path(name).suffix or '.bpmn'}"
-            path.write_bytes(content)
-            documents.append(replace(read_document(path), path=Path(name), name=name))
-    for doc in documents:
-        _normalize(doc)
-    definitions = Definitions(documents, build_specs(documents))
-    for process_id in definitions.executable_processes():
-        definitions.spec(process_id)
-    return definitions
 
 
 def _missing_error(documents: list[Document], processes: set[str], decisions: set[str]) -> UnknownProcessError:

@@ -9,7 +9,7 @@ from typing import Any
 from .dmn.model import Context, DecisionTable, Definitions, LiteralExpression
 from .dmn.tables import HIT_POLICY_ABBREVIATIONS
 from .errors import BpmnRunnerError
-from .loader.dmn import read_dmn_file
+from .loader.dmn import read_dmn_bytes, read_dmn_file
 
 _POLICY_LETTERS = {v: k for k, v in HIT_POLICY_ABBREVIATIONS.items()}
 _AGGREGATION_SIGNS = {"SUM": "+", "COUNT": "#", "MIN": "<", "MAX": ">"}
@@ -76,12 +76,13 @@ def decision_views(definitions: Definitions, matched: set[str] | None = None) ->
     return views
 
 
-def file_decision_views(path: str | Path, name: str | None = None, matched: set[str] | None = None) -> dict[str, Any]:
+def file_decision_views(path: str | Path, name: str | None = None, matched: set[str] | None = None, *,
+                        content: bytes | None = None) -> dict[str, Any]:
     """The decisions of one DMN file (rows of the `matched` rule ids marked), or a note saying why they cannot be
-    shown."""
+    shown. With `content`, the file's bytes as loaded are read instead of the path."""
     label = name or Path(path).name
     try:
-        definitions = read_dmn_file(path, label)
+        definitions = read_dmn_bytes(content, label) if content is not None else read_dmn_file(path, label)
     except BpmnRunnerError as exc:
         return {"file": label, "decisions": [], "error": str(exc)}
     return {"file": label, "decisions": decision_views(definitions, matched), "error": ""}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from .environment import DEFAULT_TIMER_WAIT, Environment, build_environment
 from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, InvalidOperationError,
                      UnboundTaskError)
 from .jsondata import json_safe
+from .lint.bindings import binding_problem
 from .models import Binding, HistoryEvent, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
 from .script_functions import script_functions
 from .simulation import Simulator
@@ -86,11 +89,19 @@ class Engine:
         checked = self._bindings_checked.get(id(definitions))
         if checked is not None and checked[0] is definitions and (process_id, handlers) in checked[1]:
             return  # checked for these handlers already: every start of the same process would read every task
-        for bound in definitions.bound_tasks(definitions.reachable_processes(process_id)):
+        reachable = definitions.reachable_processes(process_id)
+        for bound in definitions.bound_tasks(reachable):
             problem = binding_problem(bound.binding, self.handlers, bound.element_id)
             if problem:
                 raise UnboundTaskError(problem, file=bound.document.name, line=bound.line,
                                        element_id=bound.element_id)
+        for document, line, element_id, name in definitions.listener_handlers(reachable):
+            if name not in self.handlers:
+                hint = self.handlers.suggest(name)
+                did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+                raise UnboundTaskError(f"listener on {element_id!r} needs a handler for {name!r}{did_you_mean}; "
+                                       f"register one with @handler({name!r}) and pass --handlers",
+                                       file=document.name, line=line, element_id=element_id)
         self._bindings_checked.setdefault(id(definitions), (definitions, set()))[1].add((process_id, handlers))
 
     # ----- instances ----------------------------------------------------------------------------------------
@@ -127,22 +138,24 @@ class Engine:
             raise
         except BpmnRunnerError:
             raise
-        except Exception as exc:  # the handler's own failure, reported with its element
-            raise HandlerError(f"handler {binding.name!r} failed: {type(exc).__name__}: {exc}",
-                               element_id=call.element_id, instance_id=call.instance_id) from exc
+        except Exception as exc:  # the handler's own failure, reported with its element and its file and line
+            where = handler_location(registered.func, exc)
+            error = HandlerError(f"handler {binding.name!r} failed{where}: {type(exc).__name__}: {exc}",
+                                 element_id=call.element_id, instance_id=call.instance_id)
+            error.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            raise error from exc
 
 
-def binding_problem(binding: Binding | None, handlers: HandlerRegistry, element_id: str) -> str | None:
-    """Why a task cannot run with these handlers, or None when it can."""
-    if binding is None or not binding.name:
-        return (f"service task {element_id!r} has no handler binding; add a camunda:topic, a zeebe:taskDefinition "
-                f"type or a spiffworkflow:serviceTaskOperator")
-    if binding.name in handlers:
-        return None
-    hint = handlers.suggest(binding.name)
-    did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
-    return (f"task {element_id!r} needs a handler for {binding.name!r}{did_you_mean}; register one with "
-            f"@handler({binding.name!r}) and pass --handlers")
+def handler_location(func: Callable[..., Any], exc: BaseException) -> str:
+    """` at handlers.py:12`: the last line of the handler's own file the exception passed through."""
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    if code is None:
+        return ""
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == code.co_filename:
+            line = lineno
+    return f" at {Path(code.co_filename).name}:{line or code.co_firstlineno}"
 
 
 @dataclass

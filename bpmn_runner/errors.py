@@ -5,23 +5,35 @@
     │   ├── XmlError                     not well-formed, hostile or too large
     │   ├── UnsupportedElementError      an element we cannot execute
     │   ├── UnboundTaskError             a service task with no handler
-    │   └── UnknownProcessError          a process or decision that is not loaded
+    │   ├── UnknownProcessError          a process or decision that is not loaded
+    │   ├── FeelSyntaxError              a FEEL expression or unary test does not parse (bpmn_runner.feel)
+    │   └── ScenarioFileError            a scenario file is not valid YAML or not a valid scenario
     ├── ExecutionError         exit 1    something failed while an instance ran
     │   ├── HandlerError                 a handler raised (not a BpmnError)
     │   ├── ExpressionError              a condition, mapping or script failed
+    │   │   ├── MissingVariableError     it read a variable the process data does not have
+    │   │   ├── FeelEvaluationError      FEEL cannot answer with null (an external function call)
     │   │   └── DecisionError            a DMN decision cannot be evaluated as modelled (bpmn_runner.dmn)
     │   ├── UnhandledBpmnError           a BpmnError no boundary or event subprocess caught
-    │   └── StepLimitError               --max-steps was exceeded
+    │   ├── StepLimitError               --max-steps was exceeded
+    │   └── StepFailed                   a durable step failed (a script, a condition, an uncaught BPMN error)
     ├── InvalidOperationError  exit 2    a request that makes no sense in the current state
     ├── StoreError             exit 1    persistence problems
-    │   ├── NotFoundError
-    │   └── ConcurrentUpdateError
+    │   ├── NotFoundError                no instance, task or definition with that id
+    │   └── ConcurrentUpdateError        another worker changed the instance first
+    │       └── LeaseLostError           a worker no longer holds the job it ran
     └── ReportError            exit 1    a report could not be written
 
-`BpmnError` is not part of this tree: handlers raise it on purpose to take a BPMN error path.
+Outside the tree, raised on purpose:
+
+    BpmnError                            handlers raise it to take a BPMN error path
+    ProcessAssertionError                (an AssertionError) a test's business assertion about a run failed
+    ScenarioFailed                       a scenario of a scenario file failed (pytest reports its explanation)
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class BpmnRunnerError(Exception):
@@ -71,6 +83,22 @@ class UnknownProcessError(DefinitionError):
     """A process, called element or decision is not among the loaded files."""
 
 
+class FeelSyntaxError(DefinitionError):
+    """A FEEL expression or unary test does not parse; `.column` is 1-based, `.text` the source."""
+
+    def __init__(self, problem: str, text: str, position: int) -> None:
+        self.problem = problem
+        self.text = text
+        self.position = position
+        self.column = position + 1
+        shown = text if len(text) <= 120 else text[:117] + "..."
+        super().__init__(f"FEEL syntax error at column {self.column}: {problem} in {shown.replace(chr(10), ' ')!r}")
+
+
+class ScenarioFileError(DefinitionError):
+    """A scenario file is not valid YAML or not a valid scenario (exit 3, with its file and line)."""
+
+
 class ExecutionError(BpmnRunnerError):
     """Something failed while an instance was running."""
 
@@ -78,11 +106,31 @@ class ExecutionError(BpmnRunnerError):
 
 
 class HandlerError(ExecutionError):
-    """A handler raised an exception that is not a BpmnError."""
+    """A handler raised an exception that is not a BpmnError; `traceback` keeps the handler's traceback text (for
+    `show --json` and logs, never printed by default)."""
+
+    traceback: str = ""
 
 
 class ExpressionError(ExecutionError):
     """A condition, mapping, timer or script could not be evaluated."""
+
+
+class MissingVariableError(ExpressionError):
+    """An expression or script read a variable (or a key of one) that the process data does not have."""
+
+    def __init__(self, message: str, name: str = "", **where: Any) -> None:
+        super().__init__(message, **where)
+        # The top-level variable name, or the dotted path when a key inside a present variable is absent.
+        self.name = name
+
+
+class FeelEvaluationError(ExpressionError):
+    """An evaluation that FEEL cannot answer with null (for example an external Java function call)."""
+
+
+class DecisionError(ExpressionError):
+    """A decision could not be evaluated as modelled (hit policy violated, a value of the wrong type, ...)."""
 
 
 class UnhandledBpmnError(ExecutionError):
@@ -91,6 +139,10 @@ class UnhandledBpmnError(ExecutionError):
 
 class StepLimitError(ExecutionError):
     """The run took more steps than --max-steps allows."""
+
+
+class StepFailed(ExecutionError):
+    """The engine failed while running a durable step (a script, a condition, an uncaught BPMN error, ...)."""
 
 
 class InvalidOperationError(BpmnRunnerError):
@@ -111,6 +163,10 @@ class ConcurrentUpdateError(StoreError):
     """Another worker changed the instance first."""
 
 
+class LeaseLostError(ConcurrentUpdateError):
+    """The worker no longer holds the job: its lease expired and another worker took it, or the job is gone."""
+
+
 class ReportError(BpmnRunnerError):
     """A report could not be produced."""
 
@@ -123,3 +179,15 @@ class BpmnError(Exception):
         self.code = code
         self.message = message
         self.data = dict(data or {})
+
+
+class ProcessAssertionError(AssertionError):
+    """A business assertion about a run failed (in a test); the message shows the path taken."""
+
+
+class ScenarioFailed(Exception):
+    """A scenario of a scenario file failed; `str()` is its explanation and `result` the scenario's result."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.explain())
+        self.result = result

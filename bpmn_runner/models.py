@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 RunStatus = Literal["completed", "waiting", "failed"]
 
@@ -69,6 +69,33 @@ class Binding:
     headers: dict[str, str] = field(default_factory=dict)
     result_variable: str | None = None
     arguments: tuple[str, ...] = ()   # Camunda 7 `${bean.method(a, b)}`: the argument expressions
+
+
+@dataclass
+class Mapping:
+    """One input or output mapping: `target` receives the value of `source` (an expression or literal)."""
+
+    target: str
+    source: str
+
+
+@dataclass
+class IoMappings:
+    """The input and output mappings of one task, in the order the diagram lists them."""
+
+    inputs: list[Mapping] = field(default_factory=list)
+    outputs: list[Mapping] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskReader:
+    """How to read a task's handler binding, mappings and SpiffArena parameters from its XML element: the loader
+    hands one to the spec builder, which must not know the dialects itself."""
+
+    binding: Callable[[Any], Binding | None]
+    io_mappings: Callable[[Any], IoMappings]
+    spiff_parameters: Callable[[Any], dict[str, str]]
+    connector: Callable[[Any], dict[str, Any] | None]
 
 
 @dataclass

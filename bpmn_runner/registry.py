@@ -62,17 +62,25 @@ class HandlerInfo:
     description: str = ""
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    listener: str | None = None   # an execution listener's event ("start", "end"): templates attach it as one
+
+
+LISTENER_EVENTS = ("start", "end")
 
 
 def handler(name: str, *, label: str = "", description: str = "",
             inputs: dict[str, Any] | Iterable[str] | None = None,
-            outputs: dict[str, Any] | Iterable[str] | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
+            outputs: dict[str, Any] | Iterable[str] | None = None,
+            listener: str | None = None) -> Callable[[HandlerFunc], HandlerFunc]:
     """Mark a function as the handler for a topic / job type / operator id. It registers nothing by itself.
 
     `label` and `description` are what a modeler shows; `inputs` (what the handler reads from `call.params`)
     and `outputs` (what it returns) map names to a type from TYPE_NAMES or a Python type (`str`, `int`, ...);
-    a plain list of names means type "any". An unknown type is a TypeError at import time.
+    a plain list of names means type "any". An unknown type is a TypeError at import time. `listener="start"`
+    (or "end") marks an execution listener: its element template adds the listener to any flow node.
     """
+    if listener is not None and listener not in LISTENER_EVENTS:
+        raise TypeError(f"@handler({name!r}): listener must be one of {', '.join(LISTENER_EVENTS)}")
     if not isinstance(name, str) or not name.strip():
         raise TypeError("@handler needs the topic, job type or operator id as a non-empty string")
     input_types = _schema(name, "inputs", inputs)
@@ -81,7 +89,7 @@ def handler(name: str, *, label: str = "", description: str = "",
     def mark(func: HandlerFunc) -> HandlerFunc:
         doc = inspect.getdoc(func) or ""
         info = HandlerInfo(name=name, label=label, description=description or doc.split("\n\n")[0],
-                           inputs=dict(input_types), outputs=dict(output_types))
+                           inputs=dict(input_types), outputs=dict(output_types), listener=listener)
         marks = list(getattr(func, _MARK, ()))
         marks.append(info)
         setattr(func, _MARK, marks)

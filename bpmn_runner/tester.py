@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from .errors import ProcessAssertionError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .definitions import Definitions
     from .models import RunResult, ServiceCall
@@ -70,10 +72,6 @@ class Handlers:
             self._calls.setdefault(name, []).append(service_call)
             return func(service_call)
         return call
-
-
-class ProcessAssertionError(AssertionError):
-    """A business assertion about a run failed; the message shows the path taken."""
 
 
 class BpmnTester:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
+from .errors import ScenarioFailed
+
 if TYPE_CHECKING:  # pragma: no cover
     from .coverage import Coverage
     from .environment import Environment
@@ -176,12 +178,6 @@ class ScenarioYamlFile(pytest.File):
         for scenario in scenario_file.scenarios:
             yield ScenarioItem.from_parent(self, name=scenario.name.replace("::", ":"),
                                            scenario_file=scenario_file, scenario=scenario)
-
-
-class ScenarioFailed(Exception):
-    def __init__(self, result: "ScenarioResult") -> None:
-        super().__init__(result.explain())
-        self.result = result
 
 
 class ScenarioItem(pytest.Item):

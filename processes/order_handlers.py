@@ -16,6 +16,8 @@ RESERVATIONS: dict[str, dict[str, Any]] = {}
 BACK_ORDERS: dict[str, dict[str, Any]] = {}
 #: Charges by idempotency key: a retried call with the same key is not charged again.
 CHARGES: dict[str, dict[str, Any]] = {}
+#: Refunds by charge id: refunding a charge twice refunds it once.
+REFUNDS: dict[str, dict[str, Any]] = {}
 #: CRM records and shipments by order id; OUTBOX holds every e-mail "sent" to a customer.
 CRM: dict[str, dict[str, Any]] = {}
 SHIPMENTS: dict[str, dict[str, Any]] = {}
@@ -25,6 +27,8 @@ OUTBOX: list[dict[str, str]] = []
 DECLINED_CARD_SUFFIX = "0002"
 #: Charges above this amount are declined.
 MAX_CHARGE = 5000.0
+#: Countries no carrier delivers to: booking a shipment there throws NO_CARRIER (and the order is undone).
+NO_CARRIER_COUNTRIES = frozenset({"AQ"})
 
 #: A happy-path order: in stock, card accepted, ends at "Order shipped".
 DEFAULT_DATA: dict[str, Any] = {
@@ -43,7 +47,7 @@ def reset() -> None:
     """Forget every reservation, charge, CRM record, shipment and e-mail (for tests and repeated demos)."""
     STOCK.clear()
     STOCK.update(INITIAL_STOCK)
-    for table in (RESERVATIONS, BACK_ORDERS, CHARGES, CRM, SHIPMENTS):
+    for table in (RESERVATIONS, BACK_ORDERS, CHARGES, REFUNDS, CRM, SHIPMENTS):
         table.clear()
     OUTBOX.clear()
 
@@ -110,6 +114,13 @@ def create_back_order(call: ServiceCall) -> dict[str, Any]:
     return {"backOrderId": back_order["id"], "expectedInDays": back_order["expectedInDays"]}
 
 
+@handler("erp.release-stock", label="Release stock", outputs={"stockReleased": "boolean"})
+def release_stock(call: ServiceCall) -> dict[str, Any]:
+    """Compensation of reserve-stock: drop the order's reservation (releasing one that is gone changes nothing)."""
+    released = RESERVATIONS.pop(_order_id(call), None)
+    return {"stockReleased": released is not None}
+
+
 # --- payment -----------------------------------------------------------------------------------
 
 @handler("payment.charge", label="Charge payment",
@@ -140,6 +151,17 @@ def charge_payment(call: ServiceCall) -> dict[str, Any]:
               "currency": currency, "card": card[-4:]}
     CHARGES[call.idempotency_key] = charge
     return {"chargeId": charge["id"], "amountCharged": charge["amount"]}
+
+
+@handler("payment.refund", label="Refund payment", outputs={"refundId": "string", "amountRefunded": "number"})
+def refund_payment(call: ServiceCall) -> dict[str, Any]:
+    """Compensation of payment.charge: refund the charge named by chargeId, once however often it is called."""
+    charge_id = str(call.data.get("chargeId", ""))
+    charge = next((c for c in CHARGES.values() if c["id"] == charge_id), None)
+    if charge is None:
+        raise ValueError(f"no charge {charge_id!r} to refund")
+    refund = REFUNDS.setdefault(charge_id, {"id": f"RF-{charge_id}", "amount": charge["amount"]})
+    return {"refundId": refund["id"], "amountRefunded": refund["amount"]}
 
 
 # --- CRM ---------------------------------------------------------------------------------------
@@ -181,14 +203,31 @@ def notify_shipped(call: ServiceCall) -> dict[str, Any]:
     return {"notifiedShipped": True, "orderStatus": "shipped"}
 
 
+@handler("crm.notify-cancelled", label="Notify customer of cancellation",
+         outputs={"notifiedCancelled": "boolean", "orderStatus": "string"})
+def notify_cancelled(call: ServiceCall) -> dict[str, Any]:
+    """E-mail the customer that no carrier could take the parcel, so the card was refunded and the order cancelled."""
+    order = _order(call)
+    _send_mail(order, f"Order {_order_id(call)} cancelled",
+               f"No carrier delivers to your address, so we refunded {call.data.get('refundId', 'your payment')}.")
+    CRM.setdefault(_order_id(call), {})["status"] = "refunded"
+    return {"notifiedCancelled": True, "orderStatus": "refunded"}
+
+
 # --- logistics ---------------------------------------------------------------------------------
 
 @handler("logistics.book-shipment", label="Book shipment",
          outputs={"shipmentId": "string", "carrier": "string"})
 def book_shipment(call: ServiceCall) -> dict[str, Any]:
-    """Book a parcel with the carrier; booking the same order twice returns the same shipment."""
+    """Book a parcel with the carrier; booking the same order twice returns the same shipment.
+
+    Raises BpmnError NO_CARRIER when no carrier delivers to order.country (AQ), which undoes the order.
+    """
     order = _order(call)
     order_id = _order_id(call)
+    country = str(order.get("country", "DE"))
+    if country in NO_CARRIER_COUNTRIES:
+        raise BpmnError("NO_CARRIER", f"no carrier delivers to {country}", {"shippingProblem": "no_carrier"})
     shipment = SHIPMENTS.setdefault(order_id, {
         "id": f"SHP-{order_id}",
         "carrier": "DHL",

@@ -86,3 +86,16 @@ def test_a_camunda7_condition_without_dollar_braces_is_refused_at_load(tmp_path:
         Scenario(write(tmp_path, body))
     message = str(err.value)
     assert "diagram.bpmn:" in message and "f_yes" in message and "${amount > 5}" in message
+
+
+def test_spin_json_in_a_juel_condition(tmp_path: Path) -> None:
+    """docs.camunda.org/manual/latest/user-guide/data-formats/json (Expression Language Integration):
+    ${S(customer).prop("address").prop("post code").numberValue() == 1234} as a sequence-flow condition."""
+    customer = '{"name": "jonny", "address": {"street": "12 High Street", "post code": 1234}}'
+    yes = '${S(customer).prop("address").prop("post code").numberValue() == 1234}'.replace('"', "&quot;")
+    body = (START + '<bpmn:exclusiveGateway id="gw" default="f_no"/><bpmn:endEvent id="yes"/>'
+            '<bpmn:endEvent id="no"/>' + flow("f0", "start", "gw") + flow("f_yes", "gw", "yes", yes)
+            + flow("f_no", "gw", "no"))
+    assert Scenario(write(tmp_path, body), data={"customer": customer}).result.path[-1] == "yes"
+    with pytest.raises(ExpressionError, match="unable to find 'zip'"):
+        expressions.evaluate('${S(customer).prop("zip")}', {"customer": customer})

@@ -112,3 +112,71 @@ def test_listeners_that_cannot_run_are_refused_at_load(tmp_path: Path, listener:
     with pytest.raises(UnsupportedElementError) as err:
         Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")))
     assert words in str(err.value) and "'task'" in str(err.value)
+
+
+def test_a_listener_without_a_handler_is_refused_before_the_instance_starts(tmp_path: Path) -> None:
+    """delegation-code page: Camunda fails to deploy a class it cannot load; bpmn-runner names the missing
+    listener handler before anything runs."""
+    from bpmn_runner.errors import UnboundTaskError
+    with pytest.raises(UnboundTaskError) as err:
+        Scenario(write(tmp_path, START + USER_TASK + END + chain("start", "task", "end")))
+    assert "listener on 'task' needs a handler for 'com.acme.Audit'" in str(err.value)
+    assert "diagram.bpmn:" in str(err.value)
+
+
+def test_validate_reports_a_listener_handler_that_is_not_registered(tmp_path: Path) -> None:
+    """delegation-code page: each class, delegate expression or expression listener names code; validate finds
+    the missing ones as it does for service tasks."""
+    from bpmn_runner.lint import lint
+    path = write(tmp_path, START + USER_TASK + END + chain("start", "task", "end"))
+    reg = registry()
+    reg.register("com.acme.Audit", lambda call: None)
+    reg.register("auditDelegate", lambda call: None)
+    findings = [f for f in lint([path], handlers=reg, handlers_given=True) if f.rule == "handler-not-registered"]
+    assert len(findings) == 1 and "'notifier.created'" in findings[0].message and findings[0].severity == "error"
+
+
+@pytest.mark.parametrize("platform", ["camunda7", "camunda8"])
+def test_a_listener_handler_gets_an_element_template_that_passes_the_published_schema(platform: str) -> None:
+    """Camunda Modeler element templates (camunda:executionListener / zeebe:executionListener bindings, in the
+    published schemas under tests/data/element-templates-schema) attach the listener to any flow node."""
+    from bpmn_runner import HandlerRegistry, handler
+    from bpmn_runner.modeler.templates import element_templates
+
+    from .test_modeler import schema_errors, schema_validator
+
+    @handler("audit.start", label="Audit start", listener="start")
+    def audit(call):
+        return None
+
+    reg = HandlerRegistry()
+    reg.add(audit)
+    [(name, template)] = element_templates(reg, platform)
+    assert schema_errors(schema_validator(platform), template) == []
+    binding = template["properties"][0]["binding"]
+    assert template["appliesTo"] == ["bpmn:FlowNode"] and template["properties"][0]["value"] == "audit.start"
+    assert binding["type"] == ("zeebe:executionListener" if platform == "camunda8" else "camunda:executionListener")
+
+
+def test_complete_from_the_store_runs_listeners_with_the_handlers_given(tmp_path: Path) -> None:
+    """delegation-code page (Task Listener: complete): a store-backed `complete` runs the listener handlers it is
+    given; without them the step is refused and the task stays open."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from bpmn_runner.cli import app
+    cli = CliRunner()
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    module = tmp_path / "listeners.py"
+    module.write_text("from bpmn_runner import handler\n\n@handler('audit')\ndef audit(call):\n"
+                      "    return {'audited': call.event}\n")
+    task = ('<bpmn:userTask id="task"><bpmn:extensionElements><camunda:taskListener event="complete" '
+            'class="audit"/></bpmn:extensionElements></bpmn:userTask>')
+    path = write(tmp_path, START + task + END + chain("start", "task", "end"))
+    assert cli.invoke(app, ["start", str(path), "--db", db]).exit_code == 0
+    task_id = _json.loads(cli.invoke(app, ["tasks", "--db", db, "--json"]).stdout)["tasks"][0]["task_id"]
+    refused = cli.invoke(app, ["complete", task_id, "--db", db])
+    assert refused.exit_code == 3 and "'audit'" in refused.stderr
+    done = cli.invoke(app, ["complete", task_id, "--db", db, "--handlers", str(module), "--json"])
+    assert done.exit_code == 0 and _json.loads(done.stdout)["status"] == "completed"

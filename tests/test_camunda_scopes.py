@@ -167,3 +167,16 @@ def test_parallel_multi_instance_counters(tmp_path: Path) -> None:
     assert s.result.status == "completed", s.result.error
     assert [(d["loopCounter"], d["nrOfActiveInstances"]) for d in seen] == [(0, 3), (1, 3)]
     assert "item" not in s.result.data and "loopCounter" not in s.result.data
+
+
+def test_camunda7_call_activity_local_passing(tmp_path: Path) -> None:
+    """call-activity page (Passing Variables: local="true" passes only the call activity's local variables in, and
+    sets the child's variables as local ones on the way out, which only output parameters carry further)."""
+    passing = ('<camunda:inputOutput><camunda:inputParameter name="x">${a}</camunda:inputParameter>'
+               '<camunda:inputParameter name="y">${b}</camunda:inputParameter>'
+               '<camunda:outputParameter name="total">${z}</camunda:outputParameter></camunda:inputOutput>'
+               '<camunda:in variables="all" local="true"/><camunda:out variables="all" local="true"/>')
+    s = Scenario([_parent(tmp_path, passing), _child(tmp_path)], process_id="parent",
+                 data={"a": 1, "b": 2, "secret": 3})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data == {"a": 1, "b": 2, "secret": 3, "total": 3}

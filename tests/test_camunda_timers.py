@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bpmn_runner import cron, expressions
-from bpmn_runner.errors import DefinitionError, ExpressionError
+from bpmn_runner import cron
+from bpmn_runner.errors import DefinitionError
 
 from .scenario import Scenario, registry, write
 from .test_elements import END, START, chain, flow
@@ -93,15 +93,6 @@ def test_a_juel_duration_expression_sets_the_timer(tmp_path: Path) -> None:
     assert s.instance.waiting()[0].detail.startswith("2031-01-03T09:10:07")
 
 
-def _feel_has_duration() -> bool:
-    try:
-        expressions.evaluate('=duration("PT1M")', {})
-    except ExpressionError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _feel_has_duration(), reason="the FEEL evaluator in this tree has no duration()")
 def test_a_feel_duration_expression_sets_the_timer(tmp_path: Path) -> None:
     """docs.camunda.io/docs/components/modeler/bpmn/timer-events ("Timer expressions": = duration("PT" + string(n)
     + "M") is evaluated)."""

@@ -104,3 +104,30 @@ def test_claim_and_unclaim_set_the_assignee_and_run_the_assignment_listener(tmp_
     assert s.instance.waiting()[0].assignment == {"assignee": "mary"}  # kept in the saved state
     s.instance.unclaim(task_id)
     assert s.instance.waiting()[0].assignment == {}
+
+
+def test_tasks_claim_and_unclaim_from_the_command_line(tmp_path: Path) -> None:
+    """docs.camunda.org/manual/latest/webapps/tasklist/working-with-tasklist: filter by assignee and candidate
+    group, claim and unclaim; the form is checked on complete."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from bpmn_runner.cli import app
+    cli = CliRunner()
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    path = write(tmp_path, START + FORM + END + chain("start", "task", "end"))
+    assert cli.invoke(app, ["start", str(path), "--db", db, "--data", _json.dumps(DATA)]).exit_code == 0
+    listed = cli.invoke(app, ["tasks", "--db", db])
+    assert "assignee: demo" in listed.stdout and "groups: sales, management" in listed.stdout
+    task_id = _json.loads(cli.invoke(app, ["tasks", "--db", db, "--json"]).stdout)["tasks"][0]["task_id"]
+    assert cli.invoke(app, ["claim", task_id, "mary", "--db", db]).exit_code == 0
+    assert task_id in cli.invoke(app, ["tasks", "--db", db, "--assignee", "mary"]).stdout
+    assert "no open user tasks" in cli.invoke(app, ["tasks", "--db", db, "--assignee", "demo"]).stdout
+    assert task_id in cli.invoke(app, ["tasks", "--db", db, "--group", "sales"]).stdout
+    assert "no open user tasks" in cli.invoke(app, ["tasks", "--db", db, "--group", "hr"]).stdout
+    assert cli.invoke(app, ["unclaim", task_id, "--db", db]).exit_code == 0
+    assert "assignee" not in cli.invoke(app, ["tasks", "--db", db]).stdout
+    refused = cli.invoke(app, ["complete", task_id, "--db", db, "--data", '{"amount": "lots"}'])
+    assert refused.exit_code == 2 and "'amount' (Amount) must be a whole number" in refused.stderr
+    assert cli.invoke(app, ["complete", task_id, "--db", db, "--data", '{"amount": "7"}']).exit_code == 0

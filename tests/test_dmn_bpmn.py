@@ -91,7 +91,7 @@ def test_matched_rules_are_recorded_in_history() -> None:
 def test_a_stored_definition_keeps_its_decisions_and_bindings() -> None:
     from bpmn_runner._spiff.serializer import spec_from_json, spec_to_json
     definitions = load([DATA / "dinner_c7.bpmn", DATA / "dinnerDecisions.dmn"])
-    spec, subprocesses = definitions.spec("dinner")
+    spec, subprocesses = definitions.built.spec("dinner")  # the parsed spec stays inside `built`
     family = definitions.built.family
     restored, _ = spec_from_json(family, spec_to_json(family, spec, subprocesses))
     task = restored.task_specs["decide_beverages"]

@@ -415,12 +415,13 @@ def test_business_rule_task_evaluates_its_dmn_decision(tmp_path: Path) -> None:
     assert s.result.status == "completed" and s.result.data["discount"] == 10
 
 
-def test_compensation_is_refused_at_load_with_line(tmp_path: Path) -> None:
+def test_compensation_boundary_without_a_handler_is_refused_at_load_with_line(tmp_path: Path) -> None:
+    """Compensation runs (tests/test_compensation.py); a boundary event with no handler to run cannot."""
     body = (START + service("a", "a") + '<bpmn:boundaryEvent id="comp" attachedToRef="a">'
             '<bpmn:compensateEventDefinition/></bpmn:boundaryEvent>' + END + chain("start", "a", "end"))
-    with pytest.raises(UnsupportedElementError) as err:
+    with pytest.raises(DefinitionError) as err:
         Scenario(write(tmp_path, body), registry(a=lambda c: None))
-    assert "diagram.bpmn:" in str(err.value) and "compensation" in str(err.value)
+    assert "diagram.bpmn:5:" in str(err.value) and "isForCompensation" in str(err.value)
 
 
 def test_complex_gateway_is_refused_at_load_with_line(tmp_path: Path) -> None:

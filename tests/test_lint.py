@@ -46,6 +46,11 @@ CLEAN = (START
          + flow("f_no", "gw", "end2") + flow("f3", "note", "wait") + flow("f4", "wait", "end"))
 
 
+COMPENSATED = SIMPLE
+COMPENSATION_LINK = ('<bpmn:boundaryEvent id="cb" name="Undo" attachedToRef="t"><bpmn:compensateEventDefinition/>'
+                     '</bpmn:boundaryEvent><bpmn:association id="a1" sourceRef="cb" targetRef="u"/>')
+
+
 def handlers(*names: str) -> HandlerRegistry:
     registry = HandlerRegistry()
     for name in names:
@@ -177,6 +182,13 @@ CASES: dict[str, tuple[str, str]] = {
     "unsupported-element": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                            '<bpmn:extensionElements><camunda:executionListener class="a.B" '
                                            'event="timeout"/></bpmn:extensionElements></bpmn:task>'), ""),
+    "compensation-handler": (COMPENSATED + '<bpmn:boundaryEvent id="cb" name="Undo" attachedToRef="t">'
+                             '<bpmn:compensateEventDefinition/></bpmn:boundaryEvent>', ""),
+    "compensation-handler-flows": (COMPENSATED + '<bpmn:task id="u" name="Undo it" isForCompensation="true"/>'
+                                   + flow("f9", "u", "end") + COMPENSATION_LINK, ""),
+    "compensation-activity-ref": (SIMPLE + '<bpmn:intermediateThrowEvent id="ct" name="Undo"><bpmn:'
+                                  'compensateEventDefinition activityRef="start"/></bpmn:intermediateThrowEvent>'
+                                  + flow("f9", "start", "ct"), ""),
     "engine-load": (SIMPLE.replace('<bpmn:task id="t" name="Do it"/>', '<bpmn:task id="t" name="Do it">'
                                    '<bpmn:standardLoopCharacteristics/></bpmn:task>'), ""),
 }
@@ -397,3 +409,12 @@ def test_readme_lists_every_rule_as_the_code_defines_it() -> None:
     listed = {rule: (severity, text) for rule, severity, text in
               re.findall(r"^\| `([a-z0-9-]+)` \| (error|warning|info) \| (.*) \|$", section, flags=re.M)}
     assert listed == {rule.id: (rule.severity, rule.description) for rule in RULES.values()}
+
+
+def test_a_compensation_boundary_with_its_handler_is_clean(tmp_path: Path) -> None:
+    """BPMN 2.0 section 10.7.5: the handler is linked by an association and stands outside the sequence flow."""
+    body = (COMPENSATED.replace(flow("f2", "t", "end"), flow("f2", "t", "ct") + flow("f3", "ct", "end"))
+            + '<bpmn:task id="u" name="Undo it" isForCompensation="true"/>'
+            + '<bpmn:intermediateThrowEvent id="ct" name="Undo all"><bpmn:compensateEventDefinition '
+              'activityRef="t"/></bpmn:intermediateThrowEvent>' + COMPENSATION_LINK)
+    assert lint_body(tmp_path, body, registry=handlers()) == []

@@ -96,7 +96,7 @@ def test_an_unknown_declared_type_fails_when_the_module_is_imported() -> None:
 def test_templates_for_the_example_handlers_pass_the_published_schema(platform: str) -> None:
     validator = schema_validator(platform)
     templates = element_templates(example_registry(), platform)
-    assert len(templates) == 13
+    assert len(templates) == 16
     for file_name, template in templates:
         assert schema_errors(validator, template) == [], file_name
     # the whole folder as one array (another form Camunda Modeler accepts) passes too
@@ -158,7 +158,7 @@ def test_element_templates_command_writes_one_file_per_handler(tmp_path: Path) -
     result = invoke("element-templates", "--handlers", EXAMPLE_HANDLERS[0], "--platform", "camunda7", "-o", str(out))
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == 8 and "payment.charge.camunda7.json" in files
+    assert len(files) == 11 and "payment.charge.camunda7.json" in files
     charge = json.loads((out / "payment.charge.camunda7.json").read_text(encoding="utf-8"))
     assert charge["name"] == "Charge payment" and charge["appliesTo"] == ["bpmn:ServiceTask"]
     values = {p["binding"].get("name"): p.get("value") for p in charge["properties"]}

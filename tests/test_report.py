@@ -12,9 +12,9 @@ import pytest
 from bpmn_runner.diagram import read_document
 from bpmn_runner.errors import DefinitionError, ReportError, XmlError
 from bpmn_runner.models import HistoryEvent, RunResult, WaitingTask
+from bpmn_runner.report.instance import MAX_STEP_ROWS
 from bpmn_runner.report import (
     CSP,
-    MAX_STEP_ROWS,
     render_definition_report,
     render_heatmap_report,
     render_instance_report,

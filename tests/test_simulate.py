@@ -80,6 +80,17 @@ def test_an_xpath_condition_is_undecidable_not_an_error(tmp_path: Path) -> None:
     assert real.exit_code == 3 and "not supported" in real.stdout
 
 
+def test_a_condition_that_cannot_parse_is_undecidable_in_a_simulation_and_refused_for_real(tmp_path: Path) -> None:
+    """A half-drawn condition (here `priority = 'Emergency'`, not Python) would stop a real run at load (exit 3);
+    the simulation walks on and says which flow it took and why."""
+    path = write(tmp_path, fork_body("priority = 'Emergency'", None, default='default="fb"'))
+    payload = simulate(str(path))
+    assert payload["status"] == "completed" and "b" in payload["path"]
+    assert "cannot be parsed" in assumed(payload, "gw")
+    real = CliRunner().invoke(app, ["run", str(path), "--json"])
+    assert real.exit_code == 3 and "cannot parse" in real.stdout
+
+
 def test_choose_walks_the_flow_the_analyst_picks(tmp_path: Path) -> None:
     path = str(write(tmp_path, fork_body()))
     assert "b" in simulate(path, "--choose", "gw=fb")["path"]
@@ -101,17 +112,36 @@ def test_random_with_a_seed_is_repeatable_and_walks_both_ways(tmp_path: Path) ->
 
 
 def test_all_paths_walks_every_path_of_the_order_example_in_one_command() -> None:
+    """Two stock branches times three outcomes of payment and shipping: shipped, card declined, and the saga
+    (no carrier: the completed steps are compensated, last completed first, then the order is refunded)."""
     result = CliRunner().invoke(app, ["run", str(ORDER), "--simulate", "--all-paths"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "order_fulfillment: 4 path(s)"
-    assert sum("Flow_InStockYes" in line for line in lines) == 2
+    assert lines[0] == "order_fulfillment: 6 path(s)"
+    assert sum("Flow_InStockYes" in line for line in lines) == 3
     assert sum("Event_CardDeclined ⇒ completed at Event_OrderCancelled" in line for line in lines) == 2
+    assert sum("Event_NoCarrier ⇒ completed at Event_OrderRefunded" in line for line in lines) == 2
     assert sum("completed at Event_OrderShipped" in line for line in lines) == 2
     payload = json.loads(CliRunner().invoke(app, ["run", str(ORDER), "--simulate", "--all-paths",
                                                   "--json"]).stdout)
     assert [p["end"] for p in payload["paths"]].count(["Event_OrderShipped"]) == 2
     assert payload["truncated"] is False
+    sagas = [p["path"] for p in payload["paths"] if p["end"] == ["Event_OrderRefunded"]]
+    reserved = [path for path in sagas if "Activity_ReserveStock" in path]
+    assert len(sagas) == 2 and len(reserved) == 1
+    undo = [e for e in reserved[0] if e in ("Activity_RefundPayment", "Activity_ReleaseStock")]
+    assert undo == ["Activity_RefundPayment", "Activity_ReleaseStock"]  # the charge came after the reservation
+    back_ordered = next(path for path in sagas if path is not reserved[0])
+    assert "Activity_RefundPayment" in back_ordered and "Activity_ReleaseStock" not in back_ordered
+
+
+def test_a_compensation_boundary_event_without_a_handler_is_dropped_in_a_simulation(tmp_path: Path) -> None:
+    """A real run refuses it at load (tests/test_elements.py); a diagram still being drawn walks on."""
+    boundary = ('<bpmn:boundaryEvent id="undo" attachedToRef="t"><bpmn:compensateEventDefinition/>'
+                '</bpmn:boundaryEvent>')
+    body = START + '<bpmn:task id="t"/>' + boundary + END + chain("start", "t", "end")
+    payload = simulate(str(write(tmp_path, body)))
+    assert payload["status"] == "completed" and "no single handler" in assumed(payload, "t")
 
 
 def test_all_paths_is_bounded(tmp_path: Path) -> None:

@@ -240,3 +240,16 @@ def test_the_message_buffer_expires_by_time_to_live(store, tmp_path: Path) -> No
     assert store.buffered_messages(["late"], clock().timestamp()) == []
     assert store.expire_messages(clock().timestamp()) == 1
     store.insert_message(MessageRecord("m2", "late", None, {}, now, now + 10, message_id="x"))  # id free again
+
+
+def test_a_deployment_stores_the_bytes_the_loader_validated_not_the_file_as_it_is_later(store,
+                                                                                           tmp_path: Path) -> None:
+    """A file edited between load and deploy must not reach the store unvalidated: the store keeps
+    `Definitions.sources()`, exactly what was read and checked."""
+    path = user_task_process(tmp_path)
+    read = path.read_bytes()
+    definitions = load([path])
+    path.write_bytes(read.replace(b'name="Review"', b'name="Edited later"'))
+    rt = runtime(store, registry(record=lambda c: {}), MovableClock())
+    digest = rt.deploy_definitions(definitions)
+    assert rt.deployments.sources_for(digest) == [(definitions.documents[0].name, read)]

@@ -254,3 +254,21 @@ def test_deploy_a_broken_diagram_is_exit_3(env: dict) -> None:
     broken.write_text("<bpmn:definitions")
     result = invoke("deploy", broken, "--db", env["db"])
     assert result.exit_code == 3 and "broken.bpmn:1: error:" in result.stderr
+
+
+def test_store_reports_draw_the_stored_bytes_without_writing_temporary_files(env: dict, monkeypatch) -> None:
+    """`report --instance` and `--heatmap` hand the stored (name, bytes) sources straight to the report."""
+    iid = invoke("start", env["review"], "--db", env["db"]).stdout.strip()
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report wrote a temporary file")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    made = invoke("report", "--instance", iid, "--db", env["db"], "-o", env["tmp"] / "instance.html")
+    assert made.exit_code == 0, made.stderr
+    assert iid in (env["tmp"] / "instance.html").read_text()
+    heat = invoke("report", "--heatmap", "approval", "--db", env["db"], "-o", env["tmp"] / "heat.html")
+    assert heat.exit_code == 0, heat.stderr
+    assert "Heatmap of approval" in (env["tmp"] / "heat.html").read_text()

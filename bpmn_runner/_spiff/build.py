@@ -4,20 +4,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from ..errors import DefinitionError, UnknownProcessError, UnsupportedElementError
-from ..loader.documents import Document
+from ..models import TaskReader
 from . import patches
 from .parser import family_for, new_parser
 
 patches.apply()
 
 _MISSING_TARGET = re.compile(r"perhaps a form has the same ID\? \((.*)\)")
+
+
+class Document(Protocol):
+    """What the spec builder needs of a loaded file (the loader's `Document` has it; `_spiff` never imports it)."""
+
+    name: str
+    kind: str
+    dialect: str
+    tree: Any
+    lines: dict[str, int]
+
+    @property
+    def root(self) -> Any: ...
+
+    def line_of(self, element_id: str | None) -> int | None: ...
+
+    def process_ids(self) -> list[str]: ...
 
 
 @dataclass
@@ -39,6 +57,14 @@ class BuiltSpecs:
             self._cache[process_id] = (spec, subprocess_specs)
         return self._cache[process_id]
 
+    def called_processes(self) -> set[str]:
+        """Ids of the processes some call activity calls."""
+        return {p for p in self.parser.get_process_dependencies() if p}
+
+    def has_process(self, process_id: str) -> bool:
+        """Whether any loaded file defines the process, executable or not."""
+        return process_id in self.parser.process_parsers
+
     def document_of_process(self, process_id: str) -> Document | None:
         for doc in self.documents:
             if process_id in doc.process_ids():
@@ -46,9 +72,10 @@ class BuiltSpecs:
         return None
 
 
-def build_specs(documents: list[Document]) -> BuiltSpecs:
+def build_specs(documents: list[Document], *, reader: TaskReader) -> BuiltSpecs:
+    """Parse every document (DMN first) with a parser that reads tasks through `reader`."""
     family = family_for({d.dialect for d in documents})
-    parser = new_parser(family)
+    parser = new_parser(family, reader)
     with translate_errors(documents):
         for doc in documents:
             if doc.kind == "dmn":
@@ -88,15 +115,40 @@ class translate_errors:
         if isinstance(exc, SpiffWorkflowException):
             raise DefinitionError(clean_message(str(exc))) from exc
         if isinstance(exc, (KeyError, AttributeError, TypeError, ValueError, IndexError, etree.LxmlError)):
-            doc = self.documents[0] if len(self.documents) == 1 else None
-            raise DefinitionError(
-                f"the diagram uses a structure bpmn-runner cannot read ({type(exc).__name__}: {exc}); "
-                f"check it opens in a modeler", file=doc.name if doc else None, line=1 if doc else None) from exc
+            raise structure_error(exc, self.documents) from exc
         return False
 
 
+def structure_error(exc: BaseException, documents: list[Document]) -> DefinitionError:
+    """SpiffWorkflow's parser tripped over the file with a plain Python error: name the element it was reading
+    (the innermost lxml element on the traceback), never the Python error itself."""
+    element = None
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, etree._Element) and isinstance(value.tag, str):
+                element = value
+        tb = tb.tb_next
+    doc = documents[0] if len(documents) == 1 else None
+    if element is not None:
+        root = element.getroottree().getroot()
+        doc = next((d for d in documents if d.root is root), doc)
+        element_id = element.get("id")
+        what = f"bpmn:{etree.QName(element).localname}" + (f" {element_id!r}" if element_id else "")
+        return DefinitionError(f"{what} has a structure bpmn-runner cannot read; check that the file opens in a "
+                               f"modeler and that its references point at existing elements",
+                               file=doc.name if doc else None, line=element.sourceline or 1, element_id=element_id)
+    return DefinitionError("the diagram uses a structure bpmn-runner cannot read; check that it opens in a modeler",
+                           file=doc.name if doc else None, line=1 if doc else None)
+
+
+_EXCEPTION_REPR = re.compile(r"\b\w+(Error|Exception)\(")
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")  # lxml reprs in SpiffWorkflow's messages
+
+
 def clean_message(text: str) -> str:
-    text = text.strip()
+    """One line without trailing dots, lxml element reprs written as `bpmn:tag`."""
+    text = _ELEMENT_REPR.sub(r"bpmn:\1", text).strip()
     while text.endswith(".") or text.endswith(" "):
         text = text[:-1]
     return " ".join(text.split())
@@ -116,12 +168,15 @@ def definition_error(exc: ValidationException, documents: list[Document]) -> Def
         message = f"{tag} is not supported by bpmn-runner; replace it with a supported element"
         cls = UnsupportedElementError
     elif "Unsupported Catch Event" in message:
-        message = "boundary event without a supported event definition (compensation is not supported yet)"
+        message = "boundary event without a supported event definition"
         cls = UnsupportedElementError
     elif "was not found" in message and "process" in message.lower():
         cls = UnknownProcessError
     elif "No DMN Diagram available" in message:
         cls = UnknownProcessError
+    elif _EXCEPTION_REPR.search(message):  # SpiffWorkflow wrapped a Python error: say what to check instead
+        message = ("this element has a structure bpmn-runner cannot read (often a reference to an element that "
+                   "does not exist); check it in the modeler")
     file_name = getattr(exc, "file_name", "") or ""
     doc = next((d for d in documents if d.name == file_name), None)
     if doc is None and element_id:
@@ -130,7 +185,7 @@ def definition_error(exc: ValidationException, documents: list[Document]) -> Def
     if doc is not None:
         line = doc.line_of(element_id) or _int(getattr(exc, "line_number", None)) or 1
         file_name = doc.name
-    if element_id and element_id not in message:
+    if element_id and repr(element_id) not in message:
         message = f"{getattr(exc, 'tag', '') or 'element'} {element_id!r}: {message}"
     return cls(message, file=file_name or None, line=line, element_id=element_id or None)
 

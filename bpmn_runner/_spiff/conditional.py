@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .. import expressions
 from ..errors import ExpressionError
-from ..loader.dialects import CAMUNDA_NS, NSMAP
+from ..namespaces import CAMUNDA_NS, NSMAP
 
 _ABSENT = {"__bpmn_runner__": "absent"}
 

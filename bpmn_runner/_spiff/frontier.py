@@ -102,7 +102,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         workflow = task.workflow
         live = getattr(workflow, "_live", None)
         if live is not None:
-            if task._state & LIVE:
+            if task._state & LIVE and task.id in workflow.tasks:  # a removed task may still change state
                 live[task.id] = task
             else:
                 live.pop(task.id, None)

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, _EndJoin
 
-from ..loader.dialects import NSMAP
+from ..namespaces import NSMAP
 
 _NEVER_IMPLICIT = {"startEvent", "boundaryEvent"}
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
@@ -37,10 +35,13 @@ from SpiffWorkflow.spiff.specs.defaults import SendTask as SpiffSendTask
 
 from .. import cron
 from ..errors import ExpressionError
-from ..loader.dialects import NSMAP as DIALECT_NSMAP
-from ..loader.dialects import read_binding, read_connector, read_io_mappings, read_spiff_parameters
+from ..models import TaskReader
+from ..namespaces import NSMAP as DIALECT_NSMAP
+from ..timing import iso_problem, looks_iso
+from . import compensation_parse
 from . import decisions as runner_decisions
 from . import implicit_flow
+from .compensation_specs import CancelEndEvent, CompensationEndEvent, IntermediateCompensationThrowEvent
 from .implicit_flow import ImplicitFlowMixin
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
@@ -48,16 +49,18 @@ from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusin
 LINK_XPATH = "./bpmn:linkEventDefinition"
 implicit_flow.apply()
 
-_ISO_TIMER = re.compile(r"^(R\d*/.*|-?P(?=\d|T\d)[\dYMWDTHS.,]*|\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?)$")
-
 
 def normalize_timer_expression(text: str | None, kind: str = "timeCycle") -> str:
     """Timer text as modelers write it (`PT5M`, `R3/PT10M`, an ISO date, a Quartz cron cycle) becomes an expression
-    SpiffWorkflow evaluates."""
+    SpiffWorkflow evaluates; ISO text that is wrong for its kind (`P1W2D`, a date as a duration) is refused here,
+    at load."""
     value = (text or "").strip()
     if not value:
         raise ValueError("the timer has no time expression")
-    if _ISO_TIMER.match(value):
+    if looks_iso(value):
+        problem = iso_problem(kind, value)
+        if problem:
+            raise ValueError(f"{kind} {problem}")
         return repr(value)
     if cron.is_cron(value):
         if kind != "timeCycle":
@@ -94,10 +97,14 @@ def _links(parser: TaskParser) -> list[Any]:
 
 
 def _check_supported_events(parser: TaskParser) -> None:
-    unsupported = parser.xpath("./bpmn:compensateEventDefinition")
-    if unsupported:
-        raise ValidationException("compensation events are not supported yet; remove the compensation event",
+    if parser.xpath("./bpmn:compensateEventDefinition"):
+        raise ValidationException("a compensation event belongs on an activity's boundary, in a throw or end event, "
+                                  "or as the start of an event sub-process; not here",
                                   node=parser.node, file_name=parser.filename)
+
+
+def _is_compensation_throw(parser: TaskParser) -> bool:
+    return bool(parser.xpath("./bpmn:compensateEventDefinition"))
 
 
 def make_end_event_parser(base: type) -> type:
@@ -105,7 +112,12 @@ def make_end_event_parser(base: type) -> type:
         """End events, including signal end events (SpiffWorkflow drops their signal)."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if _is_compensation_throw(self):
+                task = compensation_parse.create_throw(self, CompensationEndEvent)
+                task.connect(self.spec.end)
+                return task
+            if self.xpath(CANCEL_EVENT_XPATH):
+                self.spec_class = CancelEndEvent  # compensates the transaction before it throws the cancel
             event_definition = self.get_event_definition(
                 [MESSAGE_EVENT_XPATH, CANCEL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH,
                  TERMINATION_EVENT_XPATH, SIGNAL_EVENT_XPATH])
@@ -121,7 +133,8 @@ def make_start_event_parser(base: type) -> type:
         as plain start events, so the event subprocess would run at once)."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if not compensation_parse.is_compensation_start(self.node):
+                _check_supported_events(self)
             event_definition = self.get_event_definition(
                 [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH,
                  ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
@@ -152,7 +165,8 @@ def make_throw_parser(base: type, pass_through: type) -> type:
         """Intermediate throw events; a link throw jumps to the link catch of the same name in its scope."""
 
         def create_task(self) -> Any:
-            _check_supported_events(self)
+            if _is_compensation_throw(self):
+                return compensation_parse.create_throw(self, IntermediateCompensationThrowEvent)
             if _links(self):
                 return pass_through(self.spec, self.bpmn_id, **self.bpmn_attributes)
             return super().create_task()
@@ -185,27 +199,27 @@ def find_link_catch(throw_node: Any, link: Any) -> Any:
     return None
 
 
-def _io(node: Any) -> tuple[list[list[str]], list[list[str]]]:
-    io = read_io_mappings(node)
+def _io(reader: TaskReader, node: Any) -> tuple[list[list[str]], list[list[str]]]:
+    io = reader.io_mappings(node)
     return [[m.target, m.source] for m in io.inputs], [[m.target, m.source] for m in io.outputs]
 
 
-def make_service_parser(base: type, service_class: type) -> type:
+def make_service_parser(base: type, service_class: type, reader: TaskReader) -> type:
     class RunnerServiceTaskParser(base):
         """Service tasks in every dialect become handler-bound specs (an unbound one is reported by validate)."""
 
         def create_task(self) -> Any:
-            binding = read_binding(self.node)
-            inputs, outputs = _io(self.node)
+            binding = reader.binding(self.node)
+            inputs, outputs = _io(reader, self.node)
             kwargs = dict(self.bpmn_attributes)
             if service_class is SpiffServiceTask:
                 kwargs.update(_spiff_scripts(self))
             raw = _binding_dict(binding)
-            connector = read_connector(self.node)
+            connector = reader.connector(self.node)
             if raw is not None and connector is not None and binding.kind == "connector":
                 raw["connector"] = connector
             return service_class(self.spec, self.bpmn_id, binding=raw, inputs_mapping=inputs,
-                                 outputs_mapping=outputs, spiff_params=read_spiff_parameters(self.node), **kwargs)
+                                 outputs_mapping=outputs, spiff_params=reader.spiff_parameters(self.node), **kwargs)
     return RunnerServiceTaskParser
 
 
@@ -222,14 +236,14 @@ def _binding_dict(binding: Any) -> dict[str, Any] | None:
             "result_variable": binding.result_variable, "arguments": list(binding.arguments)}
 
 
-def make_send_parser(base: type, service_class: type, send_class: type) -> type:
-    service_parser = make_service_parser(base, service_class)
+def make_send_parser(base: type, service_class: type, send_class: type, reader: TaskReader) -> type:
+    service_parser = make_service_parser(base, service_class, reader)
 
     class RunnerSendTaskParser(base):
         """A send task with a handler binding runs the handler; without one it throws its message."""
 
         def create_task(self) -> Any:
-            if read_binding(self.node) is not None:
+            if reader.binding(self.node) is not None:
                 return service_parser.create_task(self)
             self.spec_class = send_class
             return super().create_task()
@@ -271,14 +285,14 @@ def _decision_binding(node: Any) -> dict[str, Any]:
             "version_tag": node.get(f"{{{camunda}}}decisionRefVersionTag") or None}
 
 
-def make_business_rule_parser(base: type, service_class: type, rule_class: type) -> type:
-    service_parser = make_service_parser(base, service_class)
+def make_business_rule_parser(base: type, service_class: type, rule_class: type, reader: TaskReader) -> type:
+    service_parser = make_service_parser(base, service_class, reader)
 
     class RunnerBusinessRuleTaskParser(base):
         """A business rule task runs a handler when it has a binding, else evaluates its DMN decision."""
 
         def create_task(self) -> Any:
-            if read_binding(self.node) is not None:
+            if reader.binding(self.node) is not None:
                 return service_parser.create_task(self)
             ref = _decision_ref(self.node)
             if ref is None:
@@ -310,7 +324,7 @@ def make_business_rule_parser(base: type, service_class: type, rule_class: type)
 
         @staticmethod
         def get_decision_ref(node: Any) -> str | None:
-            ref = None if read_binding(node) is not None else _decision_ref(node)
+            ref = None if reader.binding(node) is not None else _decision_ref(node)
             # a decision chosen at run time (`=expr` in Camunda 8, `${expr}` in Camunda 7) is no load dependency
             return None if ref is not None and runner_decisions.is_dynamic_ref(ref) else ref
     return RunnerBusinessRuleTaskParser
@@ -372,15 +386,17 @@ class SinksFirstMixin:
         super().add_tasks()
 
 
-class RunnerProcessParser(SinksFirstMixin, ImplicitFlowMixin, ProcessParser):
+class RunnerProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                          ProcessParser):
     pass
 
 
-class RunnerSpiffProcessParser(SinksFirstMixin, ImplicitFlowMixin, SpiffProcessParser):
+class RunnerSpiffProcessParser(compensation_parse.CompensationScopeMixin, SinksFirstMixin, ImplicitFlowMixin,
+                               SpiffProcessParser):
     pass
 
 
-def _build_overrides(family: str) -> dict[str, tuple[type, type]]:
+def _build_overrides(family: str, reader: TaskReader) -> dict[str, tuple[type, type]]:
     if family == "spiff":
         base: type = SpiffBpmnParser
         service_class, pass_through = SpiffServiceTask, SpiffPassThroughTask
@@ -400,9 +416,10 @@ def _build_overrides(family: str) -> dict[str, tuple[type, type]]:
     catch_spec = overrides[full_tag("intermediateCatchEvent")][1]
     throw_spec = overrides[full_tag("intermediateThrowEvent")][1]
     overrides.update({
-        full_tag("serviceTask"): (make_service_parser(task_base, service_class), service_class),
-        full_tag("sendTask"): (make_send_parser(send, service_class, send_class), send_class),
-        full_tag("businessRuleTask"): (make_business_rule_parser(rule_base, service_class, rule_class), rule_class),
+        full_tag("serviceTask"): (make_service_parser(task_base, service_class, reader), service_class),
+        full_tag("sendTask"): (make_send_parser(send, service_class, send_class, reader), send_class),
+        full_tag("businessRuleTask"): (make_business_rule_parser(rule_base, service_class, rule_class, reader),
+                                        rule_class),
         full_tag("task"): (make_task_parser(task_base, pass_through), pass_through),
         full_tag("endEvent"): (make_end_event_parser(end), end_spec),
         full_tag("intermediateCatchEvent"): (make_catch_parser(catch, pass_through), catch_spec),
@@ -441,31 +458,30 @@ def _add_data_stores(self: Any, bpmn: Any) -> None:
                                          data_store.get("capacity"), data_store.get("isUnlimited"))
 
 
-def make_parser_class(family: str) -> type:
+def make_parser_class(family: str, reader: TaskReader) -> type:
     """The parser class for a family: 'spiff' (SpiffArena files) or 'camunda' (Camunda 7, Camunda 8 and plain BPMN)."""
     base = SpiffBpmnParser if family == "spiff" else CamundaParser
     attrs = {
-        "OVERRIDE_PARSER_CLASSES": _build_overrides(family),
+        "OVERRIDE_PARSER_CLASSES": _build_overrides(family, reader),
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
+        "create_parser": compensation_parse.create_parser_once(base),
     }
     if family != "spiff":
         attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml
     return type(f"Runner{base.__name__}", (base,), attrs)
 
 
-_PARSER_CLASSES: dict[str, type] = {}
+_PARSER_CLASSES: dict[tuple[str, TaskReader], type] = {}
 
 
-def new_parser(family: str) -> Any:
-    if family not in _PARSER_CLASSES:
-        _PARSER_CLASSES[family] = make_parser_class(family)
-    return _PARSER_CLASSES[family]()
+def new_parser(family: str, reader: TaskReader) -> Any:
+    """A parser for one family that reads tasks with `reader` (the loader's dialect readers)."""
+    key = (family, reader)
+    if key not in _PARSER_CLASSES:
+        _PARSER_CLASSES[key] = make_parser_class(family, reader)
+    return _PARSER_CLASSES[key]()
 
 
 def family_for(dialects: set[str]) -> str:
     return "spiff" if "spiff" in dialects else "camunda"
-
-
-def element_tag(node: etree._Element) -> str:
-    return etree.QName(node).localname

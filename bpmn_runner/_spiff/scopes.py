@@ -1,5 +1,6 @@
-"""Camunda variable scopes on SpiffWorkflow tasks: input mappings create local variables that vanish when the
-element ends unless an output mapping carries them out; call activities pass only what the dialect says."""
+"""Camunda's element life cycle on SpiffWorkflow tasks: variable scopes (input mappings create local variables
+that vanish when the element ends unless an output mapping carries them out; call activities pass only what the
+dialect says), user task assignment, and the moments listeners run (see listeners.py)."""
 
 from __future__ import annotations
 
@@ -72,8 +73,11 @@ def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
     rules = (getattr(spec, "runner_scope", None) or {}).get("call") or {}
     if rules.get("dialect") == "camunda7":
         data: dict[str, Any] = {}
+        local_names = [target for target, _ in (getattr(spec, "runner_scope", None) or {}).get("inputs") or []]
         for rule in rules["in"]:
-            if rule.get("all"):
+            if rule.get("all") and rule.get("local"):  # only the call activity's own (input-mapped) variables
+                data.update({name: copy.deepcopy(task.data.get(name)) for name in local_names})
+            elif rule.get("all"):
                 data.update(copy.deepcopy(task.data))
             elif rule.get("expression"):
                 data[rule["target"]] = _evaluate(spec, task, rule["expression"], task.data, "camunda:in")
@@ -100,7 +104,12 @@ def _update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     rules = (getattr(self, "runner_scope", None) or {}).get("call") or {}
     child = subworkflow.last_task.data if subworkflow.last_task is not None else {}
     if rules.get("dialect") == "camunda7":
+        state = my_task.internal_data.get("scope")
         for rule in rules["out"]:
+            if rule.get("local") and state is not None:  # local to the call activity: gone unless mapped out
+                names = list(child) if rule.get("all") else [rule["target"]]
+                for name in names:
+                    state["saved"].setdefault(name, copy.deepcopy(my_task.data.get(name, _MISSING)))
             if rule.get("all"):
                 my_task.data.update(copy.deepcopy(child))
             elif rule.get("expression"):
@@ -136,8 +145,10 @@ _ON_CANCEL = TaskSpec._on_cancel
 
 def _begin(spec: Any, task: Any) -> None:
     """Camunda's order when an element starts: take listeners, input mappings, start listeners, task create."""
-    if task.internal_data.get("began"):
-        return
+    parent = task.parent
+    takes = getattr(parent.task_spec, "runner_take", None) if parent is not None else None
+    if not (takes or _has_work(spec)) or task.internal_data.get("began"):
+        return  # most elements: nothing to do, and nothing added to the saved state
     task.internal_data["began"] = True
     listeners.fire_take(task)
     enter(spec, task)
@@ -162,8 +173,15 @@ def _assign(spec: Any, task: Any) -> None:
     task.internal_data["user_task"] = values
 
 
+def _has_work(spec: Any) -> bool:
+    return bool(getattr(spec, "runner_scope", None) or getattr(spec, "runner_listeners", None)
+                or getattr(spec, "runner_assignment", None) or isinstance(spec, UserTask))
+
+
 def _finish(spec: Any, task: Any, extra: dict[str, Any] | None = None) -> None:
     """... and when it ends: task complete listeners, output mappings, end listeners."""
+    if not _has_work(spec):
+        return
     if isinstance(spec, UserTask):
         listeners.fire(spec, task, "complete", "task")
     leave(spec, task, extra)

@@ -18,7 +18,8 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import frontier
+from . import compensation, frontier
+from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
 from .decisions import DecisionTask, DecisionTaskConverter
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
@@ -61,6 +62,8 @@ def _config(family: str) -> dict[type, type]:
         config[StandardSequentialMultiInstanceTask] = MultiInstanceTaskConverter
     config[DocumentationDataStore] = BpmnDataSpecificationConverter
     config[InterruptingStartEvent] = config[StartEvent]
+    for spec_class in COMPENSATION_SPECS:
+        config[spec_class] = CompensationEventConverter
     return config
 
 
@@ -115,6 +118,9 @@ def state_to_json(family: str, workflow: Any) -> str:
     finally:
         registry._encoder_mode = False
     dct[ser.VERSION_KEY] = ser.VERSION
+    ledger = compensation.state_for_save(workflow)
+    if ledger is not None:
+        dct["compensation"] = ledger
     return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
 
 
@@ -180,12 +186,16 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     ser = serializer_for(family)
     if state.get(ser.VERSION_KEY) != ser.VERSION:
         dct = deepcopy(state)
+        ledger = dct.pop("compensation", None)
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
-        return ser.from_dict(dct)
+        workflow = ser.from_dict(dct)
+        compensation.restore_state(workflow, ledger)
+        return workflow
     # restoring pops keys of the workflow dicts (never of the task dicts): copy those only
     dct = dict(state)
+    ledger = dct.pop("compensation", None)
     dct["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
@@ -201,4 +211,5 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
         for task_id in ids:
             task = wf.tasks[UUID(task_id)]
             task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
+    compensation.restore_state(workflow, ledger)
     return workflow

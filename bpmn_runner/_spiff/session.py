@@ -24,10 +24,14 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
 from . import clock, frontier
-from .build import BuiltSpecs
+from .build import BuiltSpecs, clean_message
+from .compensation import CompensationRecorder
+from .compensation import handler_task_ids as compensation_handler_ids
+from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import missing_elements, state_from_dict, state_to_dict, state_to_json
+from .timer_due import timer_due
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
 from .specs import SERVICE_CLASSES
@@ -58,9 +62,9 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 }
 
 
-class Session(HistoryRecorder, ServiceCalls):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
-    calls handlers (ServiceCalls)."""
+    what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
@@ -81,6 +85,7 @@ class Session(HistoryRecorder, ServiceCalls):
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
+        self._init_compensation()
 
     # ----- construction -------------------------------------------------------------------------------------
 
@@ -171,8 +176,8 @@ class Session(HistoryRecorder, ServiceCalls):
             raise ExecutionError("the process nests too deeply to run", instance_id=self.instance_id) from exc
         except Exception as exc:  # SpiffWorkflow lets some data errors escape unwrapped
             failed = self.failed_tasks()
-            raise ExecutionError(f"{type(exc).__name__}: {exc}", instance_id=self.instance_id,
-                                 element_id=failed[0] if failed else None) from exc
+            raise step_failure(exc, instance_id=self.instance_id, fallback_element=failed[0] if failed else None) \
+                from exc
 
     def fire_due_timers(self) -> None:
         try:
@@ -186,8 +191,7 @@ class Session(HistoryRecorder, ServiceCalls):
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, BpmnRunnerError):
             return ExecutionError(cause.message, element_id=element or cause.element_id, instance_id=self.instance_id)
-        text = str(exc).strip().rstrip(". ")
-        return ExecutionError(text, element_id=element, instance_id=self.instance_id)
+        return ExecutionError(clean_message(str(exc)), element_id=element, instance_id=self.instance_id)
 
     def is_completed(self) -> bool:
         """Completed means the workflow finished and no task was left unfinished (so not the depth trap)."""
@@ -252,19 +256,10 @@ class Session(HistoryRecorder, ServiceCalls):
         return "event", type(definition).__name__.replace("EventDefinition", "").lower()
 
     def next_timer_due(self) -> datetime | None:
-        due: list[datetime] = []
-        for task in list(self.workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, TimerEventDefinition):
-                value = definition.details(task).value
-                if isinstance(value, dict):
-                    value = value.get("next")
-                if value:
-                    try:
-                        due.append(TimerEventDefinition.get_datetime(str(value)))
-                    except ValueError:
-                        continue
-        return min(due) if due else None
+        due = [timer_due(task) for task in list(self.workflow.event_manager.tasks.values())
+               if isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+        known = [d for d in due if d is not None]
+        return min(known) if known else None
 
     def _form(self, task: Any) -> list[dict[str, Any]]:
         form = getattr(task.task_spec, "form", None)
@@ -378,8 +373,9 @@ class Session(HistoryRecorder, ServiceCalls):
             last = self.workflow.last_task
             return dict(self.workflow.data or (last.data if last is not None else {}))
         merged: dict[str, Any] = {}
+        handlers = compensation_handler_ids(self.workflow)
         live = [t for t in frontier.tasks_in_state(self.workflow, LIVE | TaskState.ERROR)
-                if t.state & (LIVE | TaskState.ERROR)]
+                if t.state & (LIVE | TaskState.ERROR) and str(t.id) not in handlers]
         for task in sorted(live, key=lambda t: t.last_state_change):
             merged.update(task.data)
         if not live and self.workflow.last_task is not None:

@@ -4,7 +4,7 @@ gateway) and each message and signal catch with what correlates it. Plain values
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .session import Session
+from .timer_due import timer_due
 
 
 def _waiting_tasks(session: Session) -> list[Any]:
@@ -28,29 +29,18 @@ def _parts(definition: Any) -> list[Any]:
     return [definition]
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, dict):
-        value = value.get("next")
-    if not value:
-        return None
-    try:
-        due = TimerEventDefinition.get_datetime(str(value))
-    except (ValueError, TypeError):
-        try:
-            due = datetime.fromisoformat(str(value))
-        except ValueError:
-            return None
-    return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+def is_timer_wait(task: Any) -> bool:
+    """Whether a waiting task waits for a timer (also as one branch of an event-based gateway or multiple event)."""
+    return any(isinstance(p, TimerEventDefinition) for p in _parts(task.task_spec.event_definition))
 
 
 def timer_waits(session: Session) -> list[tuple[str, str, datetime]]:
     """(task id, element id, due time) of every waiting timer, including one of an event-based gateway."""
     out = []
     for task in _waiting_tasks(session):
-        parts = _parts(task.task_spec.event_definition)
-        if not any(isinstance(p, TimerEventDefinition) for p in parts):
+        if not is_timer_wait(task):
             continue
-        due = _as_datetime(task.internal_data.get("event_value"))
+        due = timer_due(task)
         if due is not None:
             out.append((str(task.id), task.task_spec.bpmn_id, due))
     return out

@@ -1,5 +1,5 @@
-"""Commands on durable instances in a store: start, deploy, instances, show, tasks, complete, message, signal,
-retry, cancel. Each opens the store with the command's Environment, calls the Runtime, and prints."""
+"""Commands on durable instances in a store: start, deploy, instances, show, tasks, claim, unclaim, complete,
+message, signal, retry, cancel. Each opens the store with the command's Environment, calls the Runtime, and prints."""
 
 from __future__ import annotations
 
@@ -167,11 +167,15 @@ def show_command(instance: str = typer.Argument(..., help="Instance id (or a uni
 
 @app.command("tasks")
 def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i", help="Only this instance."),
+                  assignee: Optional[str] = typer.Option(None, "--assignee", help="Only tasks assigned to this user."),
+                  group: Optional[str] = typer.Option(None, "--group", help="Only tasks this candidate group may "
+                                                                            "claim."),
                   limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
                                                       help="At most this many (oldest first)."),
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """List open user tasks, with the form fields `complete --data` fills in."""
-    rows = store_command(lambda rt: rt.list_tasks(instance, limit=limit), db, as_json=as_json)
+    """List open user tasks, with the form fields `complete --data` fills in and who may work on them."""
+    rows = store_command(lambda rt: rt.list_tasks(instance, assignee=assignee, group=group, limit=limit), db,
+                         as_json=as_json)
     if as_json:
         echo_json({"tasks": rows})
         return
@@ -181,18 +185,46 @@ def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i
     for row in rows:
         fields = ", ".join(f"{f['id']}:{f.get('type') or 'string'}" for f in row["fields"])
         typer.echo(f"{row['task_id']}  {row['name']} [{row['element_id']}]  instance {row['instance_id']}"
-                   + (f"  fields: {fields}" if fields else ""))
+                   + (f"  fields: {fields}" if fields else "") + _assignment_text(row.get("assignment") or {}))
         if row.get("instructions"):
             typer.echo(f"  instructions: {' '.join(str(row['instructions']).split())}")
+
+
+def _assignment_text(assignment: dict[str, Any]) -> str:
+    labels = (("assignee", "assignee"), ("candidateUsers", "users"), ("candidateGroups", "groups"),
+              ("dueDate", "due"), ("followUpDate", "follow-up"), ("priority", "priority"), ("formKey", "form"))
+    parts = [f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+             for key, label in labels if (value := assignment.get(key)) not in (None, "", [])]
+    return ("  " + "  ".join(parts)) if parts else ""
+
+
+@app.command("claim")
+def claim_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
+                  user: str = typer.Argument(..., help="The user who takes the task."),
+                  handlers: Optional[list[str]] = HandlersOpt,
+                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Assign an open user task to a user, as Tasklist's claim (assignment listeners need --handlers)."""
+    out = store_command(lambda rt: rt.claim_task(task, user), db, as_json=as_json, handlers=handlers)
+    echo_json(out) if as_json else typer.echo(f"instance {out['instance_id']}: task claimed by {user}")
+
+
+@app.command("unclaim")
+def unclaim_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
+                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Clear the assignee of an open user task, as Tasklist's unclaim."""
+    out = store_command(lambda rt: rt.claim_task(task, None), db, as_json=as_json)
+    echo_json(out) if as_json else typer.echo(f"instance {out['instance_id']}: task unclaimed")
 
 
 @app.command("complete")
 def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
+                     handlers: Optional[list[str]] = HandlersOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Complete an open user task with data, and run the instance to its next wait."""
-    out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json)
+    """Complete an open user task with data, and run the instance to its next wait (listeners need --handlers)."""
+    out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
+                        handlers=handlers)
     if as_json:
         echo_json(out)
         return

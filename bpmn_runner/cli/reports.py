@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -56,23 +55,11 @@ def _store_report(instance: Optional[str], heatmap: Optional[str], db: Optional[
     target = _report_target(output, [])
     with open_runtime(db, environment(entry_points=False)) as runtime:
         sources, view = runtime.instance_view(instance) if instance is not None else runtime.heatmap_stats(heatmap)
-    with tempfile.TemporaryDirectory(prefix="bpmn-runner-report-") as folder:
-        files = _write_sources(sources, Path(folder))
-        html = render_instance_report(files, view) if instance is not None else render_heatmap_report(files, view)
+    html = render_instance_report(sources, view) if instance is not None else render_heatmap_report(sources, view)
     write_report(target, html)
     what = f"instance {view['instance_id']} ({view['status']})" if instance is not None else \
         f"heatmap of {heatmap} ({sum(view['instances_by_status'].values())} instances)"
     return f"report: {target}, {what}"
-
-
-def _write_sources(sources: list[tuple[str, bytes]], folder: Path) -> list[str]:
-    """Stored diagram files written into `folder` for the report renderers, which read files."""
-    paths = []
-    for index, (name, content) in enumerate(sources):
-        target = folder / f"{index:02d}-{Path(name).name}"
-        target.write_bytes(content)
-        paths.append(str(target))
-    return paths
 
 
 def _report_target(output: Optional[Path], sources: list[Path]) -> Path:
@@ -94,6 +81,6 @@ def _definition_report(sources: list[Path], handler_specs: Optional[list[str]], 
     # The hardened loader first: a hostile or malformed file stops here with `file:line: error: message`.
     documents = read_documents(list(sources))
     handler_names = set(environment(handler_specs).handlers.names()) if handler_specs else None
-    html = render_definition_report([str(d.path) for d in documents], handler_names=handler_names)
+    html = render_definition_report(documents, handler_names=handler_names)
     write_report(target, html)
     return f"report: {target} ({plural(len(documents), 'file')})"

@@ -83,8 +83,7 @@ def run(paths: list[Path] = PathsArg,
             progress.done()
         if report is not None:
             from ..report import render_instance_report
-            write_report(report, render_instance_report([str(d.path) for d in definitions.documents],
-                                                        result.to_view()))
+            write_report(report, render_instance_report(definitions.documents, result.to_view()))
         if db is not None:
             from ..durable import open_runtime
             with open_runtime(db, env) as runtime:

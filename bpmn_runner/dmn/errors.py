@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import ExpressionError
+from ..errors import DecisionError
 
-
-class DecisionError(ExpressionError):
-    """A decision could not be evaluated as modelled (hit policy violated, a value of the wrong type, ...)."""
+__all__ = ["DecisionError", "DmnProblem"]
 
 
 class DmnProblem(Exception):

@@ -51,7 +51,7 @@ class Deployments:
         known = self._deployed.get(id(definitions))
         if known is not None and known[0] is definitions:
             return known[1]  # stored already by this runtime: starting many instances reads and hashes once
-        contents = [(doc.name, Path(doc.path).read_bytes()) for doc in definitions.documents]
+        contents = definitions.sources()  # the bytes the loader read and validated, not the file as it is now
         digest = content_hash(c for _, c in contents)
         catalog = message_catalog(definitions.documents)
         self.store.save_definition(DefinitionRecord(

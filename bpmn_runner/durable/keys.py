@@ -6,13 +6,9 @@ from typing import Any
 
 from .. import expressions
 from ..engine import Instance
-from ..errors import BpmnRunnerError, ExecutionError
+from ..errors import BpmnRunnerError, StepFailed  # noqa: F401  StepFailed: re-exported from its old home
 from ..store import MessageRecord, Store
 from .policy import key_string
-
-
-class StepFailed(ExecutionError):
-    """The engine failed while running a step (a script, a condition, an uncaught BPMN error, ...)."""
 
 
 def wait_key(wait: dict[str, Any], business_key: str | None, catalog: dict[str, Any],

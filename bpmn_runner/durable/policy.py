@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any, Iterable
 
 from ..expressions.feel_bridge import to_string as feel_string
 from ..models import Binding
 from ..store import JobRecord
+from ..timing import duration_seconds
 
 DEFAULT_TTL = 3600.0          # seconds a published message that nothing waits for stays buffered
 DEFAULT_ATTEMPTS = 3
@@ -30,17 +30,8 @@ def key_string(value: Any) -> str | None:
     return feel_string(value)
 
 
-_DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
-                       r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
-
-
-def parse_duration(text: str) -> float:
-    """An ISO 8601 duration in seconds (`PT10M`, `P1DT2H`; a month counts 30 days, a year 365)."""
-    match = _DURATION.match(text.strip().upper())
-    if not match or text.strip().upper() in ("P", "PT"):
-        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT5M")
-    years, months, weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return (((years * 365 + months * 30 + weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+#: A positive ISO 8601 duration in seconds (a month counts 30 days, a year 365): timing's one parser.
+parse_duration = duration_seconds
 
 
 def retry_policy(binding: Binding | dict[str, Any]) -> tuple[int, list[float] | None]:

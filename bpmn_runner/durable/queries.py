@@ -42,18 +42,28 @@ class Queries:
                         "ended_at": record.ended_at})
         return out
 
-    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
+                   group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Open user tasks (at most `limit`); with `assignee` those assigned to that user, with `group` those a
+        group member may claim (candidate group), as Tasklist's filters."""
         instance_id = self.store.resolve_instance_id(instance) if instance else None
-        waits = self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit)
-        instructions: dict[tuple[str, str], str] = {}  # SpiffArena's instructionsForEndUser, kept with the instance
-        for owner in {w.instance_id for w in waits}:
-            for row in self.store.get_instance(owner).waiting:
-                if row.get("instructions"):
-                    instructions[(owner, row.get("task_id", ""))] = row["instructions"]
-        return [{"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
-                 "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
-                 "since": w.created_at, "instructions": instructions.get((w.instance_id, w.task_id), "")}
-                for w in waits]
+        rows = []
+        loaded: dict[str, dict[str, dict[str, Any]]] = {}  # instance -> task -> its entry in `waiting`
+        for w in self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit):
+            if w.instance_id not in loaded:
+                loaded[w.instance_id] = {entry.get("task_id"): entry
+                                         for entry in self.store.get_instance(w.instance_id).waiting}
+            entry = loaded[w.instance_id].get(w.task_id, {})
+            assignment = entry.get("assignment") or {}
+            if assignee is not None and assignment.get("assignee") != assignee:
+                continue
+            if group is not None and group not in (assignment.get("candidateGroups") or []):
+                continue
+            rows.append({"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id,
+                         "name": w.name, "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key,
+                         "fields": w.form, "since": w.created_at, "assignment": assignment,
+                         "instructions": entry.get("instructions", "")})
+        return rows
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)

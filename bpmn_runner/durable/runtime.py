@@ -13,7 +13,7 @@ from ..environment import Environment, build_environment
 from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
 from ..models import Binding, RunResult, ServiceCall
 from ..registry import HandlerRegistry
-from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, open_store
+from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, WaitRecord, open_store
 from ..store.retention import parse_before
 from .correlation import Correlation
 from .deployments import Deployments, Source
@@ -113,6 +113,17 @@ class Runtime:
     # ----- people, messages, signals, retries, cancellation -------------------------------------------------
 
     def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        wait = self._user_wait(task_id)
+        return self.steps.step(wait.instance_id,
+                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+
+    def claim_task(self, task_id: str, user: str | None) -> dict[str, Any]:
+        """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim."""
+        wait = self._user_wait(task_id)
+        return self.steps.step(wait.instance_id, lambda instance: instance.claim(wait.task_id, user)
+                               if user is not None else instance.unclaim(wait.task_id))
+
+    def _user_wait(self, task_id: str) -> WaitRecord:
         waits = self.store.find_waits(("user", "manual"), task_id=task_id)
         exact = [w for w in waits if w.task_id == task_id]
         waits = exact or waits
@@ -120,9 +131,7 @@ class Runtime:
             raise NotFoundError(f"no open user task {task_id!r} (see `bpmn-runner tasks`)")
         if len({w.task_id for w in waits}) > 1:
             raise InvalidOperationError(f"task id prefix {task_id!r} is ambiguous; give more of it")
-        wait = waits[0]
-        return self.steps.step(wait.instance_id,
-                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+        return waits[0]
 
     def publish_message(self, name: str, *, correlations: dict[str, Any] | None = None,
                         payload: dict[str, Any] | None = None, business_key: str | None = None,
@@ -202,8 +211,10 @@ class Runtime:
         return self.queries.list_instances(status=status, process_id=process_id, business_key=business_key,
                                            limit=limit, after=after)
 
-    def list_tasks(self, instance: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        return self.queries.list_tasks(instance, limit)
+    def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
+                   group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Open user tasks, filtered by assignee or candidate group as Tasklist's filters."""
+        return self.queries.list_tasks(instance, assignee=assignee, group=group, limit=limit)
 
     def show(self, ident: str) -> dict[str, Any]:
         return self.queries.show(ident)

@@ -225,7 +225,8 @@ class Steps:
             business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
             data=json_safe(result.data),
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
-                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {})}
+                      "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {}),
+                      **({"assignment": json_safe(w.assignment)} if w.assignment else {})}
                      for w in result.waiting],
             error=result.error if status == "failed" else None, created_at=record.created_at, updated_at=now)
         had_waits = expected_version is not None and any(

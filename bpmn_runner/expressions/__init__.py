@@ -10,8 +10,8 @@ from . import feel_bridge as feel, javascript, juel, python_safe, scripts
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
-__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax", "referenced_names",
-           "execute_script", "evaluate_mapping"]
+__all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax",
+           "referenced_names", "execute_script", "evaluate_mapping"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120
@@ -147,6 +147,8 @@ def execute_script(script: str, data: dict[str, Any], *, trusted: bool = False,
 
 
 def _dialect_checked(expression: str) -> str:
+    if expression is None:
+        raise ExpressionError("an expression the element needs is empty; fill it in in the modeler")
     if not isinstance(expression, str):
         raise ExpressionError(f"an expression must be text, not {type(expression).__name__}")
     return dialect_of(expression)

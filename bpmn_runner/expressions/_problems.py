@@ -1,19 +1,10 @@
-"""Errors of the expression layer: the public MissingVariableError and the internal detail-only exceptions."""
+"""Internal detail-only exceptions of the expression layer (the public MissingVariableError is in errors.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from ..errors import MissingVariableError
 
-from ..errors import ExpressionError
-
-
-class MissingVariableError(ExpressionError):
-    """An expression or script read a variable (or a key of one) that the process data does not have."""
-
-    def __init__(self, message: str, name: str = "", **where: Any) -> None:
-        super().__init__(message, **where)
-        # The top-level variable name, or the dotted path when a key inside a present variable is absent.
-        self.name = name
+__all__ = ["Missing", "MissingVariableError", "Problem"]
 
 
 class Problem(Exception):

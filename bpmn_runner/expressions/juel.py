@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
+from .spin import Spin
 
 Node = tuple[Any, ...]
 
@@ -191,6 +192,9 @@ def _primary(c: Cursor) -> Node:
         c.next()
         if c.at(":") and c.peek(1).kind == "name" and c.peek(2).text == "(":
             raise Problem(f"EL functions such as '{token.text}:{c.peek(1).text}()' are not supported")
+        if c.at("(") and token.text in ("S", "JSON"):  # Camunda Spin's entry functions
+            c.next()
+            return ("spin", _arguments(c))
         if c.at("("):
             raise Problem(f"the function '{token.text}()' is not supported")
         return ("name", token.text)
@@ -220,6 +224,8 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
 
 
 def _value(result: Any) -> Any:
+    if isinstance(result, Spin):
+        return result.value
     if isinstance(result, _Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
     return result
@@ -244,6 +250,10 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         return _index(base, _eval(node[2], data), node)
     if kind == "call":
         return _call(_eval(node[1], data), node[2], [_eval(a, data) for a in node[3]], node)
+    if kind == "spin":
+        if len(node[1]) != 1:
+            raise Problem("S() takes one argument")
+        return Spin.of(_eval(node[1][0], data))
     if kind == "and":
         return _to_bool(_eval(node[1], data)) and _to_bool(_eval(node[2], data))
     if kind == "or":
@@ -321,6 +331,8 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if len(args) != n:
             raise Problem(f"{method}() takes {n} argument{'s' if n != 1 else ''}, {len(args)} given")
 
+    if isinstance(target, Spin):
+        return target.call(method, args)
     if isinstance(target, _Execution):
         if method in ("getVariable", "getVariableLocal"):
             arity(1)

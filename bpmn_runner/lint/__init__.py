@@ -17,12 +17,12 @@ from typing import Callable, Iterable
 
 from ..errors import InvalidOperationError
 from ..registry import HandlerRegistry
-from . import bindings, dmn, drift, engine, expressions, forms, references, structure, timers, xml
+from . import bindings, compensation, dmn, drift, engine, expressions, forms, references, structure, timers, xml
 from ._core import SEVERITIES, Context, Finding, Rule
 
 __all__ = ["RULES", "Finding", "Rule", "check_rule_ids", "exit_code", "lint", "render_json", "render_text", "summary"]
 
-_FAMILIES = (xml, structure, references, bindings, drift, expressions, timers, forms, engine, dmn)
+_FAMILIES = (xml, structure, references, compensation, bindings, drift, expressions, timers, forms, engine, dmn)
 RULES: dict[str, Rule] = {rule.id: rule for family in _FAMILIES for rule in family.RULES}
 INTERNAL_RULE = "internal"  # a bug in a rule: reported as a finding so that one bad rule never hides the others
 

@@ -7,21 +7,22 @@ from typing import Any, Iterator
 
 from lxml import etree
 
-from ..loader.dialects import BPMN_NS
+from ..kinds import (ACTIVITY_KINDS, CONTAINER_KINDS, EVENT_KINDS, FLOW_NODE_KINDS, GATEWAY_KINDS, SUBPROCESS_KINDS,
+                     TASK_KINDS, kind_phrase)
+from ..namespaces import BPMN_NS
 from ..loader.documents import Document
 from ..registry import HandlerRegistry
 
 SEVERITIES = ("error", "warning", "info")
 
-TASKS = frozenset({"task", "serviceTask", "sendTask", "receiveTask", "userTask", "manualTask", "scriptTask",
-                   "businessRuleTask"})
-SUB_PROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
-ACTIVITIES = TASKS | SUB_PROCESSES | {"callActivity"}
-EVENTS = frozenset({"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"})
-GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
-                      "complexGateway"})
-FLOW_NODES = ACTIVITIES | EVENTS | GATEWAYS
-CONTAINERS = SUB_PROCESSES | {"process"}
+# The kinds the rules speak of, from the one table in `bpmn_runner.kinds`.
+TASKS = TASK_KINDS
+SUB_PROCESSES = SUBPROCESS_KINDS
+ACTIVITIES = ACTIVITY_KINDS
+EVENTS = EVENT_KINDS
+GATEWAYS = GATEWAY_KINDS
+FLOW_NODES = FLOW_NODE_KINDS
+CONTAINERS = CONTAINER_KINDS
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,7 @@ def event_definitions(element: etree._Element) -> list[str]:
 
 def describe(element: etree._Element) -> str:
     """`service task 'Charge card'` or `exclusive gateway 'Gateway_1'`: how an analyst finds it in the modeler."""
-    words = []
-    for char in local(element) or "element":
-        if char.isupper() and words:
-            words.append(" ")
-        words.append(char.lower())
-    kind = "".join(words).replace("sub process", "sub-process")
+    kind = kind_phrase(local(element))
     label = (element.get("name") or "").strip() or element.get("id") or "?"
     return f"{kind} {' '.join(label.split())!r}"
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
-from ..definitions import load
+from ..definitions import load_documents
+from ..loader.documents import read_source
 from ..errors import DefinitionError, UnsupportedElementError
+from ..loader.normalize import collect_refusals
 from ._core import Context, Finding, Rule
 
 UNSUPPORTED_ELEMENT = Rule("unsupported-element", "error", "the executable processes use only elements bpmn-runner "
-                                                           "can run (no compensation, timeout listeners, ...)")
+                                                           "can run (no complex gateways, timeout listeners, ...)")
 ENGINE_LOAD = Rule("engine-load", "error", "the executable processes load into the engine as `run` loads them")
 RULES = (UNSUPPORTED_ELEMENT, ENGINE_LOAD)
-
-_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")  # lxml reprs in SpiffWorkflow's messages
 
 
 def check_engine_load(ctx: Context) -> None:
@@ -22,8 +20,17 @@ def check_engine_load(ctx: Context) -> None:
         return
     # Files with no executable process are only documentation: what the engine says about them is a warning.
     executable = any(ctx.index(d).is_executable(p) for d in documents for p in ctx.index(d).processes())
+    for document in documents:  # every refusal of a file, not only the first the engine stops at
+        for refusal in collect_refusals(document.root, document.name):
+            file, line = _where(ctx, refusal)
+            if (file, refusal.element_id or "") in ctx.flagged:
+                continue  # already reported by a rule above, in its own words
+            message = refusal.message
+            ctx.add(Finding(file, line, UNSUPPORTED_ELEMENT.severity if executable else "warning", message,
+                            UNSUPPORTED_ELEMENT.id))
     try:
-        load([d.path for d in ctx.documents], search_siblings=True)
+        # The engine loads the very bytes the rules read (fresh trees: loading normalizes them in place).
+        load_documents([read_source(d.name, d.content, path=d.path) for d in ctx.documents], search_siblings=True)
     except DefinitionError as exc:
         rule = UNSUPPORTED_ELEMENT if isinstance(exc, UnsupportedElementError) else ENGINE_LOAD
         file, line = _where(ctx, exc)
@@ -32,7 +39,7 @@ def check_engine_load(ctx: Context) -> None:
         if (file, exc.element_id or "") in ctx.flagged or \
                 any(f.file == file and f.severity == "error" for f in ctx.findings):
             return
-        message = " ".join(_ELEMENT_REPR.sub(r"bpmn:\1", exc.message).split())
+        message = " ".join(exc.message.split())
         ctx.add(Finding(file, line, rule.severity if executable else "warning", message, rule.id))
 
 

@@ -15,7 +15,8 @@ from ..expressions._limits import MAX_INT_BITS, MAX_LENGTH
 from ..expressions.python_safe import _BLOCKED_FUNCTIONS as BLOCKED_FUNCTIONS  # the sandbox's own list
 from ..expressions.scripts import check_script
 from ..models import JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
-from ..loader.dialects import NSMAP, read_io_mappings, read_spiff_parameters
+from ..loader.dialects import read_io_mappings, read_spiff_parameters
+from ..namespaces import NSMAP
 from ..loader.documents import Document
 from ._core import FLOW_NODES, Context, Rule, children, describe, local
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import BpmnRunnerError
-from ..loader.dialects import NSMAP
+from ..namespaces import NSMAP
 from ..loader.documents import Document, read_document, sibling_candidates
 from ..loader.process_models import find_models_root, tree_candidates
 from ._core import ACTIVITIES, Context, Rule, children, describe, event_definitions, local

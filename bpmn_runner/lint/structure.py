@@ -8,7 +8,7 @@ from typing import Iterable
 from lxml import etree
 
 from ..loader.documents import Document
-from ._core import GATEWAYS, TASKS, Container, Context, Rule, children, describe, event_definitions, local
+from ._core import EVENTS, GATEWAYS, TASKS, Container, Context, Rule, children, describe, event_definitions, local
 
 START_EVENT_REQUIRED = Rule("start-event-required", "warning", "every process and sub-process has a start event "
                                                                 "(without one, every element without an incoming "
@@ -131,7 +131,7 @@ def _connections(ctx: Context, document: Document, container: Container) -> None
     for node in container.nodes:
         name = local(node)
         ins, outs = container.ins(node), container.outs(node)
-        if name in ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"):
+        if name in EVENTS:
             definitions = event_definitions(node)
             if len(definitions) > 1:
                 ctx.report(SINGLE_EVENT_DEFINITION, document, node,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Iterator
 
 from lxml import etree
 
+from .._spiff.schema import bpmn_xsd_path
 from ..errors import BpmnRunnerError, XmlError
-from ..loader.dialects import BPMN_NS
+from ..namespaces import BPMN_NS
 from ..loader.documents import Document, display_name, read_document
 from ._core import FLOW_NODES, Context, Finding, Rule, bpmn, describe, local
 
@@ -86,10 +86,8 @@ def _rule_of(exc: BpmnRunnerError) -> Rule:
 
 @lru_cache(maxsize=1)
 def _schema() -> etree.XMLSchema:
-    # SpiffWorkflow ships the OMG XSD (what its BpmnValidator uses); built once per process, it validates in ms.
-    xsd = files("SpiffWorkflow.bpmn.parser") / "schema" / "BPMN20.xsd"
-    with xsd.open("rb") as handle:
-        return etree.XMLSchema(etree.parse(handle))
+    # The OMG XSD SpiffWorkflow ships; built once per process, it validates in ms.
+    return etree.XMLSchema(etree.parse(bpmn_xsd_path()))
 
 
 def check_schema(ctx: Context, document: Document) -> None:

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import json
 import re
 
 from lxml import etree
 
-from ..models import CAMUNDA_PARAMETER_MARKER, Binding
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
+from ..kinds import BINDABLE_KINDS
+from ..models import CAMUNDA_PARAMETER_MARKER, Binding, IoMappings, Mapping, TaskReader
+from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, SPIFF_NS, ZEEBE_NS, bpmn_tag, document_dialect
 
 # Tasks that call a handler when they carry a binding.
-BINDABLE_TAGS = {f"{{{BPMN_NS}}}{t}" for t in ("serviceTask", "sendTask", "businessRuleTask")}
+BINDABLE_TAGS = {bpmn_tag(kind) for kind in BINDABLE_KINDS}
 
 _EXPRESSION_NAME = re.compile(r"^[#$]\{\s*([A-Za-z_][\w.]*)\s*(?:\(.*\))?\s*\}$")
-
-
-@dataclass
-class Mapping:
-    """One input or output mapping: `target` receives the value of `source` (an expression or literal)."""
-
-    target: str
-    source: str
-
-
-@dataclass
-class IoMappings:
-    inputs: list[Mapping] = field(default_factory=list)
-    outputs: list[Mapping] = field(default_factory=list)
 
 
 _EXTENSIONS = f"{{{BPMN_NS}}}extensionElements"
@@ -69,8 +50,8 @@ def read_binding(element: etree._Element) -> Binding | None:
     for attr in ("class", "delegateExpression", "expression"):
         value = element.get(f"{{{CAMUNDA_NS}}}{attr}")
         if value and value.strip():
-            return Binding(_camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle,
-                           result_variable=result_variable, arguments=_method_arguments(value.strip(), attr))
+            return Binding(camunda_name(value.strip(), attr), "camunda7", attr, retry_cycle=retry_cycle,
+                           result_variable=result_variable, arguments=method_arguments(value.strip(), attr))
     if camunda_type == "external":  # external with no topic: still Camunda 7, but unusable
         return Binding("", "camunda7", "topic", retry_cycle=retry_cycle)
     connector = _ext(element, "camunda:connector/camunda:connectorId")
@@ -96,7 +77,7 @@ def read_binding(element: etree._Element) -> Binding | None:
     return None
 
 
-def _method_arguments(value: str, attr: str) -> tuple[str, ...]:
+def method_arguments(value: str, attr: str) -> tuple[str, ...]:
     """`${calc.add(a, b * 2)}` -> ('a', 'b * 2'): the argument texts, split at top-level commas."""
     if attr != "expression":
         return ()
@@ -137,7 +118,19 @@ def read_connector(element: etree._Element) -> dict[str, object] | None:
     return {"id": (ids[0].text or "").strip() if ids else "", "inputs": inputs, "outputs": outputs}
 
 
-def _camunda_name(value: str, attr: str) -> str:
+def bindable_elements(root: etree._Element) -> list[tuple[etree._Element, Binding | None]]:
+    """Service, send and business rule tasks under `root` that call a handler, or should, in document order (a
+    send task throwing a message and a DMN business rule task have no binding and are left out)."""
+    out = []
+    for element in root.iter(*BINDABLE_TAGS):
+        binding = read_binding(element)
+        if binding is None and etree.QName(element).localname != "serviceTask":
+            continue
+        out.append((element, binding))
+    return out
+
+
+def camunda_name(value: str, attr: str) -> str:
     """`${paymentDelegate}` binds to `paymentDelegate`; `${svc.charge(execution)}` to `svc.charge`; a class name stays."""
     if attr == "class":
         return value
@@ -198,43 +191,6 @@ def _value_tree(node: etree._Element) -> object:
     return _param_tree(inner[0]) if inner else {"text": (node.text or "").strip()}
 
 
-def read_user_form(element: etree._Element) -> list[dict[str, object]]:
-    """Form fields of a user task: Camunda 7 `camunda:formData` (Camunda 8 and SpiffArena forms are external)."""
-    fields: list[dict[str, object]] = []
-    for node in _ext(element, "camunda:formData/camunda:formField"):
-        options = [v.get("id", "") for v in node.xpath("./camunda:value", namespaces=NSMAP)]
-        required = any(c.get("name") == "required"
-                       for c in node.xpath("./camunda:validation/camunda:constraint", namespaces=NSMAP))
-        fields.append({"id": node.get("id", ""), "label": node.get("label") or node.get("id", ""),
-                       "type": node.get("type", "string"), "default": node.get("defaultValue"),
-                       "required": required, "options": options})
-    return fields
-
-
-def spiff_form_schema_file(element: etree._Element) -> str | None:
-    """The SpiffArena JSON-schema form file named in the task's properties, if any."""
-    for prop in _ext(element, "spiffworkflow:properties/spiffworkflow:property"):
-        if prop.get("name") == "formJsonSchemaFilename" and prop.get("value"):
-            return prop.get("value")
-    return None
-
-
-def document_dialect(root: etree._Element) -> str:
-    """The dialect a document is written in, judged by the extension attributes and elements it uses."""
-    uses: set[str] = set()
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        ns = etree.QName(element).namespace
-        if ns in (CAMUNDA_NS, ZEEBE_NS, SPIFF_NS):
-            uses.add(ns)
-        for attr in element.attrib:
-            if attr.startswith("{"):
-                uses.add(attr[1:attr.index("}")])
-    if SPIFF_NS in uses:
-        return "spiff"
-    if ZEEBE_NS in uses:
-        return "camunda8"
-    if CAMUNDA_NS in uses:
-        return "camunda7"
-    return "bpmn"
+#: What the spec builder (`_spiff`) is handed to read tasks, so it never imports the loader.
+TASK_READER = TaskReader(binding=read_binding, io_mappings=read_io_mappings, spiff_parameters=read_spiff_parameters,
+                         connector=read_connector)

@@ -1,28 +1,36 @@
-"""Find and read diagram files (BPMN and DMN) from files and folders, with an id-to-line index."""
+"""The document model: one BPMN or DMN file with its bytes, parsed tree, kind, dialect, id-to-line index,
+semantics and drawing; and finding such files in folders.
+
+A `Document` is read once from its bytes (`read_source`) or its file (`read_document`). Everything else reads the
+same object: the engine loader builds specs from `tree`, the linter walks `root`, reports and coverage read
+`semantics` and `drawing` (computed on first use), and the store saves `content`, the exact bytes that were read.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 
 from ..errors import DefinitionError, XmlError
-from .dialects import BPMN_NS, document_dialect
-from .xml import parse_file
+from ..namespaces import BPMN_NS, DMN_NAMESPACES, bpmn_tag, is_bpmn_namespace
+from .dialects import document_dialect
+from .drawing import DMN_NOTE, Drawing, read_drawing
+from .di import Diagram
+from .semantics import ElementInfo, Semantics, read_semantics
+from .xml import parse_bytes, read_file_bytes
 
-DMN_NAMESPACES = (
-    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
-    "http://www.omg.org/spec/DMN/20180521/MODEL/",
-    "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "https://www.omg.org/spec/DMN/20230324/MODEL/",
-)
 DIAGRAM_SUFFIXES = (".bpmn", ".bpmn2", ".dmn", ".xml")
 
+__all__ = ["DMN_NAMESPACES", "DIAGRAM_SUFFIXES", "Document", "display_name", "expand_paths", "read_document",
+           "read_documents", "read_source", "sibling_candidates"]
 
-@dataclass
+
+@dataclass(eq=False)
 class Document:
-    """One loaded file: its parsed tree, its kind and where each id sits."""
+    """One loaded file: its bytes, its parsed tree, its kind and where each id sits."""
 
     path: Path
     name: str
@@ -30,6 +38,7 @@ class Document:
     kind: str                     # bpmn | dmn
     dialect: str                  # camunda7 | camunda8 | spiff | bpmn (dmn files: bpmn)
     lines: dict[str, int] = field(default_factory=dict)
+    content: bytes = b""          # the file's bytes exactly as read (what the store saves)
 
     @property
     def root(self) -> etree._Element:
@@ -43,11 +52,52 @@ class Document:
         return found[0] if found else None
 
     def process_ids(self) -> list[str]:
-        return [p.get("id") for p in self.root.iter(f"{{{BPMN_NS}}}process") if p.get("id")]
+        return [p.get("id") for p in self.root.iter(bpmn_tag("process")) if p.get("id")]
 
     def decision_ids(self) -> list[str]:
         return [d.get("id") for d in self.root.iter() if isinstance(d.tag, str)
                 and etree.QName(d).localname == "decision" and d.get("id")]
+
+    # --- semantics and drawing (reports, coverage): read on first use -----------------------------------------
+
+    @cached_property
+    def semantics(self) -> Semantics:
+        """Every semantic element by id. Read from `tree`: ask before `definitions.load` normalizes it."""
+        return read_semantics(self.root) if self.kind == "bpmn" else Semantics()
+
+    @property
+    def elements(self) -> dict[str, ElementInfo]:
+        return self.semantics.elements
+
+    @property
+    def processes(self) -> list[ElementInfo]:
+        return self.semantics.processes
+
+    @cached_property
+    def drawing(self) -> Drawing:
+        """The file's own diagrams, or a generated layout where it draws nothing."""
+        return self.draw(layout_missing=True)
+
+    def draw(self, *, layout_missing: bool) -> Drawing:
+        if self.kind != "bpmn":
+            return Drawing(notes=[DMN_NOTE])
+        return read_drawing(self.root, self.semantics, layout_missing=layout_missing)
+
+    @property
+    def diagrams(self) -> list[Diagram]:
+        return self.drawing.diagrams
+
+    @property
+    def has_di(self) -> bool:
+        return self.drawing.has_di
+
+    @property
+    def notes(self) -> list[str]:
+        return self.drawing.notes
+
+    @property
+    def di_element_ids(self) -> set[str]:
+        return self.drawing.di_element_ids
 
 
 def display_name(path: Path) -> str:
@@ -58,17 +108,22 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def read_document(path: Path) -> Document:
-    """Parse one file and classify it as BPMN or DMN; anything else is a DefinitionError."""
-    name = display_name(path)
-    tree = parse_file(path, name)
+def read_source(name: str, content: bytes, *, path: Path | None = None, lenient: bool = False) -> Document:
+    """Parse one file's bytes and classify it as BPMN or DMN; anything else is a DefinitionError.
+
+    `lenient` (reports): also accept the draft BPMN namespaces some older tools write, and any DMN namespace."""
+    tree = parse_bytes(content, name)
     root = tree.getroot()
-    ns = etree.QName(root).namespace
-    local = etree.QName(root).localname
-    if ns == BPMN_NS and local == "definitions":
+    qname = etree.QName(root)
+    ns, local = qname.namespace, qname.localname
+    if local == "definitions" and (ns == BPMN_NS or (lenient and is_bpmn_namespace(ns))):
         kind = "bpmn"
-    elif ns in DMN_NAMESPACES and local == "definitions":
+    elif local == "definitions" and (ns in DMN_NAMESPACES or (lenient and ns is not None and "/DMN/" in ns.upper())):
         kind = "dmn"
+    elif lenient:
+        raise DefinitionError(f"not a BPMN 2.0 document: the root element is <{local}> in namespace "
+                              f"{ns or '(none)'}; expected <definitions> in {BPMN_NS}", file=name,
+                              line=root.sourceline or 1)
     else:
         raise XmlError(f"not a BPMN or DMN document (root element is {{{ns}}}{local}); "
                        f"expected bpmn:definitions in namespace {BPMN_NS}", file=name, line=root.sourceline or 1)
@@ -79,7 +134,14 @@ def read_document(path: Path) -> Document:
             if element_id and element_id not in lines:
                 lines[element_id] = element.sourceline or 1
     dialect = document_dialect(root) if kind == "bpmn" else "bpmn"
-    return Document(path, name, tree, kind, dialect, lines)
+    return Document(path if path is not None else Path(name), name, tree, kind, dialect, lines, content)
+
+
+def read_document(path: Path, *, name: str | None = None, lenient: bool = False) -> Document:
+    """Read and parse one file (named as the user would type it, unless `name` is given)."""
+    path = Path(path)
+    shown = name or display_name(path)
+    return read_source(shown, read_file_bytes(path, shown), path=path, lenient=lenient)
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:

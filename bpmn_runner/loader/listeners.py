@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from .dialects import NSMAP, _camunda_name, _method_arguments
+from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, camunda_name, method_arguments
 
 EXECUTION_EVENTS = ("start", "end", "take")
 TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout", "update")
@@ -18,16 +18,18 @@ def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
     `event`, `kind` (class, delegateExpression, expression, script, job), `name` (the handler), `arguments`,
     `script` and `line`."""
     out: list[dict[str, Any]] = []
-    for listener in node.xpath("./bpmn:extensionElements/camunda:executionListener | "
-                               "./bpmn:extensionElements/camunda:taskListener", namespaces=NSMAP):
+    extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
+    if extensions is None:  # most elements: no XPath at all
+        return out
+    for listener in extensions.iterchildren(f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener"):
         scope = "task" if etree.QName(listener).localname == "taskListener" else "execution"
         entry = {"scope": scope, "event": (listener.get("event") or "").strip(), "line": listener.sourceline,
                  "dialect": "camunda7", "arguments": [], "script": None, "script_format": None}
         for attr in ("class", "delegateExpression", "expression"):
             value = (listener.get(attr) or "").strip()
             if value:
-                entry.update(kind=attr, name=_camunda_name(value, attr), text=value,
-                             arguments=list(_method_arguments(value, attr)))
+                entry.update(kind=attr, name=camunda_name(value, attr), text=value,
+                             arguments=list(method_arguments(value, attr)))
                 break
         else:
             script = listener.xpath("./camunda:script", namespaces=NSMAP)
@@ -36,8 +38,7 @@ def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
                 entry.update(script=script[0].text or "", script_format=(script[0].get("scriptFormat") or "")
                              .strip().lower(), resource=script[0].get("resource"))
         out.append(entry)
-    for listener in node.xpath("./bpmn:extensionElements/zeebe:executionListeners/zeebe:executionListener",
-                               namespaces=NSMAP):
+    for listener in extensions.iterfind(f"{{{ZEEBE_NS}}}executionListeners/{{{ZEEBE_NS}}}executionListener"):
         job_type = (listener.get("type") or "").strip()
         out.append({"scope": "execution", "event": (listener.get("eventType") or "").strip(), "kind": "job",
                     "name": job_type.lstrip("=").strip('"') if job_type.startswith('="') else job_type,

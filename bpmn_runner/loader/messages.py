@@ -16,10 +16,9 @@ from typing import Any
 
 from lxml import etree
 
-from .dialects import BPMN_NS, NSMAP
+from ..namespaces import BPMN_NS, NSMAP, ZEEBE_NS
 from .documents import Document
 
-ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 _NS = {**NSMAP, "bpmn": BPMN_NS, "zeebe": ZEEBE_NS}
 
 

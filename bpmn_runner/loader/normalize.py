@@ -8,9 +8,10 @@ import re
 
 from lxml import etree
 
-from ..errors import UnsupportedElementError
+from ..errors import DefinitionError, UnsupportedElementError
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
-from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect
+from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
+from .dialects import document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
 FEEL_LANGUAGES = ("feel", "https://www.omg.org/spec/dmn/20191111/feel/", "http://www.omg.org/spec/feel/20140401")
@@ -51,6 +52,27 @@ def normalize(root: etree._Element, name: str) -> None:
         _conditions(process, name, camunda7=camunda7)
         _call_activities(process, name)
         _multi_instance(process, name)
+
+
+def collect_refusals(root: etree._Element, name: str, limit: int = 200) -> list[UnsupportedElementError]:
+    """Every refusal `normalize` would raise, not only the first: on a copy, each refused element is taken out and
+    the checks run again (for `validate`, which reports every blocker of a file)."""
+    copy = etree.fromstring(etree.tostring(root))
+    for original, copied in zip(root.iter(), copy.iter()):
+        copied.sourceline = original.sourceline
+    found: list[UnsupportedElementError] = []
+    for _ in range(limit):
+        try:
+            normalize(copy, name)
+            break
+        except DefinitionError as exc:  # syntax problems are reported by validate's expression rules
+            if isinstance(exc, UnsupportedElementError):
+                found.append(exc)
+            culprit = copy.xpath("//*[@id=$i]", i=exc.element_id) if exc.element_id else []
+            if not culprit or culprit[0].getparent() is None:
+                break
+            culprit[0].getparent().remove(culprit[0])
+    return found
 
 
 def _check_listeners(process: etree._Element, name: str) -> None:

@@ -62,4 +62,5 @@ def _passing(node: etree._Element) -> dict[str, Any]:
     if (node.get("variables") or "").strip() == "all":
         return {"all": True, "local": (node.get("local") or "").strip() == "true"}
     return {"source": node.get("source"), "expression": node.get("sourceExpression"),
-            "target": node.get("target") or node.get("source") or ""}
+            "target": node.get("target") or node.get("source") or "",
+            "local": (node.get("local") or "").strip() == "true"}

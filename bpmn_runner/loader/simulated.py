@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..models import JAVASCRIPT_FORMATS, SIMULATED_MARKER
+from .. import expressions
+from ..errors import ExpressionError
+from ..models import JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, SIMULATED_MARKER
 from .dialects import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS, document_dialect, read_binding
 from .normalize import FEEL_LANGUAGES, PYTHON_SCRIPT_FORMATS
 
@@ -212,12 +214,16 @@ def _conditions(process: etree._Element) -> list[Assumption]:
                                               f"every instance runs"))
             continue
         language = (condition.get("language") or "").strip().lower().rstrip("/")
+        text = " ".join("".join(condition.itertext()).split())
         if not language or language in ("python", "juel", "text/x-python") or language in JAVASCRIPT_FORMATS or \
                 any(language == f.rstrip("/") for f in FEEL_LANGUAGES):
-            continue
-        text = " ".join("".join(condition.itertext()).split())
+            problem = _syntax_problem(condition)
+            if problem is None:
+                continue
+            what = f"the condition {text[:60]!r} cannot be parsed ({problem})"
+        else:
+            what = f"a condition in {condition.get('language')} ({text[:60]}) cannot be evaluated"
         owner = condition.getparent()
-        what = f"a condition in {condition.get('language')} ({text[:60]}) cannot be evaluated"
         if _local(condition) == "conditionExpression":
             condition.attrib.pop("language", None)
             for child in list(condition):
@@ -232,6 +238,18 @@ def _conditions(process: etree._Element) -> list[Assumption]:
             condition.text = "False"
             out.append((_owner_id(owner), f"{what}; the loop runs once"))
     return out
+
+
+def _syntax_problem(condition: etree._Element) -> str | None:
+    """Why a condition in a language we evaluate cannot parse (a real run refuses it at load), or None."""
+    text = "".join(condition.itertext())
+    if not text.strip() or text.startswith(SIMULATED_MARKER):
+        return None
+    try:
+        expressions.check_syntax(text if text.startswith(JAVASCRIPT_MARKER) else text.strip())
+    except ExpressionError as exc:
+        return exc.message
+    return None
 
 
 def _has_condition(flow: etree._Element) -> bool:
@@ -354,17 +372,35 @@ def stub_missing_targets(root: etree._Element, processes: set[str], decisions: s
 
 
 def _compensation(process: etree._Element) -> list[Assumption]:
-    """Compensation is not run: a compensation throw is a plain event, a compensation boundary event is dropped."""
+    """Compensation runs as drawn; only what a real run refuses is rewritten: a compensation boundary event without
+    exactly one associated handler marked isForCompensation is dropped, a throw whose activityRef names nothing
+    becomes a plain event."""
     out = []
+    root = process.getroottree().getroot()
+    ids = {element.get("id") for element in root.iter() if isinstance(element.tag, str) and element.get("id")}
     for definition in list(process.iter(_b("compensateEventDefinition"))):
         event = definition.getparent()
         if _local(event) == "boundaryEvent":
-            event.getparent().remove(event)
-            out.append((event.get("attachedToRef", ""), "its compensation handler is not simulated"))
-        else:
+            if len(_compensation_handlers(root, event.get("id", ""))) != 1:
+                event.getparent().remove(event)
+                out.append((event.get("attachedToRef", ""), "its compensation boundary event has no single handler "
+                                                            "marked isForCompensation; it is not compensated"))
+        elif definition.get("activityRef") and definition.get("activityRef") not in ids:
             event.remove(definition)
-            out.append((event.get("id", ""), "compensation is not simulated; the event passes through"))
+            out.append((event.get("id", ""), "its compensation activityRef names nothing; the event passes through"))
     return out
+
+
+def _compensation_handlers(root: etree._Element, boundary_id: str) -> list[etree._Element]:
+    """The activities marked isForCompensation that an association links to a boundary event (either direction)."""
+    found = []
+    for association in root.iter(_b("association")):
+        ends = (association.get("sourceRef"), association.get("targetRef"))
+        if boundary_id not in ends:
+            continue
+        other = ends[1] if ends[0] == boundary_id else ends[0]
+        found += [n for n in root.xpath("//*[@id=$i]", i=other or "") if n.get("isForCompensation") == "true"]
+    return found
 
 
 _NOT_ACTIVITIES = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}

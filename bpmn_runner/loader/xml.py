@@ -59,8 +59,8 @@ def parse_bytes(content: bytes, display_name: str) -> etree._ElementTree:
     return tree
 
 
-def parse_file(path: str | Path, display_name: str | None = None) -> etree._ElementTree:
-    """Read and parse one file with the limits of `parse_bytes`."""
+def read_file_bytes(path: str | Path, display_name: str | None = None) -> bytes:
+    """The bytes of one diagram file, refusing what is too large or cannot be read with one clear XmlError."""
     path = Path(path)
     name = display_name or str(path)
     try:
@@ -68,14 +68,19 @@ def parse_file(path: str | Path, display_name: str | None = None) -> etree._Elem
         if size > MAX_FILE_BYTES:
             raise XmlError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a diagram",
                            file=name, line=1)
-        content = path.read_bytes()
+        return path.read_bytes()
     except XmlError:
         raise
     except IsADirectoryError as exc:
         raise XmlError("is a directory, expected a .bpmn or .dmn file", file=name) from exc
     except OSError as exc:
         raise XmlError(f"cannot read file: {exc.strerror or exc}", file=name) from exc
-    return parse_bytes(content, name)
+
+
+def parse_file(path: str | Path, display_name: str | None = None) -> etree._ElementTree:
+    """Read and parse one file with the limits of `parse_bytes`."""
+    name = display_name or str(path)
+    return parse_bytes(read_file_bytes(path, name), name)
 
 
 _DOCTYPE_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<\x00!\x00D\x00O\x00C\x00")

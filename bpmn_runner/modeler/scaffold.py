@@ -14,11 +14,11 @@ from lxml import etree
 from ..errors import ExpressionError
 from .script_reads import script_reads
 from ..expressions import dialect_of, referenced_names
-from ..loader.dialects import (BINDABLE_TAGS, BPMN_NS, CAMUNDA_NS, NSMAP, IoMappings, read_binding,
-                               read_io_mappings, read_spiff_parameters)
+from ..loader.dialects import BINDABLE_TAGS, IoMappings, read_binding, read_io_mappings, read_spiff_parameters
 from ..loader.documents import Document, read_documents
 from ..loader.listeners import read_listeners
 from ..models import Binding
+from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP
 from ..registry import HandlerRegistry
 
 _SPIFF_TYPES = {"str": "string", "string": "string", "int": "integer", "integer": "integer", "float": "number",

@@ -27,6 +27,8 @@ def element_template(info: HandlerInfo, platform: str) -> dict[str, Any]:
     if platform not in PLATFORMS:
         raise InvalidOperationError(f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
     c8 = platform == "camunda8"
+    if info.listener:
+        return _listener_template(info, platform)
     template: dict[str, Any] = {
         "$schema": SCHEMA_URLS[platform],
         "name": info.label or _humanize(info.name),
@@ -40,6 +42,28 @@ def element_template(info: HandlerInfo, platform: str) -> dict[str, Any]:
     }
     if c8:
         template["category"] = {"id": "bpmn-runner", "name": "bpmn-runner handlers"}
+    return template
+
+
+def _listener_template(info: HandlerInfo, platform: str) -> dict[str, Any]:
+    """A template that adds this handler as an execution listener (class / job type) to any flow node."""
+    c8 = platform == "camunda8"
+    binding: dict[str, Any] = ({"type": "zeebe:executionListener", "eventType": info.listener} if c8 else
+                               {"type": "camunda:executionListener", "event": info.listener,
+                                "implementationType": "class"})
+    template: dict[str, Any] = {
+        "$schema": SCHEMA_URLS[platform],
+        "name": info.label or _humanize(info.name),
+        "id": TEMPLATE_ID_PREFIX + info.name,
+        "version": 1,
+        "description": info.description or f"Calls the bpmn-runner listener {info.name!r} on {info.listener}.",
+        "appliesTo": ["bpmn:FlowNode"],
+        "keywords": ["bpmn-runner", info.name, "listener"],
+        "properties": [{"type": "Hidden", "value": info.name, "binding": binding}],
+    }
+    if c8:
+        template["category"] = {"id": "bpmn-runner", "name": "bpmn-runner handlers"}
+        template["entriesVisible"] = {"executionListeners": False}  # the schema asks for it with such a binding
     return template
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import DefinitionError
+from ..errors import ScenarioFileError  # noqa: F401  re-exported from its old home
+from ..timing import fixed_duration
 
 DEFAULT_NOW = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 MAX_STEPS = 10_000
 
-
-class ScenarioFileError(DefinitionError):
-    """A scenario file is not valid YAML or not a valid scenario (exit 3, with its file and line)."""
 
 # --- the clock ----------------------------------------------------------------------------------------------
 
@@ -47,23 +44,9 @@ class FakeClock:
         self.current += timedelta(seconds=max(0.0, seconds))
 
 
-_DURATION = re.compile(r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-                       r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
+#: An ISO 8601 duration without years or months, or a number of seconds, as a timedelta: timing's one parser.
+parse_duration = fixed_duration
 
-
-def parse_duration(text: str) -> timedelta:
-    """An ISO 8601 duration (`PT2H`, `P1DT30M`, `P2W`) without years or months, or a number of seconds."""
-    raw = str(text).strip()
-    try:
-        return timedelta(seconds=float(raw))
-    except ValueError:
-        pass
-    match = _DURATION.match(raw.upper())
-    if not match or raw.upper() in ("P", "PT") or raw.upper().endswith("T"):
-        raise ValueError(f"{raw!r} is not a duration; write ISO 8601 like PT30M, PT2H, P1D or P1DT12H "
-                         f"(years and months are not fixed lengths: use days)")
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
 
 # --- the model of a scenario file ------------------------------------------------------------------------------
 

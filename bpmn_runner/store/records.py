@@ -6,11 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Collection
 
-from ..errors import ConcurrentUpdateError
-
-
-class LeaseLostError(ConcurrentUpdateError):
-    """The worker no longer holds the job: its lease expired and another worker took it, or the job is gone."""
+from ..errors import LeaseLostError  # noqa: F401  re-exported from its old home
 
 
 @dataclass
