@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
-from .spin import Spin
+from .spin import Spin, describe_value
 
 Node = tuple[Any, ...]
 
@@ -219,7 +219,7 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
     if result is None:
         raise Problem("condition expression returns null")
     if not isinstance(result, bool):
-        raise Problem(f"condition expression returns non-Boolean: {_to_text(result)!r} is {_describe(result)}")
+        raise Problem(f"condition expression returns non-Boolean: {_to_text(result)!r} is {describe_value(result)}")
     return result
 
 
@@ -304,7 +304,7 @@ def _property(base: Any, name: str, node: Node) -> Any:
         raise Missing(path_text(node))
     if isinstance(base, _Execution):
         raise Problem(f"execution.{name} is not available; use execution.getVariable('name')")
-    raise Problem(f"{path_text(node[1])} is {_describe(base)}, which has no property '{name}'")
+    raise Problem(f"{path_text(node[1])} is {describe_value(base)}, which has no property '{name}'")
 
 
 def _index(base: Any, key: Any, node: Node) -> Any:
@@ -323,7 +323,7 @@ def _index(base: Any, key: Any, node: Node) -> Any:
         if 0 <= index < len(base):
             return base[index]
         raise Missing(path_text(node))
-    raise Problem(f"{path_text(node[1])} is {_describe(base)}, which cannot be indexed")
+    raise Problem(f"{path_text(node[1])} is {describe_value(base)}, which cannot be indexed")
 
 
 def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
@@ -362,7 +362,7 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
     if target is None:
         raise Problem(f"cannot call {method}() because {path_text(node[1])} is null")
     if table is None or method not in table:
-        raise Problem(f"the method {method}() is not available on {_describe(target)}")
+        raise Problem(f"the method {method}() is not available on {describe_value(target)}")
     try:
         return table[method](*args)
     except TypeError:
@@ -370,22 +370,6 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
 
 
 # ---------------------------------------------------------------- EL coercions
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a map"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return "an object"
 
 
 def _is_number(value: Any) -> bool:
@@ -400,7 +384,7 @@ def _to_bool(value: Any) -> bool:
         return value
     if isinstance(value, str):
         return value.lower() == "true"
-    raise Problem(f"{_to_text(value)!r} is {_describe(value)}, not a boolean (EL does not coerce numbers to booleans)")
+    raise Problem(f"{_to_text(value)!r} is {describe_value(value)}, not a boolean (EL does not coerce numbers to booleans)")
 
 
 def _to_number(value: Any) -> int | float:
@@ -417,7 +401,7 @@ def _to_number(value: Any) -> int | float:
                 return float(text)
             except ValueError:
                 pass
-    raise Problem(f"{_to_text(value)!r} is {_describe(value)}, not a number")
+    raise Problem(f"{_to_text(value)!r} is {describe_value(value)}, not a number")
 
 
 def _to_text(value: Any) -> str:
@@ -452,7 +436,7 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     elif isinstance(left, str) and isinstance(right, str):
         a, b = left, right
     else:
-        raise Problem(f"cannot compare {_describe(left)} with {_describe(right)} using '{op}'")
+        raise Problem(f"cannot compare {describe_value(left)} with {describe_value(right)} using '{op}'")
     return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
 

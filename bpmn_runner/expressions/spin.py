@@ -36,11 +36,11 @@ class Spin:
         typed = {"stringValue": str, "numberValue": (int, float), "boolValue": bool}
         if method in typed and not args:
             if not isinstance(value, typed[method]) or (method == "numberValue" and isinstance(value, bool)):
-                raise Problem(f"S(...).{method}(): the value is {_kind(value)}")
+                raise Problem(f"S(...).{method}(): the value is {describe_value(value, json_words=True)}")
             return value
         if method == "elements" and not args:
             if not isinstance(value, list):
-                raise Problem(f"S(...).elements(): the value is {_kind(value)}, not an array")
+                raise Problem(f"S(...).elements(): the value is {describe_value(value, json_words=True)}, not an array")
             return [Spin(item) for item in value]
         checks = {"isObject": lambda: isinstance(value, dict), "isArray": lambda: isinstance(value, list),
                   "isString": lambda: isinstance(value, str), "isBoolean": lambda: isinstance(value, bool),
@@ -52,7 +52,9 @@ class Spin:
         raise Problem(f"S(...).{method}() is not available")
 
 
-def _kind(value: Any) -> str:
+def describe_value(value: Any, *, json_words: bool = False) -> str:
+    """What kind of value this is, for an error message: EL words (`a map`, `a list`), or JSON's (`an object`,
+    `an array`) for Spin."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -61,4 +63,8 @@ def _kind(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "a string"
-    return "an array" if isinstance(value, list) else "an object"
+    if isinstance(value, dict):
+        return "an object" if json_words else "a map"
+    if isinstance(value, (list, tuple)):
+        return "an array" if json_words else "a list"
+    return "an object"
