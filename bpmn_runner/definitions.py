@@ -136,16 +136,18 @@ class Definitions:
 
     def bound_tasks(self, process_ids: list[str] | None = None) -> list[BoundTask]:
         """Service, send and business rule tasks that call handlers (or should), in document order."""
-        out: list[BoundTask] = []
+        return [BoundTask(doc, element, binding) for doc, process in self._bpmn_processes(process_ids)
+                for element, binding in bindable_elements(process)]
+
+    def _bpmn_processes(self, process_ids: list[str] | None) -> Iterator[tuple[Document, etree._Element]]:
+        """(document, process element) of every BPMN process, or of those named."""
         wanted = set(process_ids) if process_ids is not None else None
         for doc in self.documents:
             if doc.kind != "bpmn":
                 continue
             for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
-                if wanted is not None and process.get("id") not in wanted:
-                    continue
-                out.extend(BoundTask(doc, element, binding) for element, binding in bindable_elements(process))
-        return out
+                if wanted is None or process.get("id") in wanted:
+                    yield doc, process
 
     def listener_handlers(self, process_ids: list[str] | None = None) -> list[tuple[Document, int, str, str]]:
         """(document, line, element id, handler name) of every class, delegate, expression or job-type listener."""
@@ -157,21 +159,15 @@ class Definitions:
 
     def _find_listener_handlers(self, process_ids: list[str] | None) -> list[tuple[Document, int, str, str]]:
         out: list[tuple[Document, int, str, str]] = []
-        wanted = set(process_ids) if process_ids is not None else None
-        for doc in self.documents:
-            if doc.kind != "bpmn":
-                continue
-            for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
-                if wanted is not None and process.get("id") not in wanted:
+        for doc, process in self._bpmn_processes(process_ids):
+            for element in process.iter():
+                if not isinstance(element.tag, str) or not element.get("id"):
                     continue
-                for element in process.iter():
-                    if not isinstance(element.tag, str) or not element.get("id"):
-                        continue
-                    for listener in read_listeners(element):
-                        name = listener.get("name") or ""
-                        if listener["kind"] != "script" and name and \
-                                name not in ("execution.setVariable", "task.setVariable"):
-                            out.append((doc, listener["line"] or element.sourceline or 1, element.get("id"), name))
+                for listener in read_listeners(element):
+                    name = listener.get("name") or ""
+                    if listener["kind"] != "script" and name and \
+                            name not in ("execution.setVariable", "task.setVariable"):
+                        out.append((doc, listener["line"] or element.sourceline or 1, element.get("id"), name))
         return out
 
     def find_element(self, element_id: str) -> tuple[Document, etree._Element] | None:
