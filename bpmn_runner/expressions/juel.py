@@ -8,13 +8,12 @@ String, List and Map methods.
 
 from __future__ import annotations
 
-import json
-import math
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
+from .el_coercion import arithmetic, compare, equals, to_bool, to_number, to_text
 from .spin import Spin, describe_value
 
 Node = tuple[Any, ...]
@@ -210,7 +209,7 @@ def evaluate(text: str, data: Mapping[str, Any]) -> Any:
     if len(parts) == 1 and parts[0][1] is not None:
         return _value(_eval(parts[0][1], data))
     parts = split(text)
-    return "".join(literal if node is None else _to_text(_value(_eval(node, data))) for literal, node in parts)
+    return "".join(literal if node is None else to_text(_value(_eval(node, data))) for literal, node in parts)
 
 
 def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
@@ -219,7 +218,7 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
     if result is None:
         raise Problem("condition expression returns null")
     if not isinstance(result, bool):
-        raise Problem(f"condition expression returns non-Boolean: {_to_text(result)!r} is {describe_value(result)}")
+        raise Problem(f"condition expression returns non-Boolean: {to_text(result)!r} is {describe_value(result)}")
     return result
 
 
@@ -255,28 +254,28 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
             raise Problem("S() takes one argument")
         return Spin.of(_eval(node[1][0], data))
     if kind == "and":
-        return _to_bool(_eval(node[1], data)) and _to_bool(_eval(node[2], data))
+        return to_bool(_eval(node[1], data)) and to_bool(_eval(node[2], data))
     if kind == "or":
-        return _to_bool(_eval(node[1], data)) or _to_bool(_eval(node[2], data))
+        return to_bool(_eval(node[1], data)) or to_bool(_eval(node[2], data))
     if kind == "not":
-        return not _to_bool(_eval(node[1], data))
+        return not to_bool(_eval(node[1], data))
     if kind == "empty":
         value = _eval(node[1], data)
         return value is None or (isinstance(value, (str, list, dict, tuple, set)) and len(value) == 0)
     if kind == "neg":
-        value = _to_number(_eval(node[1], data))
+        value = to_number(_eval(node[1], data))
         return -value
     if kind == "cond":
-        return _eval(node[2], data) if _to_bool(_eval(node[1], data)) else _eval(node[3], data)
+        return _eval(node[2], data) if to_bool(_eval(node[1], data)) else _eval(node[3], data)
     if kind == "bin":
         op = node[1]
         left, right = _eval(node[2], data), _eval(node[3], data)
         if op in ("==", "!="):
-            equal = _equals(left, right)
+            equal = equals(left, right)
             return equal if op == "==" else not equal
         if op in ("<", ">", "<=", ">="):
-            return _compare(op, left, right)
-        return _arithmetic(op, left, right)
+            return compare(op, left, right)
+        return arithmetic(op, left, right)
     raise Problem(f"cannot evaluate node {kind}")  # unreachable unless the parser grows a node kind
 
 
@@ -317,7 +316,7 @@ def _index(base: Any, key: Any, node: Node) -> Any:
             return base[str(key)]
         raise Missing(path_text(node))
     if isinstance(base, (list, tuple, str)):
-        index = _to_number(key)
+        index = to_number(key)
         if not isinstance(index, int):
             raise Problem(f"{path_text(node[1])} needs a whole-number index, not {key!r}")
         if 0 <= index < len(base):
@@ -347,11 +346,11 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
     table: dict[str, Callable[..., Any]] | None = None
     if isinstance(target, str):
         table = {"length": lambda: len(target), "isEmpty": lambda: not target,
-                 "startsWith": lambda s: target.startswith(_to_text(s)),
-                 "endsWith": lambda s: target.endswith(_to_text(s)), "contains": lambda s: _to_text(s) in target,
-                 "equals": lambda s: target == s, "equalsIgnoreCase": lambda s: target.lower() == _to_text(s).lower(),
+                 "startsWith": lambda s: target.startswith(to_text(s)),
+                 "endsWith": lambda s: target.endswith(to_text(s)), "contains": lambda s: to_text(s) in target,
+                 "equals": lambda s: target == s, "equalsIgnoreCase": lambda s: target.lower() == to_text(s).lower(),
                  "toUpperCase": target.upper, "toLowerCase": target.lower, "trim": target.strip,
-                 "indexOf": lambda s: target.find(_to_text(s)),
+                 "indexOf": lambda s: target.find(to_text(s)),
                  "substring": lambda start, end=None: target[start:end]}
     elif isinstance(target, (list, tuple)):
         table = {"size": lambda: len(target), "isEmpty": lambda: not target, "contains": lambda v: v in target,
@@ -367,110 +366,6 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         return table[method](*args)
     except TypeError:
         raise Problem(f"wrong number or type of arguments for {method}()") from None
-
-
-# ---------------------------------------------------------------- EL coercions
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _to_bool(value: Any) -> bool:
-    """EL 1.8.5: null and "" are false, a String is Boolean.valueOf(text), anything else is an error."""
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.lower() == "true"
-    raise Problem(f"{_to_text(value)!r} is {describe_value(value)}, not a boolean (EL does not coerce numbers to booleans)")
-
-
-def _to_number(value: Any) -> int | float:
-    if value is None or value == "":
-        return 0
-    if _is_number(value):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                pass
-    raise Problem(f"{_to_text(value)!r} is {describe_value(value)}, not a number")
-
-
-def _to_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
-def _equals(left: Any, right: Any) -> bool:
-    if left is None or right is None:
-        return left is None and right is None
-    if _is_number(left) or _is_number(right):
-        return _to_number(left) == _to_number(right)
-    if isinstance(left, bool) or isinstance(right, bool):
-        return _to_bool(left) == _to_bool(right)
-    if isinstance(left, str) or isinstance(right, str):
-        return _to_text(left) == _to_text(right)
-    return bool(left == right)
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if left is None or right is None:
-        return False
-    if _is_number(left) or _is_number(right):
-        a, b = _to_number(left), _to_number(right)
-    elif isinstance(left, str) and isinstance(right, str):
-        a, b = left, right
-    else:
-        raise Problem(f"cannot compare {describe_value(left)} with {describe_value(right)} using '{op}'")
-    return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
-
-
-def _arithmetic(op: str, left: Any, right: Any) -> int | float:
-    for value in (left, right):
-        if isinstance(value, str) and not _is_numeric_text(value):
-            hint = " (join text with a composite like 'a ${x} b')" if op == "+" else ""
-            raise Problem(f"'{op}' needs numbers, but {value!r} is text{hint}")
-    a, b = _to_number(left), _to_number(right)
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > 100_000:
-            raise Problem("the product is too large")
-        return a * b
-    if b == 0:
-        raise Problem("division by zero")
-    if op == "/":
-        return a / b  # EL divides as Double
-    # EL remainder follows Java: the sign of the dividend.
-    if isinstance(a, float) or isinstance(b, float):
-        return math.fmod(a, b)
-    remainder = abs(a) % abs(b)
-    return -remainder if a < 0 else remainder
-
-
-def _is_numeric_text(text: str) -> bool:
-    try:
-        _to_number(text)
-        return True
-    except Problem:
-        return False
 
 
 # ---------------------------------------------------------------- names
