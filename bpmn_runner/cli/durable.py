@@ -18,17 +18,51 @@ STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a mes
 
 
 def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
-                  handlers: Optional[list[str]] = None) -> Any:
+                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None) -> Any:
     """Open the store, run `action(runtime)`, close; errors become one line and their exit code. With
-    --handlers (and the entry points) the bindings are checked before an instance starts."""
+    --handlers (and the entry points) the bindings are checked before an instance starts, and the instances
+    `moves(out)` names are carried on in-process to their next wait (see `carry_on`)."""
     from ..durable import open_runtime
 
     def go() -> Any:
         env = environment(handlers, entry_points=bool(handlers))
         with open_runtime(db, env, check_bindings=bool(handlers)) as runtime:
-            return action(runtime)
+            out = action(runtime)
+            if handlers and moves is not None:
+                carry_on(runtime, out, moves(out))
+            return out
 
-    return guard_json(go, as_json=as_json)
+    out = guard_json(go, as_json=as_json)
+    if not as_json:
+        for error in out.get("handler_errors", []) if isinstance(out, dict) else []:
+            typer.echo(f"error: {error}", err=True)
+    return out
+
+
+def carry_on(runtime: Any, out: dict[str, Any], instance_ids: list[str]) -> None:
+    """Run the service tasks of the instances a command moved whose handlers are here, one committed step each
+    (as a worker does), so they do not sit `running` until a worker comes; update `out` to where they are now."""
+    stats = runtime.run_to_wait(instance_ids)
+    out["jobs_run"] = stats.service
+    if stats.errors:
+        out["handler_errors"] = list(stats.errors)
+    instance_id = out.get("instance_id")
+    if stats.service and instance_id in instance_ids:
+        record = runtime.store.get_instance(instance_id)
+        out["status"], out["waiting"] = record.status, record.waiting
+        if record.error:
+            out["error"] = record.error
+        out.pop("new_service_jobs", None)
+
+
+def _moved(out: dict[str, Any]) -> list[str]:
+    """The instance a start, complete, message or retry moved (none when it failed or was only buffered)."""
+    return [out["instance_id"]] if out.get("instance_id") and out.get("status") not in ("failed", None) else []
+
+
+HANDLERS_RUN_HELP = ("Handler modules; the service tasks the step reaches whose handlers are here run in-process, "
+                     "to the next wait (the others stay for a worker).")
+HandlersRunOpt = typer.Option(None, "--handlers", "-H", help=HANDLERS_RUN_HELP)
 
 
 def _parse_correlations(items: Optional[list[str]]) -> dict[str, str]:
@@ -60,10 +94,12 @@ def start_command(paths: list[Path] = PathsArg,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
 
-    Service tasks become jobs that `bpmn-runner worker` runs; with --handlers the bindings are checked first.
+    Service tasks become jobs that `bpmn-runner worker` runs; with --handlers the bindings are checked first and
+    the service tasks whose handlers are given run here, to the next wait.
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
-                                            business_key=business_key), db, as_json=as_json, handlers=handlers)
+                                            business_key=business_key), db, as_json=as_json, handlers=handlers,
+                        moves=_moved)
     if as_json:
         echo_json(out)
     else:
@@ -222,9 +258,10 @@ def complete_command(task: str = typer.Argument(..., help="User task id (from `b
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
                      handlers: Optional[list[str]] = HandlersOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Complete an open user task with data, and run the instance to its next wait (listeners need --handlers)."""
+    """Complete an open user task with data, and run the instance to its next wait: with --handlers through the
+    service tasks whose handlers are given (listeners need them too)."""
     out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
-                        handlers=handlers)
+                        handlers=handlers, moves=_moved)
     if as_json:
         echo_json(out)
         return
@@ -244,12 +281,15 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
                                                              help="Message id: a second message with it is refused."),
                     ttl: float = typer.Option(3600.0, "--ttl", min=0,
                                               help="Seconds to buffer the message when nothing waits for it yet."),
+                    handlers: Optional[list[str]] = HandlersRunOpt,
                     db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Deliver a message to the instance waiting for it, start an instance at a message start event, or
-    buffer it for --ttl seconds until an instance waits for it."""
+    buffer it for --ttl seconds until an instance waits for it. With --handlers the instance runs on to its next
+    wait through the service tasks whose handlers are given."""
     out = store_command(lambda rt: rt.publish_message(
         name, correlations=_parse_correlations(correlation), payload=parse_data(data, None),
-        business_key=business_key, message_id=message_id, ttl=ttl), db, as_json=as_json)
+        business_key=business_key, message_id=message_id, ttl=ttl), db, as_json=as_json, handlers=handlers,
+        moves=_moved)
     if as_json:
         echo_json(out)
         return
@@ -267,9 +307,12 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
 @app.command("signal")
 def signal_command(name: str = typer.Argument(..., help="Signal name, as in the diagram."),
                    data: Optional[str] = typer.Option(None, "--data", help="Signal payload as a JSON object."),
+                   handlers: Optional[list[str]] = HandlersRunOpt,
                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Broadcast a signal to every instance waiting for it (and start processes with a signal start event)."""
-    out = store_command(lambda rt: rt.send_signal(name, parse_data(data, None)), db, as_json=as_json)
+    """Broadcast a signal to every instance waiting for it (and start processes with a signal start event); with
+    --handlers each runs on to its next wait through the service tasks whose handlers are given."""
+    out = store_command(lambda rt: rt.send_signal(name, parse_data(data, None)), db, as_json=as_json,
+                        handlers=handlers, moves=lambda out: out["delivered"] + out["started"])
     if as_json:
         echo_json(out)
     else:
@@ -282,11 +325,17 @@ def signal_command(name: str = typer.Argument(..., help="Signal name, as in the 
 
 @app.command("retry")
 def retry_command(instance: str = typer.Argument(..., help="Instance id with an incident."),
+                  handlers: Optional[list[str]] = HandlersRunOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run."""
-    out = store_command(lambda rt: rt.retry(instance), db, as_json=as_json)
+    """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run (with
+    --handlers, run here, on to the next wait)."""
+    out = store_command(lambda rt: rt.retry(instance), db, as_json=as_json, handlers=handlers, moves=_moved)
     if as_json:
         echo_json(out)
+    elif "jobs_run" in out:
+        where = f", waits at {_waiting_text(out['waiting'])}" if out.get("waiting") else ""
+        typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again, {out['jobs_run']} run here; "
+                   f"now {out['status']}{where}")
     else:
         typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again; a worker will run them")
 

@@ -171,6 +171,20 @@ class Runtime:
         """Run every job this Runtime's handlers can run until none is due; returns the worker's stats."""
         return Worker(self, worker_id=self.worker_id, concurrency=concurrency, lease=lease).run(until_idle=True)
 
+    def run_to_wait(self, instance_ids: list[str], *, lease: float = 30.0) -> WorkerStats:
+        """Carry these instances on in-process, as a worker would: run their due service jobs whose handlers this
+        Runtime has, one committed step each, until they wait, end, or need a handler it lacks (that job stays
+        for a worker)."""
+        worker = Worker(self, worker_id=self.worker_id, lease=lease)
+        if not self.handlers.names():
+            return worker.stats
+        now = self.now()
+        job_ids = []
+        for instance_id in dict.fromkeys(instance_ids):
+            _record, jobs = self.store.load_for_step(instance_id)
+            job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers and j.due_at <= now]
+        return worker.run_jobs(job_ids) if job_ids else worker.stats
+
     def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:
         return self.jobs.service_call(job)
 
