@@ -216,6 +216,9 @@ class Runtime:
         """Open user tasks, filtered by assignee or candidate group as Tasklist's filters."""
         return self.queries.list_tasks(instance, assignee=assignee, group=group, limit=limit)
 
+    def instance_by_business_key(self, business_key: str) -> str:
+        return self.queries.instance_by_business_key(business_key)
+
     def show(self, ident: str) -> dict[str, Any]:
         return self.queries.show(ident)
 
