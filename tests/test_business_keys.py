@@ -1,16 +1,20 @@
 """Business keys as in Camunda 7: not unique; `instances --business-key` with `--status` and `--process`;
-`show`, `retry` and `cancel` by `--business-key` when exactly one open instance has it. SQLite and PostgreSQL."""
+`show`, `retry` and `cancel` by `--business-key` when exactly one open instance has it; a message without a key
+while several instances wait is refused. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bpmn_runner.cli import app
+from bpmn_runner.errors import InvalidOperationError
 
-from .durable import three_services, user_task_process
+from .durable import END, START, MovableClock, chain, runtime, three_services, user_task_process, write
+from .test_worker import PAID_CATCH, ZEEBE_MESSAGE
 
 runner = CliRunner()
 
@@ -96,3 +100,53 @@ def test_an_instance_id_and_a_business_key_together_are_refused(db_url: str, tmp
     assert both.exit_code == 2 and "by its id or by --business-key" in both.stderr
     neither = invoke("cancel", "--db", db_url)
     assert neither.exit_code == 2 and "by its id or by --business-key" in neither.stderr
+
+
+# ----- a message without a key while several instances wait -------------------------------------------------
+
+def _camunda7_catch(tmp_path: Path) -> Path:
+    extra = '<bpmn:message id="Msg" name="approved"/>'
+    body = (START + '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="Msg"/>'
+            '</bpmn:intermediateCatchEvent>' + END + chain("start", "wait", "end"))
+    return write(tmp_path, "c7msg.bpmn", body, extra=extra)
+
+
+def test_a_keyless_message_while_several_keyed_instances_wait_is_an_error_naming_them(store, tmp_path: Path) -> None:
+    """Camunda 7 Javadoc, MessageCorrelationBuilder.correlate() (docs.camunda.org/javadoc/camunda-bpm-platform/7.20
+    .../runtime/MessageCorrelationBuilder.html): it throws MismatchingMessageCorrelationException "if none or more
+    than one execution or process definition is matched by the correlation" -- never an arbitrary pick, and here
+    never a silent buffer either."""
+    rt = runtime(store, None, MovableClock())
+    path = write(tmp_path, "payment.bpmn", START + PAID_CATCH + END + chain("start", "paid", "end"),
+                 process_id="payment", extra=ZEEBE_MESSAGE)
+    one = rt.start([path], data={"orderId": 41})["instance_id"]
+    two = rt.start([path], data={"orderId": 42})["instance_id"]
+    with pytest.raises(InvalidOperationError, match="no correlation key and 2 instances wait") as err:
+        rt.publish_message("payment-received", payload={"amount": 1})
+    assert f"{one} (key 41)" in str(err.value) and f"{two} (key 42)" in str(err.value)
+    assert store.count_messages() == {}  # not buffered
+    assert {rt.show(i)["status"] for i in (one, two)} == {"waiting"}
+    assert rt.publish_message("payment-received", correlations={"orderId": 42})["instance_id"] == two
+
+
+def test_a_keyless_message_among_camunda_7_business_keys_is_refused_and_one_waiter_still_gets_it(
+        store, tmp_path: Path) -> None:
+    """Camunda 7 Javadoc, MessageCorrelationBuilder.correlate(): MismatchingMessageCorrelationException when more
+    than one execution matches; exactly one match is correlated."""
+    rt = runtime(store, None, MovableClock())
+    path = _camunda7_catch(tmp_path)
+    a = rt.start([path], business_key="K-1")["instance_id"]
+    b = rt.start([path], business_key="K-2")["instance_id"]
+    with pytest.raises(InvalidOperationError, match=f"{a} \\(key K-1\\), {b} \\(key K-2\\)|{b} \\(key K-2\\), {a}"):
+        rt.publish_message("approved")
+    assert rt.publish_message("approved", business_key="K-1")["instance_id"] == a
+    assert rt.publish_message("approved")["instance_id"] == b  # now the only one waiting
+    assert rt.show(b)["status"] == "completed"
+
+
+def test_the_message_command_exits_2_naming_the_instances(db_url: str, tmp_path: Path) -> None:
+    path = _camunda7_catch(tmp_path)
+    a, b = start(path, db_url, "K-1"), start(path, db_url, "K-2")
+    result = invoke("message", "approved", "--db", db_url)
+    assert result.exit_code == 2 and a in result.stderr and b in result.stderr
+    assert "--business-key K" in result.stderr and "Traceback" not in result.output
