@@ -96,7 +96,8 @@ class Queries:
                 row["due_at"] = timer.due_at
             waiting.append(row)
         incidents = [{"element_id": j.element_id, "kind": j.kind, "job_id": j.id, "error": j.last_error,
-                      "attempts": j.attempts, "at": record.updated_at} for j in jobs if j.status == "incident"]
+                      "attempts": j.attempts, "at": record.updated_at, "traceback": j.last_traceback}
+                     for j in jobs if j.status == "incident"]
         return {
             "instance_id": record.id, "process_id": record.process_id,
             "process_version": self.store.process_version(record.process_id, record.definition_hash),

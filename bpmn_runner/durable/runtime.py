@@ -190,8 +190,9 @@ class Runtime:
     def process_job_now(self, job_id: str) -> dict[str, Any] | None:
         return self.jobs.process_job_now(job_id)
 
-    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False) -> str:
-        return self.jobs.fail_job(job, worker, error, final=final)
+    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False,
+                 traceback: str | None = None) -> str:
+        return self.jobs.fail_job(job, worker, error, final=final, traceback=traceback)
 
     def _route_thrown(self, step: StepRecord) -> None:
         """Route the messages a step threw right away (a worker would otherwise pick their jobs up)."""
