@@ -59,6 +59,38 @@ def test_a_version_1_store_is_migrated_and_its_instances_resume(db_url: str) -> 
     store.close()
 
 
+def test_a_version_3_store_upgrades_to_non_unique_business_keys_and_job_tracebacks(db_url: str,
+                                                                                   tmp_path: Path) -> None:
+    """Version 4 drops the unique index on open business keys (Camunda 7 allows two instances one key) and gives
+    jobs a `last_traceback` column; a version-3 store's instances keep working after the upgrade."""
+    fixture = json.loads((STATES / "store-v1.json").read_text())
+    engine = create_sql_engine(db_url)
+    migrate(engine, target=3)
+    with engine.begin() as conn:
+        assert "ux_instances_open_business_key" in {i["name"] for i in inspect(conn).get_indexes("instances")}
+        assert "last_traceback" not in {c["name"] for c in inspect(conn).get_columns("jobs")}
+        for name, rows in fixture["tables"].items():
+            if rows:
+                conn.execute(insert(schema.metadata.tables[name]), rows)
+    engine.dispose()
+
+    store = open_store(db_url)
+    assert version_of(store.engine) == SCHEMA_VERSION == 4
+    found = inspect(store.engine)
+    assert "ux_instances_open_business_key" not in {i["name"] for i in found.get_indexes("instances")}
+    assert "last_traceback" in {c["name"] for c in found.get_columns("jobs")}
+    rt = runtime(store, registry(record=lambda c: {"recorded": True}), MovableClock())
+    path = user_task_process(tmp_path)
+    assert rt.start([path], business_key="K")["status"] == "waiting"
+    assert rt.start([path], business_key="K")["status"] == "waiting"  # refused at version 3
+    waiting = [i for i in store.list_instances() if i.status == "waiting" and i.business_key != "K"]
+    task = next(t for t in rt.list_tasks() if t["instance_id"] == waiting[0].id)
+    rt.complete_task(task["task_id"], {"approved": True})
+    worker(rt).run_once()
+    assert rt.show(waiting[0].id)["status"] == "completed"
+    store.close()
+
+
 def test_a_store_from_a_newer_bpmn_runner_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     open_store(url).close()
@@ -130,18 +162,16 @@ def test_two_steps_from_the_same_version_cannot_both_commit(store, tmp_path: Pat
     assert store.get_instance(iid).version == record.version + 1
 
 
-def test_a_business_key_is_unique_among_open_instances(store, tmp_path: Path) -> None:
+def test_two_open_instances_may_share_a_business_key(store, tmp_path: Path) -> None:
+    """Camunda 7 user guide, "Process Instances" / business key: the business key is not unique; several
+    instances, open at once, may carry the same one."""
     rt = runtime(store, None, MovableClock())
     path = user_task_process(tmp_path)
     first = rt.start([path], business_key="ORDER-1")["instance_id"]
-    with pytest.raises(InvalidOperationError, match="already used by open instance"):
-        rt.start([path], business_key="ORDER-1")
-    assert len(store.list_instances()) == 1
-    rt.cancel(first)
-    again = rt.start([path], business_key="ORDER-1")
-    assert again["status"] == "waiting"
-    other = rt.start([path], business_key="ORDER-2")
-    assert other["business_key"] == "ORDER-2"
+    second = rt.start([path], business_key="ORDER-1")["instance_id"]
+    assert first != second
+    assert {r["instance_id"] for r in rt.list_instances(business_key="ORDER-1")} == {first, second}
+    assert {r["status"] for r in rt.list_instances(business_key="ORDER-1")} == {"waiting"}
 
 
 def test_definitions_are_stored_once_per_content_and_versioned_per_process(store, tmp_path: Path) -> None:

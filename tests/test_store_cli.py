@@ -165,12 +165,6 @@ def test_cancel_and_unknown_ids(env: dict) -> None:
     assert "Traceback" not in missing.output
 
 
-def test_business_key_taken_is_a_usage_error(env: dict) -> None:
-    invoke("start", env["review"], "--db", env["db"], "-k", "ORDER-1")
-    again = invoke("start", env["review"], "--db", env["db"], "-k", "ORDER-1", "--json")
-    assert again.exit_code == 2 and "already used by open instance" in json.loads(again.stdout)["error"]
-
-
 def test_a_start_that_fails_is_stored_as_failed_and_exits_1(env: dict) -> None:
     body = (START + '<bpmn:scriptTask id="boom" scriptFormat="python"><bpmn:script>x = 1 / 0</bpmn:script>'
             '</bpmn:scriptTask>' + END + chain("start", "boom", "end"))

@@ -75,6 +75,17 @@ def _parse_correlations(items: Optional[list[str]]) -> dict[str, str]:
     return out
 
 
+def _target(rt: Any, instance: Optional[str], business_key: Optional[str]) -> str:
+    """The instance a command acts on: its id (or prefix), or the one open instance with --business-key."""
+    if (instance is None) == (business_key is None):
+        raise InvalidOperationError("name the instance by its id or by --business-key K (one of the two)")
+    return instance if instance is not None else rt.instance_by_business_key(business_key)
+
+
+INSTANCE_ARG_HELP = "Instance id (or a unique prefix of it); or give --business-key instead."
+BUSINESS_KEY_HELP = "The one open instance with this business key (several: an error naming them)."
+
+
 def _waiting_text(waiting: list[dict[str, Any]]) -> str:
     parts = []
     for w in waiting:
@@ -87,7 +98,7 @@ def _waiting_text(waiting: list[dict[str, Any]]) -> str:
 def start_command(paths: list[Path] = PathsArg,
                   process: Optional[str] = typer.Option(None, "--process", "-p", help="Process id to start."),
                   business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
-                                                             help="Business key, unique among open instances."),
+                                                             help="Business key (need not be unique)."),
                   data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
                   handlers: Optional[list[str]] = HandlersOpt,
@@ -165,10 +176,12 @@ def instances_command(status: Optional[str] = typer.Option(None, "--status", "-s
 
 
 @app.command("show")
-def show_command(instance: str = typer.Argument(..., help="Instance id (or a unique prefix of it)."),
+def show_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_ARG_HELP),
+                 business_key: Optional[str] = typer.Option(None, "--business-key", "-k", help=BUSINESS_KEY_HELP),
                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Show one instance: status, where it waits, incidents, data and history."""
-    shown = store_command(lambda rt: rt.show(instance), db, as_json=as_json)
+    """Show one instance: status, where it waits, incidents, data and history (--json: with the traceback of
+    each incident's handler)."""
+    shown = store_command(lambda rt: rt.show(_target(rt, instance, business_key)), db, as_json=as_json)
     if as_json:
         echo_json(shown)
         return
@@ -324,12 +337,14 @@ def signal_command(name: str = typer.Argument(..., help="Signal name, as in the 
 
 
 @app.command("retry")
-def retry_command(instance: str = typer.Argument(..., help="Instance id with an incident."),
+def retry_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_ARG_HELP),
+                  business_key: Optional[str] = typer.Option(None, "--business-key", "-k", help=BUSINESS_KEY_HELP),
                   handlers: Optional[list[str]] = HandlersRunOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run (with
     --handlers, run here, on to the next wait)."""
-    out = store_command(lambda rt: rt.retry(instance), db, as_json=as_json, handlers=handlers, moves=_moved)
+    out = store_command(lambda rt: rt.retry(_target(rt, instance, business_key)), db, as_json=as_json,
+                        handlers=handlers, moves=_moved)
     if as_json:
         echo_json(out)
     elif "jobs_run" in out:
@@ -341,10 +356,11 @@ def retry_command(instance: str = typer.Argument(..., help="Instance id with an 
 
 
 @app.command("cancel")
-def cancel_command(instance: str = typer.Argument(..., help="Instance id."),
+def cancel_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_ARG_HELP),
+                   business_key: Optional[str] = typer.Option(None, "--business-key", "-k", help=BUSINESS_KEY_HELP),
                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Cancel an open instance: its jobs and waits are removed; it keeps its history."""
-    out = store_command(lambda rt: rt.cancel(instance), db, as_json=as_json)
+    out = store_command(lambda rt: rt.cancel(_target(rt, instance, business_key)), db, as_json=as_json)
     if as_json:
         echo_json(out)
     else:

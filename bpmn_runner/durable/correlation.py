@@ -48,6 +48,8 @@ class Correlation:
         if name not in self.deployments.known_names("message") and not self.store.find_waits("message", name):
             raise InvalidOperationError(f"no stored process catches or starts with message {name!r}; it can match "
                                         f"nothing (check the message name, or start the process first)")
+        if key is None:
+            self._refuse_ambiguous(name)
         now = self.now()
         ttl = self.message_ttl if ttl is None else ttl
         new_id = self.environment.id_factory
@@ -66,12 +68,29 @@ class Correlation:
             raise
         return {"message": message.id, "name": name, "correlation_key": key, **outcome}
 
+    def _refuse_ambiguous(self, name: str) -> None:
+        """A message without a correlation key or business key cannot pick among several waiting instances:
+        Camunda 7's correlate() refuses a message that matches more than one execution rather than choose one
+        (or, here, buffer it)."""
+        waiting: dict[str, str | None] = {}
+        for w in self.store.find_waits("message", name):
+            waiting.setdefault(w.instance_id, w.correlation_key)
+        if len(waiting) > 1:
+            named = ", ".join(iid + (f" (key {k})" if k is not None else "") for iid, k in waiting.items())
+            raise InvalidOperationError(f"message {name!r} has no correlation key and {len(waiting)} instances wait "
+                                        f"for it: {named}; give --correlation KEY=VALUE or --business-key K to "
+                                        f"name one")
+
     def _matching_waits(self, message: MessageRecord) -> list[WaitRecord]:
         waits = [w for w in self.store.find_waits("message", message.name)
                  if message.business_key is None or w.business_key == message.business_key
                  or (w.correlation_key is not None and w.correlation_key == message.business_key)]
         exact = [w for w in waits if w.correlation_key is not None and w.correlation_key == message.correlation_key]
         anyone = [w for w in waits if w.correlation_key is None]
+        if message.correlation_key is None and message.business_key is None:
+            # Camunda 7: a message without criteria matches any execution that waits for it, also one whose
+            # key is its business key (publish_message refuses it first when several instances wait)
+            anyone += [w for w in waits if w.correlation_key is not None and w.correlation_key == w.business_key]
         return exact + anyone
 
     def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,

@@ -98,11 +98,14 @@ class Jobs:
 
     # ----- failures -----------------------------------------------------------------------------------------
 
-    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False) -> str:
-        """A failed attempt: back off and retry, or after the last attempt (or when `final`) an incident."""
+    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False,
+                 traceback: str | None = None) -> str:
+        """A failed attempt: back off and retry, or after the last attempt (or when `final`) an incident; the
+        handler's `traceback` stays with the job."""
         now = self.now()
         if not final and job.attempts < job.max_attempts:
-            self.store.fail_job(job, worker, error, now=now, retry_at=now + backoff_after(job, job.attempts))
+            self.store.fail_job(job, worker, error, now=now, retry_at=now + backoff_after(job, job.attempts),
+                                traceback=traceback)
             return "retry"
         row = None
         if job.instance_id:
@@ -113,5 +116,5 @@ class Jobs:
                 row["process_id"] = self.store.get_instance(job.instance_id).process_id
             except NotFoundError:
                 row = None
-        self.store.fail_job(job, worker, error, now=now, retry_at=None, history_row=row)
+        self.store.fail_job(job, worker, error, now=now, retry_at=None, history_row=row, traceback=traceback)
         return "incident"

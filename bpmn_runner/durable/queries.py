@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..environment import Environment
-from ..errors import NotFoundError
-from ..store import InstanceRecord, MessageRecord, Store
+from ..errors import InvalidOperationError, NotFoundError
+from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store
 from .deployments import Deployments, Source
 
 
@@ -41,6 +41,19 @@ class Queries:
                         "created_at": record.created_at, "updated_at": record.updated_at,
                         "ended_at": record.ended_at})
         return out
+
+    def instance_by_business_key(self, business_key: str) -> str:
+        """The id of the one open instance with this business key (business keys need not be unique, as in
+        Camunda 7); none or several is an InvalidOperationError that names the instances."""
+        found = self.store.list_instances(business_key=business_key)
+        open_ids = [r.id for r in found if r.status in OPEN_STATUSES]
+        if len(open_ids) == 1:
+            return open_ids[0]
+        if open_ids:
+            raise InvalidOperationError(f"{len(open_ids)} open instances have business key {business_key!r}: "
+                                        f"{', '.join(open_ids)}; name one by its instance id")
+        ended = f" (ended: {', '.join(r.id for r in found)}; name one by its instance id)" if found else ""
+        raise InvalidOperationError(f"no open instance has business key {business_key!r}{ended}")
 
     def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
                    group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -83,7 +96,8 @@ class Queries:
                 row["due_at"] = timer.due_at
             waiting.append(row)
         incidents = [{"element_id": j.element_id, "kind": j.kind, "job_id": j.id, "error": j.last_error,
-                      "attempts": j.attempts, "at": record.updated_at} for j in jobs if j.status == "incident"]
+                      "attempts": j.attempts, "at": record.updated_at, "traceback": j.last_traceback}
+                     for j in jobs if j.status == "incident"]
         return {
             "instance_id": record.id, "process_id": record.process_id,
             "process_version": self.store.process_version(record.process_id, record.definition_hash),

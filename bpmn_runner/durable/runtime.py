@@ -204,8 +204,9 @@ class Runtime:
     def process_job_now(self, job_id: str) -> dict[str, Any] | None:
         return self.jobs.process_job_now(job_id)
 
-    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False) -> str:
-        return self.jobs.fail_job(job, worker, error, final=final)
+    def fail_job(self, job: JobRecord, worker: str | None, error: str, *, final: bool = False,
+                 traceback: str | None = None) -> str:
+        return self.jobs.fail_job(job, worker, error, final=final, traceback=traceback)
 
     def _route_thrown(self, step: StepRecord) -> None:
         """Route the messages a step threw right away (a worker would otherwise pick their jobs up)."""
@@ -229,6 +230,9 @@ class Runtime:
                    group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Open user tasks, filtered by assignee or candidate group as Tasklist's filters."""
         return self.queries.list_tasks(instance, assignee=assignee, group=group, limit=limit)
+
+    def instance_by_business_key(self, business_key: str) -> str:
+        return self.queries.instance_by_business_key(business_key)
 
     def show(self, ident: str) -> dict[str, Any]:
         return self.queries.show(ident)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import BpmnError, BpmnRunnerError, ExecutionError, UnhandledBpmnError
+from ..errors import BpmnError, BpmnRunnerError, ExecutionError, HandlerError, UnhandledBpmnError
 from ..store import JobRecord, LeaseLostError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -267,7 +267,8 @@ class Worker:
         except BpmnError as raised:
             error = raised
         except Exception as exc:  # HandlerError (the handler's own failure) or anything unexpected
-            self._failed(job, str(exc) if isinstance(exc, BpmnRunnerError) else f"{type(exc).__name__}: {exc}")
+            self._failed(job, str(exc) if isinstance(exc, BpmnRunnerError) else f"{type(exc).__name__}: {exc}",
+                         traceback=exc.traceback or None if isinstance(exc, HandlerError) else None)
             self._count("service")
             return None
         self._count("service")
@@ -291,9 +292,9 @@ class Worker:
         except BpmnRunnerError as exc:
             self._failed(job, str(exc))
 
-    def _failed(self, job: JobRecord, error: str, *, final: bool = False) -> None:
+    def _failed(self, job: JobRecord, error: str, *, final: bool = False, traceback: str | None = None) -> None:
         try:
-            outcome = self.runtime.fail_job(job, self.worker_id, error, final=final)
+            outcome = self.runtime.fail_job(job, self.worker_id, error, final=final, traceback=traceback)
         except BpmnRunnerError as exc:
             self._say(f"could not record the failure of job {job.id}: {exc}")
             return

@@ -110,8 +110,15 @@ def _to_v3(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _to_v4(conn: Connection) -> None:
+    """Business keys are no longer unique among open instances (Camunda 7 allows two instances one key); a job
+    keeps the traceback of the handler whose failure made it an incident."""
+    conn.execute(text("DROP INDEX ux_instances_open_business_key"))
+    conn.execute(text("ALTER TABLE jobs ADD COLUMN last_traceback TEXT"))
+
+
 #: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3), (4, _to_v4)]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
 

@@ -74,10 +74,11 @@ class QueueOperations:
         return set(held)
 
     def fail_job(self, job: JobRecord, worker: str | None, error: str, *, now: float, retry_at: float | None,
-                 history_row: dict[str, Any] | None = None) -> bool:
+                 history_row: dict[str, Any] | None = None, traceback: str | None = None) -> bool:
         """A failed attempt: back off until `retry_at`, or (None) become an incident of its instance. Only the
         worker holding the job may do this (`worker` None: whoever holds it, for exhausted jobs). A message job
-        whose delivery failed becomes an incident of the instance it was delivered to (`job.instance_id`)."""
+        whose delivery failed becomes an incident of the instance it was delivered to (`job.instance_id`).
+        `traceback` is the failing handler's, kept with the job for `show --json`."""
         with self.write() as conn:
             if job.instance_id:
                 conn.execute(update(instances).where(instances.c.id == job.instance_id).values(updated_at=now))
@@ -88,10 +89,12 @@ class QueueOperations:
             where = and_(jobs.c.id == job.id, jobs.c.status == "ready", held)
             if retry_at is not None:
                 done = conn.execute(update(jobs).where(where).values(locked_by=None, locked_until=None,
-                                                                     due_at=retry_at, last_error=error))
+                                                                     due_at=retry_at, last_error=error,
+                                                                     last_traceback=traceback))
                 return done.rowcount == 1
             done = conn.execute(update(jobs).where(where).values(status="incident", locked_by=None,
-                                                                 locked_until=None, last_error=error))
+                                                                 locked_until=None, last_error=error,
+                                                                 last_traceback=traceback))
             if done.rowcount != 1:
                 return False
             if job.instance_id:

@@ -55,6 +55,7 @@ class JobRecord:
     locked_until: float | None = None
     last_error: str | None = None
     created_at: float = 0.0
+    last_traceback: str | None = None      # the failing handler's traceback (show --json), since schema 4
 
 
 @dataclass

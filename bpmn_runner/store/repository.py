@@ -288,8 +288,8 @@ class Store(QueueOperations):
         """Commit a step in one transaction; returns the instance's final status.
 
         Raises ConcurrentUpdateError when the instance changed since it was read (redo the step from a fresh
-        read), LeaseLostError when `done_job` is no longer held by that worker (drop the result), and
-        InvalidOperationError when a new instance's business key is taken by an open instance.
+        read) or a new instance's id exists, and LeaseLostError when `done_job` is no longer held by that worker
+        (drop the result). Business keys need not be unique.
         """
         rec = step.instance
         with self.write() as conn:
@@ -340,14 +340,6 @@ class Store(QueueOperations):
             return status
 
     def _insert_conflict(self, conn: Connection, rec: InstanceRecord) -> BpmnRunnerError:
-        if rec.business_key is not None:
-            other = conn.execute(select(instances.c.id, instances.c.status).where(
-                instances.c.business_key == rec.business_key,
-                instances.c.status.notin_(ENDED_STATUSES))).first()
-            if other is not None:
-                return InvalidOperationError(f"business key {rec.business_key!r} is already used by open instance "
-                                             f"{other.id} ({other.status}); a business key is unique among open "
-                                             f"instances")
         return ConcurrentUpdateError(f"instance {rec.id} already exists", instance_id=rec.id)
 
     def _replace_waits(self, conn: Connection, instance_id: str, new: list[WaitRecord], now: float) -> None:

@@ -56,7 +56,8 @@ def job_record(row: Any) -> JobRecord:
                      element_id=row.element_id, handler=row.handler, payload=loads(row.payload, {}),
                      due_at=row.due_at, attempts=int(row.attempts), max_attempts=int(row.max_attempts),
                      backoff=loads(row.backoff), status=row.status, locked_by=row.locked_by,
-                     locked_until=row.locked_until, last_error=row.last_error, created_at=row.created_at)
+                     locked_until=row.locked_until, last_error=row.last_error, created_at=row.created_at,
+                     last_traceback=row._mapping.get("last_traceback"))
 
 
 def job_from_tuple(row: tuple[Any, ...]) -> JobRecord:

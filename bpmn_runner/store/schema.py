@@ -9,16 +9,14 @@ Times are seconds since the epoch (floats), JSON is stored as text: the same byt
 from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
-                        Text, UniqueConstraint, text)
+                        Text, UniqueConstraint)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
-#: Instance statuses; the first three are "open" (a business key is unique among open instances).
+#: Instance statuses; the first three are "open". A business key need not be unique (as in Camunda 7).
 OPEN_STATUSES = ("running", "waiting", "incident")
 ENDED_STATUSES = ("completed", "failed", "cancelled")
 STATUSES = OPEN_STATUSES + ENDED_STATUSES
-_OPEN_ONLY = text("status NOT IN ('completed', 'cancelled', 'failed')")
-
 metadata = MetaData()
 
 #: One row per distinct set of diagram files (keyed by the sha256 of their contents); sources kept so a worker
@@ -67,8 +65,7 @@ instances = Table(
     Index("ix_instances_process_created", "process_id", "created_at", "id"),   # since 3 (was process_id only)
     Index("ix_instances_business_key", "business_key"),                        # since 3: any status
     Index("ix_instances_ended", "ended_at"),                                   # since 3: cleanup
-    Index("ux_instances_open_business_key", "business_key", unique=True,
-          sqlite_where=_OPEN_ONLY, postgresql_where=_OPEN_ONLY),
+    # (until version 3 a unique index kept business keys unique among open instances; Camunda 7 does not)
 )
 
 #: Work a worker can claim: service calls, timers and message deliveries, each with a due time and a lease.
@@ -89,6 +86,7 @@ jobs = Table(
     Column("locked_by", String(128)),
     Column("locked_until", Float),
     Column("last_error", Text),
+    Column("last_traceback", Text),                       # since 4: the failing handler's traceback
     Column("created_at", Float, nullable=False),
     Index("ix_jobs_due", "status", "due_at"),                                  # claims
     Index("ix_jobs_kind_due", "kind", "status", "due_at"),                     # since 3: due timers
