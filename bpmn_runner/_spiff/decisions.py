@@ -78,8 +78,8 @@ class RunnerDecisionEngine:
 
 class DecisionTask(BpmnSpecMixin):
     """A business rule task that evaluates a DMN decision and stores the result as its dialect says:
-    Camunda 7 `camunda:resultVariable` + `camunda:mapDecisionResult`, Camunda 8 `zeebe:calledDecision
-    resultVariable`, or (no result variable) the outputs merged into the process data."""
+    Camunda 7 `camunda:resultVariable` + `camunda:mapDecisionResult` (without one, nothing is stored), Camunda 8
+    `zeebe:calledDecision resultVariable`, or (plain BPMN, no result variable) the outputs merged into the data."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, engine: RunnerDecisionEngine | None = None,
                  decision: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -100,6 +100,8 @@ class DecisionTask(BpmnSpecMixin):
             if variable:
                 my_task.data[variable] = map_decision_result(self.decision.get("map_decision_result"), rows,
                                                              result.decision_id)
+            elif dialect == "camunda7":
+                pass  # Camunda 7 stores the decision result only under camunda:resultVariable
             else:
                 my_task.data.update(merged_outputs(rows, self.engine.is_multiple(result.decision_id)))
         return True
