@@ -230,3 +230,21 @@ def test_camunda7_without_result_variable_stores_nothing(tmp_path: Path) -> None
     s = Scenario([spiff, tmp_path / "discount.dmn"], data={"tier": "gold"})
     assert s.result.status == "completed", s.result.error
     assert s.result.data["discount"] == 10
+
+
+@pytest.mark.parametrize("task", [
+    '<bpmn:businessRuleTask id="t" camunda:decisionRef="${which}" camunda:resultVariable="out" '
+    'camunda:mapDecisionResult="singleEntry"/>',
+    '<bpmn:businessRuleTask id="t"><bpmn:extensionElements><zeebe:calledDecision decisionId="= which" '
+    'resultVariable="out"/></bpmn:extensionElements></bpmn:businessRuleTask>',
+])
+def test_decision_chosen_at_run_time_is_found_beside_the_diagram(tmp_path: Path, task: str) -> None:
+    """`camunda:decisionRef="${expr}"` (docs.camunda.org/manual/latest/reference/bpmn20/tasks/business-rule-task/)
+    and `decisionId="= expr"` (docs.camunda.io/docs/components/modeler/bpmn/business-rule-tasks/): the DMN file
+    beside the diagram is searched as for a static reference, though only the diagram is named."""
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text())
+    path = write(tmp_path, _one_task_body(task))
+    s = Scenario(path, data={"which": "dish", "season": "Fall", "guestCount": 2})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["out"] == "Spareribs"
+    assert any("dinner.dmn" in note for note in s.definitions.notes)

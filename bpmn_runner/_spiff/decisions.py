@@ -18,6 +18,7 @@ from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
+from ..loader.decision_refs import is_dynamic_ref
 from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
 
 _MODELS: OrderedDict[str, DecisionModel] = OrderedDict()
@@ -139,11 +140,6 @@ def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
     for decision in definitions.decisions.values():
         parser.dmn_parsers.setdefault(decision.id, definitions)
         parser.dmn_parsers_by_name.setdefault(decision.name, definitions)
-
-
-def is_dynamic_ref(ref: str) -> bool:
-    text = ref.strip()
-    return text.startswith("=") or "${" in text or "#{" in text
 
 
 def is_python_decision(parser: Any, decision_ref: str) -> bool:
