@@ -14,11 +14,11 @@ from .. import feel
 from ..decisions import convert_inputs
 from ..dmn import DecisionModel
 from ..dmn.errors import DecisionError
+from ..dmn.refs import is_dynamic_ref
 from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
-from ..loader.decision_refs import is_dynamic_ref
 from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
 
 _MODELS: OrderedDict[str, DecisionModel] = OrderedDict()

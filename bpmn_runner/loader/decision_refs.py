@@ -1,16 +1,11 @@
-"""Decision references of business rule tasks chosen at run time (`${expr}` in Camunda 7, `=expr` in Camunda 8)."""
+"""Whether a diagram's business rule tasks choose their decision at run time (`${expr}`, `=expr`)."""
 
 from __future__ import annotations
 
 from lxml import etree
 
+from ..dmn.refs import is_dynamic_ref
 from ..namespaces import NSMAP
-
-
-def is_dynamic_ref(ref: str) -> bool:
-    """A decision id given as an expression, evaluated when the task runs."""
-    text = ref.strip()
-    return text.startswith("=") or "${" in text or "#{" in text
 
 
 def has_dynamic_decision_ref(root: etree._Element) -> bool:
