@@ -11,6 +11,7 @@ from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
+from .loader.decision_refs import has_dynamic_decision_ref
 from .loader.dialects import TASK_READER, bindable_elements
 from .loader.normalize import normalize
 from .loader.listeners import read_listeners
@@ -237,6 +238,9 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
                     notes.append(f"took {item!r} from {doc.name}")
                 built = build_specs(documents, reader=TASK_READER)
                 missing_processes, missing_decisions = missing_dependencies(built)
+    if search_siblings and any(d.kind == "bpmn" and has_dynamic_decision_ref(d.root) for d in documents):
+        built = _add_sibling_decisions(documents, built, notes)
+        missing_processes, missing_decisions = missing_dependencies(built)
     if (missing_processes or missing_decisions) and simulate:
         for doc in documents:
             if doc.kind == "bpmn":
@@ -249,6 +253,30 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
     for process_id in definitions.executable_processes():
         definitions.prepare(process_id)
     return definitions
+
+
+def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: list[str]) -> BuiltSpecs:
+    """A decision chosen at run time may be any decision: the DMN files beside the diagrams are loaded too (in
+    place). If they do not build together, the diagrams run without them and an unknown decision fails its task."""
+    extra = []
+    for candidate in sibling_candidates(documents):
+        if candidate.suffix.lower() != ".dmn":
+            continue
+        try:
+            doc = read_document(candidate)
+        except BpmnRunnerError:
+            continue
+        if doc.kind == "dmn" and doc.decision_ids():
+            extra.append(doc)
+    if not extra:
+        return built
+    try:
+        rebuilt = build_specs(documents + extra, reader=TASK_READER)
+    except BpmnRunnerError:
+        return built
+    documents.extend(extra)
+    notes.extend(f"took the decisions of {doc.name} (a decision is chosen at run time)" for doc in extra)
+    return rebuilt
 
 
 def _candidates(documents: list[Document], siblings: bool, models: str | Path | None) -> Iterator[Path]:

@@ -194,3 +194,57 @@ def test_decide_command_exits_1_with_the_evaluation_error(tmp_path: Path) -> Non
     assert out.exit_code == 1
     assert json.loads(out.stdout)["result"] is None
     assert "UNIQUE" in out.stderr and "a, b" in out.stderr
+
+
+def _one_task_body(task: str) -> str:
+    return ('<bpmn:startEvent id="start"/>' + task + '<bpmn:endEvent id="end"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end"/>')
+
+
+def test_camunda7_without_result_variable_stores_nothing(tmp_path: Path) -> None:
+    """Camunda 7: "The output of the decision, also called decision result, is not saved as process variable
+    automatically" (docs.camunda.org/manual/latest/reference/bpmn20/tasks/business-rule-task/, "Using Camunda DMN
+    Engine"); only camunda:resultVariable stores it. SpiffArena's calledDecisionId keeps merging the outputs."""
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text())
+    data = {"season": "Fall", "guestCount": 2}
+    bare = write(tmp_path, _one_task_body('<bpmn:businessRuleTask id="t" camunda:decisionRef="dish"/>'))
+    s = Scenario([bare, tmp_path / "dinner.dmn"], data=data)
+    assert s.result.status == "completed", s.result.error
+    assert set(s.result.data) == set(data)
+    named = write(tmp_path, _one_task_body('<bpmn:businessRuleTask id="t" camunda:decisionRef="dish" '
+                                           'camunda:resultVariable="meal" camunda:mapDecisionResult="singleEntry"/>'),
+                  name="named.bpmn")
+    s = Scenario([named, tmp_path / "dinner.dmn"], data=data)
+    assert s.result.data["meal"] == "Spareribs" and "desiredDish" not in s.result.data
+    (tmp_path / "discount.dmn").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+        'id="d" name="d" namespace="http://camunda.org/schema/1.0/dmn"><decision id="discount" name="Discount">'
+        '<decisionTable id="dt"><input id="i1"><inputExpression id="e1" typeRef="string"><text>tier</text>'
+        '</inputExpression></input><output id="o1" name="discount" typeRef="integer"/><rule id="r1"><inputEntry '
+        'id="ie1"><text>"gold"</text></inputEntry><outputEntry id="oe1"><text>10</text></outputEntry></rule>'
+        '</decisionTable></decision></definitions>', encoding="utf-8")
+    spiff = write(tmp_path, _one_task_body(
+        '<bpmn:businessRuleTask id="t"><bpmn:extensionElements><spiffworkflow:calledDecisionId>discount'
+        '</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>'), name="spiff.bpmn")
+    s = Scenario([spiff, tmp_path / "discount.dmn"], data={"tier": "gold"})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["discount"] == 10
+
+
+@pytest.mark.parametrize("task", [
+    '<bpmn:businessRuleTask id="t" camunda:decisionRef="${which}" camunda:resultVariable="out" '
+    'camunda:mapDecisionResult="singleEntry"/>',
+    '<bpmn:businessRuleTask id="t"><bpmn:extensionElements><zeebe:calledDecision decisionId="= which" '
+    'resultVariable="out"/></bpmn:extensionElements></bpmn:businessRuleTask>',
+])
+def test_decision_chosen_at_run_time_is_found_beside_the_diagram(tmp_path: Path, task: str) -> None:
+    """`camunda:decisionRef="${expr}"` (docs.camunda.org/manual/latest/reference/bpmn20/tasks/business-rule-task/)
+    and `decisionId="= expr"` (docs.camunda.io/docs/components/modeler/bpmn/business-rule-tasks/): the DMN file
+    beside the diagram is searched as for a static reference, though only the diagram is named."""
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text())
+    path = write(tmp_path, _one_task_body(task))
+    s = Scenario(path, data={"which": "dish", "season": "Fall", "guestCount": 2})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["out"] == "Spareribs"
+    assert any("dinner.dmn" in note for note in s.definitions.notes)

@@ -69,6 +69,24 @@ def test_unique_tables_with_overlapping_rules_are_found(tmp_path: Path, entries:
         assert "rules a and b" in found[0].message
 
 
+@pytest.mark.parametrize("entries, reported", [
+    ((rule("[1..5]", out='"low"', rule_id="a") + rule("&gt;= 5", out='"high"', rule_id="b")), True),
+    ((rule("[1..5]", out='"low"', rule_id="a") + rule("&gt;= 5", out='"low"', rule_id="b")), False),
+    ((rule("[1..5)", out='"low"', rule_id="a") + rule("&gt;= 5", out='"high"', rule_id="b")), False),
+    ((rule("-", out="1", rule_id="a") + rule('"x"', out="true", rule_id="b")), True),
+    ((rule("-", out="x0", rule_id="a") + rule('"x"', out='"y"', rule_id="b")), False),
+])
+def test_any_tables_with_overlapping_rules_of_different_outputs_are_found(tmp_path: Path, entries: str,
+                                                                           reported: bool) -> None:
+    """DMN 1.5 section 8.2.10 (hit policy ANY): rules may overlap only if they show equal output entries, as
+    docs.camunda.org/manual/latest/reference/dmn/decision-table/hit-policy/ ("Any Hit Policy") also says. An output
+    that is not a literal (`x0`) is never judged different."""
+    found = findings(model(tmp_path, table(entries, policy="ANY")), "dmn-unique-overlap")
+    assert bool(found) is reported
+    if found:
+        assert "hit policy ANY" in found[0].message and "rules a and b" in found[0].message
+
+
 def test_overlap_needs_every_column_to_meet(tmp_path: Path) -> None:
     rules = rule('"Spring"', "&lt;= 4", rule_id="a") + rule('"Spring"', "[5..8]", rule_id="b")
     assert findings(model(tmp_path, table(rules, inputs=2)), "dmn-unique-overlap") == []

@@ -409,7 +409,8 @@ def test_business_rule_task_evaluates_its_dmn_decision(tmp_path: Path) -> None:
            '<rule id="r2"><inputEntry id="ie2"><text>"silver"</text></inputEntry><outputEntry id="oe2"><text>5</text></outputEntry></rule>'
            '</decisionTable></decision></definitions>')
     (tmp_path / "discount.dmn").write_text(dmn, encoding="utf-8")
-    rule = '<bpmn:businessRuleTask id="decide" camunda:decisionRef="discount"/>'
+    rule = ('<bpmn:businessRuleTask id="decide" camunda:decisionRef="discount" camunda:resultVariable="discount" '
+            'camunda:mapDecisionResult="singleEntry"/>')
     path = write(tmp_path, START + rule + END + chain("start", "decide", "end"))
     s = Scenario(path, data={"tier": "gold"})
     assert s.result.status == "completed" and s.result.data["discount"] == 10

@@ -14,6 +14,7 @@ from .. import feel
 from ..decisions import convert_inputs
 from ..dmn import DecisionModel
 from ..dmn.errors import DecisionError
+from ..dmn.refs import is_dynamic_ref
 from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
@@ -78,8 +79,8 @@ class RunnerDecisionEngine:
 
 class DecisionTask(BpmnSpecMixin):
     """A business rule task that evaluates a DMN decision and stores the result as its dialect says:
-    Camunda 7 `camunda:resultVariable` + `camunda:mapDecisionResult`, Camunda 8 `zeebe:calledDecision
-    resultVariable`, or (no result variable) the outputs merged into the process data."""
+    Camunda 7 `camunda:resultVariable` + `camunda:mapDecisionResult` (without one, nothing is stored), Camunda 8
+    `zeebe:calledDecision resultVariable`, or (plain BPMN, no result variable) the outputs merged into the data."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, engine: RunnerDecisionEngine | None = None,
                  decision: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -100,6 +101,8 @@ class DecisionTask(BpmnSpecMixin):
             if variable:
                 my_task.data[variable] = map_decision_result(self.decision.get("map_decision_result"), rows,
                                                              result.decision_id)
+            elif dialect == "camunda7":
+                pass  # Camunda 7 stores the decision result only under camunda:resultVariable
             else:
                 my_task.data.update(merged_outputs(rows, self.engine.is_multiple(result.decision_id)))
         return True
@@ -137,11 +140,6 @@ def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
     for decision in definitions.decisions.values():
         parser.dmn_parsers.setdefault(decision.id, definitions)
         parser.dmn_parsers_by_name.setdefault(decision.name, definitions)
-
-
-def is_dynamic_ref(ref: str) -> bool:
-    text = ref.strip()
-    return text.startswith("=") or "${" in text or "#{" in text
 
 
 def is_python_decision(parser: Any, decision_ref: str) -> bool:

@@ -1,4 +1,4 @@
-"""Static overlap of decision table rules: which rule pairs can match the same inputs (for UNIQUE tables).
+"""Static overlap of decision table rules: which rule pairs can match the same inputs (UNIQUE and ANY tables).
 
 Only simple entries are understood (`-`, literals, comparisons, intervals, lists of those); a pair with any other
 entry is never reported, so every finding is a real overlap."""
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .model import DecisionTable
+from .model import DecisionTable, Rule
 from .text import rule_label, split_top_level
 
 _COMPARISON = re.compile(r"^(<=|>=|<|>|=)?\s*(.+)$")
@@ -95,8 +95,19 @@ def entries_meet(a: list[Any] | str, b: list[Any] | str) -> bool:
     return any(_atoms_meet(x, y) for x in a for y in b)
 
 
-def overlapping_rules(table: DecisionTable, limit: int = 5) -> list[tuple[str, str]]:
-    """Pairs of rules (labels) that match a common input, at most `limit` of them."""
+def outputs_differ(first: Rule, second: Rule) -> bool:
+    """Whether two rules surely give different outputs: some output column holds two different literals."""
+    for a, b in zip(first.output_entries, second.output_entries):
+        x, y = _literal(a.text), _literal(b.text)
+        if x is not None and y is not None and (type(x) is not type(y) or x != y):
+            return True
+    return False
+
+
+def overlapping_rules(table: DecisionTable, limit: int = 5, *,
+                      differing_outputs: bool = False) -> list[tuple[str, str]]:
+    """Pairs of rules (labels) that match a common input, at most `limit` of them; with `differing_outputs`,
+    only pairs whose outputs surely differ (what an ANY table forbids)."""
     parsed = [[parse_entry(e.text) for e in rule.input_entries] for rule in table.rules]
     found: list[tuple[str, str]] = []
     for i, first in enumerate(parsed):
@@ -105,6 +116,8 @@ def overlapping_rules(table: DecisionTable, limit: int = 5) -> list[tuple[str, s
         for j in range(i + 1, len(parsed)):
             second = parsed[j]
             if any(p is None for p in second) or len(second) != len(first):
+                continue
+            if differing_outputs and not outputs_differ(table.rules[i], table.rules[j]):
                 continue
             if all(entries_meet(a, b) for a, b in zip(first, second)):  # type: ignore[arg-type]
                 found.append((rule_label(table.rules[i], i), rule_label(table.rules[j], j)))

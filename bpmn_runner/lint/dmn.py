@@ -1,4 +1,4 @@
-"""Rules for DMN files: FEEL syntax with line and column, table shape, hit policies, overlapping UNIQUE rules,
+"""Rules for DMN files: FEEL syntax with line and column, table shape, hit policies, overlapping UNIQUE/ANY rules,
 requirements that name existing elements."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from ._core import Context, Rule, describe
 DMN_FEEL = Rule("dmn-feel-syntax", "error", "every FEEL expression and unary test of a DMN file parses")
 DMN_TABLE = Rule("dmn-table-shape", "error", "each rule of a decision table has one entry per input and output, "
                                               "and the hit policy and aggregation are valid")
-DMN_UNIQUE = Rule("dmn-unique-overlap", "error", "no two rules of a UNIQUE decision table match the same input")
+DMN_UNIQUE = Rule("dmn-unique-overlap", "error", "no two rules of a UNIQUE decision table match the same input, "
+                                                   "nor two rules of an ANY table with different outputs")
 DMN_REFERENCE = Rule("dmn-reference", "error", "information, knowledge and decision service references name "
                                                "elements of the loaded DMN files")
 DECISION_RESULT = Rule("decision-result-mapping", "error", "camunda:mapDecisionResult is singleEntry, singleResult, "
@@ -108,6 +109,13 @@ def _table(ctx: Context, document: Document, owner: str, table: DecisionTable) -
             ctx.report(DMN_UNIQUE, document, None, f"{owner}: hit policy UNIQUE, but rules {first} and {second} "
                                                    f"can both match; make them exclusive or use FIRST/PRIORITY",
                        line=line)
+    if policy == "ANY" and len(table.rules) <= 1000:
+        # DMN 1.5 section 8.2.10: with ANY, overlapping rules must give equal outputs
+        for first, second in overlapping_rules(table, differing_outputs=True):
+            line = next((r.line for r in table.rules if r.id == second), table.line)
+            ctx.report(DMN_UNIQUE, document, None, f"{owner}: hit policy ANY, but rules {first} and {second} can "
+                                                   f"both match with different outputs; give them the same output "
+                                                   f"or use FIRST/PRIORITY/COLLECT", line=line)
 
 
 def _references(ctx: Context, document: Document, defs: Definitions, namespaces: dict[str, Definitions]) -> None:
