@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from lxml import etree
 
 from ..errors import ExpressionError
 from .script_reads import script_reads
+from .stub_module import one_line, render_module
 from ..expressions import dialect_of, referenced_names
 from ..loader.dialects import BINDABLE_TAGS, IoMappings, read_binding, read_io_mappings, read_spiff_parameters
 from ..loader.documents import Document, read_documents
@@ -23,12 +23,7 @@ from ..registry import HandlerRegistry
 
 _SPIFF_TYPES = {"str": "string", "string": "string", "int": "integer", "integer": "integer", "float": "number",
                 "number": "number", "bool": "boolean", "boolean": "boolean", "dict": "object", "list": "array"}
-_HOW_BOUND = {
-    "topic": "Camunda 7 external task, camunda:topic", "class": "Camunda 7 camunda:class",
-    "delegateExpression": "Camunda 7 camunda:delegateExpression", "expression": "Camunda 7 camunda:expression",
-    "connector": "Camunda 7 connector id", "type": "Camunda 8 zeebe:taskDefinition type",
-    "operator": "SpiffArena serviceTaskOperator id", "implementation": "BPMN implementation attribute",
-}
+
 
 
 @dataclass
@@ -98,7 +93,7 @@ def scaffold(paths: list[Path], registry: HandlerRegistry | None = None) -> Scaf
                 if binding is None or not binding.name:
                     if etree.QName(element).localname == "serviceTask":
                         unbound.append((doc.name, element.sourceline or 1, element.get("id", ""),
-                                        _one_line(element.get("name", ""))))
+                                        one_line(element.get("name", ""))))
                     continue
                 if binding.name in registry:
                     continue
@@ -121,84 +116,10 @@ def scaffold(paths: list[Path], registry: HandlerRegistry | None = None) -> Scaf
     return Scaffold(source, stubs, unbound)
 
 
-def render_module(stubs: list[Stub], unbound: list[tuple[str, int, str, str]], sources: list[str]) -> str:
-    """The Python text of the handler module."""
-    listens = any(_is_listener(stub) for stub in stubs)
-    lines = [
-        _docstring("", "Handler stubs written by `bpmn-runner scaffold` from:\n\n"
-                   + "".join(f"    {_one_line(source)}\n" for source in sources) + "\n"
-                   "Each stub raises NotImplementedError until it is implemented: replace its body, keep the\n"
-                   "@handler name (it is the name the diagram binds to). Load with --handlers THIS_FILE."),
-        "",
-        "from __future__ import annotations",
-        "",
-        "from typing import Any",
-        "",
-        "from bpmn_runner import " + ("ListenerCall, " if listens else "") + "ServiceCall, handler",
-        "",
-    ]
-    if unbound:
-        lines.append("# Service tasks that name no handler (give each a topic, job type or operator id in the modeler,")
-        lines.append("# then scaffold again):")
-        lines += [f"#   {file}:{line}: {element_id} {name!r}" for file, line, element_id, name in unbound]
-        lines.append("")
-    for stub in stubs:
-        lines += ["", *_render_stub(stub)]
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _is_listener(stub: Stub) -> bool:
-    return all(task.binding.kind == "listener" for task in stub.tasks)
-
-
-def _render_stub(stub: Stub) -> list[str]:
-    if _is_listener(stub):
-        where = "\n".join(f"{t.name} of {t.element_id}, {t.file}:{t.line}" for t in stub.tasks)
-        return [f"@handler({_literal(stub.name)})",
-                f"def {stub.function}(call: ListenerCall) -> dict[str, Any] | None:",
-                _docstring("    ", f"Listener '{stub.name}': call.event says which event; return variables to "
-                                   f"set, or None.\n{where}"),
-                f"    raise NotImplementedError({_literal(stub.name + ': implement the listener')})", ""]
-    args = [_literal(stub.name), f"label={_literal(stub.label)}"]
-    if stub.input_types():
-        args.append(f"inputs={_literal(stub.input_types())}")
-    if stub.outputs():
-        args.append(f"outputs={_literal(stub.outputs())}")
-    decorator = "@handler(" + ", ".join(args) + ")"
-    if len(decorator) > 110:
-        decorator = "@handler(" + (",\n         ".join(args)) + ")"
-    return [decorator,
-            f"def {stub.function}(call: ServiceCall) -> dict[str, Any]:",
-            _docstring("    ", _stub_doc(stub)),
-            f"    raise NotImplementedError({_literal(stub.message())})", ""]
-
-
-def _stub_doc(stub: Stub) -> str:
-    parts = [f"{stub.label}: the handler for '{stub.name}'."]
-    for task in stub.tasks:
-        block = [f"Task {task.element_id} '{task.name}', {task.file}:{task.line}",
-                 f"({_HOW_BOUND.get(task.binding.kind, task.binding.kind)} '{task.binding.name}')."]
-        if task.inputs:
-            block.append("Inputs, in call.params (from the diagram's input mappings / parameters):")
-            block += [f"    {key} ({task.input_types.get(key, 'any')}) <- {source}"
-                      for key, source in task.inputs.items()]
-        else:
-            block.append("Inputs: the diagram maps none, so call.params is empty; read call.data.")
-        if task.binding.result_variable:
-            block.append(f"The result is stored under the resultVariable {task.binding.result_variable!r}.")
-        if task.outputs:
-            block.append("Outputs the diagram reads later (return them, unless another step sets them):")
-            block += [f"    {key}: {where}" for key, where in task.outputs.items()]
-        else:
-            block.append("Outputs: the diagram reads none of the returned names later.")
-        parts.append("\n".join(block))
-    return "\n\n".join(parts)
-
-
 def _task_need(doc: Document, element: etree._Element, binding: Binding, graph: "_ProcessGraph",
                registry: HandlerRegistry) -> TaskNeed:
     element_id = element.get("id", "")
-    need = TaskNeed(element_id, _one_line(element.get("name", "")), doc.name, element.sourceline or 1, binding)
+    need = TaskNeed(element_id, one_line(element.get("name", "")), doc.name, element.sourceline or 1, binding)
     io = read_io_mappings(element)
     for mapping in io.inputs:
         if mapping.target:
@@ -300,24 +221,24 @@ class _ProcessGraph:
         if flow is not None:
             for condition in flow.xpath("./bpmn:conditionExpression", namespaces=NSMAP):
                 text = (condition.text or "").strip()
-                out += [(f"condition of flow {element_id}", n, _one_line(text)) for n in _names(text)]
+                out += [(f"condition of flow {element_id}", n, one_line(text)) for n in _names(text)]
             return out
         element = self.nodes.get(element_id)
         if element is None:
             return out
         for mapping in read_io_mappings(element).inputs:
-            out += [(f"input mapping {mapping.target!r} of {element_id}", n, _one_line(mapping.source))
+            out += [(f"input mapping {mapping.target!r} of {element_id}", n, one_line(mapping.source))
                     for n in _names(mapping.source, literal_is_text=True)]
         for key, value in read_spiff_parameters(element).items():
-            out += [(f"parameter {key!r} of {element_id}", n, _one_line(value)) for n in _names(value)]
+            out += [(f"parameter {key!r} of {element_id}", n, one_line(value)) for n in _names(value)]
         for condition in element.xpath("./bpmn:conditionalEventDefinition/bpmn:condition", namespaces=NSMAP):
             text = (condition.text or "").strip()
-            out += [(f"condition of {element_id}", n, _one_line(text)) for n in _names(text)]
+            out += [(f"condition of {element_id}", n, one_line(text)) for n in _names(text)]
         for script in element.xpath("./bpmn:script | ./bpmn:extensionElements/spiffworkflow:preScript | "
                                     "./bpmn:extensionElements/spiffworkflow:postScript", namespaces=NSMAP):
             text = (script.text or "").strip()
             if text and not element.get("scriptFormat", "python").lower().startswith(("java", "groovy", "js")):
-                out += [(f"script of {element_id}", n, _one_line(text)) for n in sorted(script_reads(text))]
+                out += [(f"script of {element_id}", n, one_line(text)) for n in sorted(script_reads(text))]
         return out
 
     def reads(self, ids: set[str]) -> list[tuple[str, str, str]]:
@@ -400,7 +321,7 @@ def _literal_type(source: str) -> str:
 
 
 def _short(text: str, limit: int = 100) -> str:
-    line = _one_line(text)
+    line = one_line(text)
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
@@ -432,22 +353,3 @@ def _function_name(name: str) -> str:
     if ident[0].isdigit():
         ident = "task_" + ident
     return ident + "_" if keyword.iskeyword(ident) or ident in ("handler", "Any", "ServiceCall", "ListenerCall") else ident
-
-
-def _literal(value: str | dict[str, str]) -> str:
-    """A Python literal in double quotes (JSON string escapes are Python escapes too)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _one_line(text: str) -> str:
-    return " ".join((text or "").split())
-
-
-def _docstring(indent: str, text: str) -> str:
-    """A triple-quoted docstring that holds any text safely: backslashes, quotes and control characters escaped."""
-    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    safe = "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in safe)
-    body = "\n".join((indent + line) if line else "" for line in safe.split("\n"))
-    return f'{indent}"""{body[len(indent):]}\n{indent}"""'
