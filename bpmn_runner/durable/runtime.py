@@ -17,6 +17,7 @@ from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store,
 from ..store.retention import parse_before
 from .correlation import Correlation
 from .deployments import Deployments, Source
+from .external_tasks import ExternalTasks
 from .jobs import Jobs
 from .policy import DEFAULT_TTL
 from .queries import Queries
@@ -51,6 +52,7 @@ class Runtime:
         self.jobs = Jobs(store=store, environment=self.environment, engine=self.engine, steps=self.steps,
                          route_message=self.correlation.route_message, worker_id=worker_id)
         self.queries = Queries(store=store, environment=self.environment, deployments=self.deployments)
+        self.external = ExternalTasks(self)  # Camunda 7 external tasks: fetch-and-lock by topic, their answers
 
     # ----- lifetime -----------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
+from .external import ExternalOperations
 from .hot_path import HotPath, history_row, job_row
 from .queue import QueueOperations
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
@@ -26,7 +27,7 @@ from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messa
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-class Store(QueueOperations):
+class Store(QueueOperations, ExternalOperations):
     """A database holding definitions, instances, jobs, history, waits and messages."""
 
     def __init__(self, engine: Engine, label: str = "") -> None:

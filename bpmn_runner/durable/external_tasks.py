@@ -1,0 +1,157 @@
+"""External tasks as Camunda 7 workers see them: service jobs fetched and locked by topic with the worker's
+leases, completed, failed with the retries left (an incident at 0), a BPMN error, lock extension and unlock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
+from ..store import JobRecord, LeaseLostError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runtime import Runtime
+
+
+@dataclass
+class TopicRequest:
+    """One topic of a fetch: its name, how long the fetched jobs stay locked, and which variables to return
+    (None: all)."""
+
+    name: str
+    lock_seconds: float
+    variables: list[str] | None = None
+
+
+@dataclass
+class LockedTask:
+    """A fetched and locked external task, engine-neutral (the REST layer formats it)."""
+
+    job: JobRecord
+    topic: str
+    worker_id: str
+    process_id: str
+    definition: str
+    business_key: str | None
+    element_name: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    retries: int | None = None
+
+
+class ExternalTaskError(InvalidOperationError):
+    """A request about an external task that its state does not allow (locked by another worker, not locked)."""
+
+
+class ExternalTasks:
+    """Fetch-and-lock and the answers of external workers, over one Runtime's store."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+
+    def fetch_and_lock(self, worker_id: str, topics: list[TopicRequest], max_tasks: int,
+                       exclude: set[str] | frozenset[str] = frozenset()) -> list[LockedTask]:
+        """Lock up to `max_tasks` due service jobs of these topics for `worker_id` (topics in `exclude` are served
+        by in-process handlers and never handed out). A job whose last attempt's lease expired becomes an
+        incident on the way, as with `worker`."""
+        out: list[LockedTask] = []
+        by_lock: dict[float, list[TopicRequest]] = {}
+        for topic in topics:
+            if topic.name not in exclude:
+                by_lock.setdefault(topic.lock_seconds, []).append(topic)
+        for lock, group in by_lock.items():
+            names = {t.name: t for t in group}
+            while len(out) < max_tasks:
+                claimed, exhausted = self.store.claim_jobs(worker_id, list(names), now=self.runtime.now(),
+                                                           lease=lock, limit=max_tasks - len(out))
+                for job in exhausted:
+                    self.runtime.fail_job(job, None, f"{job.element_id}: gave up after {job.attempts} attempt(s) "
+                                          f"whose locks expired: {job.last_error or 'no answer'}", final=True)
+                for job in claimed:
+                    task = self._locked(job, worker_id, names[job.handler or ""])
+                    if task is not None:
+                        out.append(task)
+                if not exhausted:
+                    break
+        return out
+
+    def _locked(self, job: JobRecord, worker_id: str, topic: TopicRequest) -> LockedTask | None:
+        try:
+            record = self.store.get_instance(job.instance_id or "")
+        except NotFoundError:
+            return None
+        _binding, call = self.runtime.service_call(job)
+        variables = {**record.data, **call.params}
+        if topic.variables is not None:
+            variables = {k: v for k, v in variables.items() if k in topic.variables}
+        # Camunda reports retries as null until a failure set them; a claim counts an attempt here
+        retries = job.max_attempts - job.attempts + 1 if job.last_error else None
+        return LockedTask(job=job, topic=job.handler or "", worker_id=worker_id, process_id=record.process_id,
+                          definition=record.definition_hash, business_key=record.business_key,
+                          element_name=call.element_name, variables=variables, retries=retries)
+
+    # ----- answers ------------------------------------------------------------------------------------------
+
+    def locked_job(self, job_id: str, worker_id: str, action: str) -> JobRecord:
+        """The job, if `worker_id` holds its lock; else a NotFoundError or an ExternalTaskError saying why."""
+        job = self.store.get_job(job_id)
+        if job.kind != "service":
+            raise NotFoundError(f"External task with id {job_id} does not exist")
+        if job.locked_by != worker_id:
+            holder = f"it is locked by worker {job.locked_by!r}" if job.locked_by else "it is not locked"
+            raise ExternalTaskError(f"External Task {job_id} cannot be {action} by worker {worker_id!r}: {holder}")
+        if (job.locked_until or 0) <= self.runtime.now():
+            raise ExternalTaskError(f"External Task {job_id} cannot be {action} by worker {worker_id!r}: its lock "
+                                    f"expired (extend it with extendLock, or fetch the task again)")
+        return job
+
+    def complete(self, job_id: str, worker_id: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        job = self.locked_job(job_id, worker_id, "completed")
+        return self._commit(job, worker_id, "completed", result=dict(variables or {}))
+
+    def bpmn_error(self, job_id: str, worker_id: str, code: str, message: str = "",
+                   variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Throw a BPMN error at the task (its variables are set first, as Camunda does); an error that no
+        boundary event or event subprocess catches becomes an incident."""
+        job = self.locked_job(job_id, worker_id, "failed with a BPMN error")
+        return self._commit(job, worker_id, "failed with a BPMN error",
+                            error=BpmnError(code, message, dict(variables or {})))
+
+    def _commit(self, job: JobRecord, worker_id: str, action: str, *, result: Any = None,
+                error: BpmnError | None = None) -> dict[str, Any]:
+        try:
+            outcome = self.runtime.complete_service_job(job, worker_id, result, error)
+        except LeaseLostError as exc:
+            raise ExternalTaskError(f"External Task {job.id} cannot be {action}: {exc}") from None
+        except BpmnRunnerError as exc:  # an uncaught BPMN error, a failing output mapping: an incident
+            self.runtime.fail_job(job, worker_id, str(exc), final=True)
+            return {"outcome": "incident", "error": str(exc)}
+        if outcome is None:
+            raise ExternalTaskError(f"External Task {job.id} cannot be {action}: its task no longer waits")
+        return outcome
+
+    def failure(self, job_id: str, worker_id: str, message: str, *, details: str | None = None,
+                retries: int = 0, retry_timeout: float = 0.0) -> str:
+        """A failed attempt: with `retries` > 0 the task can be fetched again after `retry_timeout` seconds; at 0
+        it becomes an incident of its instance. Returns "retry" or "incident"."""
+        job = self.locked_job(job_id, worker_id, "failed")
+        text = message or "the external worker reported a failure"
+        if retries > 0:
+            if not self.store.set_job_retries(job, worker_id, retries=retries,
+                                              due_at=self.runtime.now() + max(retry_timeout, 0.0), error=text,
+                                              traceback=details):
+                raise ExternalTaskError(f"External Task {job_id} cannot be failed: its lock was lost")
+            return "retry"
+        self.runtime.fail_job(job, worker_id, text, final=True, traceback=details)
+        return "incident"
+
+    def extend_lock(self, job_id: str, worker_id: str, seconds: float) -> None:
+        job = self.locked_job(job_id, worker_id, "locked longer")
+        if job.id not in self.store.extend_leases(worker_id, [job.id], self.runtime.now() + seconds):
+            raise ExternalTaskError(f"External Task {job_id}: the lock of worker {worker_id!r} was lost")
+
+    def unlock(self, job_id: str) -> None:
+        job = self.store.get_job(job_id)
+        if job.kind != "service":
+            raise NotFoundError(f"External task with id {job_id} does not exist")
+        self.store.unlock_job(job_id)
