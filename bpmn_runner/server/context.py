@@ -1,20 +1,38 @@
-"""What every route of `serve` shares: the Environment, the store URL, the token, and how to open a Runtime."""
+"""What every route of `serve` shares: the Environment, the store URL, the token, one Runtime over the store for
+the whole process, the in-process workers, and the long-poll hub of fetchAndLock."""
 
 from __future__ import annotations
 
+import os
+import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from ..durable.runtime import Runtime, open_runtime
+from ..durable.worker import Worker
 from ..environment import Environment
+from .long_poll import LongPollHub
 
 DEFAULT_UPLOAD_LIMIT = 5 * 1024 * 1024
 
 
+class _Shared:
+    """The mutable part of a context: opened once, used by every request thread, closed at shutdown."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runtime: Runtime | None = None
+        self.worker: Worker | None = None
+        self.thread: threading.Thread | None = None
+        self.hub: LongPollHub | None = None
+
+
 @dataclass(frozen=True)
 class ServerContext:
-    """The settings of one `serve` process. `token` None means no authentication (loopback binding only)."""
+    """The settings of one `serve` process. `token` None means no authentication (loopback binding only).
+    `workers` threads run the jobs of the Environment's handlers, and every due timer and message job, while
+    the application runs (0: none, e.g. when `worker` processes do it)."""
 
     environment: Environment
     db_url: str | None
@@ -23,9 +41,58 @@ class ServerContext:
     token: str | None = None
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     worker_id: str = "serve"
+    workers: int = 1
+    log: Callable[[str], None] | None = None
+    _shared: _Shared = field(default_factory=_Shared, compare=False, repr=False)
 
     @contextmanager
     def runtime(self) -> Iterator[Runtime]:
-        """A Runtime over the store for one request (opened and closed around it)."""
-        with open_runtime(self.db_url, self.environment, worker_id=self.worker_id) as runtime:
-            yield runtime
+        """The Runtime over the store (one per process, opened on first use; a Runtime serves many threads)."""
+        yield self.shared_runtime()
+
+    def shared_runtime(self) -> Runtime:
+        shared = self._shared
+        with shared.lock:
+            if shared.runtime is None:
+                shared.runtime = open_runtime(self.db_url, self.environment,
+                                              worker_id=f"{self.worker_id}:{os.getpid()}")
+            return shared.runtime
+
+    @property
+    def hub(self) -> LongPollHub:
+        """The long polls of fetchAndLock wait here for due jobs of their topics."""
+        shared = self._shared
+        with shared.lock:
+            if shared.hub is None:
+                shared.hub = LongPollHub(lambda topics: self.shared_runtime().store.due_topics(
+                    topics, self.shared_runtime().now()))
+            return shared.hub
+
+    def in_process_topics(self) -> frozenset[str]:
+        """Topics the in-process handlers serve: fetchAndLock never hands their jobs out."""
+        return frozenset(self.environment.handlers.names())
+
+    def start_workers(self) -> None:
+        """Start the in-process worker threads (handlers' jobs, timers, messages), if `workers` > 0."""
+        shared = self._shared
+        if self.workers <= 0 or shared.thread is not None:
+            return
+        runtime = self.shared_runtime()
+        worker = Worker(runtime, worker_id=f"{self.worker_id}:{os.getpid()}:worker", concurrency=self.workers,
+                        poll=0.25, log=self.log)
+        shared.worker = worker
+        shared.thread = threading.Thread(target=worker.run, name="bpmn-runner-serve-worker", daemon=True)
+        shared.thread.start()
+
+    def close(self) -> None:
+        """Stop the workers (they finish the jobs in hand) and close the store."""
+        shared = self._shared
+        if shared.worker is not None:
+            shared.worker.stop()
+        if shared.thread is not None:
+            shared.thread.join(10.0)
+        shared.worker = shared.thread = None
+        with shared.lock:
+            if shared.runtime is not None:
+                shared.runtime.close()
+                shared.runtime = None

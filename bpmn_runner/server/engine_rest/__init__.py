@@ -1,0 +1,19 @@
+"""The Camunda 7 REST subset under `/engine-rest/`: enough for the official external-task clients and for services
+that deploy, start processes, correlate messages and work on user tasks (see the README's table)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..context import ServerContext
+from . import external_task, history, processes, tasks
+
+PREFIX = "/engine-rest"
+
+
+def router(ctx: ServerContext) -> APIRouter:
+    """Every route of the subset, mounted at /engine-rest (left out of /api/openapi.json: Camunda documents it)."""
+    api = APIRouter(prefix=PREFIX, include_in_schema=False)
+    for part in (processes, external_task, history, tasks):
+        api.include_router(part.router(ctx))
+    return api

@@ -1,0 +1,150 @@
+"""`/engine-rest/task` (list, claim, unclaim, complete), `/message` and `/signal` of the Camunda 7 REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ...errors import InvalidOperationError, NotFoundError
+from ..context import ServerContext
+from ..errors import ApiError
+from .processes import instance_json
+from .variables import bad, camunda_date, definition_id, typed_all, untyped_all
+
+
+def task_json(task: dict[str, Any], definition: str | None) -> dict[str, Any]:
+    assignment = task.get("assignment") or {}
+    return {"id": task["task_id"], "name": task.get("name") or None, "assignee": assignment.get("assignee"),
+            "owner": None, "created": camunda_date(task.get("since")), "due": assignment.get("dueDate"),
+            "followUp": assignment.get("followUpDate"), "lastUpdated": None, "delegationState": None,
+            "description": task.get("instructions") or None, "executionId": task["instance_id"],
+            "parentTaskId": None, "priority": int(assignment.get("priority") or 50),
+            "processDefinitionId": definition, "processInstanceId": task["instance_id"],
+            "taskDefinitionKey": task["element_id"], "caseExecutionId": None, "caseInstanceId": None,
+            "caseDefinitionId": None, "suspended": False, "formKey": assignment.get("formKey"),
+            "camundaFormRef": None, "tenantId": None}
+
+
+def router(ctx: ServerContext) -> APIRouter:
+    api = APIRouter()
+
+    def task_call(call: Any, task_id: str, *args: Any) -> Any:
+        try:
+            return call(task_id, *args)
+        except NotFoundError:
+            raise ApiError(404, "InvalidRequestException", f"Cannot find task with id {task_id}") from None
+
+    @api.get("/task")
+    def tasks(processInstanceId: str | None = None, assignee: str | None = None, candidateGroup: str | None = None,
+              taskDefinitionKey: str | None = None, firstResult: int = 0,
+              maxResults: int | None = None) -> list[dict[str, Any]]:
+        runtime = ctx.shared_runtime()
+        rows = runtime.list_tasks(processInstanceId, assignee=assignee, group=candidateGroup) \
+            if not processInstanceId or _exists(processInstanceId) else []
+        rows = [r for r in rows if taskDefinitionKey is None or r["element_id"] == taskDefinitionKey]
+        rows = rows[firstResult:firstResult + maxResults if maxResults is not None else None]
+        out = []
+        for row in rows:
+            record = runtime.store.get_instance(row["instance_id"])
+            version = runtime.store.process_version(record.process_id, record.definition_hash)
+            out.append(task_json(row, definition_id(record.process_id, version, record.definition_hash)))
+        return out
+
+    def _exists(instance_id: str) -> bool:
+        try:
+            ctx.shared_runtime().store.get_instance(instance_id)
+            return True
+        except NotFoundError:
+            return False
+
+    @api.get("/task/{task_id}")
+    def task(task_id: str) -> dict[str, Any]:
+        runtime = ctx.shared_runtime()
+        for row in runtime.list_tasks():
+            if row["task_id"] == task_id:
+                record = runtime.store.get_instance(row["instance_id"])
+                version = runtime.store.process_version(record.process_id, record.definition_hash)
+                return task_json(row, definition_id(record.process_id, version, record.definition_hash))
+        raise ApiError(404, "InvalidRequestException", f"No matching task with id {task_id}")
+
+    @api.post("/task/{task_id}/claim", status_code=204)
+    def claim(task_id: str, body: dict[str, Any] = Body(...)) -> Response:
+        user = body.get("userId")
+        if not isinstance(user, str) or not user:
+            raise bad("userId is mandatory")
+        runtime = ctx.shared_runtime()
+        current = next((r for r in runtime.list_tasks() if r["task_id"] == task_id), None)
+        holder = ((current or {}).get("assignment") or {}).get("assignee")
+        if holder and holder != user:
+            raise ApiError(500, "TaskAlreadyClaimedException",
+                           f"Task '{task_id}' is already claimed by someone else.")
+        task_call(runtime.claim_task, task_id, user)
+        return Response(status_code=204)
+
+    @api.post("/task/{task_id}/unclaim", status_code=204)
+    def unclaim(task_id: str) -> Response:
+        task_call(ctx.shared_runtime().claim_task, task_id, None)
+        return Response(status_code=204)
+
+    @api.post("/task/{task_id}/complete")
+    async def complete(task_id: str, body: dict[str, Any] | None = Body(None)) -> Response:
+        body = body or {}
+        variables = untyped_all(body.get("variables"))
+        runtime = ctx.shared_runtime()
+        out = await run_in_threadpool(task_call, runtime.complete_task, task_id, variables)
+        ctx.hub.poke()
+        if body.get("withVariablesInReturn"):
+            record = await run_in_threadpool(runtime.store.get_instance, out["instance_id"])
+            return JSONResponse(typed_all(record.data))
+        return Response(status_code=204)
+
+    @api.post("/message")
+    async def message(request: Request, body: dict[str, Any] = Body(...)) -> Response:
+        name = body.get("messageName")
+        if not isinstance(name, str) or not name:
+            raise bad("messageName is mandatory")
+        if body.get("all"):
+            raise bad("'all': correlating a message to every matching execution is not supported here")
+        keys = untyped_all(body.get("correlationKeys"))
+        payload = {**untyped_all(body.get("processVariables")), **untyped_all(body.get("processVariablesLocal"))}
+        business_key = body.get("businessKey")
+        runtime = ctx.shared_runtime()
+        try:
+            out = await run_in_threadpool(lambda: runtime.publish_message(
+                name, correlations=keys or None, payload=payload, business_key=business_key))
+        except InvalidOperationError as exc:
+            raise ApiError(400, "RestException", f"Cannot correlate message '{name}': {exc}") from None
+        ctx.hub.poke()
+        if not body.get("resultEnabled"):
+            return Response(status_code=204)
+        base = str(request.base_url).rstrip("/")
+        results = []
+        if out.get("outcome") in ("delivered", "started"):
+            record = await run_in_threadpool(runtime.store.get_instance, out["instance_id"])
+            instance = instance_json(runtime, record, base)
+            if out["outcome"] == "started":
+                results.append({"resultType": "ProcessDefinition", "execution": None, "processInstance": instance,
+                                **({"variables": typed_all(record.data)} if body.get("variablesInResultEnabled")
+                                   else {})})
+            else:
+                results.append({"resultType": "Execution", "processInstance": None,
+                                "execution": {"id": record.id, "processInstanceId": record.id,
+                                              "ended": instance["ended"], "tenantId": None},
+                                **({"variables": typed_all(record.data)} if body.get("variablesInResultEnabled")
+                                   else {})})
+        return JSONResponse(results)
+
+    @api.post("/signal", status_code=204)
+    async def signal(body: dict[str, Any] = Body(...)) -> Response:
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise bad("name is mandatory")
+        variables = untyped_all(body.get("variables"))
+        await run_in_threadpool(ctx.shared_runtime().send_signal, name, variables)
+        ctx.hub.poke()
+        return Response(status_code=204)
+
+    return api

@@ -1,0 +1,33 @@
+"""Running `serve`: the application under uvicorn, stopped cleanly on Ctrl-C or SIGTERM (uvicorn's own
+handling), the in-process workers with it."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import uvicorn
+
+from .app import create_app
+from .context import ServerContext
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: the only bindings allowed without a token."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+        except (OSError, ValueError):
+            return False
+
+
+def serve(ctx: ServerContext, *, log_level: str = "warning") -> None:
+    """Serve until stopped. uvicorn runs one event loop in this process: request handlers that touch the store
+    run in its thread pool, long polls wait on the loop without a thread."""
+    config = uvicorn.Config(create_app(ctx), host=ctx.host, port=ctx.port, log_level=log_level,
+                            timeout_graceful_shutdown=5, limit_concurrency=2000, backlog=2048)
+    uvicorn.Server(config).run()
