@@ -86,6 +86,8 @@ class ExternalTasks:
             variables = {k: v for k, v in variables.items() if k in topic.variables}
         # Camunda reports retries as null until a failure set them; a claim counts an attempt here
         retries = job.max_attempts - job.attempts + 1 if job.last_error else None
+        if job.last_error and job.last_traceback is None:  # a claim reads the hot columns only
+            job.last_traceback = self.store.get_job(job.id).last_traceback
         return LockedTask(job=job, topic=job.handler or "", worker_id=worker_id, process_id=record.process_id,
                           definition=record.definition_hash, business_key=record.business_key,
                           element_name=call.element_name, variables=variables, retries=retries)
