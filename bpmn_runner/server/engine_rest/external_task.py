@@ -101,7 +101,7 @@ def router(ctx: ServerContext) -> APIRouter:
         return out
 
     @api.post("/fetchAndLock")
-    async def fetch_and_lock(body: dict[str, Any] = Body(...)) -> Response:
+    async def fetch_and_lock(request: Request, body: dict[str, Any] = Body(...)) -> Response:
         worker_id = _need(body, "workerId", str)
         max_tasks = int(_need(body, "maxTasks", int))
         timeout_ms = _number(body, "asyncResponseTimeout", 0.0) or 0.0
@@ -117,6 +117,8 @@ def router(ctx: ServerContext) -> APIRouter:
             if tasks or remaining <= 0:
                 return JSONResponse(tasks)
             await ctx.hub.wait(names, remaining)
+            if await request.is_disconnected():  # a worker that hung up must not be handed (and lose) a task
+                return Response(status_code=204)
 
     @api.get("")
     def list_external_tasks(processInstanceId: str | None = None, topicName: str | None = None,
