@@ -18,6 +18,7 @@
     │   ├── StepLimitError               --max-steps was exceeded
     │   └── StepFailed                   a durable step failed (a script, a condition, an uncaught BPMN error)
     ├── InvalidOperationError  exit 2    a request that makes no sense in the current state
+    │   └── ExternalTaskError            an external task is locked by another worker, or its lock expired
     ├── StoreError             exit 1    persistence problems
     │   ├── NotFoundError                no instance, task or definition with that id
     │   └── ConcurrentUpdateError        another worker changed the instance first
@@ -149,6 +150,10 @@ class InvalidOperationError(BpmnRunnerError):
     """The request makes no sense in the current state (e.g. completing a finished task)."""
 
     exit_code = 2
+
+
+class ExternalTaskError(InvalidOperationError):
+    """A request about an external task that its lock does not allow (Camunda's BadUserRequestException)."""
 
 
 class StoreError(BpmnRunnerError):

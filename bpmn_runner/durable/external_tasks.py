@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
+from ..errors import BpmnError, BpmnRunnerError, ExternalTaskError, NotFoundError
 from ..store import JobRecord, LeaseLostError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,10 +36,6 @@ class LockedTask:
     element_name: str
     variables: dict[str, Any] = field(default_factory=dict)
     retries: int | None = None
-
-
-class ExternalTaskError(InvalidOperationError):
-    """A request about an external task that its state does not allow (locked by another worker, not locked)."""
 
 
 class ExternalTasks:

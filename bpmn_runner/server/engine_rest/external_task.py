@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...durable.external_tasks import ExternalTaskError, LockedTask, TopicRequest
-from ...errors import NotFoundError
+from ...durable.external_tasks import LockedTask, TopicRequest
+from ...errors import ExternalTaskError, NotFoundError
 from ...store import JobRecord
 from ..context import ServerContext
 from ..errors import ApiError
