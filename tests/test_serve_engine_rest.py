@@ -134,6 +134,25 @@ def test_failure_retries_lock_rules_and_incident(client: TestClient) -> None:
     assert [t["id"] for t in fetch(client)] == [task["id"]]
 
 
+def test_an_expired_lock_still_lets_its_worker_answer_until_another_takes_it(client: TestClient) -> None:
+    """Camunda 7 checks the lock owner, not the lock time, when a worker completes; extending an expired lock is
+    refused ("Extend Lock" in the REST reference)."""
+    deploy(client, "one_task.bpmn")
+    first, second = start(client, "one_task")["id"], start(client, "one_task")["id"]
+    tasks = {t["processInstanceId"]: t for t in fetch(client, lockDuration=50)}
+    time.sleep(0.2)
+    late = client.post(f"{R}/external-task/{tasks[first]['id']}/extendLock", json={"workerId": "w1",
+                                                                                  "newDuration": 1000})
+    assert late.status_code == 400 and "expired" in late.json()["message"]
+    assert client.post(f"{R}/external-task/{tasks[first]['id']}/complete", json={"workerId": "w1"}).status_code \
+        == 204
+    assert state(client, first) == "COMPLETED"
+    [taken] = fetch(client, worker="w2")
+    assert taken["id"] == tasks[second]["id"]
+    lost = client.post(f"{R}/external-task/{taken['id']}/complete", json={"workerId": "w1"})
+    assert lost.status_code == 400 and "w2" in lost.json()["message"]
+
+
 def test_uncaught_bpmn_error_becomes_an_incident(client: TestClient) -> None:
     deploy(client, "one_task.bpmn")
     instance = start(client, "one_task")["id"]
@@ -226,3 +245,40 @@ def test_long_polls_wait_without_blocking_and_lose_no_task(tmp_path: Path) -> No
         assert sorted(got) == sorted(started)
     finally:
         serve.stop()
+
+
+@pytest.mark.postgres
+def test_two_serve_processes_share_one_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+    """Workers long-poll two `serve` processes over one database; tasks started through one are delivered once
+    across both, and a task locked through one is completed through the other."""
+    from .serve_helpers import multipart
+    servers = [Serve(pg_url, tmp_path / f"serve{n}.log") for n in range(2)]
+    try:
+        body, kind = multipart({"f": ("one_task.bpmn", (DATA / "one_task.bpmn").read_bytes())}, {})
+        assert request("POST", servers[0].base + f"{R}/deployment/create", raw=body,
+                       headers={"Content-Type": kind})[0] == 200
+        results: dict[int, Any] = {}
+
+        def poll(n: int) -> None:
+            results[n] = request("POST", servers[n % 2].base + f"{R}/external-task/fetchAndLock",
+                                 {"workerId": f"w{n}", "maxTasks": 1, "asyncResponseTimeout": 30000,
+                                  "topics": [{"topicName": "work", "lockDuration": 60000}]})
+        threads = [threading.Thread(target=poll, args=(n,)) for n in range(20)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        started = {request("POST", servers[0].base + f"{R}/process-definition/key/one_task/start", {})[1]["id"]
+                   for _ in range(20)}
+        for thread in threads:
+            thread.join(60)
+        tasks = [(n, t) for n, (status, out) in results.items() if status == 200 for t in out]
+        assert sorted(t["processInstanceId"] for _, t in tasks) == sorted(started)
+        for n, task in tasks:
+            other = servers[(n + 1) % 2].base
+            assert request("POST", f"{other}{R}/external-task/{task['id']}/complete",
+                           {"workerId": f"w{n}"})[0] == 204
+        states = {request("GET", f"{servers[1].base}{R}/history/process-instance/{i}")[1]["state"] for i in started}
+        assert states == {"COMPLETED"}
+    finally:
+        for server in servers:
+            server.stop()

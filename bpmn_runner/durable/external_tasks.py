@@ -12,6 +12,8 @@ from ..store import JobRecord, LeaseLostError
 if TYPE_CHECKING:  # pragma: no cover
     from .runtime import Runtime
 
+RELOCK_SECONDS = 30.0  # the lease an answer on an expired (but not taken over) lock holds while it commits
+
 
 @dataclass
 class TopicRequest:
@@ -90,7 +92,7 @@ class ExternalTasks:
 
     # ----- answers ------------------------------------------------------------------------------------------
 
-    def locked_job(self, job_id: str, worker_id: str, action: str) -> JobRecord:
+    def locked_job(self, job_id: str, worker_id: str, action: str, *, expired_ok: bool = True) -> JobRecord:
         """The job, if `worker_id` holds its lock; else a NotFoundError or an ExternalTaskError saying why."""
         job = self.store.get_job(job_id)
         if job.kind != "service":
@@ -98,9 +100,16 @@ class ExternalTasks:
         if job.locked_by != worker_id:
             holder = f"it is locked by worker {job.locked_by!r}" if job.locked_by else "it is not locked"
             raise ExternalTaskError(f"External Task {job_id} cannot be {action} by worker {worker_id!r}: {holder}")
-        if (job.locked_until or 0) <= self.runtime.now():
-            raise ExternalTaskError(f"External Task {job_id} cannot be {action} by worker {worker_id!r}: its lock "
-                                    f"expired (extend it with extendLock, or fetch the task again)")
+        now = self.runtime.now()
+        if (job.locked_until or 0) <= now and not expired_ok:
+            raise ExternalTaskError(f"External Task {job_id}: cannot extend a lock that expired (fetch it again)")
+        if (job.locked_until or 0) <= now:
+            # as in Camunda 7, an expired lock that no other worker took still lets its worker answer: take the
+            # lease again for the commit (which checks it)
+            if job.id not in self.store.extend_leases(worker_id, [job.id], now + RELOCK_SECONDS):
+                raise ExternalTaskError(f"External Task {job_id} cannot be {action} by worker {worker_id!r}: its "
+                                        f"lock was taken over")
+            job.locked_until = now + RELOCK_SECONDS
         return job
 
     def complete(self, job_id: str, worker_id: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -144,7 +153,7 @@ class ExternalTasks:
         return "incident"
 
     def extend_lock(self, job_id: str, worker_id: str, seconds: float) -> None:
-        job = self.locked_job(job_id, worker_id, "locked longer")
+        job = self.locked_job(job_id, worker_id, "locked longer", expired_ok=False)
         if job.id not in self.store.extend_leases(worker_id, [job.id], self.runtime.now() + seconds):
             raise ExternalTaskError(f"External Task {job_id}: the lock of worker {worker_id!r} was lost")
 
