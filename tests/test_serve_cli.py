@@ -53,3 +53,16 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
         "error: --host 0.0.0.0 is reachable from other machines: give --token TOKEN (or set BPMN_RUNNER_TOKEN) so "
         "that only clients with the token get in"]
     assert "Traceback" not in done.stderr
+
+
+def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "bpmn_runner", "serve", "--port", str(port), "--db",
+                               f"sqlite:///{tmp_path / 'x.db'}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and "choose another --port" in line

@@ -30,12 +30,13 @@ def serve_command(db: Optional[str] = DbOpt,
     """Serve the API (/api/, OpenAPI at /api/openapi.json), the Camunda 7 REST subset (/engine-rest/) and the
     tasklist and cockpit pages (/) over the store. Stop it with Ctrl-C or SIGTERM."""
     from ..server.context import ServerContext
-    from ..server.run import is_loopback, serve
+    from ..server.run import check_address, is_loopback, serve
 
     def go() -> Any:
         if not token and not is_loopback(host):
             raise InvalidOperationError(f"--host {host} is reachable from other machines: give --token TOKEN (or "
                                         f"set {TOKEN_ENV}) so that only clients with the token get in")
+        check_address(host, port)
         env = environment(handlers)
         log = (lambda text: typer.echo(text, err=True)) if verbose else None
         ctx = ServerContext(environment=env, db_url=db, host=host, port=port, token=token or None,

@@ -8,6 +8,7 @@ import socket
 
 import uvicorn
 
+from ..errors import InvalidOperationError
 from .app import create_app
 from .context import ServerContext
 
@@ -23,6 +24,22 @@ def is_loopback(host: str) -> bool:
             return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
         except (OSError, ValueError):
             return False
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address this process cannot listen on (uvicorn would only log it and exit)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InvalidOperationError(f"--host {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise InvalidOperationError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another "
+                                        f"server using it? choose another --port)") from None
 
 
 def serve(ctx: ServerContext, *, log_level: str = "warning") -> None:
