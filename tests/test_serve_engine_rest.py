@@ -247,6 +247,25 @@ def test_long_polls_wait_without_blocking_and_lose_no_task(tmp_path: Path) -> No
         serve.stop()
 
 
+def test_message_correlation_keys_match_process_variables(client: TestClient) -> None:
+    """`correlationKeys` restrict correlation to the execution whose process variables equal them ("Correlate a
+    Message" in the REST reference); none matching is a 400, as Camunda's MismatchingMessageCorrelationException."""
+    deploy(client, "review_ship.bpmn")
+    waiting = {}
+    for order_id in ("A", "B"):
+        instance = start(client, "review_ship", {"orderId": {"value": order_id, "type": "String"}})["id"]
+        [task] = client.get(f"{R}/task", params={"processInstanceId": instance}).json()
+        client.post(f"{R}/task/{task['id']}/complete", json={"variables": {"amount": {"value": 1, "type": "Long"}}})
+        waiting[order_id] = instance
+    out = client.post(f"{R}/message", json={"messageName": "Payment received", "resultEnabled": True,
+                                             "correlationKeys": {"orderId": {"value": "B", "type": "String"}}})
+    assert out.status_code == 200 and out.json()[0]["execution"]["processInstanceId"] == waiting["B"]
+    assert [t["processInstanceId"] for t in fetch(client, topic="ship")] == [waiting["B"]]
+    nobody = client.post(f"{R}/message", json={"messageName": "Payment received",
+                                                "correlationKeys": {"orderId": {"value": "Z", "type": "String"}}})
+    assert nobody.status_code == 400 and "Cannot correlate message 'Payment received'" in nobody.json()["message"]
+
+
 @pytest.mark.postgres
 def test_two_serve_processes_share_one_postgresql_store(pg_url: str, tmp_path: Path) -> None:
     """Workers long-poll two `serve` processes over one database; tasks started through one are delivered once

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ...durable.variable_correlation import correlate_by_variables
 from ...errors import InvalidOperationError, NotFoundError
 from ..context import ServerContext
 from ..errors import ApiError
@@ -113,8 +114,12 @@ def router(ctx: ServerContext) -> APIRouter:
         business_key = body.get("businessKey")
         runtime = ctx.shared_runtime()
         try:
-            out = await run_in_threadpool(lambda: runtime.publish_message(
-                name, correlations=keys or None, payload=payload, business_key=business_key))
+            if keys:  # Camunda 7: process variables of the waiting execution must equal the keys
+                out = await run_in_threadpool(correlate_by_variables, runtime, name, keys,
+                                              business_key=business_key, payload=payload)
+            else:
+                out = await run_in_threadpool(lambda: runtime.publish_message(name, payload=payload,
+                                                                              business_key=business_key))
         except InvalidOperationError as exc:
             raise ApiError(400, "RestException", f"Cannot correlate message '{name}': {exc}") from None
         ctx.hub.poke()
