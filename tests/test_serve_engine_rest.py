@@ -153,6 +153,28 @@ def test_an_expired_lock_still_lets_its_worker_answer_until_another_takes_it(cli
     assert lost.status_code == 400 and "w2" in lost.json()["message"]
 
 
+def test_operators_set_retries_and_lock_a_task(client: TestClient) -> None:
+    """"Set Retries" resolves an external task's incident (retries > 0) or makes one (0); "Lock" locks one task
+    by id for a worker (REST reference)."""
+    deploy(client, "one_task.bpmn")
+    instance = start(client, "one_task")["id"]
+    [task] = fetch(client)
+    url = f"{R}/external-task/{task['id']}"
+    client.post(f"{url}/failure", json={"workerId": "w1", "errorMessage": "down", "retries": 0})
+    assert client.get(f"/api/instances/{instance}").json()["status"] == "incident"
+    assert client.put(f"{url}/retries", json={"retries": 2}).status_code == 204
+    assert client.get(f"{R}/incident", params={"processInstanceId": instance}).json() == []
+    assert client.get(f"/api/instances/{instance}").json()["status"] == "running"
+    assert client.post(f"{url}/lock", json={"workerId": "w9", "lockDuration": 60000}).status_code == 204
+    taken = client.post(f"{url}/lock", json={"workerId": "w8", "lockDuration": 60000})
+    assert taken.status_code == 400 and "w9" in taken.json()["message"]
+    assert client.put(f"{url}/retries", json={"retries": 0}).status_code == 400  # w9 holds it
+    assert client.post(f"{url}/unlock").status_code == 204
+    assert client.put(f"{url}/retries", json={"retries": 0}).status_code == 204
+    assert [i["activityId"] for i in client.get(f"{R}/incident", params={"processInstanceId": instance}).json()] \
+        == ["work"]
+
+
 def test_uncaught_bpmn_error_becomes_an_incident(client: TestClient) -> None:
     deploy(client, "one_task.bpmn")
     instance = start(client, "one_task")["id"]

@@ -162,3 +162,29 @@ class ExternalTasks:
         if job.kind != "service":
             raise NotFoundError(f"External task with id {job_id} does not exist")
         self.store.unlock_job(job_id)
+
+    def lock(self, job_id: str, worker_id: str, seconds: float) -> None:
+        """Lock one task that no worker holds for `worker_id` (Camunda's `lock`)."""
+        job = self.store.get_job(job_id)
+        if job.kind != "service":
+            raise NotFoundError(f"External task with id {job_id} does not exist")
+        claimed, _ = self.store.claim_jobs(worker_id, [job.handler or ""], now=self.runtime.now(), lease=seconds,
+                                           ids=[job_id])
+        if not claimed:
+            raise ExternalTaskError(f"External Task {job_id} is already locked by worker {job.locked_by!r}"
+                                    if job.locked_by else f"External Task {job_id} cannot be locked now (it is "
+                                    f"in an incident, or not due yet)")
+
+    def set_retries(self, job_id: str, retries: int) -> None:
+        """An operator sets the retries of a task: above 0 it can be fetched again (an incident is resolved);
+        0 makes it an incident."""
+        job = self.store.get_job(job_id)
+        if job.kind != "service":
+            raise NotFoundError(f"External task with id {job_id} does not exist")
+        if retries > 0:
+            self.store.reset_job_retries(job_id, retries, self.runtime.now())
+        elif job.status != "incident":
+            if job.locked_by and (job.locked_until or 0) > self.runtime.now():
+                raise ExternalTaskError(f"External Task {job_id} is locked by worker {job.locked_by!r}; set its "
+                                        f"retries once the worker answered")
+            self.runtime.fail_job(job, None, job.last_error or "retries set to 0", final=True)

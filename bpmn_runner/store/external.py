@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from ..errors import NotFoundError
 from .records import JobRecord
 from .rows import job_record
-from .schema import instances, jobs, processes
+from .schema import ENDED_STATUSES, instances, jobs, processes
 
 
 class ExternalOperations:
@@ -33,6 +33,29 @@ class ExternalOperations:
                                 .values(locked_by=None, locked_until=None, due_at=due_at, last_error=error,
                                         last_traceback=traceback, max_attempts=jobs.c.attempts + retries))
             return done.rowcount == 1
+
+    def reset_job_retries(self, job_id: str, retries: int, now: float) -> bool:
+        """An operator gives a job `retries` (> 0) more attempts: a job in an incident is due again now, and its
+        instance leaves the incident when no other job of it is in one."""
+        with self.write() as conn:
+            row = conn.execute(select(jobs.c.instance_id, jobs.c.status).where(jobs.c.id == job_id)).first()
+            if row is None:
+                raise NotFoundError(f"no job {job_id!r} in {self.label}")
+            if row.instance_id:  # the instance row first, as every transaction that changes an instance
+                conn.execute(update(instances).where(instances.c.id == row.instance_id).values(updated_at=now))
+            if row.status == "incident":
+                conn.execute(update(jobs).where(jobs.c.id == job_id).values(
+                    status="ready", attempts=0, max_attempts=retries, due_at=now, locked_by=None, locked_until=None))
+            else:
+                conn.execute(update(jobs).where(jobs.c.id == job_id).values(max_attempts=jobs.c.attempts + retries))
+            if row.instance_id and row.status == "incident":
+                left = conn.execute(select(func.count()).select_from(jobs).where(
+                    jobs.c.instance_id == row.instance_id, jobs.c.status == "incident")).scalar()
+                if not left:
+                    conn.execute(update(instances).where(instances.c.id == row.instance_id,
+                                                         instances.c.status == "incident")
+                                 .values(status="running", error=None, version=instances.c.version + 1))
+            return row.status == "incident"
 
     def unlock_job(self, job_id: str) -> bool:
         """Release a job's lease at once (Camunda's unlock): it can be fetched again; the claim is not counted."""

@@ -172,6 +172,23 @@ def router(ctx: ServerContext) -> APIRouter:
                  duration / 1000.0)
         return Response(status_code=204)
 
+    @api.post("/{task_id}/lock", status_code=204)
+    def lock(task_id: str, body: dict[str, Any] = Body(...)) -> Response:
+        duration = _number(body, "lockDuration")
+        if duration is None or duration <= 0:
+            raise bad("lockDuration must be greater than zero")
+        external(ctx.shared_runtime().external.lock, task_id, _need(body, "workerId", str), duration / 1000.0)
+        return Response(status_code=204)
+
+    @api.put("/{task_id}/retries", status_code=204)
+    async def retries(task_id: str, body: dict[str, Any] = Body(...)) -> Response:
+        count = body.get("retries")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise bad("retries must be a non-negative integer")
+        await run_in_threadpool(external, ctx.shared_runtime().external.set_retries, task_id, count)
+        ctx.hub.poke()
+        return Response(status_code=204)
+
     @api.post("/{task_id}/unlock", status_code=204)
     async def unlock(task_id: str) -> Response:
         await run_in_threadpool(external, ctx.shared_runtime().external.unlock, task_id)
