@@ -66,3 +66,21 @@ def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and "choose another --port" in line
+
+
+def test_sigterm_answers_waiting_long_polls_and_stops_cleanly(tmp_path: Path) -> None:
+    import threading
+    import time
+    serve = Serve(f"sqlite:///{tmp_path / 'stop.db'}", tmp_path / "serve.log")
+    answer: list = []
+    poll = threading.Thread(target=lambda: answer.append(request(
+        "POST", serve.base + "/engine-rest/external-task/fetchAndLock",
+        {"workerId": "w", "maxTasks": 1, "asyncResponseTimeout": 60000,
+         "topics": [{"topicName": "never", "lockDuration": 1000}]})))
+    poll.start()
+    time.sleep(1.0)
+    serve.stop()
+    poll.join(30)
+    assert answer == [(200, [])]  # answered at the shutdown, long before its 60 s
+    # uvicorn shuts down, then ends with the signal it was sent, as a process stopped by SIGTERM does
+    assert serve.process.returncode in (0, -15) and "Traceback" not in serve.log()

@@ -26,6 +26,7 @@ class _Shared:
         self.worker: Worker | None = None
         self.thread: threading.Thread | None = None
         self.hub: LongPollHub | None = None
+        self.stopping = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,14 @@ class ServerContext:
                 shared.hub = LongPollHub(lambda topics: self.shared_runtime().store.due_topics(
                     topics, self.shared_runtime().now()))
             return shared.hub
+
+    @property
+    def stopping(self) -> bool:
+        """True once the server was asked to stop: long polls answer at once instead of holding the shutdown."""
+        return self._shared.stopping
+
+    def stop_polls(self) -> None:
+        self._shared.stopping = True
 
     def in_process_topics(self) -> frozenset[str]:
         """Topics the in-process handlers serve: fetchAndLock never hands their jobs out."""

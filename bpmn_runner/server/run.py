@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 
 import uvicorn
 
@@ -47,4 +48,16 @@ def serve(ctx: ServerContext, *, log_level: str = "warning") -> None:
     run in its thread pool, long polls wait on the loop without a thread."""
     config = uvicorn.Config(create_app(ctx), host=ctx.host, port=ctx.port, log_level=log_level,
                             timeout_graceful_shutdown=5, limit_concurrency=2000, backlog=2048)
-    uvicorn.Server(config).run()
+    _Server(config, ctx).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server; on Ctrl-C or SIGTERM the long polls answer at once, so the shutdown need not cut them."""
+
+    def __init__(self, config: uvicorn.Config, ctx: ServerContext) -> None:
+        super().__init__(config)
+        self._ctx = ctx
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._ctx.stop_polls()
+        super().handle_exit(sig, frame)

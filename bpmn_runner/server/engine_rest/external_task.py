@@ -18,6 +18,7 @@ from ..errors import ApiError
 from .variables import bad, camunda_date, definition_id, typed_all, untyped_all
 
 MAX_ASYNC_TIMEOUT_MS = 1_800_000
+POLL_SLICE = 1.0  # seconds a long poll waits before it looks whether its client is still there
 
 
 def _need(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -114,10 +115,11 @@ def router(ctx: ServerContext) -> APIRouter:
         while True:
             tasks = await run_in_threadpool(fetch, worker_id, topics, max_tasks) if max_tasks > 0 and topics else []
             remaining = deadline - time.monotonic()
-            if tasks or remaining <= 0:
+            if tasks or remaining <= 0 or ctx.stopping:
                 return JSONResponse(tasks)
-            await ctx.hub.wait(names, remaining)
-            if await request.is_disconnected():  # a worker that hung up must not be handed (and lose) a task
+            # in slices, so that a worker that hung up is noticed (it must not be handed, and lose, a task)
+            await ctx.hub.wait(names, min(remaining, POLL_SLICE))
+            if await request.is_disconnected():
                 return Response(status_code=204)
 
     @api.get("")
