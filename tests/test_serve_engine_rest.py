@@ -175,6 +175,18 @@ def test_operators_set_retries_and_lock_a_task(client: TestClient) -> None:
         == ["work"]
 
 
+def test_fetch_and_lock_filters_by_business_key_process_and_variables(client: TestClient) -> None:
+    """A topic of "Fetch and Lock" may carry `businessKey`, `processDefinitionKey(In)` and `processVariables`
+    (values the instance's variables must equal); only matching tasks are locked."""
+    deploy(client, "one_task.bpmn")
+    a = start(client, "one_task", {"region": {"value": "EU", "type": "String"}}, business_key="A")["id"]
+    b = start(client, "one_task", {"region": {"value": "US", "type": "String"}}, business_key="B")["id"]
+    assert fetch(client, processDefinitionKey="other") == []
+    assert [t["processInstanceId"] for t in fetch(client, processVariables={"region": "US"})] == [b]
+    assert [t["processInstanceId"] for t in fetch(client, worker="w2", businessKey="A",
+                                                  processDefinitionKeyIn=["one_task"])] == [a]
+
+
 def test_uncaught_bpmn_error_becomes_an_incident(client: TestClient) -> None:
     deploy(client, "one_task.bpmn")
     instance = start(client, "one_task")["id"]

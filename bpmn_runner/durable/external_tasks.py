@@ -23,6 +23,13 @@ class TopicRequest:
     name: str
     lock_seconds: float
     variables: list[str] | None = None
+    business_key: str | None = None
+    process_ids: list[str] | None = None              # processDefinitionKey / processDefinitionKeyIn
+    process_variables: dict[str, Any] | None = None   # the instance's variables must equal these
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.business_key is not None or self.process_ids or self.process_variables)
 
 
 @dataclass
@@ -55,23 +62,50 @@ class ExternalTasks:
         out: list[LockedTask] = []
         by_lock: dict[float, list[TopicRequest]] = {}
         for topic in topics:
-            if topic.name not in exclude:
+            if topic.name not in exclude and not topic.filtered:
                 by_lock.setdefault(topic.lock_seconds, []).append(topic)
         for lock, group in by_lock.items():
             names = {t.name: t for t in group}
             while len(out) < max_tasks:
                 claimed, exhausted = self.store.claim_jobs(worker_id, list(names), now=self.runtime.now(),
                                                            lease=lock, limit=max_tasks - len(out))
-                for job in exhausted:
-                    self.runtime.fail_job(job, None, f"{job.element_id}: gave up after {job.attempts} attempt(s) "
-                                          f"whose locks expired: {job.last_error or 'no answer'}", final=True)
-                for job in claimed:
-                    task = self._locked(job, worker_id, names[job.handler or ""])
-                    if task is not None:
-                        out.append(task)
+                self._take(claimed, exhausted, worker_id, names, out)
                 if not exhausted:
                     break
+        for topic in topics:
+            if topic.name in exclude or not topic.filtered or len(out) >= max_tasks:
+                continue
+            ids = self._matching_ids(topic)
+            if ids:
+                claimed, exhausted = self.store.claim_jobs(worker_id, [topic.name], now=self.runtime.now(),
+                                                           lease=topic.lock_seconds, limit=max_tasks - len(out),
+                                                           ids=ids)
+                self._take(claimed, exhausted, worker_id, {topic.name: topic}, out)
         return out
+
+    def _take(self, claimed: list[JobRecord], exhausted: list[JobRecord], worker_id: str,
+              names: dict[str, TopicRequest], out: list[LockedTask]) -> None:
+        for job in exhausted:
+            self.runtime.fail_job(job, None, f"{job.element_id}: gave up after {job.attempts} attempt(s) whose "
+                                  f"locks expired: {job.last_error or 'no answer'}", final=True)
+        for job in claimed:
+            task = self._locked(job, worker_id, names[job.handler or ""])
+            if task is not None:
+                out.append(task)
+
+    def _matching_ids(self, topic: TopicRequest, scan: int = 100) -> list[str]:
+        """Due jobs of a filtered topic: by business key and process in the query, by variables here."""
+        rows = self.store.due_job_ids(topic.name, self.runtime.now(), business_key=topic.business_key,
+                                      process_ids=topic.process_ids, limit=scan)
+        if not topic.process_variables:
+            return [job_id for job_id, _ in rows]
+        wanted = topic.process_variables
+        ids = []
+        for job_id, instance_id in rows:
+            data = self.store.get_instance(instance_id).data
+            if all(name in data and data[name] == value for name, value in wanted.items()):
+                ids.append(job_id)
+        return ids
 
     def _locked(self, job: JobRecord, worker_id: str, topic: TopicRequest) -> LockedTask | None:
         try:

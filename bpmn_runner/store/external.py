@@ -87,6 +87,22 @@ class ExternalOperations:
         with self.read() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(query).all()}
 
+    def due_job_ids(self, topic: str, now: float, *, business_key: str | None = None,
+                    process_ids: Sequence[str] | None = None, limit: int = 100) -> list[tuple[str, str]]:
+        """(job id, instance id) of due, unlocked jobs of a topic whose instance has this business key and is of
+        one of these processes: the candidates of a filtered fetch-and-lock."""
+        query = (select(jobs.c.id, jobs.c.instance_id).join(instances, instances.c.id == jobs.c.instance_id)
+                 .where(jobs.c.kind == "service", jobs.c.status == "ready", jobs.c.handler == topic,
+                        jobs.c.due_at <= now, or_(jobs.c.locked_until.is_(None), jobs.c.locked_until <= now),
+                        instances.c.status.notin_(ENDED_STATUSES))
+                 .order_by(jobs.c.due_at).limit(limit))
+        if business_key is not None:
+            query = query.where(instances.c.business_key == business_key)
+        if process_ids:
+            query = query.where(instances.c.process_id.in_(list(process_ids)))
+        with self.read() as conn:
+            return [(r[0], r[1]) for r in conn.execute(query).all()]
+
     def process_versions(self, process_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored version of every process (or of one), with its number of open and all instances."""
         query = select(processes).order_by(processes.c.process_id, processes.c.version)

@@ -49,7 +49,14 @@ def _topics(body: dict[str, Any]) -> list[TopicRequest]:
         if lock is None or lock <= 0:
             raise bad(f"topic {item['topicName']!r}: lockDuration must be greater than zero")
         names = item.get("variables")
-        out.append(TopicRequest(item["topicName"], lock / 1000.0, list(names) if isinstance(names, list) else None))
+        keys = item.get("processDefinitionKeyIn") or ([item["processDefinitionKey"]]
+                                                      if item.get("processDefinitionKey") else None)
+        wanted = item.get("processVariables") or None
+        if wanted is not None and not isinstance(wanted, dict):
+            raise bad(f"topic {item['topicName']!r}: processVariables must be an object of name to value")
+        out.append(TopicRequest(item["topicName"], lock / 1000.0, list(names) if isinstance(names, list) else None,
+                                business_key=item.get("businessKey"), process_ids=list(keys) if keys else None,
+                                process_variables=wanted))
     return out
 
 
