@@ -14,6 +14,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 
 from .. import expressions
 from ..errors import ExpressionError
+from ..expressions.decision_result import decision_result_scope
 from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
 from ..loader.user_tasks import read_assignment
@@ -196,7 +197,7 @@ def _on_ready(self: Any, my_task: Any) -> Any:
 
 def _on_complete(self: Any, my_task: Any) -> Any:
     if not isinstance(self, SubWorkflowTask):
-        _finish(self, my_task)
+        _finish(self, my_task, decision_result_scope(my_task.internal_data))
     return _ON_COMPLETE(self, my_task)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
 from .el_coercion import arithmetic, compare, equals, to_bool, to_number, to_text
+from .decision_result import RESULT_VIEWS
 from .spin import Spin, describe_value
 
 Node = tuple[Any, ...]
@@ -223,7 +224,7 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
 
 
 def _value(result: Any) -> Any:
-    if isinstance(result, Spin):
+    if isinstance(result, (Spin, *RESULT_VIEWS)):
         return result.value
     if isinstance(result, _Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
@@ -303,6 +304,8 @@ def _property(base: Any, name: str, node: Node) -> Any:
         raise Missing(path_text(node))
     if isinstance(base, _Execution):
         raise Problem(f"execution.{name} is not available; use execution.getVariable('name')")
+    if isinstance(base, RESULT_VIEWS):
+        return base.property(name)
     raise Problem(f"{path_text(node[1])} is {describe_value(base)}, which has no property '{name}'")
 
 
@@ -330,7 +333,7 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if len(args) != n:
             raise Problem(f"{method}() takes {n} argument{'s' if n != 1 else ''}, {len(args)} given")
 
-    if isinstance(target, Spin):
+    if isinstance(target, (Spin, *RESULT_VIEWS)):
         return target.call(method, args)
     if isinstance(target, _Execution):
         if method in ("getVariable", "getVariableLocal"):
