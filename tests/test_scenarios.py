@@ -80,7 +80,8 @@ def test_one_scenario_covers_part_of_the_diagram_and_the_report_says_what(tmp_pa
     assert uncovered == {"Activity_CreateBackOrder", "Event_CardDeclined", "Activity_NotifyDeclined",
                          "Event_OrderCancelled", "Event_NoCarrier", "Event_UndoOrder", "Activity_NotifyCancelled",
                          "Event_OrderRefunded", "Event_RefundCharge", "Activity_RefundPayment",
-                         "Event_ReleaseReservation", "Activity_ReleaseStock"}
+                         "Event_ReleaseReservation", "Activity_ReleaseStock", "Activity_ReviewOrder",
+                         "Gateway_Approved", "Event_OrderRejected"}
     html = (out / "order_fulfillment.html").read_text()
     assert 'class="element shape serviceTask uncovered"' in html and "traversed covered" in html
 
