@@ -2,10 +2,10 @@
 completing moves the instance on), the cockpit (counts on the diagram, instances with filters, the live instance
 page, retry and cancel) and deployments (upload, lint findings, definition report).
 
-Semantics follow Camunda 7's Tasklist (docs.camunda.org/manual/7.21/webapps/tasklist/dashboard/: claim a task
-before completing its generated form; group tasks are those offered to a candidate group) and Cockpit
-(docs.camunda.org/manual/7.21/webapps/cockpit/bpmn/process-definition-view/: running instances per activity on the
-diagram; process-instance-view: variables, incidents and their retry)."""
+Semantics follow Camunda 7: "User Task Forms" (docs.camunda.org/manual/7.15/user-guide/task-forms: a generated
+task form from camunda:formData, with the validation constraints of its fields) and Cockpit's "Process Definition
+View" (docs.camunda.org/manual/7.16/webapps/cockpit/bpmn/process-definition-view/: instance and incident counters on
+the rendered diagram, the running instances in a table, down to the process instance view)."""
 
 from __future__ import annotations
 
@@ -122,8 +122,8 @@ FORM_TASK = ('<bpmn:userTask id="ask" name="Enter the amount"><bpmn:extensionEle
 
 
 def test_form_errors_are_shown_by_field_and_the_task_stays_open(db: str, tmp_path: Path) -> None:
-    """Camunda 7 generated task forms: docs.camunda.org/manual/7.21/reference/forms/embedded-forms/... the
-    form-field validation constraints (required, max) of docs.camunda.org/manual/7.21/user-guide/task-forms/."""
+    """Generated task forms with the form-field validation constraints `required` and `max`
+    (docs.camunda.org/manual/7.15/user-guide/task-forms, "Generated Task Forms")."""
     diagram = write(tmp_path, "form.bpmn", START + FORM_TASK + END + chain("start", "ask", "end"), process_id="form")
     ctx = order_context(db)
     with ctx.runtime() as runtime:
