@@ -341,3 +341,36 @@ def test_an_upload_whose_script_the_sandbox_refuses_is_not_deployed(db: str, tmp
     with ctx.runtime() as runtime:
         assert runtime.store.latest_processes() == []
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_a_camunda_8_form_is_drawn_with_its_required_field(db: str, tmp_path: Path) -> None:
+    """Camunda 8 user task forms (form-js, docs.camunda.io/docs/8.2/components/modeler/forms/camunda-forms-reference):
+    an embedded `zeebe:userTaskForm`; a number, a checkbox, a select, and `validate.required`."""
+    form = json.dumps({"id": "f1", "components": [
+        {"key": "amount", "type": "number", "label": "Amount", "validate": {"required": True}},
+        {"key": "approved", "type": "checkbox", "label": "Approved"},
+        {"key": "level", "type": "select", "label": "Level", "values": [{"label": "Low", "value": "low"},
+                                                                        {"label": "High", "value": "high"}]}]})
+    extra = ('<bpmn:extensionElements><zeebe:userTaskForm id="UserTaskForm_1">'
+             f'{form.replace("&", "&amp;").replace("<", "&lt;")}</zeebe:userTaskForm></bpmn:extensionElements>')
+    user = ('<bpmn:userTask id="ask" name="Check it"><bpmn:extensionElements><zeebe:formDefinition '
+            'formKey="camunda-forms:bpmn:UserTaskForm_1"/></bpmn:extensionElements></bpmn:userTask>')
+    diagram = write(tmp_path, "c8.bpmn", START + user + END + chain("start", "ask", "end"), process_id="c8")
+    diagram.write_text(diagram.read_text().replace('<bpmn:process id="c8" isExecutable="true">',
+                                                   '<bpmn:process id="c8" isExecutable="true">' + extra, 1))
+    ctx = order_context(db)
+    with ctx.runtime() as runtime:
+        iid = runtime.start([diagram])["instance_id"]
+    client = TestClient(create_app(ctx))
+    login(client, "mary")
+    [task_id] = task_ids(client.get("/tasks?view=all").text)
+    post(client, f"/tasks/{task_id}/claim", "/tasks")
+    page = client.get(f"/tasks/{task_id}").text
+    assert 'type="number" name="amount"' in page and 'type="checkbox" name="approved"' in page
+    assert '<option value="high">high</option>' in page and "Amount *" in page
+    missing = post(client, f"/tasks/{task_id}/complete", f"/tasks/{task_id}", level="low")
+    assert missing.status_code == 422 and 'id="error-amount">is required' in missing.text
+    done = post(client, f"/tasks/{task_id}/complete", f"/tasks/{task_id}", amount="2.5", approved="true", level="high")
+    assert done.status_code == 303
+    with ctx.runtime() as runtime:
+        assert runtime.show(iid)["data"] == {"amount": 2.5, "approved": True, "level": "high"}
