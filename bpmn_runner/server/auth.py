@@ -11,11 +11,14 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InvalidOperationError
 from .context import ServerContext
@@ -111,22 +114,45 @@ def install_security(app: FastAPI, ctx: ServerContext) -> None:
                                     "(or bind to 127.0.0.1)")
     sessions = Sessions(ctx.token)
     app.state.sessions = sessions
+    app.add_middleware(SecurityMiddleware, ctx=ctx, sessions=sessions)
 
-    @app.middleware("http")
-    async def security(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
-        if is_api(path):
-            response = _check_bearer(ctx, request) or await call_next(request)
+
+class SecurityMiddleware:
+    """Plain ASGI (no buffering, so long polls and streams pass through untouched): refuses what needs a token or a
+    login, gives pages their session, and adds the security headers and a new session's cookie to the response."""
+
+    def __init__(self, app: ASGIApp, *, ctx: ServerContext, sessions: Sessions) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookie: str | None = None
+        if is_api(request.url.path):
+            refused = _check_bearer(self.ctx, request)
         else:
-            cookie = sessions.decode(request.cookies.get(SESSION_COOKIE))
-            session = cookie or Session()
-            request.state.session = session
-            response = _check_login(ctx, request, session) or await call_next(request)
-            if cookie is None and SESSION_COOKIE not in _set_cookies(response):
-                set_session(response, sessions, session)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+            found = self.sessions.decode(request.cookies.get(SESSION_COOKIE))
+            session = found or Session()
+            scope.setdefault("state", {})["session"] = session
+            cookie = None if found is not None else self.sessions.encode(session)
+            refused = _check_login(self.ctx, request, session)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                already = any(v.startswith(SESSION_COOKIE + "=") for v in headers.getlist("set-cookie"))
+                if cookie is not None and not already:
+                    headers.append("set-cookie", _cookie_header(cookie))
+            await send(message)
+
+        await (refused or self.app)(scope, receive, send_with_headers)
 
 
 def _check_bearer(ctx: ServerContext, request: Request) -> Response | None:
@@ -152,5 +178,7 @@ def _check_login(ctx: ServerContext, request: Request, session: Session) -> Resp
     return PlainTextResponse("log in first: open /login", status_code=401)
 
 
-def _set_cookies(response: Response) -> str:
-    return " ".join(v.decode("latin-1") for k, v in response.raw_headers if k.lower() == b"set-cookie")
+def _cookie_header(value: str) -> str:
+    response = Response()
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True, samesite="strict", path="/")
+    return response.headers["set-cookie"]
