@@ -374,3 +374,16 @@ def test_a_camunda_8_form_is_drawn_with_its_required_field(db: str, tmp_path: Pa
     assert done.status_code == 303
     with ctx.runtime() as runtime:
         assert runtime.show(iid)["data"] == {"amount": 2.5, "approved": True, "level": "high"}
+
+
+def test_the_tasklist_query_gives_what_list_tasks_gives(db: str) -> None:
+    from bpmn_runner.durable.overview import open_tasks
+
+    ctx = order_context(db)
+    ids = [start_order(ctx, large_order(f"A-50{n}")) for n in range(3)]
+    with ctx.runtime() as runtime:
+        first = runtime.list_tasks(ids[0])[0]["task_id"]
+        runtime.claim_task(first, "mary")
+        assert open_tasks(runtime.store) == runtime.list_tasks() and len(open_tasks(runtime.store)) == 3
+        assert open_tasks(runtime.store, task_id=first) == runtime.list_tasks(ids[0])
+        assert open_tasks(runtime.store, task_id=first[:6]) == []   # exact ids only

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
-from ...durable.overview import element_counts, process_overview
+from ...durable.overview import element_counts, latest_definition, process_overview
 from ...report import render_heatmap_report, render_instance_report
 from ...report.formatting import format_timestamp, short_json
 from ...report.live import counts_diagram, instance_diagram
@@ -56,7 +56,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
             rows = [r for status in OPEN_STATUSES
                     for r in runtime.list_instances(status=status, process_id=process_id, limit=MAX_LIMIT)]
             stamp = stamp_of([waiting, incidents, [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
-            sources, _stats = runtime.heatmap_stats(process_id)
+            sources = runtime.deployments.sources_for(latest_definition(runtime.store, process_id))
         return stamp, {"process_id": process_id, "instances": instance_rows(rows),
                        "diagram": lambda: counts_diagram(sources, waiting, incidents)}
 

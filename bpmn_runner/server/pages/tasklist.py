@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ...durable.overview import open_tasks
 from ...errors import InvalidOperationError, NotFoundError
 from ...report.formatting import format_json, format_timestamp
 from ..context import ServerContext
@@ -40,7 +41,7 @@ def _claimable(task: dict[str, Any], user: str, groups: list[str]) -> bool:
 def routes(router: APIRouter, ctx: ServerContext) -> None:
     def listed(view: str, user: str, groups: list[str]) -> list[dict[str, Any]]:
         with ctx.runtime() as runtime:
-            rows = [task_view(r) for r in runtime.list_tasks()]
+            rows = [task_view(r) for r in open_tasks(runtime.store)]
         if view == "mine":
             return [t for t in rows if user and t["assignee"] == user]
         if view == "group":
@@ -49,7 +50,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
 
     def one(task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with ctx.runtime() as runtime:
-            found = [r for r in runtime.list_tasks() if r["task_id"] == task_id]
+            found = open_tasks(runtime.store, task_id=task_id)
             if not found:
                 raise NotFoundError(f"no open task {task_id!r}: it may be done already (see the tasklist)")
             task = task_view(found[0])
