@@ -8,6 +8,7 @@ BPMN_RUNNER_REQUIRE_BROWSER=1 makes that a failure."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -108,7 +109,9 @@ class Browser:
         port = int(port_file.read_text().splitlines()[0])
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
         page = next(t for t in targets if t.get("type") == "page")
-        self.socket = websockets_sync.connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20)
+        self.stack = contextlib.ExitStack()
+        self.socket = self.stack.enter_context(
+            websockets_sync.connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20))
         self.ids = itertools.count(1)
         self.problems: list[str] = []
         for domain in ("Page", "Runtime", "Log"):
@@ -167,7 +170,7 @@ class Browser:
 
     def close(self) -> None:
         try:
-            self.socket.close()
+            self.stack.close()
         finally:
             self.process.terminate()
             try:
