@@ -27,6 +27,7 @@ from .pages import ORDER, csrf_of, large_order, order_context, start_order, task
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
+    """SQLite only; the tests that take `db_url` run on PostgreSQL too."""
     return f"sqlite:///{tmp_path / 'serve.db'}"
 
 
@@ -74,8 +75,8 @@ def test_the_order_review_is_a_group_task_for_sales_until_someone_claims_it(db: 
     assert task_ids(client.get("/tasks?view=group").text) == [task_id]
 
 
-def test_the_generated_form_completes_the_task_and_the_instance_moves_on(db: str) -> None:
-    ctx = order_context(db)
+def test_the_generated_form_completes_the_task_and_the_instance_moves_on(db_url: str) -> None:
+    ctx = order_context(db_url)
     iid = start_order(ctx)
     client = TestClient(create_app(ctx))
     login(client, "mary", "sales")
@@ -196,8 +197,8 @@ def test_completing_needs_the_claim_and_a_done_task_is_a_404(db: str) -> None:
 
 # --- cockpit ----------------------------------------------------------------------------------------------------
 
-def test_the_cockpit_counts_open_instances_per_element_on_the_diagram(db: str) -> None:
-    ctx = order_context(db)
+def test_the_cockpit_counts_open_instances_per_element_on_the_diagram(db_url: str) -> None:
+    ctx = order_context(db_url)
     for n in range(2):
         start_order(ctx, large_order(f"A-30{n}"))
     client = TestClient(create_app(ctx))
@@ -214,8 +215,8 @@ def test_the_cockpit_counts_open_instances_per_element_on_the_diagram(db: str) -
     assert client.get("/cockpit/processes/nope").status_code == 404
 
 
-def test_instances_are_filtered_and_paged(db: str) -> None:
-    ctx = order_context(db)
+def test_instances_are_filtered_and_paged(db_url: str) -> None:
+    ctx = order_context(db_url)
     waiting = [start_order(ctx, large_order(f"A-40{n}")) for n in range(3)]
     with ctx.runtime() as runtime:
         runtime.cancel(waiting[0])
@@ -376,10 +377,10 @@ def test_a_camunda_8_form_is_drawn_with_its_required_field(db: str, tmp_path: Pa
         assert runtime.show(iid)["data"] == {"amount": 2.5, "approved": True, "level": "high"}
 
 
-def test_the_tasklist_query_gives_what_list_tasks_gives(db: str) -> None:
+def test_the_tasklist_query_gives_what_list_tasks_gives(db_url: str) -> None:
     from bpmn_runner.durable.overview import open_tasks
 
-    ctx = order_context(db)
+    ctx = order_context(db_url)
     ids = [start_order(ctx, large_order(f"A-50{n}")) for n in range(3)]
     with ctx.runtime() as runtime:
         first = runtime.list_tasks(ids[0])[0]["task_id"]
