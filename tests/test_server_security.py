@@ -78,6 +78,9 @@ def test_pages_send_a_visitor_to_the_login_form_and_the_token_logs_in(db: str) -
     cookie = next(v for k, v in right.headers.multi_items() if k == "set-cookie" and SESSION_COOKIE in v)
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict") and "Path=/" in cookie
     assert client.get("/cockpit").status_code == 200
+    assert "Secure" not in cookie                             # plain HTTP on loopback: a Secure cookie would vanish
+    over_tls = TestClient(client.app, base_url="https://testserver")
+    assert "Secure" in login(over_tls).headers["set-cookie"]
 
 
 def test_a_forged_or_tampered_session_cookie_is_not_a_login(db: str) -> None:

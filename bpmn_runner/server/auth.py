@@ -101,9 +101,10 @@ def token_ok(ctx: ServerContext, given: str | None) -> bool:
     return ctx.token is None or (given is not None and hmac.compare_digest(given.encode(), ctx.token.encode()))
 
 
-def set_session(response: Response, sessions: Sessions, session: Session) -> None:
+def set_session(response: Response, sessions: Sessions, session: Session, *, secure: bool = False) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, and Secure when the page came over HTTPS."""
     response.set_cookie(SESSION_COOKIE, sessions.encode(session), max_age=SESSION_MAX_AGE, httponly=True,
-                        samesite="strict", path="/")
+                        samesite="strict", path="/", secure=secure)
 
 
 def install_security(app: FastAPI, ctx: ServerContext) -> None:
@@ -149,7 +150,7 @@ class SecurityMiddleware:
                         headers[name] = value
                 already = any(v.startswith(SESSION_COOKIE + "=") for v in headers.getlist("set-cookie"))
                 if cookie is not None and not already:
-                    headers.append("set-cookie", _cookie_header(cookie))
+                    headers.append("set-cookie", _cookie_header(cookie, secure=request.url.scheme == "https"))
             await send(message)
 
         await (refused or self.app)(scope, receive, send_with_headers)
@@ -178,7 +179,8 @@ def _check_login(ctx: ServerContext, request: Request, session: Session) -> Resp
     return PlainTextResponse("log in first: open /login", status_code=401)
 
 
-def _cookie_header(value: str) -> str:
+def _cookie_header(value: str, *, secure: bool) -> str:
     response = Response()
-    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True, samesite="strict", path="/")
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True, samesite="strict", path="/",
+                        secure=secure)
     return response.headers["set-cookie"]

@@ -46,7 +46,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
                         token_required=ctx.token is not None, next=target)
         session = Session(user=user, groups=groups, authenticated=True)  # a new session id on every login
         response = redirect(target)
-        set_session(response, sessions_of(request), session)
+        set_session(response, sessions_of(request), session, secure=request.url.scheme == "https")
         return response
 
     @router.post("/logout")
@@ -54,7 +54,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
     async def logout(request: Request) -> Response:
         await posted_form(request)
         response = redirect("/login")
-        set_session(response, sessions_of(request), Session())
+        set_session(response, sessions_of(request), Session(), secure=request.url.scheme == "https")
         return response
 
     @router.get("/static/pages.js")
