@@ -388,3 +388,22 @@ def test_the_tasklist_query_gives_what_list_tasks_gives(db_url: str) -> None:
         assert open_tasks(runtime.store) == runtime.list_tasks() and len(open_tasks(runtime.store)) == 3
         assert open_tasks(runtime.store, task_id=first) == runtime.list_tasks(ids[0])
         assert open_tasks(runtime.store, task_id=first[:6]) == []   # exact ids only
+
+
+def test_an_instance_is_started_from_the_process_page(db: str) -> None:
+    ctx = order_context(db)
+    start_order(ctx, large_order("A-600", amount=10.0))            # deploys the order example
+    client = TestClient(create_app(ctx))
+    page = "/cockpit/processes/order_fulfillment"
+    bad = post(client, f"{page}/start", page, data="{not json", business_key="K-1")
+    assert bad.status_code == 422 and 'id="start-error">the variables are not JSON' in bad.text
+    assert '>{not json</textarea>' in bad.text and 'value="K-1"' in bad.text
+    listed = post(client, f"{page}/start", page, data="[1, 2]")
+    assert listed.status_code == 422 and "must be a JSON object" in listed.text
+    started = post(client, f"{page}/start", page, data=json.dumps(large_order("A-601")), business_key="A-601")
+    assert started.status_code == 303 and started.headers["location"].startswith("/instances/")
+    iid = started.headers["location"].split("/")[-1]
+    with ctx.runtime() as runtime:
+        shown = runtime.show(iid)
+    assert shown["business_key"] == "A-601" and [w["element_id"] for w in shown["waiting"]] == ["Activity_ReviewOrder"]
+    assert post(client, "/cockpit/processes/nope/start", page, data="{}").status_code == 404

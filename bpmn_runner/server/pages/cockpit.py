@@ -3,6 +3,7 @@ and one instance with its live diagram, variables, history and incidents (retry,
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
 from ...durable.overview import element_counts, latest_definition, process_overview
+from ...errors import ExecutionError, InvalidOperationError
 from ...report import render_heatmap_report, render_instance_report
 from ...report.formatting import format_timestamp, short_json
 from ...report.live import counts_diagram, instance_diagram
@@ -60,12 +62,46 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
         return stamp, {"process_id": process_id, "instances": instance_rows(rows),
                        "diagram": lambda: counts_diagram(sources, waiting, incidents)}
 
+    async def process_page(request: Request, process_id: str, *, status: int = 200, start_error: str = "",
+                           start_data: str = "{}", start_key: str = "") -> Response:
+        stamp, state = await blocking(process_state, process_id)
+        state["diagram"] = await blocking(state["diagram"])
+        return page(request, "server_process.html.j2", status=status, title=f"Process {process_id}", stamp=stamp,
+                    start_error=start_error, start_data=start_data, start_key=start_key, **state)
+
     @router.get("/cockpit/processes/{process_id}")
     @guarded
     async def process(request: Request, process_id: str) -> Response:
-        stamp, state = await blocking(process_state, process_id)
-        state["diagram"] = await blocking(state["diagram"])
-        return page(request, "server_process.html.j2", title=f"Process {process_id}", stamp=stamp, **state)
+        return await process_page(request, process_id)
+
+    def start(process_id: str, data: dict[str, Any], business_key: str | None) -> str:
+        with ctx.runtime() as runtime:
+            definitions = runtime.deployments.definitions_for(latest_definition(runtime.store, process_id))
+            started = runtime.start(definitions=definitions, process_id=process_id, data=data,
+                                    business_key=business_key)
+            runtime.run_to_wait([started["instance_id"]])
+        return started["instance_id"]
+
+    @router.post("/cockpit/processes/{process_id}/start")
+    @guarded
+    async def start_instance(request: Request, process_id: str) -> Response:
+        form = await posted_form(request)
+        text, key = str(form.get("data") or "{}"), str(form.get("business_key") or "").strip()
+        try:
+            data = json.loads(text or "{}")
+        except ValueError as exc:
+            data, problem = None, f"the variables are not JSON: {exc}"
+        else:
+            problem = "" if isinstance(data, dict) else "the variables must be a JSON object, like {\"amount\": 5}"
+        if problem or data is None:
+            return await process_page(request, process_id, status=422, start_error=problem, start_data=text,
+                                      start_key=key)
+        try:
+            instance_id = await blocking(start, process_id, data, key or None)
+        except (InvalidOperationError, ExecutionError) as exc:
+            return await process_page(request, process_id, status=422, start_error=str(exc), start_data=text,
+                                      start_key=key)
+        return redirect(f"/instances/{instance_id}")
 
     @router.get("/live/processes/{process_id}")
     @guarded
