@@ -22,6 +22,9 @@ def field_views(fields: list[Mapping[str, Any]], values: Mapping[str, Any],
             value = value is True or str(value).strip().lower() == "true"
         else:
             value = "" if value is None else str(value)
+            day_first = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value.strip()) if kind == "date" else None
+            if day_first:  # Camunda writes dates dd/MM/yyyy; a date input shows and sends yyyy-MM-dd
+                value = f"{day_first.group(3)}-{day_first.group(2)}-{day_first.group(1)}"
         views.append({"id": ident, "label": str(field.get("label") or ident), "input": INPUTS.get(kind, "text"),
                       "step": "1" if kind in ("long", "integer") else "any" if kind == "number" else "",
                       "required": bool(field.get("required")), "options": [str(o) for o in field.get("options") or []],
