@@ -149,7 +149,8 @@ class Browser:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                value = self.js(f"(function () {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()")
+                value = self.js(f"(function () {{ try {{ return !!({condition}); }} "
+                                f"catch (e) {{ return false; }} }})()")
             except AssertionError:
                 value = False  # the page is between two documents
             if value:

@@ -126,7 +126,8 @@ def test_every_page_form_is_refused_without_its_csrf_token(db: str) -> None:
     client = TestClient(app)
     login(client, token=None)
     posts = page_posts(app)
-    assert {"/login", "/logout", "/tasks/x/claim", "/tasks/x/complete", "/instances/x/cancel", "/deployments"} <= set(posts)
+    assert {"/login", "/logout", "/tasks/x/claim", "/tasks/x/unclaim", "/tasks/x/complete", "/instances/x/retry",
+            "/instances/x/cancel", "/deployments", "/cockpit/processes/x/start"} <= set(posts)
     foreign = TestClient(app)
     other_csrf = csrf_of(foreign.get("/login").text)   # a token of another session
     for path in posts:

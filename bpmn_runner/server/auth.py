@@ -83,7 +83,8 @@ class Sessions:
         if not hmac.compare_digest(signature, self._sign(body)):
             return None
         try:
-            sid, user, groups, authenticated, issued = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            sid, user, groups, authenticated, issued = json.loads(text)
         except (ValueError, TypeError):
             return None
         if time.time() - float(issued) > SESSION_MAX_AGE:

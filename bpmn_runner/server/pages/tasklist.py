@@ -24,8 +24,9 @@ def task_view(row: dict[str, Any]) -> dict[str, Any]:
     return {"task_id": row["task_id"], "instance_id": row["instance_id"], "element_id": row["element_id"],
             "name": row.get("name") or row["element_id"], "process_id": row["process_id"],
             "business_key": row.get("business_key"), "assignee": assignment.get("assignee") or "",
-            "groups": list(assignment.get("candidateGroups") or []), "users": list(assignment.get("candidateUsers") or []),
-            "due": assignment.get("dueDate") or "", "since": format_timestamp(row.get("since")) if row.get("since") else "",
+            "groups": list(assignment.get("candidateGroups") or []),
+            "users": list(assignment.get("candidateUsers") or []), "due": assignment.get("dueDate") or "",
+            "since": format_timestamp(row.get("since")) if row.get("since") else "",
             "instructions": row.get("instructions") or "", "fields": list(row.get("fields") or [])}
 
 
