@@ -167,3 +167,24 @@ def test_every_response_carries_the_content_security_policy(db: str) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
     html = client.get("/cockpit").text
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/pages.js" defer>']  # no inline script
+
+
+def test_names_in_an_uploaded_diagram_are_escaped_on_every_page_that_draws_it(db: str, tmp_path: Path) -> None:
+    from .durable import END, START, chain, write
+
+    evil = "<script>alert(1)</script>"
+    task = '<bpmn:userTask id="t" name="&lt;script&gt;alert(1)&lt;/script&gt;"/>'
+    diagram = write(tmp_path, "evil.bpmn", START + task + END + chain("start", "t", "end"), process_id="evil")
+    ctx = order_context(db)
+    client = TestClient(create_app(ctx))
+    csrf = csrf_of(client.get("/deployments").text)
+    done = client.post("/deployments", data={"csrf": csrf}, files={"file": ("evil.bpmn", diagram.read_bytes())},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    digest = done.headers["location"].split("/")[2].split("?")[0]
+    with ctx.runtime() as runtime:
+        iid = runtime.start(definitions=runtime.deployments.definitions_for(digest), process_id="evil")["instance_id"]
+    for path in ("/cockpit/processes/evil", f"/instances/{iid}", "/tasks?view=all", f"/deployments/{digest}/report",
+                 f"/instances/{iid}/report"):
+        html = client.get(path).text
+        assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path

@@ -55,8 +55,9 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
     def process_state(process_id: str) -> tuple[str, dict[str, Any]]:
         with ctx.runtime() as runtime:
             waiting, incidents = element_counts(runtime.store, process_id)
-            rows = [r for status in OPEN_STATUSES
-                    for r in runtime.list_instances(status=status, process_id=process_id, limit=MAX_LIMIT)]
+            rows = sorted((r for status in OPEN_STATUSES
+                           for r in runtime.list_instances(status=status, process_id=process_id, limit=MAX_LIMIT)),
+                          key=lambda r: (r["created_at"], r["instance_id"]))
             stamp = stamp_of([waiting, incidents, [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
             sources = runtime.deployments.sources_for(latest_definition(runtime.store, process_id))
         return stamp, {"process_id": process_id, "instances": instance_rows(rows),
