@@ -219,14 +219,23 @@ class Worker:
 
     def _process(self, job: JobRecord) -> int:
         """Run a job; then the service jobs its step created that this worker can run, at once (like Zeebe's job
-        streaming): an instance goes on while its state is still in memory, up to FOLLOW_LIMIT jobs in a row."""
+        streaming): an instance goes on while its state is still in memory, up to FOLLOW_LIMIT jobs in a row.
+        With wait-state commits the step has run those handlers in-process already; the jobs it made are commit
+        points the diagram asked for, which any worker may take, so they are not followed."""
         queue = [job]
         followed = 0
         done = 0
+        follows = not self.runtime.wait_states
         while queue:
             done += 1
-            lease = followed < FOLLOW_LIMIT and not self._stop.is_set()
+            lease = follows and followed < FOLLOW_LIMIT and not self._stop.is_set()
             outcome = self._process_one(queue.pop(0), lease_next=lease) or {}
+            self._count("service", outcome.get("handlers_run", 0))
+            failed, incidents = len(outcome.get("handler_errors", [])), outcome.get("incidents", 0)
+            self._count("incidents", incidents)
+            self._count("retries", failed - incidents)
+            with self._lock:
+                self.stats.errors.extend(outcome.get("handler_errors", [])[:max(0, 100 - len(self.stats.errors))])
             leased = outcome.get("leased_jobs", [])  # committed with the step, already this worker's
             with self._lock:
                 self._held.update(j.id for j in leased)
@@ -234,7 +243,7 @@ class Worker:
             followed += len(leased)
             follow = [job_id for job_id, handler in outcome.get("new_service_jobs", [])
                       if handler in self.runtime.handlers]
-            if follow and followed < FOLLOW_LIMIT and not self._stop.is_set():
+            if follow and follows and followed < FOLLOW_LIMIT and not self._stop.is_set():
                 claimed, _ = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
                                                    lease=self.lease, limit=len(follow), ids=follow)
                 with self._lock:
