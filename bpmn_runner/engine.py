@@ -203,7 +203,8 @@ class Instance:
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
                 "call_handler": self._call_handler, "simulate": self.engine.simulate,
-                "max_steps": self.engine.environment.step_limit}
+                "max_steps": self.engine.environment.step_limit,
+                "commit_points": self.definitions.commit_points if self.engine.inline else None}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
         if self.simulator is not None and binding.name not in self.engine.handlers:
@@ -254,6 +255,10 @@ class Instance:
 
     def fire_due_timers(self) -> None:
         self._with_clock(self.session.fire_due_timers)
+
+    def continue_async(self, task_id: str) -> None:
+        """Go on past the commit point (asyncBefore/asyncAfter) this task is held at."""
+        self._with_clock(lambda: self.session.continue_async(task_id))
 
     def next_timer_due(self) -> datetime | None:
         return self.session.next_timer_due()

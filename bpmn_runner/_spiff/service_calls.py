@@ -15,6 +15,7 @@ from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
+from . import async_points
 from .specs import SERVICE_CLASSES
 
 PENDING = object()  # returned by a handler caller that queued the call as a job
@@ -171,6 +172,8 @@ class ServiceCalls:
         binding = Binding(raw.get("name", ""), raw.get("dialect", "bpmn"), raw.get("kind", "topic"),
                           result_variable=raw.get("result_variable"))
         self.apply_result(spec, task, binding, result)
+        if async_points.hold_after(task):  # asyncAfter: commit before the flow goes on
+            return
         try:
             task.complete()
         except SpiffWorkflowException as exc:

@@ -214,6 +214,9 @@ class Runtime:
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
         return self.jobs.fire_timer_job(job, worker)
 
+    def continue_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        return self.jobs.continue_job(job, worker)
+
     def run_message_job(self, job: JobRecord, worker: str) -> dict[str, Any]:
         return self.jobs.run_message_job(job, worker)
 

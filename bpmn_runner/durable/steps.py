@@ -209,6 +209,17 @@ class Steps:
                     timer_updates[job.id] = due
                 elif abs(job.due_at - due) > 1e-6:
                     timer_updates[job.id] = due
+            # a task held at a commit point (asyncBefore/asyncAfter) gets a continuation job any worker may take;
+            # one held again (before, then after) gets a new one, as its job is the one this step finishes
+            held = {w.task_id: w.element_id for w in result.waiting if w.kind == "async"}
+            continuing = {j.task_id for j in jobs if j.kind == "async" and (done_job is None or j.id != done_job[0])}
+            for job in jobs:
+                if job.kind == "async" and job.task_id not in held:
+                    delete.append(job.id)
+            for task_id, element_id in held.items():
+                if task_id not in continuing:
+                    new_jobs.append(JobRecord(self.new_id(), instance.instance_id, "async", task_id, element_id,
+                                              None, {}, now, 0, DEFAULT_ATTEMPTS, None, created_at=now))
             have = {j.task_id for j in jobs if j.kind == "service"}
             for pending in instance.take_new_jobs():
                 if pending.task_id not in have:
@@ -229,8 +240,8 @@ class Steps:
                                       DEFAULT_ATTEMPTS, None, created_at=now))
         if status == "waiting":
             finished = set(delete) | ({done_job[0]} if done_job is not None and not release else set())
-            busy = any(j.kind == "service" for j in new_jobs) or any(
-                j.kind == "service" and j.id not in finished for j in jobs)
+            busy = any(j.kind in ("service", "async") for j in new_jobs) or any(
+                j.kind in ("service", "async") and j.id not in finished for j in jobs)
             due_now = any(due <= now for _, due in timers.values())
             status = "running" if busy or due_now else "waiting"
         record_out = InstanceRecord(

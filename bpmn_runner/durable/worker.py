@@ -34,6 +34,7 @@ class WorkerStats:
     service: int = 0
     timers: int = 0
     messages: int = 0
+    continuations: int = 0     # jobs past a commit point (asyncBefore/asyncAfter)
     retries: int = 0
     incidents: int = 0
     dropped: int = 0           # results of jobs that were no longer this worker's, or whose task had moved on
@@ -41,7 +42,7 @@ class WorkerStats:
 
     @property
     def jobs(self) -> int:
-        return self.service + self.timers + self.messages
+        return self.service + self.timers + self.messages + self.continuations
 
     unhandled: list[str] = field(default_factory=list)  # due service jobs no handler of this worker can run
 
@@ -262,6 +263,9 @@ class Worker:
             if job.kind == "message":
                 self._count("messages")
                 return self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
+            if job.kind == "async":
+                self._count("continuations")
+                return self._other(job, lambda: self.runtime.continue_job(job, self.worker_id))
             return None
         finally:
             with self._lock:

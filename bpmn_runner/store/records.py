@@ -41,7 +41,7 @@ class InstanceRecord:
 class JobRecord:
     id: str
     instance_id: str | None
-    kind: str                              # service | timer | message
+    kind: str                              # service | timer | message | async (past asyncBefore/asyncAfter)
     task_id: str
     element_id: str
     handler: str | None = None
