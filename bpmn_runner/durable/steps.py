@@ -366,7 +366,7 @@ class Steps:
 def history_row(instance: Instance, h: Any) -> dict[str, Any]:
     return {"instance_id": instance.instance_id, "process_id": h.process_id or instance.process_id,
             "element_id": h.element_id, "event": h.event, "at": h.at, "element_type": h.element_type,
-            "name": h.name, "data_changes": json_safe(h.data_changes), "detail": h.detail}
+            "name": h.name, "data_changes": json_safe(h.data_changes) if h.data_changes else {}, "detail": h.detail}
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:
