@@ -193,13 +193,20 @@ class Runtime:
         worker = Worker(self, worker_id=self.worker_id, lease=lease)
         if not self.handlers.names():
             return worker.stats
-        now = self.now()
-        job_ids = []
-        for instance_id in dict.fromkeys(instance_ids):
-            _record, jobs = self.store.load_for_step(instance_id)
-            job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers and j.due_at <= now
-                        and not (self.wait_states and j.payload.get("commit_point"))]
-        return worker.run_jobs(job_ids) if job_ids else worker.stats
+        while True:  # a worker follows at most FOLLOW_LIMIT jobs in a row: go on until none is left here
+            now = self.now()
+            job_ids = []
+            for instance_id in dict.fromkeys(instance_ids):
+                _record, jobs = self.store.load_for_step(instance_id)
+                job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers
+                            and j.due_at <= now and (j.locked_until or 0) <= now
+                            and not (self.wait_states and j.payload.get("commit_point"))]
+            if not job_ids:
+                return worker.stats
+            before = worker.stats.jobs
+            worker.run_jobs(job_ids)
+            if worker.stats.jobs == before:
+                return worker.stats  # nothing could be claimed (another worker holds them)
 
     def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:
         return self.jobs.service_call(job)

@@ -105,6 +105,7 @@ class Worker:
     def run_jobs(self, job_ids: list[str]) -> WorkerStats:
         """Run these jobs now (those due whose handler this worker has; the rest stay for a worker), each with the
         service jobs its step creates that this worker can run: how a command carries its instance on."""
+        self._stop.clear()  # a command may call this again for what a run left (see Runtime.run_to_wait)
         heartbeat = threading.Thread(target=self._heartbeat, name="bpmn-runner-heartbeat", daemon=True)
         heartbeat.start()
         try:
