@@ -328,3 +328,14 @@ def test_the_cli_commits_as_commit_says(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["start", str(diagram), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--commit",
                                    "never"])
     assert bad.exit_code != 0 and "--commit must be one of" in bad.output
+
+
+def test_a_command_carries_an_instance_on_past_a_workers_follow_limit(tmp_path: Path) -> None:
+    """Each-task: a worker follows at most FOLLOW_LIMIT jobs in a row; a command carrying an instance on to its
+    next wait goes on after that (a 120-task chain used to stop at task 101, `running`)."""
+    from bpmn_runner.durable.worker import FOLLOW_LIMIT
+    rt = runtime(f"sqlite:///{tmp_path / 's.db'}", noop_handlers(), commit="each-task")
+    iid = rt.start([write_file(tmp_path, generate.chain(FOLLOW_LIMIT + 20, dialect="zeebe"))])["instance_id"]
+    stats = rt.run_to_wait([iid])
+    assert rt.show(iid)["status"] == "completed" and stats.service == FOLLOW_LIMIT + 20
+    rt.store.close()
