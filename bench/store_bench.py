@@ -309,7 +309,8 @@ def main() -> None:
             print(f"{name}: wait-states at {out[name]['wait_states_vs_memory']}x in memory, "
                   f"{out[name]['wait_states_commits_per_instance']} commit(s) per instance")
     if "workers" in out["details"]:
-        print(f"postgresql: 4 workers at {out['postgresql']['workers_4_inst_s'] / out['postgresql']['workers_1_inst_s']:.2f}x one")
+        pg = out["postgresql"]
+        print(f"postgresql: 4 workers at {pg['workers_4_inst_s'] / pg['workers_1_inst_s']:.2f}x one")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2) + "\n")

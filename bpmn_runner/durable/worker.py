@@ -47,7 +47,8 @@ class WorkerStats:
     unhandled: list[str] = field(default_factory=list)  # due service jobs no handler of this worker can run
 
     def summary(self) -> str:
-        return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message; "
+        more = f", {self.continuations} continuation" if self.continuations else ""
+        return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message{more}; "
                 f"{self.retries} retried, {self.incidents} incident(s), {self.dropped} dropped")
 
 
