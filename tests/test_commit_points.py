@@ -339,3 +339,23 @@ def test_a_command_carries_an_instance_on_past_a_workers_follow_limit(tmp_path: 
     stats = rt.run_to_wait([iid])
     assert rt.show(iid)["status"] == "completed" and stats.service == FOLLOW_LIMIT + 20
     rt.store.close()
+
+
+def test_async_after_holds_a_task_completed_by_a_workers_job(db_url: str, tmp_path: Path) -> None:
+    """a has asyncAfter and runs as a job (started where its handler is not): its result is committed before the
+    flow goes on to b, which a continuation job then runs."""
+    body = (START + with_attr(zeebe_service("a", "step.a"), 'camunda:asyncAfter="true"')
+            + zeebe_service("b", "step.b") + END + chain("start", "a", "b", "end"))
+    starter = runtime(db_url, commit="wait-states")
+    iid = starter.start([write(tmp_path, "after.bpmn", body)])["instance_id"]
+    rt = runtime(db_url, registry(step_a=lambda c: {"a": 1}, step_b=lambda c: {"b": 2}), commit="wait-states")
+    w = worker(rt)
+    assert w.run_once(limit=1) == 1
+    shown = rt.show(iid)
+    assert [(x["element_id"], x["kind"]) for x in shown["waiting"]] == [("a", "async")] and shown["data"]["a"] == 1
+    assert completed_counts(rt.store).get((iid, "b"), 0) == 0
+    w.run_once()
+    record = rt.store.get_instance(iid)
+    assert (record.status, record.version, record.data) == ("completed", 3, {"a": 1, "b": 2})
+    starter.store.close()
+    rt.store.close()

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.util.task import TaskState
+
+from ..errors import BpmnRunnerError, InvalidOperationError
 
 HELD = "runner_async"      # task.internal_data: "before" / "after" while held, "ran" once released before
 _original_run = TaskSpec._run
@@ -65,6 +69,19 @@ def release(task: Any) -> None:
     elif value == "after":
         task.internal_data[HELD] = "done"
         task.complete()
+
+
+def continue_task(session: Any, task: Any, task_id: str) -> None:
+    """Session.continue_async: release `task` (None: not found), errors as the session's."""
+    if task is None or not task.has_state(TaskState.STARTED) or held(task) is None:
+        raise InvalidOperationError(f"task {task_id} is not held at a commit point (it may have gone on already)",
+                                    instance_id=session.instance_id)
+    try:
+        release(task)
+    except BpmnRunnerError:
+        raise
+    except SpiffWorkflowException as exc:
+        raise session._translate(exc) from exc
 
 
 def apply() -> None:

@@ -298,16 +298,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
 
     def continue_async(self, task_id: str) -> None:
         """Go on past a commit point (a continuation job, once the store committed the state held there)."""
-        task = self._find_task(task_id)
-        if task is None or not task.has_state(TaskState.STARTED) or async_points.held(task) is None:
-            raise InvalidOperationError(f"task {task_id} is not held at a commit point (it may have gone on already)",
-                                        instance_id=self.instance_id)
-        try:
-            async_points.release(task)
-        except BpmnRunnerError:
-            raise
-        except SpiffWorkflowException as exc:
-            raise self._translate(exc) from exc
+        async_points.continue_task(self, self._find_task(task_id), task_id)
 
     def claim_user_task(self, task_id: str, user: str | None) -> None:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an
