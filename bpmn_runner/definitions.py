@@ -11,6 +11,7 @@ from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
+from .loader.commit_points import commit_points as read_commit_points
 from .loader.decision_refs import has_dynamic_decision_ref
 from .loader.dialects import TASK_READER, bindable_elements
 from .loader.normalize import normalize
@@ -118,6 +119,16 @@ class Definitions:
         """Sequence flow id -> its name, where it has one."""
         return {flow.get("id", ""): flow.get("name", "") for doc in self.documents if doc.kind == "bpmn"
                 for flow in doc.root.iter(f"{{{BPMN_NS}}}sequenceFlow") if flow.get("name")}
+
+    @cached_property
+    def commit_points(self) -> dict[str, str]:
+        """Element id -> "before", "after", "both" or "external": where the diagrams ask a durable instance to
+        commit (asyncBefore/asyncAfter, external tasks, runner:async); see loader/commit_points.py."""
+        out: dict[str, str] = {}
+        for doc in self.documents:
+            if doc.kind == "bpmn":
+                out.update(read_commit_points(doc.root.iter(f"{{{BPMN_NS}}}process"), doc.name))
+        return out
 
     def error_boundaries(self, element_id: str) -> list[tuple[str, str]]:
         """(boundary event id, error code) of each error boundary event attached to an element (code "" when the

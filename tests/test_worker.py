@@ -228,7 +228,7 @@ def test_a_job_is_not_dropped_when_this_worker_kept_an_older_copy_of_its_instanc
     first then runs step c, its live copy is stale. The step must be redone from the store, not dropped (which
     left the instance `running` for ever)."""
     rt = runtime(store, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}), MovableClock())
-    other = Runtime(store, rt.handlers, clock=rt.clock)  # the other thread's caches
+    other = Runtime(store, rt.handlers, clock=rt.clock, commit="each-task")  # the other thread's caches
     iid = rt.start([three_services(tmp_path)])["instance_id"]
     for name, by in (("step.a", rt), ("step.b", other), ("step.c", rt)):
         job, _ = store.claim_jobs("w1", [name], now=rt.now(), lease=30)

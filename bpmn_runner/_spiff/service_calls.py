@@ -15,6 +15,7 @@ from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
+from . import async_points
 from .specs import SERVICE_CLASSES
 
 PENDING = object()  # returned by a handler caller that queued the call as a job
@@ -52,7 +53,7 @@ class ServiceCalls:
         args = [self._argument(text, task.data, spec) for text in binding.arguments]
         call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
                            instance_id=self.instance_id, element_id=element_id,
-                           idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
+                           idempotency_key=self._idempotency_key(element_id), topic=binding.name,
                            element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args)
         try:
             result = self.call_handler(binding, call, str(task.id))
@@ -62,6 +63,14 @@ class ServiceCalls:
             return None
         self.apply_result(spec, task, binding, result)
         return True
+
+    def _idempotency_key(self, element_id: str) -> str:
+        """`instance:element:n` for the instance's n-th handler call. The count lives in the saved state (one number,
+        so the state stays flat), so a run redone from the last commit (after a crash) gives each call the key it
+        had the first time; a task id would not do: the tasks made since that commit get new ids when made again."""
+        internal = self.workflow.task_tree.internal_data
+        internal["runner_calls"] = number = internal.get("runner_calls", 0) + 1
+        return f"{self.instance_id}:{element_id}:{number}"
 
     def assume(self, element_id: str, what: str) -> None:
         """Record what a simulation assumed at an element (a note outside a simulation)."""
@@ -163,6 +172,8 @@ class ServiceCalls:
         binding = Binding(raw.get("name", ""), raw.get("dialect", "bpmn"), raw.get("kind", "topic"),
                           result_variable=raw.get("result_variable"))
         self.apply_result(spec, task, binding, result)
+        if async_points.hold_after(task):  # asyncAfter: commit before the flow goes on
+            return
         try:
             task.complete()
         except SpiffWorkflowException as exc:

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import clock, frontier
+from . import async_points, clock, frontier
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -68,7 +68,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
-                 call_handler: HandlerCaller, simulate: bool = False, max_steps: int | None = None) -> None:
+                 call_handler: HandlerCaller, simulate: bool = False, max_steps: int | None = None,
+                 commit_points: dict[str, str] | None = None) -> None:
         self.built = built
         self.workflow = workflow
         self.engine = engine
@@ -85,6 +86,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
+        async_points.set_points(workflow, commit_points)
         self._init_compensation()
 
     # ----- construction -------------------------------------------------------------------------------------
@@ -229,7 +231,11 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                                     assignment=dict(task.internal_data.get("user_task") or {})))
         for task in self._all_tasks(TaskState.STARTED):
             spec = task.task_spec
-            if isinstance(spec, SERVICE_CLASSES):
+            hold = async_points.held(task)
+            if hold is not None:  # a commit point (asyncBefore/asyncAfter): a continuation job goes on
+                out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "async",
+                                    detail=hold, process_id=task.workflow.spec.name))
+            elif isinstance(spec, SERVICE_CLASSES):
                 out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "service",
                                     detail=(spec.binding or {}).get("name", ""), process_id=task.workflow.spec.name))
         for task in list(self.workflow.event_manager.tasks.values()):
@@ -289,6 +295,10 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             error.__cause__ = exc
             if not self._carry_on_after(error):
                 raise error from exc
+
+    def continue_async(self, task_id: str) -> None:
+        """Go on past a commit point (a continuation job, once the store committed the state held there)."""
+        async_points.continue_task(self, self._find_task(task_id), task_id)
 
     def claim_user_task(self, task_id: str, user: str | None) -> None:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an

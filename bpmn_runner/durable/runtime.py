@@ -13,6 +13,7 @@ from ..environment import Environment, build_environment
 from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
 from ..models import Binding, RunResult, ServiceCall
 from ..registry import HandlerRegistry
+from ..settings import check_commit_mode
 from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, WaitRecord, open_store
 from ..store.retention import parse_before
 from .correlation import Correlation
@@ -26,25 +27,33 @@ from .worker import Worker, WorkerStats
 
 class Runtime:
     """Store-backed instances in an Environment; one Runtime may serve several threads. Use it as a context
-    manager (`with open_runtime(url, environment) as runtime: ...`) to close its store."""
+    manager (`with open_runtime(url, environment) as runtime: ...`) to close its store. `commit` overrides the
+    Environment's commit mode (`wait-states` or `each-task`)."""
 
     def __init__(self, store: Store, handlers: HandlerRegistry | None = None, *,
                  environment: Environment | None = None, clock: Clock | None = None,
                  id_factory: Callable[[], str] | None = None, trust_scripts: bool = False,
-                 message_ttl: float = DEFAULT_TTL, worker_id: str = "cli", check_bindings: bool = False) -> None:
+                 message_ttl: float = DEFAULT_TTL, worker_id: str = "cli", check_bindings: bool = False,
+                 commit: str | None = None) -> None:
         if environment is None:
             environment = build_environment(handlers=handlers if handlers is not None else HandlerRegistry(),
-                                            clock=clock, id_factory=id_factory, trust_scripts=trust_scripts)
-        elif handlers is not None:
-            environment = environment.changed(handlers=handlers)
+                                            clock=clock, id_factory=id_factory, trust_scripts=trust_scripts,
+                                            commit=commit)
+        else:
+            if handlers is not None:
+                environment = environment.changed(handlers=handlers)
+            if commit is not None:
+                environment = environment.changed(commit=check_commit_mode(commit))
         # Stored instances never wait in-process for a timer: a timer is a job a worker runs when it is due.
         self.environment = environment.changed(timer_wait=0)
         self.store = store
         self.worker_id = worker_id
-        self.engine = Engine(environment=self.environment, jobs=True, verify_bindings=check_bindings)
+        self.engine = Engine(environment=self.environment, jobs=True, verify_bindings=check_bindings,
+                             inline=self.wait_states)
         self.deployments = Deployments(store, now=self.now)
         self.steps = Steps(store=store, environment=self.environment, engine=self.engine,
-                           deployments=self.deployments, message_ttl=message_ttl, after_commit=self._route_thrown)
+                           deployments=self.deployments, message_ttl=message_ttl, after_commit=self._route_thrown,
+                           fail_job=lambda *args, **kwargs: self.fail_job(*args, **kwargs))
         self.correlation = Correlation(store=store, environment=self.environment, engine=self.engine,
                                        deployments=self.deployments, steps=self.steps, message_ttl=message_ttl,
                                        worker_id=worker_id, fail_job=self.fail_job)
@@ -66,6 +75,11 @@ class Runtime:
     @property
     def handlers(self) -> HandlerRegistry:
         return self.environment.handlers
+
+    @property
+    def wait_states(self) -> bool:
+        """Commits at wait states and commit points (the default), not after every service task."""
+        return self.environment.commit == "wait-states"
 
     @property
     def clock(self) -> Clock:
@@ -173,17 +187,26 @@ class Runtime:
 
     def run_to_wait(self, instance_ids: list[str], *, lease: float = 30.0) -> WorkerStats:
         """Carry these instances on in-process, as a worker would: run their due service jobs whose handlers this
-        Runtime has, one committed step each, until they wait, end, or need a handler it lacks (that job stays
-        for a worker)."""
+        Runtime has until they wait, end, or need a handler it lacks (that job stays for a worker). Each-task
+        commits: one committed step each. Wait-state commits: a job the diagram made a commit point (asyncBefore,
+        an external task) stays for a worker, as Camunda's job executor takes an async continuation."""
         worker = Worker(self, worker_id=self.worker_id, lease=lease)
         if not self.handlers.names():
             return worker.stats
-        now = self.now()
-        job_ids = []
-        for instance_id in dict.fromkeys(instance_ids):
-            _record, jobs = self.store.load_for_step(instance_id)
-            job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers and j.due_at <= now]
-        return worker.run_jobs(job_ids) if job_ids else worker.stats
+        while True:  # a worker follows at most FOLLOW_LIMIT jobs in a row: go on until none is left here
+            now = self.now()
+            job_ids = []
+            for instance_id in dict.fromkeys(instance_ids):
+                _record, jobs = self.store.load_for_step(instance_id)
+                job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers
+                            and j.due_at <= now and (j.locked_until or 0) <= now
+                            and not (self.wait_states and j.payload.get("commit_point"))]
+            if not job_ids:
+                return worker.stats
+            before = worker.stats.jobs
+            worker.run_jobs(job_ids)
+            if worker.stats.jobs == before:
+                return worker.stats  # nothing could be claimed (another worker holds them)
 
     def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:
         return self.jobs.service_call(job)
@@ -197,6 +220,9 @@ class Runtime:
 
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
         return self.jobs.fire_timer_job(job, worker)
+
+    def continue_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        return self.jobs.continue_job(job, worker)
 
     def run_message_job(self, job: JobRecord, worker: str) -> dict[str, Any]:
         return self.jobs.run_message_job(job, worker)

@@ -114,15 +114,15 @@ class QueueOperations:
     def pending_work(self, handlers: Sequence[str], now: float) -> tuple[int, float | None]:
         """(jobs that keep a `--until-idle` worker running, when the next job this worker could take is due).
 
-        Work that keeps it running: a due timer, any message or service job it can run (also one backing off
-        between retries), and any job another worker holds. Timers due later do not.
+        Work that keeps it running: a due timer, any message or continuation job, any service job it can run
+        (also one backing off between retries), and any job another worker holds. Timers due later do not.
         """
         mine = or_(jobs.c.kind != "service", jobs.c.handler.in_(list(handlers))) if handlers else \
             jobs.c.kind != "service"
         busy = and_(jobs.c.status == "ready", or_(
             jobs.c.locked_until > now,
             and_(jobs.c.kind == "timer", jobs.c.due_at <= now),
-            jobs.c.kind == "message",
+            jobs.c.kind.in_(("message", "async")),
             and_(jobs.c.kind == "service", mine)))
         with self.read() as conn:
             count = conn.execute(select(func.count()).select_from(jobs).where(busy)).scalar() or 0
