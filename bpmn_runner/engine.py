@@ -186,7 +186,9 @@ class Instance:
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
         self._fired_timers: set[str] = set()  # timer tasks a simulation fired
-        self.fire_start_timers = False
+        # True: fire the top process's timer start events once now (a foreground run); a start event's id: fire
+        # only that one (a worker starting one repetition of it)
+        self.fire_start_timers: bool | str = False
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
@@ -277,8 +279,9 @@ class Instance:
         while True:
             session.run_engine_steps()
             if self.fire_start_timers:
+                only = self.fire_start_timers if isinstance(self.fire_start_timers, str) else None
                 self.fire_start_timers = False
-                notes = spiff_timers.fire_start_timers_once(session)
+                notes = spiff_timers.fire_start_timers_once(session, only)
                 if notes:
                     session.notes.extend(notes)
                     continue
