@@ -303,7 +303,7 @@ class Instance:
                 session.complete_user_task(task.task_id, answer if answer is not None else
                                            self._default_form_data(task))
                 continue
-            timers = [w for w in waiting if w.kind == "timer"]
+            timers = [w for w in waiting if w.kind in ("timer", "user")]  # user: timeout listeners
             if timers and self._advance_timers():
                 continue
             if not waiting and self.simulator is not None:

@@ -1,5 +1,6 @@
 """Run execution and task listeners at the moments Camunda runs them: take (on the flow), start (after input
-mappings), task create/assignment/complete/delete, end (after output mappings, also when cancelled)."""
+mappings), task create/assignment/complete/delete/timeout, end (after output mappings, also when cancelled), and the
+process's own start and end."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ def fire(spec: Any, task: Any, event: str, scope: str = "execution") -> None:
             _run(spec, task, listener)
 
 
+def run_one(spec: Any, task: Any, listener: dict[str, Any]) -> None:
+    """Run one listener (a timeout task listener whose timer is due)."""
+    _run(spec, task, listener)
+
+
+def fire_process(spec: Any, task: Any) -> None:
+    """Process-level execution listeners: start when the instance starts (before its start event), end when it
+    ends (after its end event); the handler sees the process id as the element."""
+    for listener in getattr(spec, "runner_process_listeners", None) or ():
+        _run(spec, task, listener, element_id=task.workflow.spec.name)
+
+
 def fire_take(task: Any) -> None:
     """Take listeners of the sequence flow from the parent task's element to this one."""
     parent = task.parent
@@ -28,9 +41,9 @@ def fire_take(task: Any) -> None:
         _run(parent.task_spec, task, listener)
 
 
-def _run(spec: Any, task: Any, listener: dict[str, Any]) -> None:
+def _run(spec: Any, task: Any, listener: dict[str, Any], element_id: str | None = None) -> None:
     engine = task.workflow.top_workflow.script_engine
-    element_id = getattr(spec, "bpmn_id", None) or spec.name
+    element_id = element_id or getattr(spec, "bpmn_id", None) or spec.name
     if listener["kind"] == "script":
         if listener.get("script_format") not in JAVASCRIPT_FORMATS:
             raise ExecutionError(f"{listener['event']} listener: script format {listener.get('script_format')!r} "
