@@ -10,6 +10,7 @@ from typing import Any
 from .. import expressions
 from ..errors import ExecutionError, ExpressionError
 from ..models import Binding, JAVASCRIPT_FORMATS, ListenerCall
+from .business_keys import business_key
 
 
 def fire(spec: Any, task: Any, event: str, scope: str = "execution") -> None:
@@ -61,7 +62,8 @@ def _run(spec: Any, task: Any, listener: dict[str, Any], element_id: str | None 
                         data=copy.deepcopy(task.data), instance_id=invoker.instance_id, element_id=element_id,
                         element_name=getattr(spec, "bpmn_name", "") or "", process_id=task.workflow.spec.name,
                         args=[_argument(text, task.data, element_id) for text in listener["arguments"]],
-                        task=dict(task.internal_data.get("user_task") or {}))
+                        task=dict(task.internal_data.get("user_task") or {}),
+                        business_key=business_key(task.workflow))
     binding = Binding(listener["name"], listener["dialect"], "listener")
     result = invoker.call_handler(binding, call, str(task.id))
     if isinstance(result, dict):

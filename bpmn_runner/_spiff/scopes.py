@@ -20,14 +20,17 @@ from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
 from ..loader.user_tasks import read_assignment
 from . import conditional, listeners, task_timeouts
+from .business_keys import execution_info
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
 
 def _evaluate(spec: Any, task: Any, source: str, data: dict[str, Any], what: str) -> Any:
+    engine = task.workflow.top_workflow.script_engine
     try:
-        return expressions.evaluate_mapping(source, data, trusted=getattr(task.workflow.script_engine, "trusted",
-                                                                          False))
+        with expressions.execution_info(execution_info(task, getattr(getattr(engine, "invoker", None),
+                                                                     "instance_id", None))):
+            return expressions.evaluate_mapping(source, data, trusted=getattr(engine, "trusted", False))
     except ExpressionError as exc:
         raise ExpressionError(f"{what}: {exc.message}", element_id=getattr(spec, "bpmn_id", None)) from None
 
@@ -94,6 +97,12 @@ def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
 
 def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     _begin(self, my_task)
+    rules = (getattr(self, "runner_scope", None) or {}).get("call") or {}
+    if isinstance(self, CallActivity) and rules.get("dialect") == "camunda7":
+        # a called process instance has its own business key: none unless camunda:in businessKey passes one
+        key = rules.get("business_key")
+        value = _evaluate(self, my_task, key, my_task.data, "camunda:in businessKey") if key else None
+        subworkflow.business_key = None if value is None else str(value)
     data = _child_start_data(self, my_task)
     if data is None:
         original = _CALL_COPY if isinstance(self, CallActivity) else _SUB_COPY

@@ -111,14 +111,14 @@ class Runtime:
                     "business_key": business_key,
                     "timer_starts": self.timer_starts.scheduled(process_id)}
         instance = self.engine.start(definitions, process_id, dict(data or {}),
-                                     instance_id=self.environment.id_factory())
+                                     instance_id=self.environment.id_factory(), business_key=business_key)
         return self.steps.commit_new(instance, digest, business_key)
 
     def record_run(self, definitions: Definitions, instance: Instance, result: RunResult) -> dict[str, Any]:
         """Record an in-process `run` (completed, waiting or failed) with its history; a waiting one can then be
         completed, messaged or worked on like any stored instance."""
         digest = self.deploy_definitions(definitions)
-        return self.steps.commit_new(instance, digest, None, result=result)
+        return self.steps.commit_new(instance, digest, instance.business_key, result=result)
 
     def restore(self, record: InstanceRecord) -> Instance:
         return self.steps.restore(record)

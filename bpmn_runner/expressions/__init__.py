@@ -7,11 +7,12 @@ from typing import Any, Callable, Mapping, TypeVar
 from ..errors import ExpressionError
 from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
 from . import feel_bridge as feel, javascript, juel, python_safe, scripts
+from .juel import execution_info
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
 __all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax",
-           "referenced_names", "execute_script", "evaluate_mapping"]
+           "referenced_names", "execute_script", "evaluate_mapping", "execution_info"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120

@@ -8,8 +8,10 @@ String, List and Map methods.
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
@@ -27,11 +29,32 @@ _COMPARE = {"==": "==", "eq": "==", "!=": "!=", "ne": "!=", "<": "<", "lt": "<",
             "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="}
 
 
+_INFO: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("juel_execution_info", default={})
+# execution.<property> (and get<Property>()) -> the key of the running execution's facts
+_EXECUTION_FACTS = {"processBusinessKey": "businessKey", "businessKey": "businessKey",
+                    "processInstanceId": "instanceId", "id": "instanceId", "currentActivityId": "elementId",
+                    "activityId": "elementId", "eventName": "eventName"}
+
+
+@contextmanager
+def execution_info(info: Mapping[str, Any]) -> Iterator[None]:
+    """Facts about the running execution that `execution.processBusinessKey` and friends read while evaluating."""
+    token = _INFO.set(info)
+    try:
+        yield
+    finally:
+        _INFO.reset(token)
+
+
 class _Execution:
-    """Stands for Camunda's `execution` object; only its variable accessors are available."""
+    """Stands for Camunda's `execution` object: its variable accessors and a few facts (business key, ids)."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
+
+    def fact(self, name: str) -> tuple[bool, Any]:
+        key = _EXECUTION_FACTS.get(name)
+        return (key is not None, _INFO.get().get(key) if key is not None else None)
 
 
 # ---------------------------------------------------------------- composite text
@@ -302,6 +325,9 @@ def _property(base: Any, name: str, node: Node) -> Any:
             return base[name]
         raise Missing(path_text(node))
     if isinstance(base, _Execution):
+        known, value = base.fact(name)
+        if known:
+            return value
         raise Problem(f"execution.{name} is not available; use execution.getVariable('name')")
     raise Problem(f"{path_text(node[1])} is {describe_value(base)}, which has no property '{name}'")
 
@@ -342,6 +368,11 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if method in ("getVariables", "getVariablesLocal"):
             arity(0)
             return dict(target.data)
+        if method.startswith("get") and len(method) > 3:
+            known, value = target.fact(method[3].lower() + method[4:])
+            if known:
+                arity(0)
+                return value
         raise Problem(f"execution.{method}() is not available; only getVariable, hasVariable and getVariables")
     table: dict[str, Callable[..., Any]] | None = None
     if isinstance(target, str):
