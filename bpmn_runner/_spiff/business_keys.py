@@ -28,3 +28,4 @@ def execution_info(task: Any, instance_id: str | None = None) -> dict[str, Any]:
     spec = getattr(task, "task_spec", None)
     return {"businessKey": business_key(task.workflow), "instanceId": instance_id,
             "elementId": getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)}
+

@@ -20,6 +20,7 @@ from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
 from ..loader.user_tasks import read_assignment
 from . import conditional, listeners, task_timeouts
+from .bean_calls import bean_resolver
 from .business_keys import execution_info
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
@@ -29,7 +30,8 @@ def _evaluate(spec: Any, task: Any, source: str, data: dict[str, Any], what: str
     engine = task.workflow.top_workflow.script_engine
     try:
         with expressions.execution_info(execution_info(task, getattr(getattr(engine, "invoker", None),
-                                                                     "instance_id", None))):
+                                                                     "instance_id", None))), \
+                expressions.bean_calls(bean_resolver(task)):
             return expressions.evaluate_mapping(source, data, trusted=getattr(engine, "trusted", False))
     except ExpressionError as exc:
         raise ExpressionError(f"{what}: {exc.message}", element_id=getattr(spec, "bpmn_id", None)) from None

@@ -15,6 +15,7 @@ from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
+from . import conditional
 from .business_keys import business_key, execution_info
 from .specs import SERVICE_CLASSES
 
@@ -170,6 +171,7 @@ class ServiceCalls:
         self.apply_result(spec, task, binding, result)
         try:
             task.complete()
+            conditional.fire_now(task.workflow.top_workflow)
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
 

@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import clock, frontier
+from . import clock, conditional, frontier
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -292,6 +292,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         task.data.update(data)
         try:
             task.run()
+            conditional.fire_now(self.workflow)
         except SpiffWorkflowException as exc:
             error = self._translate(exc)
             error.__cause__ = exc

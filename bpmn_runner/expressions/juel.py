@@ -46,6 +46,27 @@ def execution_info(info: Mapping[str, Any]) -> Iterator[None]:
         _INFO.reset(token)
 
 
+# `${bean.method(args)}` where `bean` is no variable: a resolver (handler name, arguments) -> (found, value) that calls
+# the handler registered as "bean.method", as Camunda calls the bean's method
+BeanResolver = Callable[[str, list[Any]], tuple[bool, Any]]
+_BEANS: contextvars.ContextVar[BeanResolver | None] = contextvars.ContextVar("juel_beans", default=None)
+
+
+@contextmanager
+def bean_calls(resolver: BeanResolver | None) -> Iterator[None]:
+    """While evaluating, `${bean.method(a, b)}` calls `resolver("bean.method", [a, b])` when `bean` is no variable."""
+    token = _BEANS.set(resolver)
+    try:
+        yield
+    finally:
+        _BEANS.reset(token)
+
+
+def current_execution_info() -> Mapping[str, Any]:
+    """The facts `execution_info` set for the expression or script being evaluated (for JavaScript's execution)."""
+    return dict(_INFO.get())
+
+
 class _Execution:
     """Stands for Camunda's `execution` object: its variable accessors and a few facts (business key, ids)."""
 
@@ -271,6 +292,12 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         base = _eval(node[1], data)
         return _index(base, _eval(node[2], data), node)
     if kind == "call":
+        target = node[1]
+        resolver = _BEANS.get()
+        if resolver is not None and target[0] == "name" and target[1] not in data and target[1] != "execution":
+            found, value = resolver(f"{target[1]}.{node[2]}", [_eval(a, data) for a in node[3]])
+            if found:
+                return value
         return _call(_eval(node[1], data), node[2], [_eval(a, data) for a in node[3]], node)
     if kind == "spin":
         if len(node[1]) != 1:
