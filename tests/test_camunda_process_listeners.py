@@ -69,6 +69,24 @@ def test_a_called_process_runs_its_own_process_listeners(tmp_path: Path) -> None
     assert [entry[:2] for entry in log] == [("start", "child"), ("end", "child")]
 
 
+def test_camunda8_process_execution_listeners_call_their_job_types(tmp_path: Path) -> None:
+    """docs.camunda.io/docs/components/concepts/execution-listeners (listeners for the overall process: start
+    before the process's start event, end after it ends)."""
+    order: list[str] = []
+    reg = registry(work=lambda call: order.append("work") or None)
+    reg.register("process-started", lambda call: order.append(f"start:{call.element_id}") or None)
+    reg.register("process-ended", lambda call: order.append(f"end:{call.element_id}") or None)
+    body = ('<bpmn:extensionElements><zeebe:executionListeners>'
+            '<zeebe:executionListener eventType="start" type="process-started"/>'
+            '<zeebe:executionListener eventType="end" type="process-ended"/></zeebe:executionListeners>'
+            '</bpmn:extensionElements>' + START + '<bpmn:serviceTask id="work"><bpmn:extensionElements>'
+            '<zeebe:taskDefinition type="work"/></bpmn:extensionElements></bpmn:serviceTask>' + END
+            + chain("start", "work", "end"))
+    s = Scenario(write(tmp_path, body, process_id="shipping"), reg)
+    assert s.result.status == "completed", s.result.error
+    assert order == ["start:shipping", "work", "end:shipping"]
+
+
 def test_a_process_listener_on_take_is_refused(tmp_path: Path) -> None:
     """delegation-code page: a process has start and end events only."""
     body = ('<bpmn:extensionElements><camunda:executionListener event="take" class="audit"/>'
