@@ -74,8 +74,12 @@ class _Execution:
         self.data = data
 
     def fact(self, name: str) -> tuple[bool, Any]:
+        """(known, value) of a fact of the running execution; nothing is known outside one."""
         key = _EXECUTION_FACTS.get(name)
-        return (key is not None, _INFO.get().get(key) if key is not None else None)
+        info = _INFO.get()
+        if key is None or not info:
+            return False, None
+        return True, info.get(key)
 
 
 # ---------------------------------------------------------------- composite text
