@@ -286,11 +286,13 @@ class Instance:
     def _loop(self, user_task: UserTaskCallback | None) -> None:
         session = self.session
         while True:
+            if isinstance(self.fire_start_timers, str):  # a worker starts this repetition at its timer start event
+                only, self.fire_start_timers = self.fire_start_timers, False
+                spiff_timers.fire_start_timers_once(session, only)
             session.run_engine_steps()
             if self.fire_start_timers:
-                only = self.fire_start_timers if isinstance(self.fire_start_timers, str) else None
                 self.fire_start_timers = False
-                notes = spiff_timers.fire_start_timers_once(session, only)
+                notes = spiff_timers.fire_start_timers_once(session)
                 if notes:
                     session.notes.extend(notes)
                     continue

@@ -116,3 +116,22 @@ def test_run_in_the_foreground_starts_one_instance_and_returns(tmp_path: Path) -
     out = CliRunner().invoke(app, ["run", str(path), "--handlers", str(handlers)])
     assert out.exit_code == 0, out.output
     assert "started this one instance now; the next would start at" in out.output
+
+
+def test_with_a_none_start_too_start_uses_the_none_start_and_the_timer_starts_at_its_own(store,
+                                                                                         tmp_path: Path) -> None:
+    """timer-events page: a process may have a none start event besides its timer start event; `start` starts at
+    the none start, and each timer repetition starts a new instance at the timer start event."""
+    clock = MovableClock()
+    body = (timer_start("R2/PT1H") + '<bpmn:startEvent id="manual"/>' + zeebe_service("job", "tick") + END
+            + chain("tick", "job", "end") + chain("manual", "job"))
+    rt = runtime(store, registry(tick=lambda call: {}), clock)
+    first = rt.start([write(tmp_path, "mixed.bpmn", body, process_id="ticker")])
+    assert first["instance_id"] and first["status"] == "running"
+    worker(rt).run_once()
+    for _ in range(3):
+        clock.advance(hours=1, seconds=1)
+        worker(rt).run_once()
+    starts = [[h["element_id"] for h in rt.show(i["instance_id"])["history"] if h["event"] == "completed"][0]
+              for i in rt.list_instances()]
+    assert starts == ["manual", "tick", "tick"]

@@ -73,6 +73,8 @@ def fire_start_timers_once(session: Any, only: str | None = None) -> list[str]:
 
     notes: list[str] = []
     workflow = session.workflow
+    if only is not None:
+        _open_start_events(workflow)
     for task in list(workflow.event_manager.tasks.values()):
         spec = task.task_spec
         definition = getattr(spec, "event_definition", None)
@@ -100,6 +102,20 @@ def fire_start_timers_once(session: Any, only: str | None = None) -> list[str]:
             notes.append(f"timer start event {spec.bpmn_id!r} ({text}): started this one instance now; "
                          f"{_next_start(definition, text)}")
     return notes
+
+
+def _open_start_events(workflow: Any) -> None:
+    """Run the process's internal start tasks, so its start events wait, before any of them runs: the timer start
+    then completes first and the process's other start events (a none start too) are cancelled."""
+    from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
+
+    for _ in range(4):
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY)
+                 if isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
+        if not ready:
+            return
+        for task in ready:
+            task.run()
 
 
 def _next_start(definition: TimerEventDefinition, text: str) -> str:
