@@ -114,10 +114,23 @@ def _start_conditional_event_subprocesses(top: BpmnWorkflow, workflow: Any) -> N
             state[name] = value
 
 
+def _has_conditionals(top: Any) -> bool:
+    """Whether the process or a process it calls has a conditional event at all (worked out once per workflow)."""
+    known = getattr(top, "_runner_conditionals", None)
+    if known is None:
+        specs = [top.spec, *(getattr(top, "subprocess_specs", None) or {}).values()]
+        known = any(isinstance(getattr(task_spec, "event_definition", None), ConditionalEventDefinition)
+                    for spec in specs if spec is not None for task_spec in spec.task_specs.values())
+        top._runner_conditionals = known
+    return known
+
+
 def fire_now(top: Any) -> None:
     """Check conditional boundary and intermediate events at once, after a task completed and set variables:
     Camunda evaluates them when the variable changes, so a boundary condition made true by the last task of a
     sub-process interrupts it before the sub-process reaches its end."""
+    if not _has_conditionals(top):
+        return  # most processes: no step pays for this
     waiting = [t for t in list(top.event_manager.tasks.values())
                if isinstance(t.task_spec.event_definition, ConditionalEventDefinition)]
     for task in waiting:
