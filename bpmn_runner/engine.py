@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
+from ._spiff.business_keys import business_key as spiff_business_key
 from ._spiff import timers as spiff_timers
 from ._spiff import waits as spiff_waits
 from ._spiff.script_engine import RunnerScriptEngine
@@ -116,7 +117,8 @@ class Engine:
     # ----- instances ----------------------------------------------------------------------------------------
 
     def start(self, definitions: Definitions, process_id: str | None = None,
-              data: dict[str, Any] | None = None, *, instance_id: str | None = None) -> "Instance":
+              data: dict[str, Any] | None = None, *, instance_id: str | None = None,
+              business_key: str | None = None) -> "Instance":
         process_id = definitions.choose_process(process_id)
         if definitions.for_simulation and not self.simulate:
             raise InvalidOperationError("these definitions were loaded for a simulation (load(simulate=True)); "
@@ -126,6 +128,8 @@ class Engine:
         instance.session = instance._with_clock(lambda: Session.start(
             definitions.built, process_id, dict(data or {}), instance.script_engine, **instance.session_kwargs()))
         instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
+        if business_key is not None:
+            instance.session.workflow.business_key = business_key
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
@@ -198,7 +202,14 @@ class Instance:
         self.new_jobs: list[PendingJob] = []
         self.inline_calls = 0  # handlers of a durable instance run in-process (wait-state commits)
         self._fired_timers: set[str] = set()  # timer tasks a simulation fired
-        self.fire_start_timers = False
+        # True: fire the top process's timer start events once now (a foreground run); a start event's id: fire
+        # only that one (a worker starting one repetition of it)
+        self.fire_start_timers: bool | str = False
+
+    @property
+    def business_key(self) -> str | None:
+        """The instance's business key (Camunda 7: not unique; a called process has the one `camunda:in` passed)."""
+        return spiff_business_key(self.session.workflow)
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
@@ -309,6 +320,9 @@ class Instance:
     def _loop(self, user_task: UserTaskCallback | None) -> None:
         session = self.session
         while True:
+            if isinstance(self.fire_start_timers, str):  # a worker starts this repetition at its timer start event
+                only, self.fire_start_timers = self.fire_start_timers, False
+                spiff_timers.fire_start_timers_once(session, only)
             session.run_engine_steps()
             if self.fire_start_timers:
                 self.fire_start_timers = False
@@ -334,7 +348,7 @@ class Instance:
                 session.complete_user_task(task.task_id, answer if answer is not None else
                                            self._default_form_data(task))
                 continue
-            timers = [w for w in waiting if w.kind == "timer"]
+            timers = [w for w in waiting if w.kind in ("timer", "user")]  # user: timeout listeners
             if timers and self._advance_timers():
                 continue
             if not waiting and self.simulator is not None:
@@ -462,7 +476,8 @@ class Instance:
 def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,
         data: dict[str, Any] | None = None, simulate: bool = False, trust_scripts: bool = False,
         max_steps: int | None = None, user_task: UserTaskCallback | None = None,
-        search_siblings: bool = True, environment: Environment | None = None) -> RunResult:
+        search_siblings: bool = True, environment: Environment | None = None,
+        business_key: str | None = None) -> RunResult:
     """Load diagrams and run one instance in memory until it ends or waits: the Python way to `bpmn-runner run`.
 
     The keyword arguments build an Environment with the project's `[tool.bpmn-runner]` settings; pass
@@ -471,5 +486,5 @@ def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerReg
     definitions = load(list(paths), search_siblings=search_siblings)
     engine = Engine(handlers, environment=environment, simulate=simulate, trust_scripts=trust_scripts,
                     max_steps=max_steps)
-    instance = engine.start(definitions, process_id, data)
+    instance = engine.start(definitions, process_id, data, business_key=business_key)
     return instance.run(user_task)

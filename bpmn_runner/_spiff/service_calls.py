@@ -16,6 +16,8 @@ from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperati
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
 from . import async_points
+from . import conditional
+from .business_keys import business_key, execution_info
 from .specs import SERVICE_CLASSES
 
 PENDING = object()  # returned by a handler caller that queued the call as a job
@@ -48,13 +50,14 @@ class ServiceCalls:
         params = self._params(spec, task)
         if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
             scope = {**task.data, **params}
-            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted, task)
                       for target, source in raw["connector"]["inputs"]}
         args = [self._argument(text, task.data, spec) for text in binding.arguments]
         call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
                            instance_id=self.instance_id, element_id=element_id,
                            idempotency_key=self._idempotency_key(element_id), topic=binding.name,
-                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args)
+                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args,
+                           business_key=business_key(task.workflow))
         try:
             result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
@@ -84,7 +87,7 @@ class ServiceCalls:
         params: dict[str, Any] = {}
         trusted = self.engine.trusted
         for target, source in spec.inputs_mapping:
-            params[target] = self._mapping_value(source, task.data, spec, trusted)
+            params[target] = self._mapping_value(source, task.data, spec, trusted, task)
         for name, expression in spec.spiff_params.items():
             try:
                 params[name] = expressions.evaluate(expression, task.data, trusted=trusted, names=self.engine.names)
@@ -114,8 +117,11 @@ class ServiceCalls:
             return _copy(data)
         return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
 
-    def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
+    def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool, task: Any = None) -> Any:
         try:
+            if task is not None:  # execution.processBusinessKey and friends
+                with expressions.execution_info(execution_info(task, self.instance_id)):
+                    return expressions.evaluate_mapping(source, data, trusted=trusted)
             return expressions.evaluate_mapping(source, data, trusted=trusted)
         except expressions.MissingVariableError as exc:
             if not self.simulate:
@@ -136,7 +142,7 @@ class ServiceCalls:
         if connector:  # the response is seen only by the connector's output parameters, as in Camunda 7
             response = result if isinstance(result, dict) else {"response": result}
             scope = {**task.data, **response}
-            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted, task)
                       for target, source in connector["outputs"]}
         elif binding.kind == "expression" and binding.result_variable:
             task.data[binding.result_variable] = result  # camunda:resultVariable holds the value as returned
@@ -153,7 +159,7 @@ class ServiceCalls:
         if spec.outputs_mapping:
             scope = {**task.data, **result}
             for target, source in spec.outputs_mapping:
-                task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted)
+                task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted, task)
         else:
             task.data.update(result)
 
@@ -176,6 +182,7 @@ class ServiceCalls:
             return
         try:
             task.complete()
+            conditional.fire_now(task.workflow.top_workflow)
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
 

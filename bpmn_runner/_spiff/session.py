@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import async_points, clock, frontier
+from . import async_points, clock, conditional, frontier
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -31,6 +31,7 @@ from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import missing_elements, state_from_dict, state_to_dict, state_to_json
+from . import task_timeouts
 from .timer_due import timer_due
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
@@ -184,8 +185,14 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def fire_due_timers(self) -> None:
         try:
             self.workflow.refresh_timers()
+            for task in self.timeout_tasks():
+                task_timeouts.fire_due(task)
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
+
+    def timeout_tasks(self) -> list[Any]:
+        """Waiting user tasks with a timeout listener's timer running."""
+        return [t for t in self._all_tasks(TaskState.READY) if t.internal_data.get("timeouts")]
 
     def _translate(self, exc: SpiffWorkflowException) -> ExecutionError:
         task = getattr(exc, "task", None)
@@ -264,6 +271,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def next_timer_due(self) -> datetime | None:
         due = [timer_due(task) for task in list(self.workflow.event_manager.tasks.values())
                if isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+        due += [task_timeouts.next_due(task) for task in self.timeout_tasks()]
         known = [d for d in due if d is not None]
         return min(known) if known else None
 
@@ -290,6 +298,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         task.data.update(data)
         try:
             task.run()
+            conditional.fire_now(self.workflow)
         except SpiffWorkflowException as exc:
             error = self._translate(exc)
             error.__cause__ = exc

@@ -110,13 +110,17 @@ def start_command(paths: list[Path] = PathsArg,
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
 
     Service tasks become jobs that `bpmn-runner worker` runs; with --handlers the bindings are checked first and
-    the service tasks whose handlers are given run here, to the next wait.
+    the service tasks whose handlers are given run here, to the next wait. A process started by a timer start
+    event is scheduled instead: a worker starts a new instance at each repetition.
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
                                             business_key=business_key), db, as_json=as_json, handlers=handlers,
                         moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
+    elif out["status"] == "scheduled":
+        for timer in out["timer_starts"]:
+            typer.echo(f"{out['process_id']}: scheduled; {_timer_start_text(timer)}")
     else:
         typer.echo(out["instance_id"])
         where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
@@ -129,10 +133,13 @@ def start_command(paths: list[Path] = PathsArg,
 @app.command("deploy")
 def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams without starting anything: processes with message or signal start events then start
-    when `message` or `signal` (or an instance's throw) arrives."""
+    when `message` or `signal` (or an instance's throw) arrives; a timer start event is scheduled, and a worker
+    starts a new instance at each repetition."""
     def act(rt: Any) -> dict[str, Any]:
         digest, definitions = rt.deploy(list(paths))
-        return {"definition": digest, "processes": definitions.executable_processes(), "notes": definitions.notes}
+        processes = definitions.executable_processes()
+        return {"definition": digest, "processes": processes, "notes": definitions.notes,
+                "timer_starts": [t for t in rt.timer_start_jobs() if t["process_id"] in processes]}
 
     out = store_command(act, db, as_json=as_json)
     if as_json:
@@ -141,6 +148,15 @@ def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_j
     typer.echo(f"deployed {', '.join(out['processes']) or 'no executable process'} (definition {out['definition'][:12]})")
     for note in out["notes"]:
         typer.echo(f"note: {note}")
+    for timer in out["timer_starts"]:
+        typer.echo(f"{timer['process_id']}: {_timer_start_text(timer)}")
+
+
+def _timer_start_text(timer: dict[str, Any]) -> str:
+    left = timer["remaining"]
+    repeats = "" if left in (0, 1) else (", then per repetition" if left < 0 else f", {left} time(s) in all")
+    return (f"timer start event {timer['element_id']} ({timer['timer']}) starts a new instance at "
+            f"{timer['due_at']}{repeats} (a running `bpmn-runner worker` starts them)")
 
 
 @app.command("instances")

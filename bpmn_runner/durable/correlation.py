@@ -146,7 +146,8 @@ class Correlation:
             definitions = self.deployments.definitions_for(digest)
             if process_id not in definitions.executable_processes():
                 continue
-            instance = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory())
+            instance = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory(),
+                                         business_key=business_key)
 
             def trigger(inst: Instance, process_id: str = process_id) -> None:
                 caught = inst.send_message(name, payload) if kind == "message" else inst.send_signal(name, payload)

@@ -22,6 +22,7 @@ from .jobs import Jobs
 from .policy import DEFAULT_TTL
 from .queries import Queries
 from .steps import DoneJob, LeaseNext, Steps
+from .timer_starts import TimerStarts, is_start_timer
 from .worker import Worker, WorkerStats
 
 
@@ -60,6 +61,8 @@ class Runtime:
         self.jobs = Jobs(store=store, environment=self.environment, engine=self.engine, steps=self.steps,
                          route_message=self.correlation.route_message, worker_id=worker_id)
         self.queries = Queries(store=store, environment=self.environment, deployments=self.deployments)
+        self.timer_starts = TimerStarts(store=store, environment=self.environment, engine=self.engine,
+                                        deployments=self.deployments, steps=self.steps)
 
     # ----- lifetime -----------------------------------------------------------------------------------------
 
@@ -91,8 +94,15 @@ class Runtime:
     # ----- definitions and new instances --------------------------------------------------------------------
 
     def deploy(self, paths: list[str | Path]) -> tuple[str, Definitions]:
-        """Load diagram files (with the called processes beside them) and store them once per content hash."""
-        return self.deployments.deploy(paths)
+        """Load diagram files (with the called processes beside them) and store them once per content hash; the
+        processes' timer start events are scheduled (see `timer_start_jobs`)."""
+        digest, definitions = self.deployments.deploy(paths)
+        self.timer_starts.schedule(digest, definitions)
+        return digest, definitions
+
+    def timer_start_jobs(self, process_id: str | None = None) -> list[dict[str, Any]]:
+        """The timer start events scheduled in the store: process, element, timer text, next due time (UTC)."""
+        return self.timer_starts.scheduled(process_id)
 
     def deploy_definitions(self, definitions: Definitions) -> str:
         return self.deployments.deploy_definitions(definitions)
@@ -106,16 +116,23 @@ class Runtime:
             digest, definitions = self.deploy(list(paths or []))
         else:
             digest = self.deploy_definitions(definitions)
+            self.timer_starts.schedule(digest, definitions)
         process_id = definitions.choose_process(process_id)
+        starts = self.deployments.catalog_for(digest).get("starts", {}).get(process_id, {})
+        if starts.get("timers") and not starts.get("none"):
+            # Started by its timer: each repetition is a new instance a worker starts (Camunda's timer start job)
+            return {"instance_id": None, "process_id": process_id, "status": "scheduled", "waiting": [],
+                    "business_key": business_key,
+                    "timer_starts": self.timer_starts.scheduled(process_id)}
         instance = self.engine.start(definitions, process_id, dict(data or {}),
-                                     instance_id=self.environment.id_factory())
+                                     instance_id=self.environment.id_factory(), business_key=business_key)
         return self.steps.commit_new(instance, digest, business_key)
 
     def record_run(self, definitions: Definitions, instance: Instance, result: RunResult) -> dict[str, Any]:
         """Record an in-process `run` (completed, waiting or failed) with its history; a waiting one can then be
         completed, messaged or worked on like any stored instance."""
         digest = self.deploy_definitions(definitions)
-        return self.steps.commit_new(instance, digest, None, result=result)
+        return self.steps.commit_new(instance, digest, instance.business_key, result=result)
 
     def restore(self, record: InstanceRecord) -> Instance:
         return self.steps.restore(record)
@@ -219,6 +236,8 @@ class Runtime:
         return self.jobs.complete_service_job(job, worker, result, error, lease_next=lease_next)
 
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        if is_start_timer(job):
+            return self.timer_starts.fire(job, worker)
         return self.jobs.fire_timer_job(job, worker)
 
     def continue_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:

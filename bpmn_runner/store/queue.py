@@ -105,6 +105,22 @@ class QueueOperations:
                     conn.execute(insert(history), [history_values(history_row)])
             return True
 
+    def start_timer_jobs(self, prefix: str) -> list[JobRecord]:
+        """Timer jobs that start instances (no instance of their own) whose task id starts with `prefix`."""
+        with self.read() as conn:
+            rows = conn.execute(select(jobs).where(jobs.c.kind == "timer", jobs.c.instance_id.is_(None),
+                                                   starts_with(jobs.c.task_id, prefix))
+                                .order_by(jobs.c.due_at)).all()
+        return [job_record(r) for r in rows]
+
+    def replace_start_timers(self, delete_ids: Sequence[str], new_jobs: Sequence[JobRecord]) -> None:
+        """Drop the start timers of a process's previous version and schedule this version's, in one transaction."""
+        with self.write() as conn:
+            if delete_ids:
+                conn.execute(delete(jobs).where(jobs.c.id.in_(list(delete_ids))))
+            if new_jobs:
+                conn.execute(insert(jobs), [job_values(j) for j in new_jobs])
+
     def drop_job(self, job_id: str, worker: str) -> bool:
         """Forget a job whose task no longer waits (e.g. a boundary event cancelled it), if this worker holds it."""
         with self.write() as conn:
