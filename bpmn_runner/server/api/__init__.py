@@ -9,7 +9,7 @@ from . import definitions, instances, tasks
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter(prefix="/api")
+    api = APIRouter()  # each part carries the /api prefix in its own routes' paths
     for part in (definitions, instances, tasks):
         api.include_router(part.router(ctx))
     return api

@@ -20,7 +20,7 @@ def html(text: str) -> HTMLResponse:
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter(tags=["definitions"])
+    api = APIRouter(prefix="/api", tags=["definitions"])
 
     def versions(process_id: str | None = None) -> list[dict[str, Any]]:
         return ctx.shared_runtime().store.process_versions(process_id)

@@ -18,7 +18,7 @@ from .models import StartRequest
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter(tags=["instances"])
+    api = APIRouter(prefix="/api", tags=["instances"])
 
     @api.post("/process-definitions/{process_id}/start", status_code=201,
               summary="Start an instance and run it to its first wait")

@@ -12,7 +12,7 @@ from .models import ClaimRequest, CompleteRequest, MessageRequest, SignalRequest
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter(tags=["tasks and events"])
+    api = APIRouter(prefix="/api", tags=["tasks and events"])
 
     @api.get("/tasks", summary="Open user tasks, filtered by instance, assignee or candidate group")
     def list_tasks(instance_id: str | None = None, assignee: str | None = None, group: str | None = None,

@@ -7,13 +7,12 @@ from fastapi import APIRouter
 
 from ..context import ServerContext
 from . import external_task, history, processes, tasks
-
-PREFIX = "/engine-rest"
+from .variables import PREFIX
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    """Every route of the subset, mounted at /engine-rest (left out of /api/openapi.json: Camunda documents it)."""
-    api = APIRouter(prefix=PREFIX, include_in_schema=False)
+    """Every route of the subset, each under /engine-rest (left out of /api/openapi.json: Camunda documents it)."""
+    api = APIRouter(include_in_schema=False)
     for part in (processes, external_task, history, tasks):
         api.include_router(part.router(ctx))
     return api

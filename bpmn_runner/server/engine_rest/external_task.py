@@ -15,7 +15,7 @@ from ...errors import ExternalTaskError, NotFoundError
 from ...store import JobRecord
 from ..context import ServerContext
 from ..errors import ApiError
-from .variables import bad, camunda_date, definition_id, typed_all, untyped_all
+from .variables import PREFIX, bad, camunda_date, definition_id, typed_all, untyped_all
 
 MAX_ASYNC_TIMEOUT_MS = 1_800_000
 POLL_SLICE = 1.0  # seconds a long poll waits before it looks whether its client is still there
@@ -86,7 +86,7 @@ def external_task_json(job: JobRecord) -> dict[str, Any]:
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter(prefix="/external-task")
+    api = APIRouter(prefix=f"{PREFIX}/external-task")
 
     def external(call: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -13,7 +13,7 @@ from ...errors import NotFoundError
 from ...store import InstanceRecord, JobRecord
 from ..context import ServerContext
 from ..errors import ApiError
-from .variables import camunda_date, definition_id
+from .variables import PREFIX, camunda_date, definition_id
 
 #: our instance status -> Camunda 7's historic process instance state
 STATES = {"running": "ACTIVE", "waiting": "ACTIVE", "incident": "ACTIVE", "completed": "COMPLETED",
@@ -123,7 +123,7 @@ def incident_json(runtime: Runtime, job: JobRecord, records: dict[str, InstanceR
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(prefix=PREFIX)
 
     def record_of(ident: str) -> InstanceRecord:
         try:

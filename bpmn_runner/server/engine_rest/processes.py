@@ -15,7 +15,8 @@ from ...store import ENDED_STATUSES, InstanceRecord
 from ..context import ServerContext
 from ..errors import ApiError
 from ..uploads import deploy_upload
-from .variables import bad, camunda_date, definition_id, split_definition_id, typed_all, untyped_all
+from .variables import (PREFIX, bad, camunda_date, definition_id, split_definition_id, typed_all,
+                        untyped_all)
 
 
 def definition_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def open_instance(runtime: Runtime, ident: str) -> InstanceRecord:
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(prefix=PREFIX)
 
     @api.get("/engine")
     def engines() -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from ...errors import InvalidOperationError, NotFoundError
 from ..context import ServerContext
 from ..errors import ApiError
 from .processes import instance_json
-from .variables import bad, camunda_date, definition_id, typed_all, untyped_all
+from .variables import PREFIX, bad, camunda_date, definition_id, typed_all, untyped_all
 
 
 def task_json(task: dict[str, Any], definition: str | None) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def task_json(task: dict[str, Any], definition: str | None) -> dict[str, Any]:
 
 
 def router(ctx: ServerContext) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(prefix=PREFIX)
 
     def task_call(call: Any, task_id: str, *args: Any) -> Any:
         try:

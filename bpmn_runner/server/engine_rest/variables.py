@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import ApiError
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+PREFIX = "/engine-rest"
 
 
 def bad(message: str) -> ApiError:
