@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["json_safe"]
+__all__ = ["copy_data", "json_safe"]
+
+_ATOMS = frozenset((str, int, float, bool, type(None)))
 
 
 def json_safe(value: Any) -> Any:
@@ -21,3 +24,13 @@ def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return str(value)
+
+
+def copy_data(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of process data; a flat dict of strings, numbers, booleans and nulls (the common case) is
+    copied without `copy.deepcopy`'s bookkeeping."""
+    atoms = _ATOMS
+    for value in data.values():
+        if type(value) not in atoms:
+            return copy.deepcopy(data)
+    return dict(data)

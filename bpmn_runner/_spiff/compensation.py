@@ -232,6 +232,16 @@ def restore_state(workflow: Any, state: dict[str, Any] | None) -> None:
         setattr(workflow, ATTRIBUTE, copy.deepcopy(state))
 
 
+def _may_record(top: Any, task: Any) -> bool:
+    """False when the ledger has nothing to do for this completion: no compensation runs, and nothing in the
+    task's process is compensable (most processes: the ledger is then not touched at all)."""
+    state = getattr(top, ATTRIBUTE, None)
+    if state is not None and state["runs"]:
+        return True
+    plan = plan_of(task.workflow.spec)
+    return bool(plan.get("handlers") or plan.get("subscopes"))
+
+
 class CompensationRecorder:
     """Mixed into Session before HistoryRecorder: feeds completions to the ledger and records `compensated`."""
 
@@ -243,7 +253,7 @@ class CompensationRecorder:
 
     def _on_state(self, task: Any, old: int, new: int) -> None:
         super()._on_state(task, old, new)  # type: ignore[misc]
-        if new == TaskState.COMPLETED:
+        if new == TaskState.COMPLETED and _may_record(self.workflow, task):
             Ledger(self.workflow).task_completed(task)
 
     def _compensation_event(self, element_id: str, event: str, task: Any, process: str) -> None:

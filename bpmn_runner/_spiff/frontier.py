@@ -92,6 +92,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
     def __init__(self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any) -> None:
         self._live = None if kwargs.get("deserializing") else {}
         self._done = None if kwargs.get("deserializing") else {}
+        self._track = self._track_task  # what patches.py calls on every state change (a bound method made once)
         self.prune_enabled = True
         self._prune_at = PRUNE_FLOOR
         self._deferred = 0

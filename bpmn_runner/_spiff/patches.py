@@ -22,6 +22,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from . import clock, simulated_specs
+from .task_ids import new_task_id
 
 _applied = False
 
@@ -83,27 +84,29 @@ def _set_state(self: Task, value: int) -> None:
         self.last_state_change = clock.timestamp()
         self._state = value
         top = self.workflow.top_workflow
-        track = getattr(top, "_track_task", None)  # frontier.FlatWorkflow's live index; before the listener may raise
+        hooks = top.__dict__
+        track = hooks.get("_track")  # frontier.FlatWorkflow's live index; before the listener may raise
         if track is not None:
             track(self)
-        listener = getattr(top, "_runner_listener", None)
+        listener = hooks.get("_runner_listener")
         if listener is not None:
             listener(self, old, value)
 
 
 _task_init = Task.__init__
 _SEQUENCE = itertools.count()
+_DEFINITE = TaskState.DEFINITE_MASK
 _TRACKED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.FINISHED_MASK
 
 
 def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
                id: Any = None) -> None:
-    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in)
-    and telling those indexes about a task created already live or finished."""
-    _task_init(self, workflow, task_spec, parent, state, id)
+    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in),
+    giving new tasks ids that hash fast, and telling those indexes about a task created already live or finished."""
+    _task_init(self, workflow, task_spec, parent, state, id if id is not None else new_task_id())
     self._seq = next(_SEQUENCE)
     if state & _TRACKED:
-        track = getattr(getattr(workflow, "top_workflow", None), "_track_task", None)
+        track = getattr(getattr(workflow, "top_workflow", None), "_track", None)
         if track is not None:
             track(self)
 
@@ -111,18 +114,20 @@ def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = 
 def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
              mask: int = TaskState.PREDICTED_MASK) -> None:
     """TaskSpec._predict without recursion: a long chain is predicted in one loop, not one stack frame per task."""
+    tasks = my_task.workflow.tasks
     stack = [(my_task, looked_ahead, True)]
     while stack:
         task, ahead, first = stack.pop()
-        if not first and not task.has_state(mask):
-            continue
-        spec = task.task_spec
-        if task.has_state(mask):
-            spec._predict_hook(task)
-        go_on = task.has_state(TaskState.DEFINITE_MASK) or ahead + 1 < spec.lookahead
-        if go_on:
-            for child in reversed(task.children):
-                stack.append((child, ahead + 1, False))
+        if not task._state & mask:
+            if not first:
+                continue
+        else:
+            task.task_spec._predict_hook(task)
+        if task._state & _DEFINITE or ahead + 1 < task.task_spec.lookahead:
+            for child_id in reversed(task._children):
+                child = tasks.get(child_id)
+                if child is not None:
+                    stack.append((child, ahead + 1, False))
 
 
 class StandardParallelMultiInstanceTask(ParallelMultiInstanceTask):

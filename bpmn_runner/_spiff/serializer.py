@@ -22,6 +22,7 @@ from . import compensation, frontier
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
 from .decisions import DecisionTask, DecisionTaskConverter
 from .parser import DocumentationDataStore
+from .task_ids import TaskId
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
@@ -75,6 +76,7 @@ def serializer_for(family: str) -> BpmnWorkflowSerializer:
     if family not in _SERIALIZERS:
         config = _config(family)
         registry = BpmnWorkflowSerializer.configure(config)
+        registry.typenames[TaskId] = registry.typenames[UUID]  # a task id that reached the data saves as a UUID
         # Flat workflows save under the stock type names, and every saved state restores as a flat workflow.
         _WORKFLOW_CONVERTERS[family] = config[BpmnWorkflow](frontier.workflow_class(), registry,
                                                             typename="BpmnWorkflow")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
@@ -11,6 +10,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import expressions
+from ..jsondata import copy_data
 from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
@@ -41,19 +41,16 @@ class ServiceCalls:
             raise UnboundTaskError(f"service task {element_id!r} has no handler binding (add a camunda:topic, "
                                    f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
                                    element_id=element_id, instance_id=self.instance_id)
-        binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
-                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
-                          tuple(raw.get("arguments") or ()))
-        params = self._params(spec, task)
+        binding = _binding_of(spec, raw)
+        params = self._params(spec, task) if spec.inputs_mapping or spec.spiff_params else {}
         if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
             scope = {**task.data, **params}
             params = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
                       for target, source in raw["connector"]["inputs"]}
-        args = [self._argument(text, task.data, spec) for text in binding.arguments]
-        call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
-                           instance_id=self.instance_id, element_id=element_id,
-                           idempotency_key=f"{self.instance_id}:{element_id}:{task.id}", topic=binding.name,
-                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args)
+        args = [self._argument(text, task.data, spec) for text in binding.arguments] if binding.arguments else []
+        call = ServiceCall(params, copy_data(task.data), dict(binding.headers), self.instance_id, element_id,
+                           f"{self.instance_id}:{element_id}:{task.id}", binding.name, spec.bpmn_name or "", 1,
+                           task.workflow.spec.name, args)
         try:
             result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
@@ -102,7 +99,7 @@ class ServiceCalls:
     def _argument(self, text: str, data: dict[str, Any], spec: Any) -> Any:
         """One argument of `${bean.method(a, b)}`; `execution` stands for the process variables."""
         if text == "execution":
-            return _copy(data)
+            return copy_data(data)
         return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
 
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
@@ -199,5 +196,13 @@ class ServiceCalls:
         return count + max(0, len(self.workflow.subprocesses) - started_before)
 
 
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(data)
+def _binding_of(spec: Any, raw: dict[str, Any]) -> Binding:
+    """The spec's Binding, made once per spec (a frozen value; each call copies its headers)."""
+    cached = spec.__dict__.get("_runner_binding")
+    if cached is not None and cached[0] is raw:
+        return cached[1]
+    binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
+                      raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
+                      tuple(raw.get("arguments") or ()))
+    spec._runner_binding = (raw, binding)
+    return binding
