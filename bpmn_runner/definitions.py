@@ -305,11 +305,14 @@ def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | N
     assumed = walk_called_processes(doc.root, called or {}) if simulate else []
     _refuse_broken_ids(doc)
     assumed += make_walkable(doc.root) if simulate else []
-    normalize(doc.root, doc.name)
+    normalize(doc.root, doc.name, doc.dialect)
     if not simulate:
         check_references(doc.root, doc.name)
         check_expressions(doc.root, doc.name)
     return assumed
+
+
+_BPMN_ANY = f"{{{BPMN_NS}}}*"
 
 
 def _refuse_broken_ids(doc: Document) -> None:
@@ -322,7 +325,9 @@ def _refuse_broken_ids(doc: Document) -> None:
             raise DefinitionError("an executable process has no id; give it one in the modeler (the id is what "
                                   "--process and call activities name)", file=doc.name, line=process.sourceline or 1)
         first: dict[str, int] = {}
-        stack = [process]
+        ids = [e.get("id") for e in process.iter(_BPMN_ANY)]  # a superset of the ids the walk below looks at
+        ids = [i for i in ids if i]
+        stack = [process] if len(set(ids)) < len(ids) else []  # no id twice there: none twice in the walk
         while stack:
             element = stack.pop()
             element_id = element.get("id")

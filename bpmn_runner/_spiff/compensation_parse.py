@@ -75,13 +75,15 @@ def scope_plan(scope: Any) -> dict[str, Any]:
         handlers[boundary.get("attachedToRef")] = marked[0].get("id")
         boundaries[boundary.get("attachedToRef")] = boundary.get("id")
     own = [n for n in _x(scope, EVENT_SUBPROCESS_XPATH) if is_compensation_event_subprocess(n)]
+    subscopes = [n.get("id") for n in _child_scopes(scope) if _compensable_inside(n)]
+    anything = bool(handlers or subscopes or own)  # the dialect is read (a walk of the file) only if it matters
     return {
         "handlers": handlers,
         "boundaries": boundaries,
-        "subscopes": [n.get("id") for n in _child_scopes(scope) if _compensable_inside(n)],
+        "subscopes": subscopes,
         "event_subprocess": own[0].get("id") if own else None,
         "triggered_by_event": scope.get("triggeredByEvent") == "true",
-        "parallel": document_dialect(scope.getroottree().getroot()) == "camunda8",
+        "parallel": anything and document_dialect(scope.getroottree().getroot()) == "camunda8",
     }
 
 

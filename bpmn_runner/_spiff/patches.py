@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import sys
 from typing import Any
 
@@ -191,10 +192,20 @@ def _condition_matches(self: Any, task: Task) -> Any:
 
 
 _COMPILED: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+_LEAF_EMPTY: dict[str, bool] = {}  # xpath -> whether it selects nothing on an element without children
+_ELEMENT_STEP = re.compile(r"^\.//?[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*(?:[/\[]|$)")
 
 
 def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
-    """NodeParser._xpath with the expression compiled once (it compiled it on every call: a fifth of a parse)."""
+    """NodeParser._xpath with the expression compiled once (it compiled it on every call: a fifth of a parse), and
+    no evaluation at all for a path into the children of an element that has none (most tasks)."""
+    leaf_empty = _LEAF_EMPTY.get(xpath)
+    if leaf_empty is None:
+        # one location path whose first step selects child or descendant elements: empty on a leaf
+        leaf_empty = _LEAF_EMPTY[xpath] = bool(_ELEMENT_STEP.match(xpath)) and "|" not in xpath \
+            if len(_LEAF_EMPTY) < 2048 else False
+    if leaf_empty and len(node) == 0:
+        return []
     key = (xpath, tuple(self.nsmap.items()))
     compiled = _COMPILED.get(key)
     if compiled is None:

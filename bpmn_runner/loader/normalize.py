@@ -37,12 +37,13 @@ def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElem
                                    file=name, line=element.sourceline or 1, element_id=element.get("id"))
 
 
-def normalize(root: etree._Element, name: str) -> None:
-    """Apply every rewrite and check to the executable processes of one BPMN document."""
+def normalize(root: etree._Element, name: str, dialect: str | None = None) -> None:
+    """Apply every rewrite and check to the executable processes of one BPMN document (`dialect`: the document's,
+    when the caller knows it already)."""
     for definition in root.iter(_b("signal"), _b("message")):
         if definition.get("id") and not definition.get("name"):
             definition.set("name", definition.get("id", ""))  # a name is optional in BPMN; its id names it then
-    camunda7 = document_dialect(root) == "camunda7"
+    camunda7 = (dialect or document_dialect(root)) == "camunda7"
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue
