@@ -204,17 +204,16 @@ class SinksFirstMixin:
         order: list[Any] = []
         seen: set[str] = set()
         for start in starts:
-            stack: list[tuple[Any, int]] = [(start, 0)]
+            stack: list[tuple[Any, int, list[Any]]] = [(start, 0, flow_successors(self, start))]
             seen.add(start.get("id"))
             while stack:
-                node, index = stack.pop()
-                successors = flow_successors(self, node)
+                node, index, successors = stack.pop()
                 if index < len(successors):
-                    stack.append((node, index + 1))
+                    stack.append((node, index + 1, successors))
                     nxt = successors[index]
                     if nxt.get("id") not in seen:
                         seen.add(nxt.get("id"))
-                        stack.append((nxt, 0))
+                        stack.append((nxt, 0, flow_successors(self, nxt)))
                 else:
                     order.append(node)
         for node in order:
