@@ -15,7 +15,9 @@ add up to the total; "other" is what no section covers (the worker loop, buildin
 Sections: claim and store code (the repository's own Python around the claim and the step transactions: building
 statements, reading rows), build step (the runtime turning a run into rows), engine (SpiffWorkflow running the step),
 restore, serialize (the state to JSON), json (encoding the other columns), history (building history rows),
-sql:<verb table> (statement round trips), commit (COMMIT: the WAL write; the WAL flush on PostgreSQL), handler.
+sql:<verb table> (statement round trips through SQLAlchemy), sql:step statements and sql:claim select/update (the
+hot path's statements, sent on the driver's cursor), commit (COMMIT: the WAL write; the WAL flush on PostgreSQL),
+handler.
 """
 
 from __future__ import annotations
@@ -96,8 +98,13 @@ def instrumented(profile: Profile, store: Any) -> Iterator[None]:
     wrap(engine_module.Instance, "state", "serialize")
     wrap(engine_module.Instance, "state_json", "serialize")
     wrap(engine_module.Engine, "call_handler", "handler")
-    wrap(repository, "_dumps", "json")
+    wrap(repository, "dumps", "json")
     wrap(store.engine.dialect, "do_commit", "commit")
+    # The step's and the claim's statements go to the driver directly (store/hot_path.py), past the SQLAlchemy
+    # events below: time them where they are sent (on PostgreSQL a step's statements are one pipelined round trip).
+    wrap(store._hot, "write_step", "sql:step statements")
+    wrap(store._hot, "select_due", "sql:claim select")
+    wrap(store._hot, "take", "sql:claim update")
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         words = statement.split()

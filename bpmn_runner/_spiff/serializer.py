@@ -8,6 +8,7 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
@@ -16,6 +17,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import compensation, frontier
@@ -131,8 +133,11 @@ def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
     frontier_tasks = wf.frontier_tasks() if hasattr(wf, "frontier_tasks") else None
     tasks: dict[str, Any] = {}
     predict: list[str] = []
-    for task in frontier_tasks if frontier_tasks is not None else wf.tasks.values():
-        converted = registry.convert(task)
+    convert = _task_dict if registry.typenames.get(Task) == "Task" and \
+        type(registry.convert_to_dict["Task"].args[1].__self__) is TaskConverter else registry.convert
+    all_tasks = wf.tasks
+    for task in frontier_tasks if frontier_tasks is not None else all_tasks.values():
+        converted = convert(task) if convert is registry.convert else convert(registry, task, all_tasks)
         if frontier_tasks is not None and task._state & frontier.PREDICTED and task._children:
             converted["children"] = []
             predict.append(converted["id"])
@@ -147,6 +152,25 @@ def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
         dct[PREDICT_KEY] = predict
     dct["typename"] = registry.typenames[type(wf)]
     return dct
+
+
+def _task_dict(registry: Any, task: Any, tasks: dict[Any, Any]) -> dict[str, Any]:
+    """SpiffWorkflow's TaskConverter.to_dict (and the typename the registry adds) without the registry's dispatch:
+    a committed step saves a few tasks, and the generic path was half of saving them."""
+    parent = tasks.get(task._parent)
+    if parent is None:
+        data, delta = task.data, {}
+    else:
+        parent_data, own = parent.data, task.data
+        data = {}
+        delta = {"updates": {k: v for k, v in own.items() if k not in parent_data or v != parent_data[k]},
+                 "deletions": [k for k in parent_data if k not in own]}
+    internal = task.internal_data
+    return {"id": str(task.id), "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
+            "state": task._state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+            "internal_data": registry.convert(internal) if internal else {}, "data": data, "delta": delta,
+            "typename": "Task"}
 
 
 def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:

@@ -12,9 +12,18 @@ _setattr = object.__setattr__
 
 class TaskId(UUID):
     """A UUID equal to, and hashing as, the plain UUID of the same value (restored tasks have plain ones), whose
-    hash is computed once: SpiffWorkflow keys every task dict by id and hashes ids hundreds of times per instance."""
+    hash and text are computed once: SpiffWorkflow keys every task dict by id and hashes ids hundreds of times per
+    instance, and a saved state writes each id as text several times."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "_text")
+
+    def __str__(self) -> str:  # saving a state writes each id several times
+        try:
+            return self._text
+        except AttributeError:
+            text = UUID.__str__(self)
+            _setattr(self, "_text", text)
+            return text
 
     def __hash__(self) -> int:
         try:
