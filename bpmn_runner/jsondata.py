@@ -15,7 +15,32 @@ _ATOMS = frozenset((str, int, float, bool, type(None)))
 def json_safe(value: Any) -> Any:
     """`value` as plain JSON values: datetimes become ISO 8601 (UTC when they carry a zone), sets and tuples
     lists, anything else its string."""
-    return json.loads(json.dumps(value, default=_default))
+    try:
+        return _plain_copy(value)
+    except (_NotPlain, RecursionError):
+        return json.loads(json.dumps(value, default=_default))
+
+
+class _NotPlain(Exception):
+    """A value a JSON round trip would change (or might): json_safe takes that path."""
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of a value made only of JSON types (str keys), equal to what the JSON round trip gives, without
+    writing and reading the text (every committed step and every result converts its data)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out[key] = _plain_copy(item)
+        return out
+    if kind is list or kind is tuple:
+        return [_plain_copy(item) for item in value]
+    raise _NotPlain
 
 
 def _default(value: Any) -> Any:
