@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["copy_data", "json_safe"]
+__all__ = ["json_safe"]  # copy_data is for the engine (_spiff), not a public name
 
 _ATOMS = frozenset((str, int, float, bool, type(None)))
 
