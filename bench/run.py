@@ -175,7 +175,8 @@ def targets(results: dict[str, dict[str, Any]]) -> list[str]:
     if small and large:
         out.append(f"2. state, loop after 10 / 10,000 iterations: {small:,} / {large:,} bytes, ratio "
                    f"{large / small:.2f} (target ≤ 2) {'MET' if large <= 2 * small else 'NOT MET'}")
-    raw, runner = get(f"W1:{SIZES['W1'][0]}:raw"), get(f"W1:{SIZES['W1'][0]}:runner")
+    w1 = SIZES.get("W1") or [0]  # --only without W1: no such row
+    raw, runner = get(f"W1:{w1[0]}:raw"), get(f"W1:{w1[0]}:runner")
     if raw.get("ok") and runner.get("ok"):
         out.append(f"3. no tax on small processes, straight-through: raw {raw['value']:,.0f} inst/s, bpmn-runner "
                    f"{runner['value']:,.0f} inst/s (target ≥ raw) "
