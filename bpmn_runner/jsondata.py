@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -59,3 +60,11 @@ def copy_data(data: dict[str, Any]) -> dict[str, Any]:
         if type(value) not in atoms:
             return copy.deepcopy(data)
     return dict(data)
+
+
+def dataclass_json(value: Any) -> Any:
+    """`json_safe(dataclasses.asdict(value))`, without asdict's deep copy when the fields hold only JSON types."""
+    try:
+        return _plain_copy({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    except (_NotPlain, RecursionError):
+        return json_safe(dataclasses.asdict(value))

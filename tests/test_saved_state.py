@@ -157,3 +157,24 @@ def test_a_saved_state_is_what_spiffworkflows_own_serializer_writes_for_the_same
         instance.complete_service_task(task_id, {"step": step})
         instance.run()
     assert compared > 20
+
+
+def test_a_service_job_payload_is_the_call_as_json_whatever_its_data_holds() -> None:
+    """A step writes each new service job's call and binding as JSON (a cheaper path than dataclasses.asdict when
+    they hold only JSON types): a worker elsewhere reads them back, so both paths must write the same thing,
+    datetimes, tuples and nested dataclasses included."""
+    import dataclasses
+    from datetime import datetime
+
+    from bpmn_runner.jsondata import dataclass_json, json_safe
+    from bpmn_runner.models import Binding, ServiceCall
+
+    binding = Binding("noop", "camunda7", "expression", 3, "R3/PT1M", {"h": "v"}, "out", ("a", "b"))
+    plain = ServiceCall(params={"p": (1, 2)}, data={"x": 1, "nested": {"list": [1, "two", None]}}, headers={},
+                        instance_id="i", element_id="t", idempotency_key="i:t:1", args=[1.5, True])
+    odd = ServiceCall(params={}, data={"when": datetime(2026, 1, 2, 3, 4), "binding": binding, 7: "int key"},
+                      headers={}, instance_id="i", element_id="t", idempotency_key="i:t:2")
+    for value in (binding, plain, odd):
+        assert dataclass_json(value) == json_safe(dataclasses.asdict(value))
+    assert dataclass_json(odd)["data"] == {"when": "2026-01-02T03:04:00", "7": "int key",
+                                           "binding": json_safe(dataclasses.asdict(binding))}

@@ -12,13 +12,13 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
 from ..engine import Engine, Instance, PendingJob
 from ..environment import Environment
 from ..errors import ConcurrentUpdateError, InvalidOperationError
-from ..jsondata import json_safe
+from ..jsondata import dataclass_json, json_safe
 from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
@@ -238,7 +238,7 @@ class Steps:
 
     def _service_job(self, pending: PendingJob, instance_id: str, now: float) -> JobRecord:
         attempts, backoff = retry_policy(pending.binding)
-        payload = {"call": json_safe(asdict(pending.call)), "binding": json_safe(asdict(pending.binding))}
+        payload = {"call": dataclass_json(pending.call), "binding": dataclass_json(pending.binding)}
         return JobRecord(self.new_id(), instance_id, "service", pending.task_id, pending.call.element_id,
                          pending.binding.name, payload, now, 0, attempts, backoff, created_at=now)
 
