@@ -238,8 +238,12 @@ def _may_record(top: Any, task: Any) -> bool:
     state = getattr(top, ATTRIBUTE, None)
     if state is not None and state["runs"]:
         return True
-    plan = plan_of(task.workflow.spec)
-    return bool(plan.get("handlers") or plan.get("subscopes"))
+    spec = task.workflow.spec
+    known = spec.__dict__.get("_runner_compensable")
+    if known is None:  # the plan is fixed once the spec is parsed
+        plan = plan_of(spec)
+        known = spec._runner_compensable = bool(plan.get("handlers") or plan.get("subscopes"))
+    return known
 
 
 class CompensationRecorder:
