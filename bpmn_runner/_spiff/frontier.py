@@ -158,7 +158,10 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         return len(self.tasks) + sum(len(sp.tasks) for sp in self.subprocesses.values())
 
     def finished_count(self) -> int:
-        return len(self._done_tasks()) + sum(len(sp._done_tasks()) for sp in self.subprocesses.values())
+        count = len(self._done_tasks())
+        if self.subprocesses:
+            count += sum(len(sp._done_tasks()) for sp in self.subprocesses.values())
+        return count
 
     def maybe_prune(self) -> int:
         """Prune once the finished tasks have doubled since the last prune: its cost (the finished tasks and the

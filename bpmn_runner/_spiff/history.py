@@ -13,7 +13,6 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ExecutionError, StepLimitError
 from ..models import HistoryEvent
-from . import clock
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 MAX_CALL_DEPTH = 100
@@ -122,6 +121,7 @@ class HistoryRecorder:
     def _event(self, task: Any, element_id: str, event: str, changes: dict[str, Any] | None = None,
                detail: str = "") -> None:
         spec = task.task_spec
-        self.history.append(HistoryEvent(element_id, event, clock.timestamp(), type(spec).__name__,
+        # every event comes from a state change (the listener), which has just stamped the task
+        self.history.append(HistoryEvent(element_id, event, task.last_state_change, type(spec).__name__,
                                          spec.bpmn_name or "", task.workflow.spec.name,
                                          {} if changes is None else changes, detail))
