@@ -180,6 +180,10 @@ def make_task_parser(base: type, pass_through: type) -> type:
     return RunnerPlainTaskParser
 
 
+_THROW_TAG = full_tag("intermediateThrowEvent")
+_PARSED_LATER = (full_tag("startEvent"), full_tag("boundaryEvent"))  # SpiffWorkflow parses these itself
+
+
 def flow_successors(parser: ProcessParser, node: Any) -> list[Any]:
     """Nodes reached from `node`: sequence-flow targets, attached boundary events, link catches."""
     out = []
@@ -188,7 +192,7 @@ def flow_successors(parser: ProcessParser, node: Any) -> list[Any]:
         if target is not None:
             out.append(target)
     out.extend(parser.get_boundary_events(node.get("id")))
-    if node.tag == full_tag("intermediateThrowEvent"):
+    if node.tag == _THROW_TAG:
         for link in node.xpath(LINK_XPATH, namespaces=DIALECT_NSMAP):
             catch = find_link_catch(node, link)
             if catch is not None:
@@ -217,7 +221,7 @@ class SinksFirstMixin:
                 else:
                     order.append(node)
         for node in order:
-            if node.tag in (full_tag("startEvent"), full_tag("boundaryEvent")):
+            if node.tag in _PARSED_LATER:
                 continue
             if self.parser._get_parser_class(node.tag)[0] is None:
                 continue

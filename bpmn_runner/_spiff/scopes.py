@@ -18,6 +18,7 @@ from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
 from ..loader.user_tasks import read_assignment
 from . import conditional, listeners
+from .specs import SERVICE_CLASSES
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
@@ -213,7 +214,7 @@ def _parse_node(self: Any) -> Any:
     spec = _PARSE_NODE(self)
     task = getattr(self, "task", None)
     if task is not None and not hasattr(task, "runner_scope"):
-        from .specs import SERVICE_CLASSES  # service tasks apply their own mappings around the handler
+        # service tasks apply their own mappings around the handler
         task.runner_scope = None if isinstance(task, SERVICE_CLASSES) else read_scope(self.node)
         task.runner_listeners = read_listeners(self.node)
         takes: dict[str, list[dict[str, Any]]] = {}
