@@ -52,7 +52,9 @@ def associated_handlers(boundary: Any) -> list[Any]:
 
 
 def _child_scopes(scope: Any) -> list[Any]:
-    return [n for n in scope if local(n) in _SCOPES and n.get("triggeredByEvent") != "true"]
+    # "{*}": any namespace, as `local` reads tags; libxml2 picks the children instead of a loop over all of them
+    return [n for n in scope.iterchildren(*(f"{{*}}{name}" for name in _SCOPES))
+            if n.get("triggeredByEvent") != "true"]
 
 
 def scope_plan(scope: Any) -> dict[str, Any]:
