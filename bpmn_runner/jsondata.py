@@ -62,9 +62,15 @@ def copy_data(data: dict[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def dataclass_json(value: Any) -> Any:
     """`json_safe(dataclasses.asdict(value))`, without asdict's deep copy when the fields hold only JSON types."""
+    names = _FIELDS.get(type(value))
+    if names is None:
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
     try:
-        return _plain_copy({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        return _plain_copy({name: getattr(value, name) for name in names})
     except (_NotPlain, RecursionError):
         return json_safe(dataclasses.asdict(value))
