@@ -4,19 +4,23 @@
     .venv/bin/python bench/store_bench.py --quick --json bench/out/store.json    # about a minute
     .venv/bin/python bench/store_bench.py --pg postgresql://postgres@127.0.0.1:5432/test
 
-Measured in one run, per store (SQLite file, PostgreSQL schema made and dropped per row):
+Measured in one run, per store (SQLite file, PostgreSQL schema made and dropped per row), on the W1
+straight-through process of bench/run.py (10 service tasks with no-op handlers, an exclusive gateway) with Camunda 8
+job types (a Camunda 7 external task is always a job, whatever the commit mode):
 
-- memory_inst_s: the W1 straight-through process of bench/run.py (10 service tasks with no-op handlers, an
-  exclusive gateway) in memory, `Engine.start().run()`: the baseline (the same figure for both stores);
-- each_task_inst_s: the same process persisted with a commit per service task (`Runtime.start` and a `Worker` in
-  this process), and each_task_ms_per_step: its wall-clock ms per committed step (the start's commit included);
-- wait_states_inst_s: persisted with commits at wait states only (issue 15, item 1): null until that exists;
+- memory_inst_s: in memory, `Engine.start().run()`: the baseline (the same figure for both stores);
+- wait_states_inst_s: persisted with commits at wait states (the default, issue 15 item 1): `Runtime.start` with
+  the handlers runs the instance to its end in memory and commits once (commits_per_instance in the details);
+- each_task_inst_s: persisted with a commit per service task (`Runtime.start` and a `Worker` in this process), and
+  each_task_ms_per_step: its wall-clock ms per committed step (the start's commit included);
 - PostgreSQL only, workers_1_inst_s and workers_4_inst_s: instances per second with 1 and 4 `bpmn-runner worker`
-  processes for a process of three service tasks whose handler sleeps 20 ms; the instances are started first and
-  the clock runs from the first handler call to the last instance's end (worker start-up not counted).
+  processes (default commit mode) for a process of three service tasks whose handler sleeps 20 ms; the instances
+  are started first and the clock runs from the first handler call to the last instance's end (worker start-up
+  not counted).
 
 Prints a table; `--json FILE` writes {"sqlite": {...}, "postgresql": {...}, "details": {...}}. Rows are the best of
 two runs (the machine is shared). `persisted_w1()` is the hook bench/run.py calls for its "W1 persisted" row.
+bench/cli_chain.py measures the 2,000-task chain through the CLI.
 """
 
 from __future__ import annotations
@@ -61,10 +65,25 @@ import os, time
 from bpmn_runner import handler
 
 LOG = {log!r}
+READY = {ready!r}
+WORKERS = {workers}
+_waited = []
+
+
+def _barrier():
+    # every worker process waits at its first call until all have started: start-up is not counted
+    os.makedirs(READY, exist_ok=True)
+    open(os.path.join(READY, str(os.getpid())), "w").close()
+    deadline = time.time() + 120
+    while len(os.listdir(READY)) < WORKERS and time.time() < deadline:
+        time.sleep(0.005)
+    _waited.append(1)
 
 
 @handler("sleep")
 def sleep(call):
+    if not _waited:
+        _barrier()
     fd = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, f"{{time.time()}}\\n".encode())
@@ -101,7 +120,8 @@ def pg_workers(base: str, instances: int, workers: int, sleep: float = 0.02) -> 
             diagram.write_text(THREE)
             log = Path(folder) / "calls.log"
             handlers = Path(folder) / "sleep_handlers.py"
-            handlers.write_text(SLEEP_HANDLERS.format(log=str(log), seconds=sleep))
+            handlers.write_text(SLEEP_HANDLERS.format(log=str(log), seconds=sleep, workers=workers,
+                                                      ready=str(Path(folder) / "ready")))
             store = open_store(url)
             runtime = Runtime(store)
             definitions = load([diagram])
@@ -135,6 +155,40 @@ def _noop_registry() -> HandlerRegistry:
     return registry
 
 
+def straight_wait_states(path: Path, instances: int, url: str) -> tuple[float, float]:
+    """(instances per second, commits per instance) with wait-state commits: each start runs to the end."""
+    store = open_store(url)
+    runtime = Runtime(store, _noop_registry(), commit="wait-states")
+    definitions = load([path])
+    commits = [0]
+    commit = store.commit_step
+
+    def counted(step: Any) -> str:
+        commits[0] += 1
+        return commit(step)
+    store.commit_step = counted  # type: ignore[method-assign]
+    runtime.start(definitions=definitions, data={"x": 1})  # warm up: deployment, caches
+    commits[0] = 0
+    started = time.perf_counter()
+    for _ in range(instances):
+        out = runtime.start(definitions=definitions, data={"x": 1})
+        assert out["status"] == "completed", out
+    elapsed = time.perf_counter() - started
+    store.close()
+    return instances / elapsed, commits[0] / instances
+
+
+def wait_states(path: Path, instances: int, url_for: Any) -> dict[str, Any]:
+    best = (0.0, 0.0)
+    for attempt in range(2):
+        url, cleanup = url_for(attempt + 10)
+        try:
+            best = max(best, straight_wait_states(path, instances, url))
+        finally:
+            cleanup()
+    return {"wait_states_inst_s": round(best[0], 1), "wait_states_commits_per_instance": round(best[1], 2)}
+
+
 def straight_in_memory(path: Path, instances: int) -> float:
     definitions = load([path])
     engine = Engine(_noop_registry())
@@ -152,7 +206,7 @@ def straight_persisted(path: Path, instances: int, url: str) -> float:
 def straight_persisted_steps(path: Path, instances: int, url: str) -> tuple[float, float]:
     """(instances per second, committed steps per instance) with a commit per service task."""
     store = open_store(url)
-    runtime = Runtime(store, _noop_registry())
+    runtime = Runtime(store, _noop_registry(), commit="each-task")
     definitions = load([path])
     worker = Worker(runtime, worker_id="bench")
     commits = [0]
@@ -210,18 +264,23 @@ def main() -> None:
                                                                 "straight_instances": w1_n, "workers_instances": pg_n}}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "straight.bpmn"
-        path.write_text(straight_through())
+        path.write_text(straight_through(dialect="zeebe"))
         straight_in_memory(path, min(20, w1_n))  # warm up: imports, parser, caches
         memory = round(max(straight_in_memory(path, w1_n) for _ in range(2)), 1)
-        sqlite = {"memory_inst_s": memory, "wait_states_inst_s": None}
-        sqlite.update(each_task(path, w1_n, lambda i: (f"sqlite:///{folder}/w1-{i}.db", lambda: None)))
+
+        def sqlite_url(i: int) -> tuple[str, Any]:
+            return f"sqlite:///{folder}/w1-{i}.db", lambda: None
+        sqlite: dict[str, Any] = {"memory_inst_s": memory}
+        sqlite.update(wait_states(path, w1_n, sqlite_url))
+        sqlite.update(each_task(path, w1_n, sqlite_url))
         out["sqlite"] = sqlite
 
         def pg_url(_: int) -> tuple[str, Any]:
             schema, url = _pg_schema(args.pg)
             return url, lambda: _drop_schema(args.pg, schema)
         try:
-            pg = {"memory_inst_s": memory, "wait_states_inst_s": None}
+            pg: dict[str, Any] = {"memory_inst_s": memory}
+            pg.update(wait_states(path, w1_n, pg_url))
             pg.update(each_task(path, w1_n, pg_url))
             one = pg_workers(args.pg, pg_n, 1)
             four = pg_workers(args.pg, pg_n, 4)
@@ -230,6 +289,9 @@ def main() -> None:
             out["postgresql"] = pg
         except Exception as exc:  # no server: say so and keep the SQLite figures
             out["postgresql"] = {"error": f"{type(exc).__name__}: {exc}"}
+        for row in (out["sqlite"], out["postgresql"]):
+            if "wait_states_inst_s" in row:
+                row["wait_states_vs_memory"] = round(row["wait_states_inst_s"] / memory, 2)
     print(f"machine: {out['details']['machine']}; W1 straight-through, {w1_n} instances; workers: {pg_n} instances")
     print(f"{'':<12}{'memory':>10}{'wait-states':>13}{'each-task':>11}{'ms/step':>9}{'1 worker':>10}{'4 workers':>11}")
     for name in ("sqlite", "postgresql"):
@@ -241,7 +303,14 @@ def main() -> None:
                  row["each_task_ms_per_step"], row.get("workers_1_inst_s"), row.get("workers_4_inst_s")]
         widths = (10, 13, 11, 9, 10, 11)
         print(f"{name:<12}" + "".join(f"{'—' if c is None else c:>{w}}" for c, w in zip(cells, widths)))
-    print("(instances per second; ms per committed step; wait-states: not built yet)")
+    print("(instances per second; ms per committed step)")
+    for name in ("sqlite", "postgresql"):
+        if "wait_states_vs_memory" in out[name]:
+            print(f"{name}: wait-states at {out[name]['wait_states_vs_memory']}x in memory, "
+                  f"{out[name]['wait_states_commits_per_instance']} commit(s) per instance")
+    if "workers" in out["details"]:
+        pg = out["postgresql"]
+        print(f"postgresql: 4 workers at {pg['workers_4_inst_s'] / pg['workers_1_inst_s']:.2f}x one")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2) + "\n")

@@ -11,6 +11,7 @@ from lxml import etree
 
 from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
+from .loader.commit_points import commit_points as read_commit_points
 from .loader.decision_refs import has_dynamic_decision_ref
 from .loader.dialects import TASK_READER, bindable_elements
 from .loader.normalize import normalize
@@ -118,6 +119,16 @@ class Definitions:
         """Sequence flow id -> its name, where it has one."""
         return {flow.get("id", ""): flow.get("name", "") for doc in self.documents if doc.kind == "bpmn"
                 for flow in doc.root.iter(f"{{{BPMN_NS}}}sequenceFlow") if flow.get("name")}
+
+    @cached_property
+    def commit_points(self) -> dict[str, str]:
+        """Element id -> "before", "after", "both" or "external": where the diagrams ask a durable instance to
+        commit (asyncBefore/asyncAfter, external tasks, runner:async); see loader/commit_points.py."""
+        out: dict[str, str] = {}
+        for doc in self.documents:
+            if doc.kind == "bpmn":
+                out.update(read_commit_points(doc.root.iter(f"{{{BPMN_NS}}}process"), doc.name))
+        return out
 
     def error_boundaries(self, element_id: str) -> list[tuple[str, str]]:
         """(boundary event id, error code) of each error boundary event attached to an element (code "" when the
@@ -240,6 +251,8 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
                 missing_processes, missing_decisions = missing_dependencies(built)
     if search_siblings and any(d.kind == "bpmn" and has_dynamic_decision_ref(d.root) for d in documents):
         built = _add_sibling_decisions(documents, built, notes)
+    if search_siblings and _missing_imports(documents):
+        built = _add_imported_models(documents, built, notes)
         missing_processes, missing_decisions = missing_dependencies(built)
     if (missing_processes or missing_decisions) and simulate:
         for doc in documents:
@@ -277,6 +290,33 @@ def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: 
     documents.extend(extra)
     notes.extend(f"took the decisions of {doc.name} (a decision is chosen at run time)" for doc in extra)
     return rebuilt
+
+
+def _missing_imports(documents: list[Document]) -> set[str]:
+    loaded = {d.dmn_namespace() for d in documents}
+    return {ns for d in documents for ns in d.dmn_imports()} - loaded
+
+
+def _add_imported_models(documents: list[Document], built: BuiltSpecs, notes: list[str]) -> BuiltSpecs:
+    """DMN models imported by a loaded DMN file (`<import namespace=...>`) are looked for, by namespace, among the
+    .dmn files beside the loaded ones, as called processes are."""
+    added = progress = False
+    while _missing_imports(documents) and (progress or not added):
+        progress = False
+        for candidate in sibling_candidates(documents):
+            if candidate.suffix.lower() != ".dmn":
+                continue
+            try:
+                doc = read_document(candidate)
+            except BpmnRunnerError:
+                continue
+            if doc.dmn_namespace() in _missing_imports(documents):
+                documents.append(doc)
+                notes.append(f"took the DMN model {doc.dmn_namespace()!r} (imported) from {doc.name}")
+                added = progress = True
+        if not progress:
+            break
+    return build_specs(documents, reader=TASK_READER) if added else built
 
 
 def _candidates(documents: list[Document], siblings: bool, models: str | Path | None) -> Iterator[Path]:

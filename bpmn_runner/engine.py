@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._spiff import clock as spiff_clock
+from ._spiff.business_keys import business_key as spiff_business_key
 from ._spiff import timers as spiff_timers
 from ._spiff import waits as spiff_waits
 from ._spiff.script_engine import RunnerScriptEngine
@@ -37,8 +38,10 @@ class Engine:
 
     `Engine(environment=env)` is the way every entry point makes one; `Engine(handlers, simulate=..., clock=...)`
     is a convenience that builds the Environment from those keyword arguments and the project's settings.
-    `jobs=True` (durable instances) turns service calls into jobs for workers; `verify_bindings=False` skips
-    the check that every reachable service task has a handler (workers may each have a part of them).
+    `jobs=True` (durable instances) turns service calls into jobs for workers, except, with `inline=True` (a
+    Runtime committing at wait states), those whose handler is here and that the diagram does not mark as a commit
+    point (see `runs_inline`); `verify_bindings=False` skips the check that every reachable service task has a
+    handler (workers may each have a part of them).
     """
 
     def __init__(self, handlers: HandlerRegistry | None = None, *, environment: Environment | None = None,
@@ -46,7 +49,7 @@ class Engine:
                  clock: Callable[[], datetime] | None = None, id_factory: Callable[[], str] | None = None,
                  timer_wait: float = DEFAULT_TIMER_WAIT, sleep: Callable[[float], None] | None = None,
                  simulation: SimulateOptions | None = None, script_context: ScriptContext | None = None,
-                 jobs: bool = False, verify_bindings: bool = True) -> None:
+                 jobs: bool = False, verify_bindings: bool = True, inline: bool = False) -> None:
         if environment is None:
             environment = build_environment(handlers=handlers if handlers is not None else HandlerRegistry(),
                                             simulate=simulate, trust_scripts=trust_scripts, max_steps=max_steps,
@@ -56,6 +59,7 @@ class Engine:
             environment = environment.changed(handlers=handlers)
         self.environment = environment
         self.jobs = jobs  # service tasks become jobs for workers instead of running in-process
+        self.inline = inline  # ... unless their handler is here and no commit point is asked for there
         self._bindings_checked: dict[int, tuple[Definitions, set[tuple[str, frozenset[str]]]]] = {}
         self.verify_bindings = verify_bindings
 
@@ -80,6 +84,12 @@ class Engine:
         return self.environment.clock
 
     # ----- checks -------------------------------------------------------------------------------------------
+
+    def runs_inline(self, definitions: Definitions, binding: Binding, element_id: str) -> bool:
+        """A durable instance calls this handler in-process, in the same commit as what came before it: wait-state
+        commits, the handler is here, and the element is no commit point (asyncBefore, an external task)."""
+        return (self.inline and binding.name in self.handlers
+                and definitions.commit_points.get(element_id) not in ("before", "both", "external"))
 
     def check_bindings(self, definitions: Definitions, process_id: str) -> None:
         """Every service task the process can reach has a registered handler (unless simulating)."""
@@ -107,7 +117,8 @@ class Engine:
     # ----- instances ----------------------------------------------------------------------------------------
 
     def start(self, definitions: Definitions, process_id: str | None = None,
-              data: dict[str, Any] | None = None, *, instance_id: str | None = None) -> "Instance":
+              data: dict[str, Any] | None = None, *, instance_id: str | None = None,
+              business_key: str | None = None) -> "Instance":
         process_id = definitions.choose_process(process_id)
         if definitions.for_simulation and not self.simulate:
             raise InvalidOperationError("these definitions were loaded for a simulation (load(simulate=True)); "
@@ -117,6 +128,8 @@ class Engine:
         instance.session = instance._with_clock(lambda: Session.start(
             definitions.built, process_id, dict(data or {}), instance.script_engine, **instance.session_kwargs()))
         instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
+        if business_key is not None:
+            instance.session.workflow.business_key = business_key
         return instance
 
     def restore(self, definitions: Definitions, process_id: str, state: dict[str, Any], instance_id: str) -> "Instance":
@@ -160,11 +173,13 @@ def handler_location(func: Callable[..., Any], exc: BaseException) -> str:
 
 @dataclass
 class PendingJob:
-    """A service call the engine queued instead of running (job mode): a worker runs it later."""
+    """A service call the engine queued instead of running (job mode): a worker runs it later. `failure` is the
+    error of a handler that ran in-process and failed: the store makes it a job whose first attempt failed."""
 
     task_id: str
     binding: Binding
     call: ServiceCall
+    failure: BaseException | None = None
 
 
 class Instance:
@@ -185,13 +200,22 @@ class Instance:
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
+        self.inline_calls = 0  # handlers of a durable instance run in-process (wait-state commits)
         self._fired_timers: set[str] = set()  # timer tasks a simulation fired
-        self.fire_start_timers = False
+        # True: fire the top process's timer start events once now (a foreground run); a start event's id: fire
+        # only that one (a worker starting one repetition of it)
+        self.fire_start_timers: bool | str = False
+
+    @property
+    def business_key(self) -> str | None:
+        """The instance's business key (Camunda 7: not unique; a called process has the one `camunda:in` passed)."""
+        return spiff_business_key(self.session.workflow)
 
     def session_kwargs(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "flows": self.definitions.sequence_flows,
                 "call_handler": self._call_handler, "simulate": self.engine.simulate,
-                "max_steps": self.engine.environment.step_limit}
+                "max_steps": self.engine.environment.step_limit,
+                "commit_points": self.definitions.commit_points if self.engine.inline else None}
 
     def _call_handler(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
         if self.simulator is not None and binding.name not in self.engine.handlers:
@@ -208,14 +232,31 @@ class Instance:
             self.simulator.record(call.element_id, f"no handler for {binding.name!r}; completed with no result")
         if self.engine.jobs and binding.kind != "listener" and \
                 not (self.engine.simulate and binding.name not in self.engine.handlers):
+            if self.engine.runs_inline(self.definitions, binding, call.element_id):
+                return self._call_inline(binding, call, task_id)
             self.new_jobs.append(PendingJob(task_id, binding, call))
             return PENDING
         return self.engine.call_handler(binding, call, task_id)
+
+    def _call_inline(self, binding: Binding, call: ServiceCall, task_id: str) -> Any:
+        """A durable instance's handler run in-process. A failure (or a BPMN error, which may find no catcher)
+        leaves the task waiting as a job, so the store can commit what came before and retry or catch it there."""
+        self.inline_calls += 1
+        try:
+            return self.engine.call_handler(binding, call, task_id)
+        except (BpmnError, BpmnRunnerError) as error:
+            self.new_jobs.append(PendingJob(task_id, binding, call, failure=error))
+            return PENDING
 
     def take_new_jobs(self) -> list["PendingJob"]:
         """Service calls queued since the last call, for the store to turn into job rows."""
         jobs, self.new_jobs = self.new_jobs, []
         return jobs
+
+    def take_inline_calls(self) -> int:
+        """How many handlers ran in-process since the last call."""
+        count, self.inline_calls = self.inline_calls, 0
+        return count
 
     def complete_service_task(self, task_id: str, result: Any) -> None:
         self._with_clock(lambda: self.session.complete_service_task(task_id, result))
@@ -225,6 +266,10 @@ class Instance:
 
     def fire_due_timers(self) -> None:
         self._with_clock(self.session.fire_due_timers)
+
+    def continue_async(self, task_id: str) -> None:
+        """Go on past the commit point (asyncBefore/asyncAfter) this task is held at."""
+        self._with_clock(lambda: self.session.continue_async(task_id))
 
     def next_timer_due(self) -> datetime | None:
         return self.session.next_timer_due()
@@ -275,6 +320,9 @@ class Instance:
     def _loop(self, user_task: UserTaskCallback | None) -> None:
         session = self.session
         while True:
+            if isinstance(self.fire_start_timers, str):  # a worker starts this repetition at its timer start event
+                only, self.fire_start_timers = self.fire_start_timers, False
+                spiff_timers.fire_start_timers_once(session, only)
             session.run_engine_steps()
             if self.fire_start_timers:
                 self.fire_start_timers = False
@@ -300,7 +348,7 @@ class Instance:
                 session.complete_user_task(task.task_id, answer if answer is not None else
                                            self._default_form_data(task))
                 continue
-            timers = [w for w in waiting if w.kind == "timer"]
+            timers = [w for w in waiting if w.kind in ("timer", "user")]  # user: timeout listeners
             if timers and self._advance_timers():
                 continue
             if not waiting and self.simulator is not None:
@@ -428,7 +476,8 @@ class Instance:
 def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,
         data: dict[str, Any] | None = None, simulate: bool = False, trust_scripts: bool = False,
         max_steps: int | None = None, user_task: UserTaskCallback | None = None,
-        search_siblings: bool = True, environment: Environment | None = None) -> RunResult:
+        search_siblings: bool = True, environment: Environment | None = None,
+        business_key: str | None = None) -> RunResult:
     """Load diagrams and run one instance in memory until it ends or waits: the Python way to `bpmn-runner run`.
 
     The keyword arguments build an Environment with the project's `[tool.bpmn-runner]` settings; pass
@@ -437,5 +486,5 @@ def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerReg
     definitions = load(list(paths), search_siblings=search_siblings)
     engine = Engine(handlers, environment=environment, simulate=simulate, trust_scripts=trust_scripts,
                     max_steps=max_steps)
-    instance = engine.start(definitions, process_id, data)
+    instance = engine.start(definitions, process_id, data, business_key=business_key)
     return instance.run(user_task)

@@ -17,7 +17,7 @@ from .clock import Clock, system_clock
 from .models import ScriptContext, SimulateOptions
 from .registry import HandlerRegistry, build_registry
 from .script_functions import script_context as spiffarena_context
-from .settings import Settings, load_settings
+from .settings import Settings, check_commit_mode, load_settings
 
 __all__ = ["DEFAULT_TIMER_WAIT", "Environment", "build_environment", "new_id"]
 
@@ -38,7 +38,9 @@ class Environment:
     `script_context` is what SpiffArena's script functions answer (None: the defaults); `simulate` walks diagrams
     without handlers, as `simulation` says; `timer_wait` is how long a run waits in-process for a timer;
     `handlers_given` says that handler modules were named (`--handlers` or entry points), so bindings can be
-    checked against them.
+    checked against them; `commit` is where a durable instance commits: `wait-states` (its in-process handlers
+    run one after another until it waits, ends or meets an async boundary) or `each-task` (every service task is
+    a job with its own commit).
     """
 
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
@@ -53,6 +55,7 @@ class Environment:
     max_steps: int | None = None
     timer_wait: float = DEFAULT_TIMER_WAIT
     handlers_given: bool = False
+    commit: str = "wait-states"
 
     def now(self) -> float:
         """The environment's clock as epoch seconds (history rows, leases, due times)."""
@@ -76,13 +79,14 @@ def build_environment(*, handler_specs: Iterable[str] | None = None, entry_point
                       timer_wait: float = DEFAULT_TIMER_WAIT, clock: Clock | None = None,
                       sleep: Callable[[float], None] | None = None, id_factory: Callable[[], str] | None = None,
                       simulation: SimulateOptions | None = None, script_context: ScriptContext | None = None,
-                      user: str | None = None) -> Environment:
+                      user: str | None = None, commit: str | None = None) -> Environment:
     """The Environment for CLI options and Python keyword arguments, with the project's settings.
 
     Handlers: the given registry, else the modules named in `handler_specs` plus (with `entry_points`) those of
     the `bpmn_runner.handlers` entry-point group. Settings: the nearest pyproject.toml unless given; a setting
     switches an option on, an option given here is never switched off by a setting. Script context: the given one,
-    else `[tool.bpmn-runner.spiffarena]` with `user` (the user SpiffArena's scripts see).
+    else `[tool.bpmn-runner.spiffarena]` with `user` (the user SpiffArena's scripts see). Commit mode: `commit`,
+    else the setting's (default `wait-states`).
     """
     settings = load_settings() if settings is None else settings
     if script_context is None:
@@ -94,4 +98,5 @@ def build_environment(*, handler_specs: Iterable[str] | None = None, entry_point
                        trust_scripts=trust_scripts or settings.trust_scripts, script_context=script_context,
                        simulate=simulate or simulation is not None, simulation=simulation,
                        max_steps=max_steps, timer_wait=timer_wait,
-                       handlers_given=bool(specs) or len(registry) > 0)
+                       handlers_given=bool(specs) or len(registry) > 0,
+                       commit=check_commit_mode(commit) if commit is not None else settings.commit)

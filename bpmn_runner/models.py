@@ -114,6 +114,8 @@ class ServiceCall:
     process_id: str = ""
     #: the evaluated arguments of a Camunda 7 method expression: `${calc.add(a, b)}` gives [a, b]
     args: list[Any] = field(default_factory=list)
+    #: the business key of the process instance the task runs in (a called process: the one camunda:in passed)
+    business_key: str | None = None
 
 
 @dataclass
@@ -132,6 +134,7 @@ class ListenerCall:
     process_id: str = ""
     args: list[Any] = field(default_factory=list)
     task: dict[str, Any] = field(default_factory=dict)   # task listeners: assignee, candidate groups, ...
+    business_key: str | None = None
 
 
 @dataclass

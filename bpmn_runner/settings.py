@@ -8,9 +8,11 @@ from pathlib import Path
 
 from .errors import InvalidOperationError
 
-__all__ = ["SETTINGS_TABLE", "Settings", "find_pyproject", "load_settings"]
+__all__ = ["COMMIT_MODES", "SETTINGS_TABLE", "Settings", "check_commit_mode", "find_pyproject", "load_settings"]
 
 SETTINGS_TABLE = "[tool.bpmn-runner]"
+# Where a durable instance commits: at wait states and async boundaries (Camunda 7), or after every service task.
+COMMIT_MODES = ("wait-states", "each-task")
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,19 @@ class Settings:
     trust_scripts: bool = False
     source: Path | None = None
     spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
+    commit: str = "wait-states"  # one of COMMIT_MODES
 
     @property
     def disable_where(self) -> str:
         """Where `lint.disable` was read, for a message about a rule id in it."""
         return f"{self.source} {SETTINGS_TABLE} lint.disable"
+
+
+def check_commit_mode(value: object, where: str = "--commit") -> str:
+    """The commit mode named, or one line saying which ones there are."""
+    if value not in COMMIT_MODES:
+        raise InvalidOperationError(f"{where} must be one of {', '.join(map(repr, COMMIT_MODES))}, not {value!r}")
+    return str(value)
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -42,7 +52,8 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 
 def load_settings(start: Path | None = None) -> Settings:
-    """Read `[tool.bpmn-runner]`: `trust_scripts = true` and `lint.disable = ["rule-id", ...]`.
+    """Read `[tool.bpmn-runner]`: `trust_scripts = true`, `commit = "each-task"` and
+    `lint.disable = ["rule-id", ...]`.
 
     The rule ids are checked by the linter (`lint.check_rule_ids`), which knows them; reading settings stays cheap.
     """
@@ -69,4 +80,5 @@ def load_settings(start: Path | None = None) -> Settings:
     if not isinstance(spiffarena, dict) or not all(isinstance(v, str) for v in spiffarena.values()):
         raise InvalidOperationError(f'{path}: {SETTINGS_TABLE} spiffarena must be a table of text values, like '
                                     f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
-    return Settings(frozenset(disable), trust, path, dict(spiffarena))
+    commit = check_commit_mode(table.get("commit", "wait-states"), f"{path}: {SETTINGS_TABLE} commit")
+    return Settings(frozenset(disable), trust, path, dict(spiffarena), commit)

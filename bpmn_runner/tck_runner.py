@@ -26,8 +26,8 @@ def _directory_label(directory: Path) -> str:
     return f"{directory.parent.name}/{directory.name}"
 
 
-def run_directory(directory: str | Path, *, strict: bool = False) -> list[TckRow]:
-    """Every test case of every test file in one TCK directory (`strict`: decimals must be exactly equal)."""
+def run_directory(directory: str | Path) -> list[TckRow]:
+    """Every test case of every test file in one TCK directory."""
     directory = Path(directory)
     label = _directory_label(directory)
     rows: list[TckRow] = []
@@ -42,7 +42,7 @@ def run_directory(directory: str | Path, *, strict: bool = False) -> list[TckRow
             rows.extend(TckRow(label, test_path.stem, CaseOutcome(c.id, "ERROR", f"model not loaded: {exc}"))
                         for c in test_file.cases)
             continue
-        rows.extend(TckRow(label, test_path.stem, run_case(model, case, strict)) for case in test_file.cases)
+        rows.extend(TckRow(label, test_path.stem, run_case(model, case)) for case in test_file.cases)
     return rows
 
 

@@ -88,8 +88,11 @@ def registry(**handlers: Callable[..., Any]) -> HandlerRegistry:
 
 def runtime(store: Store | str, handlers: HandlerRegistry | None = None, clock: MovableClock | None = None,
             **options: Any) -> Runtime:
+    """A Runtime on the store; these helpers test the job machinery, so each-task commits unless `commit=` says
+    otherwise (tests/test_commit_points.py tests wait-state commits)."""
     if isinstance(store, str):
         store = open_store(store)
+    options.setdefault("commit", "each-task")
     return Runtime(store, handlers, clock=clock, **options)
 
 

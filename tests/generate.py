@@ -4,7 +4,8 @@ from __future__ import annotations
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-          'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs_{pid}" '
+          'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
+          'id="Defs_{pid}" '
           'targetNamespace="http://bpmn.io/schema/bpmn">\n<bpmn:process id="{pid}" isExecutable="true">\n')
 FOOTER = "</bpmn:process>\n</bpmn:definitions>\n"
 
@@ -16,16 +17,21 @@ def _flow(fid: str, src: str, dst: str, condition: str | None = None) -> str:
             f'<bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>\n')
 
 
-def service(tid: str, topic: str = "noop") -> str:
+def service(tid: str, topic: str = "noop", dialect: str = "external") -> str:
+    """A Camunda 7 external task (always a job in a store), or with dialect "zeebe" a Camunda 8 job type (run
+    in-process, with wait-state commits, where its handler is)."""
+    if dialect == "zeebe":
+        return (f'<bpmn:serviceTask id="{tid}"><bpmn:extensionElements><zeebe:taskDefinition type="{topic}"/>'
+                f'</bpmn:extensionElements></bpmn:serviceTask>\n')
     return f'<bpmn:serviceTask id="{tid}" camunda:type="external" camunda:topic="{topic}"/>\n'
 
 
-def chain(n: int, pid: str = "chain", topic: str = "noop") -> str:
+def chain(n: int, pid: str = "chain", topic: str = "noop", dialect: str = "external") -> str:
     """start -> n service tasks -> end."""
     parts = [HEADER.format(pid=pid), '<bpmn:startEvent id="start"/>\n']
     prev = "start"
     for i in range(n):
-        parts.append(service(f"t{i}", topic))
+        parts.append(service(f"t{i}", topic, dialect))
         parts.append(_flow(f"f{i}", prev, f"t{i}"))
         prev = f"t{i}"
     parts.append('<bpmn:endEvent id="end"/>\n')
@@ -66,12 +72,12 @@ def parallel(branches: int, pid: str = "fanout", topic: str = "noop") -> str:
     return "".join(parts)
 
 
-def straight_through(pid: str = "straight", tasks: int = 10) -> str:
+def straight_through(pid: str = "straight", tasks: int = 10, dialect: str = "external") -> str:
     """start -> 10 service tasks -> exclusive gateway -> end (the W1 benchmark shape)."""
     parts = [HEADER.format(pid=pid), '<bpmn:startEvent id="start"/>\n']
     prev = "start"
     for i in range(tasks):
-        parts.append(service(f"t{i}", "noop"))
+        parts.append(service(f"t{i}", "noop", dialect))
         parts.append(_flow(f"f{i}", prev, f"t{i}"))
         prev = f"t{i}"
     parts.append('<bpmn:exclusiveGateway id="gw" default="f_b"/>\n')

@@ -26,7 +26,7 @@ def test_validate_reports_every_blocker_not_the_first(tmp_path: Path) -> None:
     path = write(tmp_path, body)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 3
-    assert "'a': timeout task listeners" in result.output and "'groovy'" in result.output
+    assert "'a': a timeout task listener needs a bpmn:timerEventDefinition" in result.output and "'groovy'" in result.output
 
 
 @pytest.mark.parametrize("piece, words", [

@@ -102,12 +102,12 @@ def test_scaffold_writes_a_stub_per_listener_handler(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("listener, words", [
-    ('<camunda:taskListener event="timeout" class="a"/>', "timeout task listeners"),
+    ('<camunda:taskListener event="update" class="a"/>', "update task listeners"),
     ('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">x</camunda:script>'
      '</camunda:executionListener>', "'groovy'"),
 ])
 def test_listeners_that_cannot_run_are_refused_at_load(tmp_path: Path, listener: str, words: str) -> None:
-    """delegation-code page; bpmn-runner runs JavaScript listener scripts and no timeout task listeners."""
+    """delegation-code page; bpmn-runner runs JavaScript listener scripts and no update task listeners."""
     task = f'<bpmn:userTask id="task"><bpmn:extensionElements>{listener}</bpmn:extensionElements></bpmn:userTask>'
     with pytest.raises(UnsupportedElementError) as err:
         Scenario(write(tmp_path, START + task + END + chain("start", "task", "end")))

@@ -115,5 +115,5 @@ def test_run_starts_one_instance_of_a_cron_timer_start_and_says_when_the_next_wo
     s = Scenario(write(tmp_path, body), registry(job=lambda call: ran.append(1) or None), clock=lambda: FRIDAY)
     assert s.result.status == "completed" and ran == [1]
     assert "job" in s.result.path
-    assert any("'tick'" in note and "2031-01-03T09:05:00" in note and "not supported" in note
+    assert any("'tick'" in note and "2031-01-03T09:05:00" in note and "worker" in note
                for note in s.result.notes)

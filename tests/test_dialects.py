@@ -212,7 +212,7 @@ def test_feel_language_condition_without_equals_sign(tmp_path: Path) -> None:
     ('<bpmn:scriptTask id="task" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
      "script format 'groovy'"),
     ('<bpmn:task id="task"><bpmn:extensionElements><camunda:taskListener class="a.B" event="timeout"/>'
-     '</bpmn:extensionElements></bpmn:task>', "timeout task listeners"),
+     '</bpmn:extensionElements></bpmn:task>', "timeout task listener needs a bpmn:timerEventDefinition"),
 ])
 def test_what_cannot_run_is_refused_at_load_with_file_and_line(tmp_path: Path, task: str, words: str) -> None:
     from bpmn_runner.errors import UnsupportedElementError

@@ -248,3 +248,72 @@ def test_decision_chosen_at_run_time_is_found_beside_the_diagram(tmp_path: Path,
     assert s.result.status == "completed", s.result.error
     assert s.result.data["out"] == "Spareribs"
     assert any("dinner.dmn" in note for note in s.definitions.notes)
+
+
+def test_camunda7_output_mapping_reads_decision_result(tmp_path: Path) -> None:
+    """Camunda 7: "the decision result ... has to pass into a process variable by using a predefined or a custom
+    mapping"; a custom mapping is an output parameter reading `decisionResult` (DmnDecisionResult:
+    getSingleResult(), getSingleEntry(), collectEntries(name), getResultList()) -- docs.camunda.org/manual/latest/
+    reference/bpmn20/tasks/business-rule-task/ ("Using Camunda DMN Engine") and .../user-guide/process-engine/
+    decisions/bpmn-cmmn/ ("The Decision Result"). An input parameter is a local variable the decision reads."""
+    (tmp_path / "dinner.dmn").write_text((DATA / "dinnerDecisions.dmn").read_text())
+    task = ('<bpmn:businessRuleTask id="t" camunda:decisionRef="beverages"><bpmn:extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="season">Spring</camunda:inputParameter>'
+            '<camunda:outputParameter name="drinks">${decisionResult.collectEntries("beverages")}'
+            '</camunda:outputParameter>'
+            '<camunda:outputParameter name="first">${decisionResult.getFirstResult().beverages}'
+            '</camunda:outputParameter>'
+            '<camunda:outputParameter name="count">${decisionResult.size()}</camunda:outputParameter>'
+            '<camunda:outputParameter name="rows">${decisionResult.resultList}</camunda:outputParameter>'
+            '</camunda:inputOutput></bpmn:extensionElements></bpmn:businessRuleTask>')
+    s = Scenario([write(tmp_path, _one_task_body(task)), tmp_path / "dinner.dmn"],
+                 data={"season": "Fall", "guestCount": 14, "guestsWithChildren": False})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["drinks"] == ["Guiness", "Water"]          # Spring, from the input parameter: Stew
+    assert s.result.data["first"] == "Guiness" and s.result.data["count"] == 2
+    assert s.result.data["rows"] == [{"beverages": "Guiness"}, {"beverages": "Water"}]
+    assert s.result.data["season"] == "Fall", "an input parameter is local to the task"
+    assert "decisionResult" not in s.result.data
+
+    single = ('<bpmn:businessRuleTask id="t" camunda:decisionRef="dish"><bpmn:extensionElements>'
+              '<camunda:inputOutput><camunda:outputParameter name="meal">'
+              '${decisionResult.getSingleResult().desiredDish}</camunda:outputParameter>'
+              '<camunda:outputParameter name="entry">${decisionResult.singleEntry}</camunda:outputParameter>'
+              '</camunda:inputOutput></bpmn:extensionElements></bpmn:businessRuleTask>')
+    s = Scenario([write(tmp_path, _one_task_body(single), name="single.bpmn"), tmp_path / "dinner.dmn"],
+                 data={"season": "Fall", "guestCount": 2})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["meal"] == "Spareribs" and s.result.data["entry"] == "Spareribs"
+
+    wrong = single.replace("getSingleResult().desiredDish", "getSingleResult().getEntry()")
+    s = Scenario([write(tmp_path, _one_task_body(wrong), name="wrong.bpmn"), tmp_path / "dinner.dmn"],
+                 data={"season": "Fall", "guestCount": 2})
+    assert s.result.status == "failed"
+    assert "output mapping 'meal'" in str(s.result.error) and "getEntry()" in str(s.result.error)
+
+
+def test_dmn_file_imported_by_a_dmn_file_is_found_beside_it(tmp_path: Path) -> None:
+    """DMN 1.3+ `<import namespace=...>`: a decision calling a business knowledge model of another DMN file; the
+    imported file is found among the files beside the diagram, by namespace, as called processes are."""
+    dmn = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    (tmp_path / "greeting.dmn").write_text(
+        f'<definitions xmlns="{dmn}" id="g" name="g" namespace="http://example.com/greet">'
+        '<businessKnowledgeModel id="hello" name="Say Hello"><encapsulatedLogic><formalParameter name="who" '
+        'typeRef="string"/><literalExpression><text>"Hello " + who</text></literalExpression></encapsulatedLogic>'
+        '</businessKnowledgeModel></definitions>', encoding="utf-8")
+    (tmp_path / "main.dmn").write_text(
+        f'<definitions xmlns="{dmn}" id="m" name="m" namespace="http://example.com/main">'
+        '<import namespace="http://example.com/greet" name="greet" importType="' + dmn + '"/>'
+        '<inputData id="i" name="name"><variable name="name" typeRef="string"/></inputData>'
+        '<decision id="greeting" name="Greeting"><variable name="Greeting" typeRef="string"/>'
+        '<informationRequirement><requiredInput href="#i"/></informationRequirement>'
+        '<knowledgeRequirement><requiredKnowledge href="http://example.com/greet#hello"/></knowledgeRequirement>'
+        '<literalExpression><text>greet.Say Hello(name)</text></literalExpression></decision></definitions>',
+        encoding="utf-8")
+    task = ('<bpmn:businessRuleTask id="t" camunda:decisionRef="greeting" camunda:resultVariable="text" '
+            'camunda:mapDecisionResult="singleEntry"/>')
+    path = write(tmp_path, _one_task_body(task))
+    s = Scenario(path, data={"name": "Ada"})
+    assert s.result.status == "completed", s.result.error
+    assert s.result.data["text"] == "Hello Ada"
+    assert any("greeting.dmn" in note and "imported" in note for note in s.definitions.notes)

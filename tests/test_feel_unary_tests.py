@@ -58,3 +58,12 @@ def test_syntax_errors(text: str) -> None:
     with pytest.raises(FeelSyntaxError) as caught:
         compile_unary_tests(text)
     assert caught.value.column >= 1
+
+
+@pytest.mark.parametrize("tests, value, expected", [
+    ("[2 * 5..2 * 5 + 9]", 19, True), ("[2 * 5..2 * 5 + 9]", 20, False), ("> 10 - 1", 10, True),
+    ("-(1 + 1)", -2, True), ("> 1 / 0", 5, None),
+])
+def test_computed_bounds_are_folded_with_feel_semantics(tests: str, value: int, expected: bool | None) -> None:
+    """Bounds computed from literals are evaluated once when the test is compiled; null stays null."""
+    assert compile_unary_tests(tests).matches(value) is expected

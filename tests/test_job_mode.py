@@ -11,6 +11,8 @@ from bpmn_runner import BpmnError, Engine, HandlerRegistry, load
 from bpmn_runner.errors import InvalidOperationError, UnhandledBpmnError
 from bpmn_runner.registry import import_handler_module
 
+from . import generate
+
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 
 
@@ -83,14 +85,26 @@ def test_bpmn_error_from_a_job_takes_the_boundary_path() -> None:
     assert instance.status() == "completed"
 
 
-def test_idempotency_key_is_stable_across_reloads() -> None:
-    engine, definitions = order_engine()
-    instance = engine.start(definitions, None, order_data())
+def test_idempotency_key_is_stable_across_reloads(tmp_path) -> None:
+    path = tmp_path / "chain.bpmn"
+    path.write_text(generate.chain(3))
+    definitions = load([path])
+    handlers = HandlerRegistry()
+    handlers.register("noop", lambda call: {})
+    engine = Engine(handlers, jobs=True, timer_wait=0)
+    instance = engine.start(definitions, None, {})
     instance.run()
-    key = instance.take_new_jobs()[0].call.idempotency_key
-    again = engine.restore(definitions, instance.process_id, instance.state(), instance.instance_id)
-    task_id = next(w.task_id for w in again.waiting() if w.kind == "service")
-    assert key.endswith(task_id)
+    pending = instance.take_new_jobs()[0]
+    state = instance.state()
+    assert pending.call.idempotency_key == f"{instance.instance_id}:{pending.call.element_id}:1"
+    # a run redone from the same saved state (as after a crash) gives the next call the same key both times
+    keys = []
+    for _ in range(2):
+        again = engine.restore(definitions, instance.process_id, state, instance.instance_id)
+        again.complete_service_task(pending.task_id, {})
+        again.run()
+        keys.append([job.call.idempotency_key for job in again.take_new_jobs()])
+    assert keys[0] and keys[0] == keys[1]
 
 
 def test_completing_a_task_that_is_not_waiting_is_refused() -> None:

@@ -152,7 +152,7 @@ def test_scenario_files_are_collected_with_the_same_coverage(project: pytest.Pyt
     for path in PROCESSES.glob("order_fulfillment.*.scenario.yaml"):
         shutil.copy(path, project.path / path.name)
     result = project.runpytest("-p", "no:cacheprovider", "--bpmn-cov", "-v")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=8)
     result.stdout.fnmatch_lines(["*order_fulfillment.declined.scenario.yaml::declined card PASSED*",
                                  "order_fulfillment.bpmn: coverage 100.0%*"])
 

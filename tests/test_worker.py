@@ -228,7 +228,7 @@ def test_a_job_is_not_dropped_when_this_worker_kept_an_older_copy_of_its_instanc
     first then runs step c, its live copy is stale. The step must be redone from the store, not dropped (which
     left the instance `running` for ever)."""
     rt = runtime(store, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}), MovableClock())
-    other = Runtime(store, rt.handlers, clock=rt.clock)  # the other thread's caches
+    other = Runtime(store, rt.handlers, clock=rt.clock, commit="each-task")  # the other thread's caches
     iid = rt.start([three_services(tmp_path)])["instance_id"]
     for name, by in (("step.a", rt), ("step.b", other), ("step.c", rt)):
         job, _ = store.claim_jobs("w1", [name], now=rt.now(), lease=30)
@@ -320,20 +320,25 @@ def test_a_boundary_timer_on_a_service_task_drops_the_running_job(store, tmp_pat
     assert "late" not in rt.show(iid)["data"]
 
 
-def test_timer_start_event_with_a_cycle_runs_once_per_repetition(store, tmp_path: Path) -> None:
+def test_timer_start_event_with_a_cycle_starts_a_new_instance_per_repetition(store, tmp_path: Path) -> None:
+    """docs.camunda.org/manual/latest/reference/bpmn20/events/timer-events ("Timer Start Event": a process
+    instance is created each time the timer fires; R3 repeats three times)."""
     clock = MovableClock()
     body = ('<bpmn:startEvent id="tick"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle>'
             '</bpmn:timerEventDefinition></bpmn:startEvent>' + zeebe_service("job", "tick") + END
             + chain("tick", "job", "end"))
     ticks = []
-    rt = runtime(store, registry(tick=lambda c: ticks.append(c.idempotency_key) or {}), clock)
-    iid = rt.start([write(tmp_path, "cycle.bpmn", body)])["instance_id"]
+    rt = runtime(store, registry(tick=lambda c: ticks.append(c.instance_id) or {}), clock)
+    started = rt.start([write(tmp_path, "cycle.bpmn", body)])
+    assert started["status"] == "scheduled" and started["instance_id"] is None
+    assert started["timer_starts"][0]["due_at"].startswith("2030-01-01T01:00:00")
     w = worker(rt)
     for _ in range(5):
         clock.advance(hours=1, seconds=1)
         w.run_once()
     assert len(ticks) == 3 and len(set(ticks)) == 3
-    assert rt.show(iid)["status"] == "completed"
+    assert [i["status"] for i in rt.list_instances()] == ["completed"] * 3
+    assert rt.timer_start_jobs() == []
 
 
 # ----- messages ---------------------------------------------------------------------------------------------

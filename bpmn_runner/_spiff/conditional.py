@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from .. import expressions
 from ..errors import ExpressionError
@@ -36,7 +38,8 @@ def variables(task: Any) -> dict[str, Any]:
     candidates = [getattr(w, "last_task", None) for w in (top, *top.subprocesses.values())]
     done = [t for t in candidates if t is not None and t is not task]
     if done:
-        view.update(max(done, key=lambda t: t.last_state_change).data)
+        # the latest; on a tie (a clock that does not move) the innermost, listed last
+        view.update(sorted(done, key=lambda t: t.last_state_change)[-1].data)
     return view
 
 
@@ -111,6 +114,33 @@ def _start_conditional_event_subprocesses(top: BpmnWorkflow, workflow: Any) -> N
             if value and not state.get(name):
                 start.trigger_wf(workflow.task_tree, name)
             state[name] = value
+
+
+def _has_conditionals(top: Any) -> bool:
+    """Whether the process or a process it calls has a conditional event at all (worked out once per workflow)."""
+    known = getattr(top, "_runner_conditionals", None)
+    if known is None:
+        specs = [top.spec, *(getattr(top, "subprocess_specs", None) or {}).values()]
+        known = any(isinstance(getattr(task_spec, "event_definition", None), ConditionalEventDefinition)
+                    for spec in specs if spec is not None for task_spec in spec.task_specs.values())
+        top._runner_conditionals = known
+    return known
+
+
+def fire_now(top: Any) -> None:
+    """Check conditional boundary and intermediate events at once, after a task completed and set variables:
+    Camunda evaluates them when the variable changes, so a boundary condition made true by the last task of a
+    sub-process interrupts it before the sub-process reaches its end."""
+    if not _has_conditionals(top):
+        return  # most processes: no step pays for this
+    waiting = [t for t in list(top.event_manager.tasks.values())
+               if isinstance(t.task_spec.event_definition, ConditionalEventDefinition)]
+    for task in waiting:
+        if task.state != TaskState.WAITING:
+            continue
+        task.task_spec._update(task)
+        if task.state == TaskState.READY and isinstance(task.task_spec, BoundaryEvent):
+            task.run()  # before the interrupted activity's scope moves on
 
 
 def apply() -> None:

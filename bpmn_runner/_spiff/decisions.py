@@ -19,6 +19,7 @@ from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
+from ..expressions.decision_result import DECISION_ROWS
 from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
 
 _MODELS: OrderedDict[str, DecisionModel] = OrderedDict()
@@ -105,6 +106,9 @@ class DecisionTask(BpmnSpecMixin):
                 pass  # Camunda 7 stores the decision result only under camunda:resultVariable
             else:
                 my_task.data.update(merged_outputs(rows, self.engine.is_multiple(result.decision_id)))
+        if (getattr(self, "runner_scope", None) or {}).get("outputs"):
+            # Camunda 7: output parameters see the decision result as `decisionResult` (scopes.leave)
+            my_task.internal_data[DECISION_ROWS] = rule_results(self.engine.model, result)
         return True
 
 

@@ -11,6 +11,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import conditional
+
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 UNFINISHED = TaskState.NOT_FINISHED_MASK
 FINISHED = TaskState.FINISHED_MASK
@@ -138,6 +140,8 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
                     will_complete_task(task)
                 task.run()
                 count += 1
+                if self.event_manager.tasks:  # a conditional event may have become true (Camunda: at once)
+                    conditional.fire_now(self)
                 if did_complete_task is not None:
                     did_complete_task(task)
             return count

@@ -22,7 +22,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import clock, simulated_specs
+from . import async_points, clock, simulated_specs
 from .task_ids import new_task_id
 
 _applied = False
@@ -65,6 +65,7 @@ def apply() -> None:
             spiff_logger.setLevel(logging.WARNING)
     apply_parser_patches()
     simulated_specs.apply()
+    async_points.apply()
     _applied = True
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -14,19 +15,26 @@ from SpiffWorkflow.specs.base import TaskSpec
 
 from .. import expressions
 from ..errors import ExpressionError
+from ..expressions.decision_result import decision_result_scope
+from ..namespaces import BPMN_NS
 from ..loader.listeners import read_listeners
 from ..loader.scopes import read_scope
 from ..loader.user_tasks import read_assignment
-from . import conditional, listeners
+from . import conditional, listeners, task_timeouts
+from .bean_calls import bean_resolver
+from .business_keys import execution_info
 from .specs import SERVICE_CLASSES
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
 
 def _evaluate(spec: Any, task: Any, source: str, data: dict[str, Any], what: str) -> Any:
+    engine = task.workflow.top_workflow.script_engine
     try:
-        return expressions.evaluate_mapping(source, data, trusted=getattr(task.workflow.script_engine, "trusted",
-                                                                          False))
+        with expressions.execution_info(execution_info(task, getattr(getattr(engine, "invoker", None),
+                                                                     "instance_id", None))), \
+                expressions.bean_calls(bean_resolver(task)):
+            return expressions.evaluate_mapping(source, data, trusted=getattr(engine, "trusted", False))
     except ExpressionError as exc:
         raise ExpressionError(f"{what}: {exc.message}", element_id=getattr(spec, "bpmn_id", None)) from None
 
@@ -93,6 +101,12 @@ def _child_start_data(spec: Any, task: Any) -> dict[str, Any] | None:
 
 def _copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     _begin(self, my_task)
+    rules = (getattr(self, "runner_scope", None) or {}).get("call") or {}
+    if isinstance(self, CallActivity) and rules.get("dialect") == "camunda7":
+        # a called process instance has its own business key: none unless camunda:in businessKey passes one
+        key = rules.get("business_key")
+        value = _evaluate(self, my_task, key, my_task.data, "camunda:in businessKey") if key else None
+        subworkflow.business_key = None if value is None else str(value)
     data = _child_start_data(self, my_task)
     if data is None:
         original = _CALL_COPY if isinstance(self, CallActivity) else _SUB_COPY
@@ -159,6 +173,7 @@ def _begin(spec: Any, task: Any) -> None:
         listeners.fire(spec, task, "create", "task")
         if (task.internal_data.get("user_task") or {}).get("assignee"):
             listeners.fire(spec, task, "assignment", "task")
+        task_timeouts.start(spec, task)
 
 
 def _assign(spec: Any, task: Any) -> None:
@@ -197,7 +212,9 @@ def _on_ready(self: Any, my_task: Any) -> Any:
 
 def _on_complete(self: Any, my_task: Any) -> Any:
     if not isinstance(self, SubWorkflowTask):
-        _finish(self, my_task)
+        _finish(self, my_task, decision_result_scope(my_task.internal_data))
+    if getattr(self, "runner_process_listeners", None):
+        listeners.fire_process(self, my_task)
     return _ON_COMPLETE(self, my_task)
 
 
@@ -228,7 +245,27 @@ def _parse_node(self: Any) -> Any:
     return spec
 
 
+_CREATE_SPEC = ProcessParser.create_spec
+
+
+def _create_spec(self: Any) -> Any:
+    """A process's own execution listeners: start ones run as its Start task completes (the start data is in
+    place then), end ones as its End task completes."""
+    spec = _CREATE_SPEC(self)
+    if self.node.tag != f"{{{BPMN_NS}}}process":
+        return spec  # an embedded sub-process: its listeners are the sub-process element's, run by its task
+    found = [entry for entry in read_listeners(self.node) if entry["scope"] == "execution"]
+    starts = [entry for entry in found if entry["event"] == "start"]
+    ends = [entry for entry in found if entry["event"] == "end"]
+    if starts:
+        spec.start.runner_process_listeners = starts
+    if ends:
+        spec.task_specs["End"].runner_process_listeners = ends
+    return spec
+
+
 def apply() -> None:
+    ProcessParser.create_spec = _create_spec
     TaskSpec._on_ready = _on_ready
     TaskSpec._on_complete = _on_complete
     TaskSpec._on_cancel = _on_cancel

@@ -14,6 +14,8 @@ from ..expressions import bpmn_engine_js, javascript
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_TASK_MARKER, SIMULATED_MARKER
 from ..simulation import Simulator, UndecidableCondition
 from .simulated_specs import simulated_value
+from .bean_calls import bean_resolver
+from .business_keys import execution_info
 from .timers import is_timer_expression, timer_text
 
 
@@ -68,7 +70,9 @@ class RunnerScriptEngine(PythonScriptEngine):
             raise UndecidableCondition(expression[len(SIMULATED_MARKER):].strip())
         evaluate = expressions.evaluate_condition if condition else expressions.evaluate
         try:
-            result = evaluate(expression, data, trusted=self.trusted, names=self.names)
+            with expressions.execution_info(execution_info(task, getattr(self.invoker, "instance_id", None))), \
+                    expressions.bean_calls(bean_resolver(task)):
+                result = evaluate(expression, data, trusted=self.trusted, names=self.names)
             return timer_text(result) if is_timer_expression(task, expression) else result
         except ExpressionError as exc:
             if deciding:
@@ -114,7 +118,7 @@ class RunnerScriptEngine(PythonScriptEngine):
     def run_javascript(self, task: Any, code: str, *, result_variable: str | None = None,
                        event: str | None = None) -> Any:
         """Run JavaScript against the task's variables; what it sets through `execution` is written back."""
-        info = {"elementId": _element(task), "instanceId": getattr(self.invoker, "instance_id", None),
+        info = {**execution_info(task, getattr(self.invoker, "instance_id", None)), "elementId": _element(task),
                 "eventName": event}
         try:
             outcome = javascript.run_script(bpmn_engine_js.adapt(code), task.data, info=info)

@@ -148,6 +148,8 @@ def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
     if sub:
         dct["parent_task_id"] = str(wf.parent_task_id)
         dct["spec"] = wf.spec.name
+    if "business_key" in vars(wf):  # the instance's (or a called instance's) business key
+        dct["business_key"] = wf.business_key
     if predict:
         dct[PREDICT_KEY] = predict
     dct["typename"] = registry.typenames[type(wf)]
@@ -231,6 +233,11 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     predict = {None: dct.get(PREDICT_KEY, [])}
     predict.update({k: v.get(PREDICT_KEY, []) for k, v in dct["subprocesses"].items()})
     converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+    if "business_key" in dct:
+        workflow.business_key = dct["business_key"]
+    for key, sub in dct["subprocesses"].items():
+        if "business_key" in sub and UUID(key) in workflow.subprocesses:
+            workflow.subprocesses[UUID(key)].business_key = sub["business_key"]
     workflow.bpmn_events = ser.registry.restore(dct.pop("bpmn_events", []))
     for key, ids in predict.items():
         wf = workflow if key is None else workflow.subprocesses.get(UUID(key))

@@ -15,6 +15,9 @@ from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
 from ..models import Binding, ServiceCall
+from . import async_points
+from . import conditional
+from .business_keys import business_key, execution_info
 from .specs import SERVICE_CLASSES
 
 PENDING = object()  # returned by a handler caller that queued the call as a job
@@ -45,12 +48,14 @@ class ServiceCalls:
         params = self._params(spec, task) if spec.inputs_mapping or spec.spiff_params else {}
         if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
             scope = {**task.data, **params}
-            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+            params = {target: self._mapping_value(source, scope, spec, self.engine.trusted, task)
                       for target, source in raw["connector"]["inputs"]}
         args = [self._argument(text, task.data, spec) for text in binding.arguments] if binding.arguments else []
-        call = ServiceCall(params, copy_data(task.data), dict(binding.headers), self.instance_id, element_id,
-                           f"{self.instance_id}:{element_id}:{task.id}", binding.name, spec.bpmn_name or "", 1,
-                           task.workflow.spec.name, args)
+        call = ServiceCall(params=params, data=copy_data(task.data), headers=dict(binding.headers),
+                           instance_id=self.instance_id, element_id=element_id,
+                           idempotency_key=self._idempotency_key(element_id), topic=binding.name,
+                           element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args,
+                           business_key=business_key(task.workflow))
         try:
             result = self.call_handler(binding, call, str(task.id))
         except BpmnError as error:
@@ -59,6 +64,14 @@ class ServiceCalls:
             return None
         self.apply_result(spec, task, binding, result)
         return True
+
+    def _idempotency_key(self, element_id: str) -> str:
+        """`instance:element:n` for the instance's n-th handler call. The count lives in the saved state (one number,
+        so the state stays flat), so a run redone from the last commit (after a crash) gives each call the key it
+        had the first time; a task id would not do: the tasks made since that commit get new ids when made again."""
+        internal = self.workflow.task_tree.internal_data
+        internal["runner_calls"] = number = internal.get("runner_calls", 0) + 1
+        return f"{self.instance_id}:{element_id}:{number}"
 
     def assume(self, element_id: str, what: str) -> None:
         """Record what a simulation assumed at an element (a note outside a simulation)."""
@@ -72,7 +85,7 @@ class ServiceCalls:
         params: dict[str, Any] = {}
         trusted = self.engine.trusted
         for target, source in spec.inputs_mapping:
-            params[target] = self._mapping_value(source, task.data, spec, trusted)
+            params[target] = self._mapping_value(source, task.data, spec, trusted, task)
         for name, expression in spec.spiff_params.items():
             try:
                 params[name] = expressions.evaluate(expression, task.data, trusted=trusted, names=self.engine.names)
@@ -102,8 +115,11 @@ class ServiceCalls:
             return copy_data(data)
         return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
 
-    def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool) -> Any:
+    def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool, task: Any = None) -> Any:
         try:
+            if task is not None:  # execution.processBusinessKey and friends
+                with expressions.execution_info(execution_info(task, self.instance_id)):
+                    return expressions.evaluate_mapping(source, data, trusted=trusted)
             return expressions.evaluate_mapping(source, data, trusted=trusted)
         except expressions.MissingVariableError as exc:
             if not self.simulate:
@@ -124,7 +140,7 @@ class ServiceCalls:
         if connector:  # the response is seen only by the connector's output parameters, as in Camunda 7
             response = result if isinstance(result, dict) else {"response": result}
             scope = {**task.data, **response}
-            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted)
+            result = {target: self._mapping_value(source, scope, spec, self.engine.trusted, task)
                       for target, source in connector["outputs"]}
         elif binding.kind == "expression" and binding.result_variable:
             task.data[binding.result_variable] = result  # camunda:resultVariable holds the value as returned
@@ -141,7 +157,7 @@ class ServiceCalls:
         if spec.outputs_mapping:
             scope = {**task.data, **result}
             for target, source in spec.outputs_mapping:
-                task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted)
+                task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted, task)
         else:
             task.data.update(result)
 
@@ -160,8 +176,11 @@ class ServiceCalls:
         binding = Binding(raw.get("name", ""), raw.get("dialect", "bpmn"), raw.get("kind", "topic"),
                           result_variable=raw.get("result_variable"))
         self.apply_result(spec, task, binding, result)
+        if async_points.hold_after(task):  # asyncAfter: commit before the flow goes on
+            return
         try:
             task.complete()
+            conditional.fire_now(task.workflow.top_workflow)
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
 

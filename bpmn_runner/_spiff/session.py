@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import clock, frontier
+from . import async_points, clock, conditional, frontier
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -31,6 +31,7 @@ from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
 from .serializer import missing_elements, state_from_dict, state_to_dict, state_to_json
+from . import task_timeouts
 from .timer_due import timer_due
 from .service_calls import HandlerCaller, ServiceCalls
 from .simulated_completion import release_stuck_joins, simulated_completion
@@ -68,7 +69,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
-                 call_handler: HandlerCaller, simulate: bool = False, max_steps: int | None = None) -> None:
+                 call_handler: HandlerCaller, simulate: bool = False, max_steps: int | None = None,
+                 commit_points: dict[str, str] | None = None) -> None:
         self.built = built
         self.workflow = workflow
         self.engine = engine
@@ -85,6 +87,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         engine.invoker = self
         engine._note = self.notes.append
         workflow._runner_listener = self._on_state
+        async_points.set_points(workflow, commit_points)
         self._init_compensation()
 
     # ----- construction -------------------------------------------------------------------------------------
@@ -182,8 +185,14 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def fire_due_timers(self) -> None:
         try:
             self.workflow.refresh_timers()
+            for task in self.timeout_tasks():
+                task_timeouts.fire_due(task)
         except SpiffWorkflowException as exc:
             raise self._translate(exc) from exc
+
+    def timeout_tasks(self) -> list[Any]:
+        """Waiting user tasks with a timeout listener's timer running."""
+        return [t for t in self._all_tasks(TaskState.READY) if t.internal_data.get("timeouts")]
 
     def _translate(self, exc: SpiffWorkflowException) -> ExecutionError:
         task = getattr(exc, "task", None)
@@ -229,7 +238,11 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                                     assignment=dict(task.internal_data.get("user_task") or {})))
         for task in self._all_tasks(TaskState.STARTED):
             spec = task.task_spec
-            if isinstance(spec, SERVICE_CLASSES):
+            hold = async_points.held(task)
+            if hold is not None:  # a commit point (asyncBefore/asyncAfter): a continuation job goes on
+                out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "async",
+                                    detail=hold, process_id=task.workflow.spec.name))
+            elif isinstance(spec, SERVICE_CLASSES):
                 out.append(LiveTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, "service",
                                     detail=(spec.binding or {}).get("name", ""), process_id=task.workflow.spec.name))
         for task in list(self.workflow.event_manager.tasks.values()):
@@ -258,6 +271,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def next_timer_due(self) -> datetime | None:
         due = [timer_due(task) for task in list(self.workflow.event_manager.tasks.values())
                if isinstance(task.task_spec.event_definition, TimerEventDefinition)]
+        due += [task_timeouts.next_due(task) for task in self.timeout_tasks()]
         known = [d for d in due if d is not None]
         return min(known) if known else None
 
@@ -284,11 +298,16 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         task.data.update(data)
         try:
             task.run()
+            conditional.fire_now(self.workflow)
         except SpiffWorkflowException as exc:
             error = self._translate(exc)
             error.__cause__ = exc
             if not self._carry_on_after(error):
                 raise error from exc
+
+    def continue_async(self, task_id: str) -> None:
+        """Go on past a commit point (a continuation job, once the store committed the state held there)."""
+        async_points.continue_task(self, self._find_task(task_id), task_id)
 
     def claim_user_task(self, task_id: str, user: str | None) -> None:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an

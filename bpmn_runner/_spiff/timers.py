@@ -65,18 +65,21 @@ def _cycle_complete(self: CycleTimerEventDefinition, my_task: Any) -> bool:
     return ready
 
 
-def fire_start_timers_once(session: Any) -> list[str]:
-    """Timer start events of the top process fire now, once, as a foreground `run` starts one instance; returns a
-    note per timer saying when the timer itself would start the next instance."""
+def fire_start_timers_once(session: Any, only: str | None = None) -> list[str]:
+    """Timer start events of the top process fire now, once, as a foreground `run` starts one instance (or as a
+    worker starts one repetition: `only` names its start event); returns a note per timer saying when the timer
+    itself would start the next instance."""
     from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
     notes: list[str] = []
     workflow = session.workflow
+    if only is not None:
+        _open_start_events(workflow)
     for task in list(workflow.event_manager.tasks.values()):
         spec = task.task_spec
         definition = getattr(spec, "event_definition", None)
         if task.workflow is not workflow or not isinstance(spec, StartEvent) or \
-                not isinstance(definition, TimerEventDefinition):
+                not isinstance(definition, TimerEventDefinition) or only not in (None, spec.bpmn_id):
             continue
         text = timer_text(workflow.script_engine.evaluate(task, definition.expression))
         if isinstance(definition, CycleTimerEventDefinition):
@@ -86,12 +89,33 @@ def fire_start_timers_once(session: Any) -> list[str]:
             spec._update(task)  # fires: the path after the start event begins
         else:
             definition.catch(task)
-        spec._update(task)  # the timer is done: the start event is ready
+        for _ in range(2):  # the timer is done (a cycle notes its last firing first): the start event is ready
+            spec._update(task)
+            if not task.has_state(TaskState.WAITING):
+                break
         if task.has_state(TaskState.READY):
             task.run()  # so the path reads start first
-        notes.append(f"timer start event {spec.bpmn_id!r} ({text}): started this one instance now; "
-                     f"{_next_start(definition, text)}")
+        # done with: a later timer refresh would otherwise update the finished start event and make the path
+        # after it ready again (a waiting service task would then queue its job twice)
+        workflow.event_manager.remove_task(task)
+        if only is None:
+            notes.append(f"timer start event {spec.bpmn_id!r} ({text}): started this one instance now; "
+                         f"{_next_start(definition, text)}")
     return notes
+
+
+def _open_start_events(workflow: Any) -> None:
+    """Run the process's internal start tasks, so its start events wait, before any of them runs: the timer start
+    then completes first and the process's other start events (a none start too) are cancelled."""
+    from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, StartEventSplit
+
+    for _ in range(4):
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY)
+                 if isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))]
+        if not ready:
+            return
+        for task in ready:
+            task.run()
 
 
 def _next_start(definition: TimerEventDefinition, text: str) -> str:
@@ -106,8 +130,30 @@ def _next_start(definition: TimerEventDefinition, text: str) -> str:
                 return "the timer does not repeat"
     except Exception:  # an unreadable cycle fails when the timer runs; the note only informs
         return "the next start could not be computed"
-    return (f"the next would start at {due.isoformat()} (run does not repeat timer starts; repeating them from a "
-            f"store is not supported yet)")
+    return (f"the next would start at {due.isoformat()} (run does not repeat timer starts; `deploy` or `start` "
+            f"with a store, and a worker, start one instance per repetition)")
+
+
+def start_schedule(kind: str, text: str, now: datetime) -> tuple[int, datetime | None, float]:
+    """When a timer start event first starts an instance: (repetitions, -1 for unbounded; the first due time, None
+    when it never fires; seconds between repetitions, 0 for a cron cycle, whose next time comes from the cron)."""
+    token = clock.use_clock(lambda: now)
+    try:
+        if kind == "timeCycle":
+            if cron.is_cron(text):
+                return -1, cron.next_fire(text, now), 0.0
+            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(text)
+            return cycles, (start if cycles != 0 else None), duration.total_seconds()
+        if kind == "timeDate":
+            return 1, TimerEventDefinition.get_datetime(text), 0.0
+        return 1, now + TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text)),\
+            0.0
+    except ExpressionError:
+        raise
+    except Exception as exc:  # SpiffWorkflow's parsers raise plain exceptions
+        raise ExpressionError(f"the timer start {kind} {text!r} cannot be read: {exc}") from None
+    finally:
+        clock.reset_clock(token)
 
 
 def apply() -> None:

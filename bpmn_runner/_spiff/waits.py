@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .session import Session
+from . import task_timeouts
 from .timer_due import timer_due
 
 
@@ -41,6 +42,10 @@ def timer_waits(session: Session) -> list[tuple[str, str, datetime]]:
         if not is_timer_wait(task):
             continue
         due = timer_due(task)
+        if due is not None:
+            out.append((str(task.id), task.task_spec.bpmn_id, due))
+    for task in session.timeout_tasks():  # a user task's timeout listeners: one timer job for the task
+        due = task_timeouts.next_due(task)
         if due is not None:
             out.append((str(task.id), task.task_spec.bpmn_id, due))
     return out

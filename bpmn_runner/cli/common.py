@@ -33,6 +33,11 @@ DbOpt = typer.Option(None, "--db", show_default=False,
                           "else sqlite:///.bpmn-runner/bpmn-runner.db).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object and nothing else on stdout.")
 TrustOpt = typer.Option(False, "--trust-scripts", help="Run scripts and conditions as full Python.")
+CommitOpt = typer.Option(None, "--commit",
+                         help="Where an instance commits: wait-states (its handlers here run one after another "
+                              "until it waits, ends or reaches asyncBefore/asyncAfter or an external task; the "
+                              "default) or each-task (every service task a job with its own commit). Default: "
+                              "[tool.bpmn-runner] commit, else wait-states.")
 
 
 @app.callback()
@@ -42,12 +47,13 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 
 def environment(handlers: Optional[list[str]] = None, *, entry_points: bool = True, trust_scripts: bool = False,
                 simulate: bool = False, simulation: Optional[SimulateOptions] = None, max_steps: Optional[int] = None,
-                timer_wait: float = DEFAULT_TIMER_WAIT, user: Optional[str] = None) -> Environment:
+                timer_wait: float = DEFAULT_TIMER_WAIT, user: Optional[str] = None,
+                commit: Optional[str] = None) -> Environment:
     """The Environment of a command: its options, the project's settings and (for commands that run or check
     handlers) the `bpmn_runner.handlers` entry points."""
     return build_environment(handler_specs=handlers, entry_points=entry_points, trust_scripts=trust_scripts,
                              simulate=simulate, simulation=simulation, max_steps=max_steps, timer_wait=timer_wait,
-                             user=user)
+                             user=user, commit=commit)
 
 
 def fail(error: BaseException, *, as_json: bool = False, stdout: Any = None) -> NoReturn:

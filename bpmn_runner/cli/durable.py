@@ -10,22 +10,24 @@ from typing import Any, Callable, Optional
 import typer
 
 from ..errors import InvalidOperationError
-from .common import (EXIT_FAILED, EXIT_OK, DbOpt, HandlersOpt, JsonOpt, PathsArg, app, data_text, echo_json,
-                     environment, guard_json, parse_data, when)
+from .common import (EXIT_FAILED, EXIT_OK, CommitOpt, DbOpt, HandlersOpt, JsonOpt, PathsArg, app, data_text,
+                     echo_json, environment, guard_json, parse_data, when)
 
 STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a message, a signal or a later timer), "
                "completed, failed, incident, cancelled")
 
 
 def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
-                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None) -> Any:
+                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None,
+                  commit: Optional[str] = None) -> Any:
     """Open the store, run `action(runtime)`, close; errors become one line and their exit code. With
     --handlers (and the entry points) the bindings are checked before an instance starts, and the instances
-    `moves(out)` names are carried on in-process to their next wait (see `carry_on`)."""
+    `moves(out)` names are carried on in-process to their next wait (see `carry_on`), committing as `commit` says
+    (None: the project's setting)."""
     from ..durable import open_runtime
 
     def go() -> Any:
-        env = environment(handlers, entry_points=bool(handlers))
+        env = environment(handlers, entry_points=bool(handlers), commit=commit)
         with open_runtime(db, env, check_bindings=bool(handlers)) as runtime:
             out = action(runtime)
             if handlers and moves is not None:
@@ -40,12 +42,13 @@ def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: b
 
 
 def carry_on(runtime: Any, out: dict[str, Any], instance_ids: list[str]) -> None:
-    """Run the service tasks of the instances a command moved whose handlers are here, one committed step each
-    (as a worker does), so they do not sit `running` until a worker comes; update `out` to where they are now."""
+    """Run the service tasks of the instances a command moved whose handlers are here (as a worker does), so they
+    do not sit `running` until a worker comes; update `out` to where they are now. With wait-state commits the
+    command's own step has run most of them already (`handlers_run`)."""
     stats = runtime.run_to_wait(instance_ids)
-    out["jobs_run"] = stats.service
+    out["jobs_run"] = stats.service + out.pop("handlers_run", 0)
     if stats.errors:
-        out["handler_errors"] = list(stats.errors)
+        out["handler_errors"] = out.get("handler_errors", []) + list(stats.errors)
     instance_id = out.get("instance_id")
     if stats.service and instance_id in instance_ids:
         record = runtime.store.get_instance(instance_id)
@@ -102,17 +105,22 @@ def start_command(paths: list[Path] = PathsArg,
                   data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
                   handlers: Optional[list[str]] = HandlersOpt,
+                  commit: Optional[str] = CommitOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
 
     Service tasks become jobs that `bpmn-runner worker` runs; with --handlers the bindings are checked first and
-    the service tasks whose handlers are given run here, to the next wait.
+    the service tasks whose handlers are given run here, to the next wait. A process started by a timer start
+    event is scheduled instead: a worker starts a new instance at each repetition.
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
                                             business_key=business_key), db, as_json=as_json, handlers=handlers,
-                        moves=_moved)
+                        moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
+    elif out["status"] == "scheduled":
+        for timer in out["timer_starts"]:
+            typer.echo(f"{out['process_id']}: scheduled; {_timer_start_text(timer)}")
     else:
         typer.echo(out["instance_id"])
         where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
@@ -125,10 +133,13 @@ def start_command(paths: list[Path] = PathsArg,
 @app.command("deploy")
 def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams without starting anything: processes with message or signal start events then start
-    when `message` or `signal` (or an instance's throw) arrives."""
+    when `message` or `signal` (or an instance's throw) arrives; a timer start event is scheduled, and a worker
+    starts a new instance at each repetition."""
     def act(rt: Any) -> dict[str, Any]:
         digest, definitions = rt.deploy(list(paths))
-        return {"definition": digest, "processes": definitions.executable_processes(), "notes": definitions.notes}
+        processes = definitions.executable_processes()
+        return {"definition": digest, "processes": processes, "notes": definitions.notes,
+                "timer_starts": [t for t in rt.timer_start_jobs() if t["process_id"] in processes]}
 
     out = store_command(act, db, as_json=as_json)
     if as_json:
@@ -137,6 +148,15 @@ def deploy_command(paths: list[Path] = PathsArg, db: Optional[str] = DbOpt, as_j
     typer.echo(f"deployed {', '.join(out['processes']) or 'no executable process'} (definition {out['definition'][:12]})")
     for note in out["notes"]:
         typer.echo(f"note: {note}")
+    for timer in out["timer_starts"]:
+        typer.echo(f"{timer['process_id']}: {_timer_start_text(timer)}")
+
+
+def _timer_start_text(timer: dict[str, Any]) -> str:
+    left = timer["remaining"]
+    repeats = "" if left in (0, 1) else (", then per repetition" if left < 0 else f", {left} time(s) in all")
+    return (f"timer start event {timer['element_id']} ({timer['timer']}) starts a new instance at "
+            f"{timer['due_at']}{repeats} (a running `bpmn-runner worker` starts them)")
 
 
 @app.command("instances")
@@ -270,11 +290,12 @@ def complete_command(task: str = typer.Argument(..., help="User task id (from `b
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
                      handlers: Optional[list[str]] = HandlersOpt,
+                     commit: Optional[str] = CommitOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Complete an open user task with data, and run the instance to its next wait: with --handlers through the
     service tasks whose handlers are given (listeners need them too)."""
     out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved)
+                        handlers=handlers, moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
         return
@@ -295,6 +316,7 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
                     ttl: float = typer.Option(3600.0, "--ttl", min=0,
                                               help="Seconds to buffer the message when nothing waits for it yet."),
                     handlers: Optional[list[str]] = HandlersRunOpt,
+                    commit: Optional[str] = CommitOpt,
                     db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Deliver a message to the instance waiting for it, start an instance at a message start event, or
     buffer it for --ttl seconds until an instance waits for it. With --handlers the instance runs on to its next
@@ -302,7 +324,7 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
     out = store_command(lambda rt: rt.publish_message(
         name, correlations=_parse_correlations(correlation), payload=parse_data(data, None),
         business_key=business_key, message_id=message_id, ttl=ttl), db, as_json=as_json, handlers=handlers,
-        moves=_moved)
+        moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
         return
@@ -321,11 +343,12 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
 def signal_command(name: str = typer.Argument(..., help="Signal name, as in the diagram."),
                    data: Optional[str] = typer.Option(None, "--data", help="Signal payload as a JSON object."),
                    handlers: Optional[list[str]] = HandlersRunOpt,
+                   commit: Optional[str] = CommitOpt,
                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Broadcast a signal to every instance waiting for it (and start processes with a signal start event); with
     --handlers each runs on to its next wait through the service tasks whose handlers are given."""
     out = store_command(lambda rt: rt.send_signal(name, parse_data(data, None)), db, as_json=as_json,
-                        handlers=handlers, moves=lambda out: out["delivered"] + out["started"])
+                        handlers=handlers, moves=lambda out: out["delivered"] + out["started"], commit=commit)
     if as_json:
         echo_json(out)
     else:
@@ -340,11 +363,12 @@ def signal_command(name: str = typer.Argument(..., help="Signal name, as in the 
 def retry_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_ARG_HELP),
                   business_key: Optional[str] = typer.Option(None, "--business-key", "-k", help=BUSINESS_KEY_HELP),
                   handlers: Optional[list[str]] = HandlersRunOpt,
+                  commit: Optional[str] = CommitOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run (with
     --handlers, run here, on to the next wait)."""
     out = store_command(lambda rt: rt.retry(_target(rt, instance, business_key)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved)
+                        handlers=handlers, moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
     elif "jobs_run" in out:

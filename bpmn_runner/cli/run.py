@@ -48,6 +48,9 @@ def run(paths: list[Path] = PathsArg,
                                               help="SpiffArena process-model tree where called processes and "
                                                    "decisions are found by id (default: the tree the diagram is in)."),
         user: Optional[str] = typer.Option(None, "--user", help="The user scripts see (get_current_user())."),
+        business_key: Optional[str] = typer.Option(None, "--business-key", "-k",
+                                                   help="The instance's business key (handlers see "
+                                                        "call.business_key; a call activity may pass it on)."),
         ) -> None:
     """Run a process until it ends or waits, and print what happened."""
     from ..definitions import load
@@ -74,7 +77,7 @@ def run(paths: list[Path] = PathsArg,
         if all_paths:
             from ..all_paths import walk_all_paths
             return walk_all_paths(engine, definitions, process, start_data)
-        instance = engine.start(definitions, process, start_data)
+        instance = engine.start(definitions, process, start_data, business_key=business_key)
         interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
         progress = _Progress(enabled=not as_json and sys.stderr.isatty())
         try:

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import typer
 
-from .common import EXIT_FAILED, DbOpt, HandlersOpt, app, environment, guard
+from .common import EXIT_FAILED, CommitOpt, DbOpt, HandlersOpt, app, environment, guard
 
 
 @app.command("worker")
@@ -21,7 +21,7 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
                    poll: float = typer.Option(0.5, "--poll", min=0.01, help="Longest pause between looks for work."),
                    worker_id: Optional[str] = typer.Option(None, "--id", help="Worker name (default host:pid)."),
                    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say what happens on stderr."),
-                   db: Optional[str] = DbOpt) -> None:
+                   commit: Optional[str] = CommitOpt, db: Optional[str] = DbOpt) -> None:
     """Run jobs from the store: service tasks with their handlers, due timers and message deliveries.
 
     Several workers (processes, on one host with SQLite, on any hosts with PostgreSQL) share the work; each job
@@ -33,7 +33,7 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
     from ..durable import Worker, default_worker_id, open_runtime
 
     def go() -> Any:
-        env = environment(handlers)
+        env = environment(handlers, commit=commit)
         with open_runtime(db, env, worker_id=worker_id or default_worker_id()) as runtime:
             log = (lambda text: typer.echo(text, err=True)) if verbose else None
             worker = Worker(runtime, worker_id=runtime.worker_id, concurrency=concurrency, lease=lease, poll=poll,

@@ -125,6 +125,13 @@ class BoxedEvaluator:
             # Camunda 7: a JUEL input entry reads the input value as `cellInput`
             test = LiteralExpression(id=node.id, line=node.line, text=node.text, language="juel")
             return self._juel(test, {**scope, "cellInput": value}) is True
+        compiled = self.compiled_unary(node)
+        try:
+            return compiled.matches(value, scope, types=self.instance_of) is True
+        except feel.FeelEvaluationError as exc:
+            raise DmnProblem(f"cannot evaluate the test {node.text.strip()!r}: {exc}", node.line) from None
+
+    def compiled_unary(self, node: UnaryTests) -> feel.FeelUnaryTests:
         key = ("unary", id(node))
         compiled = self.cache.get(key)
         if compiled is None:
@@ -133,8 +140,14 @@ class BoxedEvaluator:
             except feel.FeelSyntaxError as exc:
                 raise DmnProblem(f"FEEL syntax error in the test {node.text.strip()!r}: {exc}", node.line) from None
             self.cache[key] = compiled
+        return compiled
+
+    def unary_in(self, node: UnaryTests, value: Any, scope: dict[str, Any], feel_scope: Any) -> bool:
+        """`unary` with the FEEL scope made once for a whole table (`feel.test_scope(scope, self.instance_of)`)."""
+        if node.language and not is_feel(node.language):
+            return self.unary(node, value, scope)
         try:
-            return compiled.matches(value, scope, types=self.instance_of) is True
+            return self.compiled_unary(node).matches_in(feel_scope, value) is True
         except feel.FeelEvaluationError as exc:
             raise DmnProblem(f"cannot evaluate the test {node.text.strip()!r}: {exc}", node.line) from None
 

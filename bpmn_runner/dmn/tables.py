@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .. import feel
 from .errors import DmnProblem
 from .fastpath import USE_FEEL, compile_entry
 from .text import rule_label, split_top_level
@@ -57,6 +58,7 @@ class TableEvaluator:
             matchers = [[compile_entry(e.text) for e in rule.input_entries] for rule in table.rules]
             table.cache["matchers"] = matchers
         candidates = list(range(len(table.rules)))
+        feel_scope = None
         for column, value in enumerate(values):
             structured = isinstance(value, (list, dict))   # compiled matchers know scalars; FEEL decides the rest
             kept = []
@@ -69,7 +71,9 @@ class TableEvaluator:
                 if matcher is None:
                     kept.append(index)
                 elif structured or matcher == USE_FEEL:
-                    if self.boxed.unary(table.rules[index].input_entries[column], value, scope):
+                    if feel_scope is None:
+                        feel_scope = feel.test_scope(scope, self.boxed.instance_of)
+                    if self.boxed.unary_in(table.rules[index].input_entries[column], value, scope, feel_scope):
                         kept.append(index)
                 elif matcher(value):
                     kept.append(index)

@@ -146,7 +146,8 @@ class Correlation:
             definitions = self.deployments.definitions_for(digest)
             if process_id not in definitions.executable_processes():
                 continue
-            instance = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory())
+            instance = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory(),
+                                         business_key=business_key)
 
             def trigger(inst: Instance, process_id: str = process_id) -> None:
                 caught = inst.send_message(name, payload) if kind == "message" else inst.send_signal(name, payload)
@@ -167,21 +168,28 @@ class Correlation:
         waits = self.store.find_waits("signal", name)
         if not waits and name not in self.deployments.known_names("signal"):
             raise InvalidOperationError(f"no instance waits for signal {name!r} and no stored process starts with it")
-        delivered, errors = [], []
+        delivered, errors, handler_errors, ran = [], [], [], 0
         for instance_id in dict.fromkeys(w.instance_id for w in waits):
             def catch(instance: Instance) -> None:
                 if not instance.send_signal(name, payload):
                     raise InvalidOperationError(f"instance {instance.instance_id} no longer waits for {name!r}")
             try:
-                self.steps.step(instance_id, catch)
+                outcome = self.steps.step(instance_id, catch)
                 delivered.append(instance_id)
+                ran += outcome.get("handlers_run", 0)
+                handler_errors += outcome.get("handler_errors", [])
             except InvalidOperationError:
                 continue
             except ExecutionError as exc:
                 errors.append(str(exc))
         started = self.start_by_event("signal", name, payload, None)
+        ran += sum(s.get("handlers_run", 0) for s in started)
         out: dict[str, Any] = {"signal": name, "delivered": delivered,
                                "started": [s["instance_id"] for s in started]}
+        if ran:
+            out["handlers_run"] = ran
+        if handler_errors:
+            out["handler_errors"] = handler_errors
         if errors:
             out["errors"] = errors
         return out

@@ -63,6 +63,10 @@ class Jobs:
 
     # ----- timer and message jobs ---------------------------------------------------------------------------
 
+    def continue_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        """A continuation job: go on past the commit point (asyncBefore/asyncAfter) its task is held at."""
+        return self._finish(job, worker, lambda instance: instance.continue_async(job.task_id))
+
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
         return self._finish(job, worker, lambda instance: instance.fire_due_timers())
 

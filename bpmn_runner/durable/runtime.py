@@ -13,6 +13,7 @@ from ..environment import Environment, build_environment
 from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
 from ..models import Binding, RunResult, ServiceCall
 from ..registry import HandlerRegistry
+from ..settings import check_commit_mode
 from ..store import InstanceRecord, JobRecord, MessageRecord, StepRecord, Store, WaitRecord, open_store
 from ..store.retention import parse_before
 from .correlation import Correlation
@@ -21,36 +22,47 @@ from .jobs import Jobs
 from .policy import DEFAULT_TTL
 from .queries import Queries
 from .steps import DoneJob, LeaseNext, Steps
+from .timer_starts import TimerStarts, is_start_timer
 from .worker import Worker, WorkerStats
 
 
 class Runtime:
     """Store-backed instances in an Environment; one Runtime may serve several threads. Use it as a context
-    manager (`with open_runtime(url, environment) as runtime: ...`) to close its store."""
+    manager (`with open_runtime(url, environment) as runtime: ...`) to close its store. `commit` overrides the
+    Environment's commit mode (`wait-states` or `each-task`)."""
 
     def __init__(self, store: Store, handlers: HandlerRegistry | None = None, *,
                  environment: Environment | None = None, clock: Clock | None = None,
                  id_factory: Callable[[], str] | None = None, trust_scripts: bool = False,
-                 message_ttl: float = DEFAULT_TTL, worker_id: str = "cli", check_bindings: bool = False) -> None:
+                 message_ttl: float = DEFAULT_TTL, worker_id: str = "cli", check_bindings: bool = False,
+                 commit: str | None = None) -> None:
         if environment is None:
             environment = build_environment(handlers=handlers if handlers is not None else HandlerRegistry(),
-                                            clock=clock, id_factory=id_factory, trust_scripts=trust_scripts)
-        elif handlers is not None:
-            environment = environment.changed(handlers=handlers)
+                                            clock=clock, id_factory=id_factory, trust_scripts=trust_scripts,
+                                            commit=commit)
+        else:
+            if handlers is not None:
+                environment = environment.changed(handlers=handlers)
+            if commit is not None:
+                environment = environment.changed(commit=check_commit_mode(commit))
         # Stored instances never wait in-process for a timer: a timer is a job a worker runs when it is due.
         self.environment = environment.changed(timer_wait=0)
         self.store = store
         self.worker_id = worker_id
-        self.engine = Engine(environment=self.environment, jobs=True, verify_bindings=check_bindings)
+        self.engine = Engine(environment=self.environment, jobs=True, verify_bindings=check_bindings,
+                             inline=self.wait_states)
         self.deployments = Deployments(store, now=self.now)
         self.steps = Steps(store=store, environment=self.environment, engine=self.engine,
-                           deployments=self.deployments, message_ttl=message_ttl, after_commit=self._route_thrown)
+                           deployments=self.deployments, message_ttl=message_ttl, after_commit=self._route_thrown,
+                           fail_job=lambda *args, **kwargs: self.fail_job(*args, **kwargs))
         self.correlation = Correlation(store=store, environment=self.environment, engine=self.engine,
                                        deployments=self.deployments, steps=self.steps, message_ttl=message_ttl,
                                        worker_id=worker_id, fail_job=self.fail_job)
         self.jobs = Jobs(store=store, environment=self.environment, engine=self.engine, steps=self.steps,
                          route_message=self.correlation.route_message, worker_id=worker_id)
         self.queries = Queries(store=store, environment=self.environment, deployments=self.deployments)
+        self.timer_starts = TimerStarts(store=store, environment=self.environment, engine=self.engine,
+                                        deployments=self.deployments, steps=self.steps)
 
     # ----- lifetime -----------------------------------------------------------------------------------------
 
@@ -68,6 +80,11 @@ class Runtime:
         return self.environment.handlers
 
     @property
+    def wait_states(self) -> bool:
+        """Commits at wait states and commit points (the default), not after every service task."""
+        return self.environment.commit == "wait-states"
+
+    @property
     def clock(self) -> Clock:
         return self.environment.clock
 
@@ -77,8 +94,15 @@ class Runtime:
     # ----- definitions and new instances --------------------------------------------------------------------
 
     def deploy(self, paths: list[str | Path]) -> tuple[str, Definitions]:
-        """Load diagram files (with the called processes beside them) and store them once per content hash."""
-        return self.deployments.deploy(paths)
+        """Load diagram files (with the called processes beside them) and store them once per content hash; the
+        processes' timer start events are scheduled (see `timer_start_jobs`)."""
+        digest, definitions = self.deployments.deploy(paths)
+        self.timer_starts.schedule(digest, definitions)
+        return digest, definitions
+
+    def timer_start_jobs(self, process_id: str | None = None) -> list[dict[str, Any]]:
+        """The timer start events scheduled in the store: process, element, timer text, next due time (UTC)."""
+        return self.timer_starts.scheduled(process_id)
 
     def deploy_definitions(self, definitions: Definitions) -> str:
         return self.deployments.deploy_definitions(definitions)
@@ -92,16 +116,23 @@ class Runtime:
             digest, definitions = self.deploy(list(paths or []))
         else:
             digest = self.deploy_definitions(definitions)
+            self.timer_starts.schedule(digest, definitions)
         process_id = definitions.choose_process(process_id)
+        starts = self.deployments.catalog_for(digest).get("starts", {}).get(process_id, {})
+        if starts.get("timers") and not starts.get("none"):
+            # Started by its timer: each repetition is a new instance a worker starts (Camunda's timer start job)
+            return {"instance_id": None, "process_id": process_id, "status": "scheduled", "waiting": [],
+                    "business_key": business_key,
+                    "timer_starts": self.timer_starts.scheduled(process_id)}
         instance = self.engine.start(definitions, process_id, dict(data or {}),
-                                     instance_id=self.environment.id_factory())
+                                     instance_id=self.environment.id_factory(), business_key=business_key)
         return self.steps.commit_new(instance, digest, business_key)
 
     def record_run(self, definitions: Definitions, instance: Instance, result: RunResult) -> dict[str, Any]:
         """Record an in-process `run` (completed, waiting or failed) with its history; a waiting one can then be
         completed, messaged or worked on like any stored instance."""
         digest = self.deploy_definitions(definitions)
-        return self.steps.commit_new(instance, digest, None, result=result)
+        return self.steps.commit_new(instance, digest, instance.business_key, result=result)
 
     def restore(self, record: InstanceRecord) -> Instance:
         return self.steps.restore(record)
@@ -173,17 +204,26 @@ class Runtime:
 
     def run_to_wait(self, instance_ids: list[str], *, lease: float = 30.0) -> WorkerStats:
         """Carry these instances on in-process, as a worker would: run their due service jobs whose handlers this
-        Runtime has, one committed step each, until they wait, end, or need a handler it lacks (that job stays
-        for a worker)."""
+        Runtime has until they wait, end, or need a handler it lacks (that job stays for a worker). Each-task
+        commits: one committed step each. Wait-state commits: a job the diagram made a commit point (asyncBefore,
+        an external task) stays for a worker, as Camunda's job executor takes an async continuation."""
         worker = Worker(self, worker_id=self.worker_id, lease=lease)
         if not self.handlers.names():
             return worker.stats
-        now = self.now()
-        job_ids = []
-        for instance_id in dict.fromkeys(instance_ids):
-            _record, jobs = self.store.load_for_step(instance_id)
-            job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers and j.due_at <= now]
-        return worker.run_jobs(job_ids) if job_ids else worker.stats
+        while True:  # a worker follows at most FOLLOW_LIMIT jobs in a row: go on until none is left here
+            now = self.now()
+            job_ids = []
+            for instance_id in dict.fromkeys(instance_ids):
+                _record, jobs = self.store.load_for_step(instance_id)
+                job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers
+                            and j.due_at <= now and (j.locked_until or 0) <= now
+                            and not (self.wait_states and j.payload.get("commit_point"))]
+            if not job_ids:
+                return worker.stats
+            before = worker.stats.jobs
+            worker.run_jobs(job_ids)
+            if worker.stats.jobs == before:
+                return worker.stats  # nothing could be claimed (another worker holds them)
 
     def service_call(self, job: JobRecord) -> tuple[Binding, ServiceCall]:
         return self.jobs.service_call(job)
@@ -196,7 +236,12 @@ class Runtime:
         return self.jobs.complete_service_job(job, worker, result, error, lease_next=lease_next)
 
     def fire_timer_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        if is_start_timer(job):
+            return self.timer_starts.fire(job, worker)
         return self.jobs.fire_timer_job(job, worker)
+
+    def continue_job(self, job: JobRecord, worker: str) -> dict[str, Any] | None:
+        return self.jobs.continue_job(job, worker)
 
     def run_message_job(self, job: JobRecord, worker: str) -> dict[str, Any]:
         return self.jobs.run_message_job(job, worker)

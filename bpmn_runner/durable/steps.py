@@ -1,9 +1,13 @@
 """Steps and commits: restore an instance, apply one thing, run it to its next wait, and commit what changed.
 
 A step commits in one transaction the new state (version + 1), the jobs created and finished, the history rows,
-the waits and the messages thrown. A step that meets a concurrent change is redone from a fresh read; a step
-whose job lease was lost is dropped. Each thread keeps the instances it last committed live in memory, so its
-next step on one of them goes on without reading the store first.
+the waits and the messages thrown (`Store.commit_step`). A step that meets a concurrent change is redone from a
+fresh read; a step whose job lease was lost is dropped. Each thread keeps the instances it last committed live in
+memory, so its next step on one of them goes on without reading the store first.
+
+With wait-state commits (the Environment's `commit`), the run a step makes calls the handlers it can in-process,
+one after another, so one commit covers every service task up to the next wait, end or commit point; a handler
+that fails there is committed as a job whose first attempt failed (then retried or an incident, as a worker's).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any, Callable, Collection
 
 from ..engine import Engine, Instance, PendingJob
 from ..environment import Environment
-from ..errors import ConcurrentUpdateError, InvalidOperationError
+from ..errors import BpmnError, BpmnRunnerError, ConcurrentUpdateError, HandlerError, InvalidOperationError, \
+    UnhandledBpmnError
 from ..jsondata import dataclass_json, json_safe
 from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
@@ -29,8 +34,10 @@ from .policy import DEFAULT_ATTEMPTS, retry_policy
 MAX_STEP_TRIES = 20
 MAX_BUFFERED_DELIVERIES = 100
 LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see Steps.remember)
+INLINE_LEASE = 60.0           # how long a job whose in-process handler failed stays leased until it is failed
 
 Action = Callable[[Instance], Any]
+FailJob = Callable[..., str]  # Jobs.fail_job: (job, worker, error, final=, traceback=) -> "retry" | "incident"
 DoneJob = tuple[str, str]     # (job id, worker id): the job a step finishes, if the worker still holds it
 LeaseNext = tuple[str, float, Collection[str]]  # (worker, lease until, its handlers): lease the new jobs it can run
 
@@ -50,13 +57,16 @@ class Steps:
     """Runs and commits steps of stored instances. `after_commit(step)` routes what a step threw."""
 
     def __init__(self, *, store: Store, environment: Environment, engine: Engine, deployments: Deployments,
-                 message_ttl: float, after_commit: Callable[[StepRecord], None]) -> None:
+                 message_ttl: float, after_commit: Callable[[StepRecord], None],
+                 fail_job: FailJob | None = None) -> None:
         self.store = store
         self.environment = environment
         self.engine = engine
         self.deployments = deployments
         self.message_ttl = message_ttl
         self.after_commit = after_commit
+        self.fail_job = fail_job
+        self.holder = f"in-process:{environment.id_factory()}"  # holds the jobs of handlers that failed in-process
         self._local = threading.local()
 
     def now(self) -> float:
@@ -91,7 +101,7 @@ class Steps:
         if instance.engine is self.engine:
             self.remember(instance, step, status, [])
         self.after_commit(step)
-        return outcome_of(step, status)
+        return self._outcome(instance, step, status)
 
     # ----- the step -----------------------------------------------------------------------------------------
 
@@ -134,7 +144,7 @@ class Steps:
                 continue
             self.remember(instance, step, status, jobs)
             self.after_commit(step)
-            return {**outcome_of(step, status), **({"leased_jobs": leased} if leased else {})}
+            return {**self._outcome(instance, step, status), **({"leased_jobs": leased} if leased else {})}
         raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
                                     f"{MAX_STEP_TRIES} tries", instance_id=instance_id)
 
@@ -147,7 +157,7 @@ class Steps:
         catalog = self.deployments.catalog_for(digest)
         business_key = record.business_key
         if result is None:
-            result = instance.run()
+            result = self._run(instance)
         # Messages buffered before this instance waited for them are delivered now, in the same step.
         for _ in range(MAX_BUFFERED_DELIVERIES):
             if result.status != "waiting":
@@ -158,7 +168,7 @@ class Steps:
             message, correlations = match
             instance.send_message(message.name, message.payload, correlations or None)
             consumed.append(message.id)
-            result = instance.run()
+            result = self._run(instance)
         now = self.now()
         status = result.status
         if status == "failed" and not allow_failed:
@@ -175,6 +185,7 @@ class Steps:
         timer_updates: dict[str, float] = {}
         waits: list[WaitRecord] = []
         timers: dict[str, tuple[str, float]] = {}
+        inline_failures: list[tuple[JobRecord, str, bool, str | None]] = []
         release = False
         if status == "failed":
             delete = [j.id for j in jobs if done_job is None or j.id != done_job[0]]
@@ -198,10 +209,23 @@ class Steps:
                     timer_updates[job.id] = due
                 elif abs(job.due_at - due) > 1e-6:
                     timer_updates[job.id] = due
+            # a task held at a commit point (asyncBefore/asyncAfter) gets a continuation job any worker may take;
+            # one held again (before, then after) gets a new one, as its job is the one this step finishes
+            held = {w.task_id: w.element_id for w in result.waiting if w.kind == "async"}
+            continuing = {j.task_id for j in jobs if j.kind == "async" and (done_job is None or j.id != done_job[0])}
+            for job in jobs:
+                if job.kind == "async" and job.task_id not in held:
+                    delete.append(job.id)
+            for task_id, element_id in held.items():
+                if task_id not in continuing:
+                    new_jobs.append(JobRecord(self.new_id(), instance.instance_id, "async", task_id, element_id,
+                                              None, {}, now, 0, DEFAULT_ATTEMPTS, None, created_at=now))
             have = {j.task_id for j in jobs if j.kind == "service"}
             for pending in instance.take_new_jobs():
                 if pending.task_id not in have:
-                    new_jobs.append(self._service_job(pending, instance.instance_id, now))
+                    new_jobs.append(self._service_job(pending, instance, now))
+                    if pending.failure is not None:
+                        inline_failures.append(self._failed_inline(new_jobs[-1], pending.failure, now))
             waits = self._waits(instance, result, business_key, catalog, now)
         if done_job is not None and done_job[0] in delete:
             delete.remove(done_job[0])
@@ -216,8 +240,8 @@ class Steps:
                                       DEFAULT_ATTEMPTS, None, created_at=now))
         if status == "waiting":
             finished = set(delete) | ({done_job[0]} if done_job is not None and not release else set())
-            busy = any(j.kind == "service" for j in new_jobs) or any(
-                j.kind == "service" and j.id not in finished for j in jobs)
+            busy = any(j.kind in ("service", "async") for j in new_jobs) or any(
+                j.kind in ("service", "async") and j.id not in finished for j in jobs)
             due_now = any(due <= now for _, due in timers.values())
             status = "running" if busy or due_now else "waiting"
         record_out = InstanceRecord(
@@ -234,12 +258,66 @@ class Steps:
         return StepRecord(instance=record_out, expected_version=expected_version, now=now, new_jobs=new_jobs,
                           delete_job_ids=delete, timer_updates=timer_updates, history=history, waits=waits,
                           new_messages=messages, consumed_messages=consumed, done_job=done_job,
-                          release_done_job=release, had_waits=had_waits)
+                          release_done_job=release, had_waits=had_waits, inline_failures=inline_failures)
 
-    def _service_job(self, pending: PendingJob, instance_id: str, now: float) -> JobRecord:
+    def _run(self, instance: Instance) -> RunResult:
+        """Run to the next wait. A BPMN error a handler raised in-process is thrown here, between runs, as a worker
+        would throw it: caught by a boundary event the run goes on; caught by nothing, its task stays a job that
+        becomes an incident once what came before is committed."""
+        result = instance.run()
+        while result.status == "waiting":
+            thrown = [p for p in instance.new_jobs if isinstance(p.failure, BpmnError)]
+            if not thrown:
+                break
+            for pending in thrown:
+                try:
+                    instance.raise_in_service_task(pending.task_id, pending.failure)  # type: ignore[arg-type]
+                except UnhandledBpmnError as exc:
+                    pending.failure = exc
+                    continue
+                instance.new_jobs.remove(pending)
+            result = instance.run()
+        return result
+
+    def _failed_inline(self, job: JobRecord, failure: BaseException, now: float
+                       ) -> tuple[JobRecord, str, bool, str | None]:
+        """A job for a handler that failed in-process: its first attempt is that run, and it is written leased, to
+        be failed (retry or incident) right after the commit."""
+        job.locked_by, job.locked_until, job.attempts = self.holder, now + INLINE_LEASE, 1
+        final = isinstance(failure, UnhandledBpmnError)
+        traceback = (failure.traceback or None) if isinstance(failure, HandlerError) else None
+        return job, str(failure), final, traceback
+
+    def _outcome(self, instance: Instance, step: StepRecord, status: str) -> dict[str, Any]:
+        """What the caller hears; handlers that failed in-process are failed now (their jobs are committed)."""
+        out = outcome_of(step, status)
+        ran = instance.take_inline_calls()
+        if ran:
+            out["handlers_run"] = ran
+        errors = []
+        for job, error, final, traceback in step.inline_failures:
+            if self.fail_job is None:
+                continue
+            try:
+                outcome = self.fail_job(job, self.holder, error, final=final, traceback=traceback)
+            except BpmnRunnerError:
+                continue  # the job stays leased; once the lease expires a worker runs it again
+            errors.append(error)
+            if outcome == "incident":
+                out["incidents"] = out.get("incidents", 0) + 1
+                if out["status"] not in ENDED_STATUSES:
+                    out["status"] = "incident"
+        if errors:
+            out["handler_errors"] = errors
+        return out
+
+    def _service_job(self, pending: PendingJob, instance: Instance, now: float) -> JobRecord:
         attempts, backoff = retry_policy(pending.binding)
         payload = {"call": dataclass_json(pending.call), "binding": dataclass_json(pending.binding)}
-        return JobRecord(self.new_id(), instance_id, "service", pending.task_id, pending.call.element_id,
+        point = instance.definitions.commit_points.get(pending.call.element_id)
+        if point is not None:  # a job because the diagram asks for a commit point here
+            payload["commit_point"] = point
+        return JobRecord(self.new_id(), instance.instance_id, "service", pending.task_id, pending.call.element_id,
                          pending.binding.name, payload, now, 0, attempts, backoff, created_at=now)
 
     def _waits(self, instance: Instance, result: RunResult, business_key: str | None,
@@ -288,7 +366,7 @@ class Steps:
 def history_row(instance: Instance, h: Any) -> dict[str, Any]:
     return {"instance_id": instance.instance_id, "process_id": h.process_id or instance.process_id,
             "element_id": h.element_id, "event": h.event, "at": h.at, "element_type": h.element_type,
-            "name": h.name, "data_changes": json_safe(h.data_changes), "detail": h.detail}
+            "name": h.name, "data_changes": json_safe(h.data_changes) if h.data_changes else {}, "detail": h.detail}
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:

@@ -34,6 +34,7 @@ class WorkerStats:
     service: int = 0
     timers: int = 0
     messages: int = 0
+    continuations: int = 0     # jobs past a commit point (asyncBefore/asyncAfter)
     retries: int = 0
     incidents: int = 0
     dropped: int = 0           # results of jobs that were no longer this worker's, or whose task had moved on
@@ -41,12 +42,13 @@ class WorkerStats:
 
     @property
     def jobs(self) -> int:
-        return self.service + self.timers + self.messages
+        return self.service + self.timers + self.messages + self.continuations
 
     unhandled: list[str] = field(default_factory=list)  # due service jobs no handler of this worker can run
 
     def summary(self) -> str:
-        return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message; "
+        more = f", {self.continuations} continuation" if self.continuations else ""
+        return (f"{self.jobs} job(s): {self.service} service, {self.timers} timer, {self.messages} message{more}; "
                 f"{self.retries} retried, {self.incidents} incident(s), {self.dropped} dropped")
 
 
@@ -104,6 +106,7 @@ class Worker:
     def run_jobs(self, job_ids: list[str]) -> WorkerStats:
         """Run these jobs now (those due whose handler this worker has; the rest stay for a worker), each with the
         service jobs its step creates that this worker can run: how a command carries its instance on."""
+        self._stop.clear()  # a command may call this again for what a run left (see Runtime.run_to_wait)
         heartbeat = threading.Thread(target=self._heartbeat, name="bpmn-runner-heartbeat", daemon=True)
         heartbeat.start()
         try:
@@ -219,14 +222,23 @@ class Worker:
 
     def _process(self, job: JobRecord) -> int:
         """Run a job; then the service jobs its step created that this worker can run, at once (like Zeebe's job
-        streaming): an instance goes on while its state is still in memory, up to FOLLOW_LIMIT jobs in a row."""
+        streaming): an instance goes on while its state is still in memory, up to FOLLOW_LIMIT jobs in a row.
+        With wait-state commits the step has run those handlers in-process already; the jobs it made are commit
+        points the diagram asked for, which any worker may take, so they are not followed."""
         queue = [job]
         followed = 0
         done = 0
+        follows = not self.runtime.wait_states
         while queue:
             done += 1
-            lease = followed < FOLLOW_LIMIT and not self._stop.is_set()
+            lease = follows and followed < FOLLOW_LIMIT and not self._stop.is_set()
             outcome = self._process_one(queue.pop(0), lease_next=lease) or {}
+            self._count("service", outcome.get("handlers_run", 0))
+            failed, incidents = len(outcome.get("handler_errors", [])), outcome.get("incidents", 0)
+            self._count("incidents", incidents)
+            self._count("retries", failed - incidents)
+            with self._lock:
+                self.stats.errors.extend(outcome.get("handler_errors", [])[:max(0, 100 - len(self.stats.errors))])
             leased = outcome.get("leased_jobs", [])  # committed with the step, already this worker's
             with self._lock:
                 self._held.update(j.id for j in leased)
@@ -234,7 +246,7 @@ class Worker:
             followed += len(leased)
             follow = [job_id for job_id, handler in outcome.get("new_service_jobs", [])
                       if handler in self.runtime.handlers]
-            if follow and followed < FOLLOW_LIMIT and not self._stop.is_set():
+            if follow and follows and followed < FOLLOW_LIMIT and not self._stop.is_set():
                 claimed, _ = self.store.claim_jobs(self.worker_id, self.handler_names, now=self.runtime.now(),
                                                    lease=self.lease, limit=len(follow), ids=follow)
                 with self._lock:
@@ -253,6 +265,9 @@ class Worker:
             if job.kind == "message":
                 self._count("messages")
                 return self._other(job, lambda: self.runtime.run_message_job(job, self.worker_id))
+            if job.kind == "async":
+                self._count("continuations")
+                return self._other(job, lambda: self.runtime.continue_job(job, self.worker_id))
             return None
         finally:
             with self._lock:

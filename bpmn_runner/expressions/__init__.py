@@ -7,11 +7,12 @@ from typing import Any, Callable, Mapping, TypeVar
 from ..errors import ExpressionError
 from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
 from . import feel_bridge as feel, javascript, juel, python_safe, scripts
+from .juel import bean_calls, execution_info
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
 
 __all__ = ["MissingVariableError", "dialect_of", "evaluate", "evaluate_condition", "check_syntax",
-           "referenced_names", "execute_script", "evaluate_mapping"]
+           "referenced_names", "execute_script", "evaluate_mapping", "execution_info", "bean_calls"]
 
 _T = TypeVar("_T")
 _QUOTE_LIMIT = 120
@@ -120,7 +121,12 @@ def _parameter_value(tree: Mapping[str, Any], data: Mapping[str, Any], trusted: 
     if "script" in tree:
         if tree["script"] not in JAVASCRIPT_FORMATS:
             raise ExpressionError(f"script format {tree['script']!r} is not supported; use javascript")
-        return javascript.evaluate(tree["code"], data)
+        outcome = javascript.run_script(tree["code"], data, info=juel.current_execution_info())
+        if isinstance(data, dict):  # Camunda 7: execution.setVariable in a parameter script sets a process variable
+            for name in outcome.removed:
+                data.pop(name, None)
+            data.update(outcome.changed)
+        return outcome.result
     return evaluate_mapping(tree["text"], data, trusted=trusted)
 
 

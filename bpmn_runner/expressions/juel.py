@@ -8,12 +8,15 @@ String, List and Map methods.
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
 from .el_coercion import arithmetic, compare, equals, to_bool, to_number, to_text
+from .decision_result import RESULT_VIEWS
 from .spin import Spin, describe_value
 
 Node = tuple[Any, ...]
@@ -27,11 +30,57 @@ _COMPARE = {"==": "==", "eq": "==", "!=": "!=", "ne": "!=", "<": "<", "lt": "<",
             "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="}
 
 
+_INFO: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("juel_execution_info", default={})
+# execution.<property> (and get<Property>()) -> the key of the running execution's facts
+_EXECUTION_FACTS = {"processBusinessKey": "businessKey", "businessKey": "businessKey",
+                    "processInstanceId": "instanceId", "id": "instanceId", "currentActivityId": "elementId",
+                    "activityId": "elementId", "eventName": "eventName"}
+
+
+@contextmanager
+def execution_info(info: Mapping[str, Any]) -> Iterator[None]:
+    """Facts about the running execution that `execution.processBusinessKey` and friends read while evaluating."""
+    token = _INFO.set(info)
+    try:
+        yield
+    finally:
+        _INFO.reset(token)
+
+
+# `${bean.method(args)}` where `bean` is no variable: a resolver (handler name, arguments) -> (found, value) that calls
+# the handler registered as "bean.method", as Camunda calls the bean's method
+BeanResolver = Callable[[str, list[Any]], tuple[bool, Any]]
+_BEANS: contextvars.ContextVar[BeanResolver | None] = contextvars.ContextVar("juel_beans", default=None)
+
+
+@contextmanager
+def bean_calls(resolver: BeanResolver | None) -> Iterator[None]:
+    """While evaluating, `${bean.method(a, b)}` calls `resolver("bean.method", [a, b])` when `bean` is no variable."""
+    token = _BEANS.set(resolver)
+    try:
+        yield
+    finally:
+        _BEANS.reset(token)
+
+
+def current_execution_info() -> Mapping[str, Any]:
+    """The facts `execution_info` set for the expression or script being evaluated (for JavaScript's execution)."""
+    return dict(_INFO.get())
+
+
 class _Execution:
-    """Stands for Camunda's `execution` object; only its variable accessors are available."""
+    """Stands for Camunda's `execution` object: its variable accessors and a few facts (business key, ids)."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
+
+    def fact(self, name: str) -> tuple[bool, Any]:
+        """(known, value) of a fact of the running execution; nothing is known outside one."""
+        key = _EXECUTION_FACTS.get(name)
+        info = _INFO.get()
+        if key is None or not info:
+            return False, None
+        return True, info.get(key)
 
 
 # ---------------------------------------------------------------- composite text
@@ -223,7 +272,7 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
 
 
 def _value(result: Any) -> Any:
-    if isinstance(result, Spin):
+    if isinstance(result, (Spin, *RESULT_VIEWS)):
         return result.value
     if isinstance(result, _Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
@@ -248,6 +297,12 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         base = _eval(node[1], data)
         return _index(base, _eval(node[2], data), node)
     if kind == "call":
+        target = node[1]
+        resolver = _BEANS.get()
+        if resolver is not None and target[0] == "name" and target[1] not in data and target[1] != "execution":
+            found, value = resolver(f"{target[1]}.{node[2]}", [_eval(a, data) for a in node[3]])
+            if found:
+                return value
         return _call(_eval(node[1], data), node[2], [_eval(a, data) for a in node[3]], node)
     if kind == "spin":
         if len(node[1]) != 1:
@@ -302,7 +357,12 @@ def _property(base: Any, name: str, node: Node) -> Any:
             return base[name]
         raise Missing(path_text(node))
     if isinstance(base, _Execution):
+        known, value = base.fact(name)
+        if known:
+            return value
         raise Problem(f"execution.{name} is not available; use execution.getVariable('name')")
+    if isinstance(base, RESULT_VIEWS):
+        return base.property(name)
     raise Problem(f"{path_text(node[1])} is {describe_value(base)}, which has no property '{name}'")
 
 
@@ -330,7 +390,7 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if len(args) != n:
             raise Problem(f"{method}() takes {n} argument{'s' if n != 1 else ''}, {len(args)} given")
 
-    if isinstance(target, Spin):
+    if isinstance(target, (Spin, *RESULT_VIEWS)):
         return target.call(method, args)
     if isinstance(target, _Execution):
         if method in ("getVariable", "getVariableLocal"):
@@ -342,6 +402,11 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         if method in ("getVariables", "getVariablesLocal"):
             arity(0)
             return dict(target.data)
+        if method.startswith("get") and len(method) > 3:
+            known, value = target.fact(method[3].lower() + method[4:])
+            if known:
+                arity(0)
+                return value
         raise Problem(f"execution.{method}() is not available; only getVariable, hasVariable and getVariables")
     table: dict[str, Callable[..., Any]] | None = None
     if isinstance(target, str):

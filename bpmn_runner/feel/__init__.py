@@ -8,7 +8,7 @@ function -> FeelFunction.
 
 from __future__ import annotations
 
-from .api import FeelExpression, FeelUnaryTests, compile_expression, compile_unary_tests, evaluate
+from .api import FeelExpression, FeelUnaryTests, compile_expression, compile_unary_tests, evaluate, test_scope
 from .builtins_core import to_string
 from .errors import FeelEvaluationError, FeelSyntaxError
 from .functions import BUILTINS
@@ -18,5 +18,5 @@ from .values import FeelFunction, Range, YearsMonthsDuration, kind_of, to_feel, 
 __all__ = [
     "BUILTINS", "FeelEvaluationError", "FeelExpression", "FeelFunction", "FeelSyntaxError", "FeelUnaryTests",
     "Range", "YearsMonthsDuration", "compile_expression", "compile_unary_tests", "conforms", "evaluate",
-    "kind_of", "to_feel", "to_json", "to_python", "to_string",
+    "kind_of", "test_scope", "to_feel", "to_json", "to_python", "to_string",
 ]

@@ -70,6 +70,11 @@ class FeelExpression:
         return f"FeelExpression({self.text!r})"
 
 
+def test_scope(context: Mapping[str, Any] | None, types: Callable[[Any, str], bool | None] | None = None) -> Scope:
+    """The scope `FeelUnaryTests.matches_in` evaluates in."""
+    return Scope(context if context is not None else _EMPTY, None, None, types)
+
+
 class FeelUnaryTests:
     """Parsed DMN input entry (unary tests): `matches(value, context)` -> True, False or None."""
 
@@ -101,6 +106,12 @@ class FeelUnaryTests:
         if value.__class__ not in _FEEL_SCALARS:
             value = to_feel(value)
         return self._test(Scope(context if context is not None else _EMPTY, None, None, types), value)
+
+    def matches_in(self, scope: Scope, value: Any) -> bool | None:
+        """`matches` in a scope made once by `test_scope` (a decision table tests many cells against one)."""
+        if value.__class__ not in _FEEL_SCALARS:
+            value = to_feel(value)
+        return self._test(scope, value)
 
     def __repr__(self) -> str:
         return f"FeelUnaryTests({self.text!r})"

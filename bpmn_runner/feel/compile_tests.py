@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 
 def constant(node: tuple[Any, ...]) -> tuple[bool, Any]:
-    """(True, value) when the node's value does not depend on names: literals, and ranges/lists of literals."""
+    """(True, value) when the node's value does not depend on names: literals, arithmetic on them, and
+    ranges/lists of literals (`[i * 10..i * 10 + 9]` written out by a generator is folded once)."""
     kind = node[0]
     if kind == "lit":
         return True, node[1]
-    if kind in ("range", "cmp_range", "neg") or (kind == "list" and all(n[0] == "lit" for n in node[1])):
+    if kind in ("range", "cmp_range", "neg", "arith") or (kind == "list" and all(n[0] == "lit" for n in node[1])):
         children = [n for n in (node[1:] if kind != "list" else node[1]) if isinstance(n, tuple)]
         if all(constant(child)[0] for child in children):
             return True, compiler.compile_node(node)(compiler.Scope({}))

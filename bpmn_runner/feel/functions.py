@@ -10,6 +10,12 @@ from .values import FeelFunction
 
 BUILTINS: dict[str, FeelFunction] = {}
 _OVERLOADS: dict[int, list[FeelFunction]] = {}
+# Parameters of built-ins that take one value, never a list: a singleton list given there is unwrapped (DMN 1.5
+# 10.3.2.9.4, "from singleton list"; the TCK's 0021-singleton-list calls `upper case(Employees[item = "Bob"])`).
+_SCALAR_PARAMETERS = frozenset({
+    "string", "match", "n", "number", "date", "time", "scale", "start position", "length", "pattern", "replacement",
+    "flags", "delimiter", "dividend", "divisor", "year", "month", "day", "hour", "minute", "second", "offset"})
+_SCALARS: dict[int, tuple[int, ...]] = {}
 
 
 class NotApplicable(Exception):
@@ -23,6 +29,9 @@ def builtin(name: str, params: str = "", *, required: int | None = None,
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         function = FeelFunction(names, fn, name, required=required, variadic=variadic)
+        scalars = tuple(i for i, param in enumerate(names) if param in _SCALAR_PARAMETERS)
+        if scalars and not variadic:
+            _SCALARS[id(function)] = scalars
         existing = BUILTINS.get(name)
         if existing is None:
             BUILTINS[name] = function
@@ -77,6 +86,10 @@ def call_function(function: Any, positional: list[Any], named: dict[str, Any] | 
         args = _bind(candidate, positional, named)
         if args is None:
             continue
+        scalars = _SCALARS.get(id(candidate))
+        if scalars:
+            args = [arg[0] if index in scalars and isinstance(arg, list) and len(arg) == 1 else arg
+                    for index, arg in enumerate(args)]
         try:
             return candidate.body(*args)
         except NotApplicable:

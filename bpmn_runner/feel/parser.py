@@ -238,10 +238,8 @@ class Parser(Cursor):
             if t.text == "@" and self.peek().kind == "str":
                 literal = self.peek()
                 self.i += 2
-                value = parse_temporal(str(literal.value))
-                if value is None:
-                    raise FeelSyntaxError(f"{literal.text} is not a date, time or duration", self.text, t.pos)
-                return ("lit", value)
+                # like the conversion function it stands for, an invalid @-literal is null (the TCK's 0093)
+                return ("lit", parse_temporal(str(literal.value)))
             if t.text in ("<", "<=", ">", ">=", "=", "!="):
                 self.fail("expected a value (a comparison like '< 5' is a unary test)")
         if t.kind == "name":

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .temporal import UTC, seconds_of, timedelta_from_seconds
+from .temporal import UTC, seconds_of, time_offset, timedelta_from_seconds
 from . import far_dates
 from .far_dates import FarDate
 from .values import DECIMAL, FeelFunction, Range, YearsMonthsDuration
@@ -38,9 +38,7 @@ def _time_key(value: dt.time) -> Any:
     seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
     if value.tzinfo is None:
         return (False, seconds)
-    offset = value.utcoffset()
-    if offset is None:
-        offset = value.tzinfo.utcoffset(dt.datetime(2000, 1, 1))
+    offset = time_offset(value)
     return (True, seconds - (offset.total_seconds() if offset is not None else 0))
 
 

@@ -72,6 +72,21 @@ def zone(name: str) -> dt.tzinfo | None:
         return None
 
 
+def time_offset(value: dt.time) -> dt.timedelta | None:
+    """A time's offset from UTC; for a time in a zone with summer time, the zone's standard offset (a time has no
+    date to choose between the two)."""
+    if value.tzinfo is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
+        winter = dt.datetime(2000, 1, 1)
+        offset = value.tzinfo.utcoffset(winter)
+        saving = value.tzinfo.dst(winter)
+        if offset is not None and saving:
+            offset -= saving
+    return offset
+
+
 def parse_time(text: str) -> dt.time | None:
     match = _TIME.match(text)
     if not match:
@@ -136,7 +151,7 @@ def parse_temporal(text: str) -> Any:
     """The `@"..."` literal: a date, time, date and time or duration by the shape of the string."""
     if text.startswith(("P", "-P")):
         return parse_duration(text)
-    if "T" in text:
+    if "T" in text.partition("@")[0]:
         return parse_date_time(text)
     if _DATE.match(text):
         return parse_date(text)

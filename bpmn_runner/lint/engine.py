@@ -9,7 +9,7 @@ from ..loader.normalize import collect_refusals
 from ._core import Context, Finding, Rule
 
 UNSUPPORTED_ELEMENT = Rule("unsupported-element", "error", "the executable processes use only elements bpmn-runner "
-                                                           "can run (no complex gateways, timeout listeners, ...)")
+                                                           "can run (no complex gateways, update listeners, ...)")
 ENGINE_LOAD = Rule("engine-load", "error", "the executable processes load into the engine as `run` loads them")
 RULES = (UNSUPPORTED_ELEMENT, ENGINE_LOAD)
 

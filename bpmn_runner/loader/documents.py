@@ -57,6 +57,16 @@ class Document:
         return [d.get("id") for d in self.root.iter() if isinstance(d.tag, str)
                 and etree.QName(d).localname == "decision" and d.get("id")]
 
+    def dmn_namespace(self) -> str | None:
+        return self.root.get("namespace") if self.kind == "dmn" else None
+
+    def dmn_imports(self) -> set[str]:
+        """The namespaces a DMN file imports (`<import namespace=...>` of DMN models)."""
+        if self.kind != "dmn":
+            return set()
+        return {i.get("namespace") for i in self.root if isinstance(i.tag, str) and etree.QName(i).localname
+                == "import" and i.get("namespace") and "DMN" in (i.get("importType") or "DMN")}
+
     # --- semantics and drawing (reports, coverage): read on first use -----------------------------------------
 
     @cached_property

@@ -16,7 +16,8 @@ TASK_EVENTS = ("create", "assignment", "complete", "delete", "timeout", "update"
 def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
     """Every listener on an element, in document order (Camunda's order): a dict with `scope` (execution or task),
     `event`, `kind` (class, delegateExpression, expression, script, job), `name` (the handler), `arguments`,
-    `script` and `line`."""
+    `script`, `line`, and for a timeout task listener its `timer` ({"kind": timeDuration|timeDate|timeCycle,
+    "text"})."""
     out: list[dict[str, Any]] = []
     extensions = node.find(f"{{{BPMN_NS}}}extensionElements")
     if extensions is None:  # most elements: no XPath at all
@@ -25,6 +26,9 @@ def read_listeners(node: etree._Element) -> list[dict[str, Any]]:
         scope = "task" if etree.QName(listener).localname == "taskListener" else "execution"
         entry = {"scope": scope, "event": (listener.get("event") or "").strip(), "line": listener.sourceline,
                  "dialect": "camunda7", "arguments": [], "script": None, "script_format": None}
+        for when in listener.xpath("./bpmn:timerEventDefinition/bpmn:timeDuration|./bpmn:timerEventDefinition/"
+                                   "bpmn:timeDate|./bpmn:timerEventDefinition/bpmn:timeCycle", namespaces=NSMAP):
+            entry["timer"] = {"kind": etree.QName(when).localname, "text": (when.text or "").strip()}
         for attr in ("class", "delegateExpression", "expression"):
             value = (listener.get(attr) or "").strip()
             if value:

@@ -7,7 +7,8 @@
 
 The result is a JSON-ready dict (the store keeps one per definition):
 `{"messages": {name: {"key": expr|None, "properties": [[property id, expr], ...]}},
-  "caught": [names caught anywhere], "starts": {process id: {"message": [...], "signal": [...], "timer": bool}}}`.
+  "caught": [names caught anywhere], "starts": {process id: {"message": [...], "signal": [...], "timer": bool,
+  "timers": [{"element_id", "kind" (timeCycle, timeDate, timeDuration), "text"}], "none": bool}}}`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def message_catalog(documents: list[Document]) -> dict[str, Any]:
             if name:
                 caught.add(name)
         for process in root.iter(f"{{{BPMN_NS}}}process"):
-            entry = starts.setdefault(process.get("id", ""), {"message": [], "signal": [], "timer": False})
+            entry = starts.setdefault(process.get("id", ""), {"message": [], "signal": [], "timer": False,
+                                                              "timers": [], "none": False})
             for start in process.xpath("./bpmn:startEvent", namespaces=_NS):
                 for ref in start.xpath("./bpmn:messageEventDefinition/@messageRef", namespaces=_NS):
                     if names.get(ref):
@@ -65,6 +67,11 @@ def message_catalog(documents: list[Document]) -> dict[str, Any]:
                 for ref in start.xpath("./bpmn:signalEventDefinition/@signalRef", namespaces=_NS):
                     if signals.get(ref):
                         entry["signal"].append(signals[ref])
-                if start.xpath("./bpmn:timerEventDefinition", namespaces=_NS):
+                for timer in start.xpath("./bpmn:timerEventDefinition", namespaces=_NS):
                     entry["timer"] = True
+                    for when in timer.xpath("./bpmn:timeCycle|./bpmn:timeDate|./bpmn:timeDuration", namespaces=_NS):
+                        entry["timers"].append({"element_id": start.get("id", ""), "kind": etree.QName(when).localname,
+                                                "text": (when.text or "").strip()})
+                if not start.xpath("./bpmn:*[contains(local-name(), 'EventDefinition')]", namespaces=_NS):
+                    entry["none"] = True
     return {"messages": messages, "caught": sorted(caught), "starts": starts}

@@ -11,6 +11,7 @@ from lxml import etree
 from ..errors import DefinitionError, UnsupportedElementError
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
 from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
+from ..timing import iso_problem
 from .dialects import document_dialect
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "py", "text/x-python", "text/python", "application/x-python"}
@@ -82,11 +83,13 @@ def _check_listeners(process: etree._Element, name: str) -> None:
                                  f"{{{ZEEBE_NS}}}executionListener"):
         owner = next((a for a in listener.iterancestors() if a.get("id")), process)
         event = (listener.get("event") or listener.get("eventType") or "").strip()
-        if owner is process:
-            raise _refuse(owner, name, f"process-level {event} listeners are not run by bpmn-runner yet; put the "
-                                       f"listener on the start or end event")
-        if event in ("timeout", "update"):
-            raise _refuse(owner, name, f"{event} task listeners are not supported; use a timer boundary event")
+        if owner is process and (event not in ("start", "end") or etree.QName(listener).localname == "taskListener"):
+            raise _refuse(owner, name, f"a process-level listener runs at start or end, not {event!r}")
+        if event == "update":
+            raise _refuse(owner, name, "update task listeners are not supported; use an assignment or complete "
+                                       "listener")
+        if event == "timeout":
+            _check_timeout(listener, owner, name)
         local = etree.QName(listener).localname
         if local == "executionListener" and etree.QName(listener).namespace == ZEEBE_NS:
             if not (listener.get("type") or "").strip():
@@ -96,6 +99,20 @@ def _check_listeners(process: etree._Element, name: str) -> None:
                 not listener.xpath("./camunda:script", namespaces=NSMAP):
             raise _refuse(owner, name, f"the {event} listener names no class, delegateExpression, expression or "
                                        f"script")
+
+
+def _check_timeout(listener: etree._Element, owner: etree._Element, name: str) -> None:
+    """A timeout task listener needs its timer (Camunda 7 refuses to deploy one without it)."""
+    timers = listener.xpath("./bpmn:timerEventDefinition/*", namespaces=NSMAP)
+    if not timers or etree.QName(owner).localname != "userTask":
+        raise _refuse(owner, name, "a timeout task listener needs a bpmn:timerEventDefinition (timeDuration, "
+                                   "timeDate or timeCycle) and belongs on a user task")
+    text = (timers[0].text or "").strip()
+    kind = etree.QName(timers[0]).localname
+    if kind in ("timeDuration", "timeDate", "timeCycle") and not any(mark in text for mark in ("${", "#{", "=")):
+        problem = iso_problem(kind, text)
+        if problem:
+            raise _refuse(owner, name, f"the timeout task listener's {kind} {text!r}: {problem}")
 
 
 def _scripts(process: etree._Element, name: str) -> None:

@@ -48,8 +48,9 @@ def _call_rules(node: etree._Element) -> dict[str, Any]:
     outs = node.xpath("./bpmn:extensionElements/camunda:out", namespaces=NSMAP)
     zeebe = node.xpath("./bpmn:extensionElements/zeebe:calledElement", namespaces=NSMAP)
     if ins or outs or _document_dialect(node) == "camunda7":
+        keys = [n.get("businessKey") for n in ins if n.get("businessKey")]
         return {"dialect": "camunda7", "in": [_passing(n) for n in ins if not n.get("businessKey")],
-                "out": [_passing(n) for n in outs]}
+                "out": [_passing(n) for n in outs], "business_key": keys[0] if keys else None}
     if zeebe or _document_dialect(node) == "camunda8":
         element = zeebe[0] if zeebe else None
 

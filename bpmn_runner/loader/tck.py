@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from .. import feel
+from ..dmn.tck import UntypedText
 from .xml import parse_file
 
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
@@ -82,7 +83,7 @@ def typed_value(element: Any) -> Any:
         return text.strip() == "true"
     if kind in _TEMPORAL:
         return feel.evaluate(f'{_TEMPORAL[kind]}(x)', {"x": text.strip()})
-    return text
+    return text if kind else UntypedText(text)
 
 
 def read_value(node: Any) -> Any:

@@ -11,6 +11,7 @@ round trip, then the COMMIT, instead of one round trip each; a step of an existi
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from typing import Any, Sequence
 
@@ -20,6 +21,8 @@ JOB_COLUMNS = ("id", "instance_id", "kind", "task_id", "element_id", "handler", 
                "attempts", "max_attempts", "backoff", "locked_by", "locked_until", "last_error", "created_at")
 HISTORY_COLUMNS = ("instance_id", "process_id", "element_id", "event", "at", "element_type", "name",
                    "data_changes", "detail")
+INSTANCE_COLUMNS = ("id", "business_key", "version", "created_at", "definition_hash", "process_id", "status", "state",
+                    "data", "waiting", "error", "updated_at", "ended_at")
 
 
 class HotPath:
@@ -28,6 +31,8 @@ class HotPath:
     def __init__(self, dialect: str) -> None:
         self.postgresql = dialect == "postgresql"
         p = self._sql
+        self.insert_instance = p(f"INSERT INTO instances ({', '.join(INSTANCE_COLUMNS)}) "
+                                 f"VALUES ({', '.join('?' for _ in INSTANCE_COLUMNS)})")
         self.update_instance = p(
             "UPDATE instances SET version = version + 1, definition_hash = ?, process_id = ?, status = ?, "
             "state = ?, data = ?, waiting = ?, error = ?, updated_at = ?, ended_at = ? WHERE id = ? AND version = ?")
@@ -64,7 +69,8 @@ class HotPath:
 
     def write_step(self, raw: Any, step: StepRecord, state: str, data: str, waiting: str,
                    job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> tuple[bool, bool, bool]:
-        """The instance update (a new instance's row is inserted before), the done job, job and history rows.
+        """The instance's row (inserted at version 1 for a new one), the done job, job and history rows: the
+        statements of `Store.commit_step`, the one transaction a step commits in.
 
         Returns (the instance was at the expected version, the done job was still held, it has an incident job);
         the caller raises (and so rolls back) when either of the first two is False."""
@@ -74,7 +80,11 @@ class HotPath:
         ended = step.now if rec.status in ("completed", "failed", "cancelled") else None
         with (raw.pipeline() if self.postgresql else nullcontext()):
             cur = None
-            if step.expected_version is not None:
+            if step.expected_version is None:  # a duplicate id raises the driver's IntegrityError
+                raw.cursor().execute(self.insert_instance, (
+                    rec.id, rec.business_key, 1, rec.created_at or step.now, rec.definition_hash, rec.process_id,
+                    rec.status, state, data, waiting, rec.error, step.now, ended))
+            else:
                 cur = raw.cursor()
                 cur.execute(self.update_instance, (rec.definition_hash, rec.process_id, rec.status, state, data,
                                                    waiting, rec.error, step.now, ended, rec.id, step.expected_version))
@@ -168,8 +178,13 @@ def job_row(values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(values[c] for c in JOB_COLUMNS)
 
 
-def history_row(values: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(values[c] for c in HISTORY_COLUMNS)
+def history_row(h: dict[str, Any]) -> tuple[Any, ...]:
+    """A history row's values in HISTORY_COLUMNS order (as rows.history_values, without a dict in between)."""
+    changes = h.get("data_changes")
+    return (h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], float(h["at"]),
+            h.get("element_type") or "", h.get("name") or "",
+            json.dumps(changes, separators=(",", ":"), ensure_ascii=False, default=str) if changes else "{}",
+            h.get("detail") or "")
 
 
 def _marks(count: int) -> str:

@@ -105,6 +105,22 @@ class QueueOperations:
                     conn.execute(insert(history), [history_values(history_row)])
             return True
 
+    def start_timer_jobs(self, prefix: str) -> list[JobRecord]:
+        """Timer jobs that start instances (no instance of their own) whose task id starts with `prefix`."""
+        with self.read() as conn:
+            rows = conn.execute(select(jobs).where(jobs.c.kind == "timer", jobs.c.instance_id.is_(None),
+                                                   starts_with(jobs.c.task_id, prefix))
+                                .order_by(jobs.c.due_at)).all()
+        return [job_record(r) for r in rows]
+
+    def replace_start_timers(self, delete_ids: Sequence[str], new_jobs: Sequence[JobRecord]) -> None:
+        """Drop the start timers of a process's previous version and schedule this version's, in one transaction."""
+        with self.write() as conn:
+            if delete_ids:
+                conn.execute(delete(jobs).where(jobs.c.id.in_(list(delete_ids))))
+            if new_jobs:
+                conn.execute(insert(jobs), [job_values(j) for j in new_jobs])
+
     def drop_job(self, job_id: str, worker: str) -> bool:
         """Forget a job whose task no longer waits (e.g. a boundary event cancelled it), if this worker holds it."""
         with self.write() as conn:
@@ -114,15 +130,15 @@ class QueueOperations:
     def pending_work(self, handlers: Sequence[str], now: float) -> tuple[int, float | None]:
         """(jobs that keep a `--until-idle` worker running, when the next job this worker could take is due).
 
-        Work that keeps it running: a due timer, any message or service job it can run (also one backing off
-        between retries), and any job another worker holds. Timers due later do not.
+        Work that keeps it running: a due timer, any message or continuation job, any service job it can run
+        (also one backing off between retries), and any job another worker holds. Timers due later do not.
         """
         mine = or_(jobs.c.kind != "service", jobs.c.handler.in_(list(handlers))) if handlers else \
             jobs.c.kind != "service"
         busy = and_(jobs.c.status == "ready", or_(
             jobs.c.locked_until > now,
             and_(jobs.c.kind == "timer", jobs.c.due_at <= now),
-            jobs.c.kind == "message",
+            jobs.c.kind.in_(("message", "async")),
             and_(jobs.c.kind == "service", mine)))
         with self.read() as conn:
             count = conn.execute(select(func.count()).select_from(jobs).where(busy)).scalar() or 0

@@ -41,7 +41,7 @@ class InstanceRecord:
 class JobRecord:
     id: str
     instance_id: str | None
-    kind: str                              # service | timer | message
+    kind: str                              # service | timer | message | async (past asyncBefore/asyncAfter)
     task_id: str
     element_id: str
     handler: str | None = None
@@ -106,6 +106,9 @@ class StepRecord:
     done_job: tuple[str, str] | None = None       # (job id, worker id): deleted only if that worker holds it
     release_done_job: bool = False                # keep the done job (a cycle timer that waits again), unlocked
     had_waits: bool = True                        # False: the instance had no waits rows before (skip replacing)
+    # handlers that failed in-process (wait-state commits): (job, error, final, traceback); each job is written
+    # leased and failed after the commit (a retry with backoff, or an incident). The store itself ignores this.
+    inline_failures: list[tuple["JobRecord", str, bool, str | None]] = field(default_factory=list)
 
     def lease_new_jobs(self, worker: str, until: float, handlers: Collection[str]) -> list[JobRecord]:
         """Write this step's new service jobs for `handlers` already leased to `worker` (one attempt counted), so

@@ -34,6 +34,7 @@ class Store(QueueOperations):
         self.label = label or str(engine.url)
         self._hot = HotPath(engine.dialect.name)
         self._driver_error: type[BaseException] = getattr(engine.dialect.dbapi, "Error", DBAPIError)
+        self._integrity_error: type[BaseException] = getattr(engine.dialect.dbapi, "IntegrityError", IntegrityError)
 
     @property
     def dialect(self) -> str:
@@ -292,22 +293,18 @@ class Store(QueueOperations):
         (drop the result). Business keys need not be unique.
         """
         rec = step.instance
+        state = rec.state if isinstance(rec.state, str) else dumps(rec.state)
+        data, waiting = dumps(rec.data), dumps(rec.waiting)
+        job_rows = [job_row(job_values(j)) for j in step.new_jobs]
+        history_rows = [history_row(h) for h in step.history]  # built before the write lock is taken
         with self.write() as conn:
-            state = rec.state if isinstance(rec.state, str) else dumps(rec.state)
-            values = dict(definition_hash=rec.definition_hash, process_id=rec.process_id, status=rec.status,
-                          state=state, data=dumps(rec.data), waiting=dumps(rec.waiting), error=rec.error,
-                          updated_at=step.now, ended_at=step.now if rec.status in ENDED_STATUSES else None)
-            if step.expected_version is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(instances).values(id=rec.id, business_key=rec.business_key, version=1,
-                                                              created_at=rec.created_at or step.now, **values))
-                except IntegrityError as exc:
+            try:
+                updated, held, incident = self._hot.write_step(conn.connection.driver_connection, step, state, data,
+                                                               waiting, job_rows, history_rows)
+            except self._integrity_error as exc:
+                if step.expected_version is None:
                     raise self._insert_conflict(conn, rec) from exc
-            updated, held, incident = self._hot.write_step(
-                conn.connection.driver_connection, step, state, values["data"], values["waiting"],
-                [job_row(job_values(j)) for j in step.new_jobs],
-                [history_row(history_values(h)) for h in step.history])
+                raise
             if not updated:
                 raise ConcurrentUpdateError(f"instance {rec.id} was changed by someone else; try again",
                                             instance_id=rec.id)

@@ -73,7 +73,7 @@ jobs = Table(
     "jobs", metadata,
     Column("id", String(64), primary_key=True),
     Column("instance_id", String(64)),                    # null for a message not routed to an instance yet
-    Column("kind", String(16), nullable=False),           # service | timer | message
+    Column("kind", String(16), nullable=False),           # service | timer | message | async (a continuation)
     Column("task_id", String(64), nullable=False),        # engine task id (a message job: the message id)
     Column("element_id", String(255), nullable=False),
     Column("handler", String(255)),                       # service jobs: the handler name (job type / topic)
