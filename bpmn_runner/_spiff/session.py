@@ -345,7 +345,15 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def send_message(self, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None) -> bool:
         event = BpmnEvent(self._definition_class(MessageEventDefinition, name)(name), payload=payload,
                           correlations=correlations or {})
-        caught = self.workflow.event_manager.catch(event, internal=False)
+        try:
+            caught = self.workflow.event_manager.catch(event, internal=False)
+        except ExecutionError as exc:
+            where = sorted({t.task_spec.bpmn_id for t in self.workflow.event_manager.tasks.values()
+                            if getattr(t.task_spec.event_definition, "name", None) == name})
+            exc.args = (f"message {name!r} could not be caught at {', '.join(where) or 'its catch'}: {exc}",)
+            if hasattr(exc, "message"):
+                exc.message = exc.args[0]
+            raise
         if caught:
             self.messages_received.append({"name": name, "at": clock.timestamp(), "payload": payload})
         return bool(caught)

@@ -313,6 +313,10 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
         typer.echo(f"message {name!r} started instance {out['instance_id']} (now {out['status']})")
     elif outcome == "buffered":
         typer.echo(f"message {name!r}: nothing waits for it yet; buffered until {when(out['expires_at'])} UTC")
+    elif outcome == "incident":
+        typer.echo(f"instance {out['instance_id']} is now in an incident: {out['error']}; see `bpmn-runner show "
+                   f"{out['instance_id']}`, then `bpmn-runner retry {out['instance_id']}`", err=True)
+        raise typer.Exit(1)
     else:
         typer.echo(f"message {name!r}: {outcome}")
 

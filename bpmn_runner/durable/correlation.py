@@ -10,11 +10,11 @@ from ..errors import ExecutionError, InvalidOperationError
 from ..jsondata import json_safe
 from ..store import JobRecord, MessageRecord, Store, WaitRecord
 from .deployments import Deployments
-from .keys import StepFailed
+from .keys import StepFailed, payload_key
 from .policy import DEFAULT_ATTEMPTS, key_string
 from .steps import MAX_STEP_TRIES, DoneJob, Steps
 
-FailJob = Callable[[JobRecord, str, str], str]
+FailJob = Callable[..., str]  # (job, worker, error, *, final=False) -> "retry" or "incident"
 
 
 class Correlation:
@@ -49,6 +49,8 @@ class Correlation:
             raise InvalidOperationError(f"no stored process catches or starts with message {name!r}; it can match "
                                         f"nothing (check the message name, or start the process first)")
         if key is None:
+            key = self._key_from_payload(name, dict(payload or {}))
+        if key is None:
             self._refuse_ambiguous(name)
         now = self.now()
         ttl = self.message_ttl if ttl is None else ttl
@@ -67,6 +69,16 @@ class Correlation:
             self.fail_job(claimed[0], self.worker_id, str(exc))
             raise
         return {"message": message.id, "name": name, "correlation_key": key, **outcome}
+
+    def _key_from_payload(self, name: str, payload: dict[str, Any]) -> str | None:
+        """A message given without a key carries the one its own retrieval expressions read from its payload
+        (SpiffArena); when they cannot, it is refused here, with nothing stored, rather than left unmatched."""
+        key, problem = payload_key(name, payload, list(self.store.catalogs().values()))
+        if key is None and problem is not None and self.store.find_waits("message", name):
+            raise InvalidOperationError(f"message {name!r}: no correlation key can be read from its payload "
+                                        f"({problem}); send a payload that has it, or give --correlation "
+                                        f"PROPERTY=VALUE")
+        return key
 
     def _refuse_ambiguous(self, name: str) -> None:
         """A message without a correlation key or business key cannot pick among several waiting instances:
@@ -115,10 +127,10 @@ class Correlation:
                 out = self.steps.step(wait.instance_id, deliver, done_job=job, consumed=[message.id])
             except InvalidOperationError:
                 continue
-            except StepFailed:
-                if job_record is not None:
-                    job_record.instance_id = wait.instance_id  # the incident belongs to the receiving instance
-                raise
+            except ExecutionError as exc:
+                if job is None or job_record is None:
+                    raise
+                return self._delivery_incident(message, wait, exc, job, job_record)
             return {"outcome": "delivered", "instance_id": out["instance_id"], "status": out["status"]}
         started = self.start_by_event("message", message.name, message.payload, message.business_key,
                                       consumed=[message.id], done_job=job, first_only=True)
@@ -130,6 +142,18 @@ class Correlation:
             return {"outcome": "buffered", "expires_at": message.expires_at}
         self.store.settle_message(message.id, "expired", job=job)
         return {"outcome": "unmatched"}
+
+    def _delivery_incident(self, message: MessageRecord, wait: WaitRecord, exc: ExecutionError, job: DoneJob,
+                           job_record: JobRecord) -> dict[str, Any]:
+        """A message the waiting instance could not take (a retrieval expression fails on the payload, a script or
+        mapping after the catch fails) is an incident of that instance at once: the message stays pending with
+        its job, which `retry` runs again; it is never left as an orphan with no instance to show it on."""
+        text = getattr(exc, "message", None) or str(exc)
+        reason = text if text.startswith(f"message {message.name!r}") else \
+            f"message {message.name!r} could not be delivered at {wait.element_id}: {text}"
+        job_record.instance_id = wait.instance_id
+        self.fail_job(job_record, job[1], reason, final=True)
+        return {"outcome": "incident", "instance_id": wait.instance_id, "status": "incident", "error": reason}
 
     # ----- start events -------------------------------------------------------------------------------------
 
