@@ -23,7 +23,7 @@ from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, I
 from .jsondata import json_safe
 from .lint.bindings import binding_problem
 from .models import Binding, HistoryEvent, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
-from .script_functions import script_functions
+from .script_functions import current_user, script_functions
 from .simulation import Simulator
 from .task_forms import json_schema, simulated_form_data, waiting_task
 from .user_forms import validate_form_data
@@ -116,6 +116,7 @@ class Engine:
         instance = Instance(self, definitions, process_id, instance_id or self.environment.id_factory())
         instance.session = instance._with_clock(lambda: Session.start(
             definitions.built, process_id, dict(data or {}), instance.script_engine, **instance.session_kwargs()))
+        instance.session.set_initiator(current_user(self.script_context))
         instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         return instance
 
@@ -181,7 +182,7 @@ class Instance:
                                                 simulator=self.simulator)
         self.script_engine.script_context = engine.script_context
         self.script_engine.names = script_functions(engine.script_context, instance_id=instance_id,
-                                                    process_id=process_id)
+                                                    process_id=process_id, people=self)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
@@ -360,13 +361,23 @@ class Instance:
     def waiting(self) -> list[WaitingTask]:
         return [self._waiting_task(t) for t in self.session.waiting()]
 
-    def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
-        """Complete a waiting user task; data for a SpiffArena JSON-schema form must satisfy the schema."""
+    def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None, *,
+                           user: str | None = None) -> None:
+        """Complete a waiting user task as `user` (else the environment's user: --user, $BPMN_RUNNER_USER); data
+        for a SpiffArena JSON-schema form must satisfy the schema."""
         task = next((t for t in self.session.waiting() if t.task_id == task_id and t.kind == "user"), None)
         schema = self._json_schema(task) if task is not None else None
         if schema is not None:
             validate_form_data(schema, dict(data or {}), task_name=task.name)
-        self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
+        who = user or current_user(self.engine.script_context)
+        self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {}), who))
+
+    def initiator(self) -> str | None:
+        """The user who started the instance (`start --user`, or $BPMN_RUNNER_USER then)."""
+        return self.session.people().get("initiator") if self.session is not None else None
+
+    def last_user_completing(self, process_id: str, task_name: str) -> str | None:
+        return self.session.last_user_completing(process_id, task_name) if self.session is not None else None
 
     def claim(self, task_id: str, user: str) -> None:
         """Assign an open user task to `user` (Tasklist's claim)."""

@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
 from . import clock, frontier
+from .people import PeopleRecorder
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -62,7 +63,7 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 }
 
 
-class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorder):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
     what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
 
@@ -274,7 +275,9 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                                            for v in getattr(f, "validation", []) or []]})
         return fields
 
-    def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
+    def complete_user_task(self, task_id: str, data: dict[str, Any], user: str | None = None) -> None:
+        """Complete a waiting user or manual task; `user` (who completed it) goes on its history event and in
+        the instance's people ledger."""
         task = self._find_task(task_id)
         if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
             raise InvalidOperationError(f"task {task_id} is not waiting for a person (it may be done already)",
@@ -282,6 +285,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         data = check_submission(self._form(task), data, task.data, element_id=task.task_spec.bpmn_id,
                                 instance_id=self.instance_id)
         task.data.update(data)
+        mark = len(self.history)
         try:
             task.run()
         except SpiffWorkflowException as exc:
@@ -289,6 +293,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             error.__cause__ = exc
             if not self._carry_on_after(error):
                 raise error from exc
+        if user:
+            self._record_completing_user(task, user, mark)
 
     def claim_user_task(self, task_id: str, user: str | None) -> None:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim do; an

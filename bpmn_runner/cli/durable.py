@@ -13,19 +13,23 @@ from ..errors import InvalidOperationError
 from .common import (EXIT_FAILED, EXIT_OK, DbOpt, HandlersOpt, JsonOpt, PathsArg, app, data_text, echo_json,
                      environment, guard_json, parse_data, when)
 
+UserOpt = typer.Option(None, "--user", help="Who does this (recorded on the history; get_current_user() in "
+                                            "SpiffArena scripts); default $BPMN_RUNNER_USER.")
+
 STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a message, a signal or a later timer), "
                "completed, failed, incident, cancelled")
 
 
 def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
-                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None) -> Any:
+                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None,
+                  user: Optional[str] = None) -> Any:
     """Open the store, run `action(runtime)`, close; errors become one line and their exit code. With
     --handlers (and the entry points) the bindings are checked before an instance starts, and the instances
     `moves(out)` names are carried on in-process to their next wait (see `carry_on`)."""
     from ..durable import open_runtime
 
     def go() -> Any:
-        env = environment(handlers, entry_points=bool(handlers))
+        env = environment(handlers, entry_points=bool(handlers), user=user)
         with open_runtime(db, env, check_bindings=bool(handlers)) as runtime:
             out = action(runtime)
             if handlers and moves is not None:
@@ -101,7 +105,7 @@ def start_command(paths: list[Path] = PathsArg,
                                                              help="Business key (need not be unique)."),
                   data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
-                  handlers: Optional[list[str]] = HandlersOpt,
+                  handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
 
@@ -110,7 +114,7 @@ def start_command(paths: list[Path] = PathsArg,
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
                                             business_key=business_key), db, as_json=as_json, handlers=handlers,
-                        moves=_moved)
+                        moves=_moved, user=user)
     if as_json:
         echo_json(out)
     else:
@@ -189,8 +193,13 @@ def show_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_AR
     typer.echo(f"instance {shown['instance_id']}: {shown['status']}")
     typer.echo(f"process: {shown['process_id']}{version}"
                + (f", business key {shown['business_key']}" if shown["business_key"] else ""))
-    typer.echo(f"started {when(shown['created_at'])}, updated {when(shown['updated_at'])}"
+    typer.echo(f"started {when(shown['created_at'])}"
+               + (f" by {shown['started_by']}" if shown.get("started_by") else "")
+               + f", updated {when(shown['updated_at'])}"
                + (f", ended {when(shown['ended_at'])}" if shown.get("ended_at") else ""))
+    for c in shown.get("completed_by", []):
+        typer.echo(f"user task {c['name'] or c['element_id']} [{c['element_id']}] completed by {c['user']} "
+                   f"{when(c['at'])}")
     for w in shown["waiting"]:
         extra = f" key={w['correlation_key']}" if w.get("correlation_key") else ""
         due = f" due {when(w['due_at'])}" if w.get("due_at") else ""
@@ -269,12 +278,13 @@ def unclaim_command(task: str = typer.Argument(..., help="User task id (from `bp
 def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
-                     handlers: Optional[list[str]] = HandlersOpt,
+                     handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Complete an open user task with data, and run the instance to its next wait: with --handlers through the
-    service tasks whose handlers are given (listeners need them too)."""
+    service tasks whose handlers are given (listeners need them too). The completing user (--user, else
+    $BPMN_RUNNER_USER) is recorded on the task's history."""
     out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved)
+                        handlers=handlers, moves=_moved, user=user)
     if as_json:
         echo_json(out)
         return

@@ -112,10 +112,12 @@ class Runtime:
 
     # ----- people, messages, signals, retries, cancellation -------------------------------------------------
 
-    def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    def complete_task(self, task_id: str, data: dict[str, Any] | None = None, *,
+                      user: str | None = None) -> dict[str, Any]:
+        """Complete an open user task as `user` (else the environment's user), recorded on its history."""
         wait = self._user_wait(task_id)
         return self.steps.step(wait.instance_id,
-                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+                               lambda instance: instance.complete_user_task(wait.task_id, data or {}, user=user))
 
     def claim_task(self, task_id: str, user: str | None) -> dict[str, Any]:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim."""
