@@ -299,7 +299,7 @@ class Instance:
                 if answer is None and not self.engine.simulate:
                     return
                 session.complete_user_task(task.task_id, answer if answer is not None else
-                                           self._default_form_data(task))
+                                           self._default_form_data(task), current_user(self.engine.script_context))
                 continue
             timers = [w for w in waiting if w.kind == "timer"]
             if timers and self._advance_timers():

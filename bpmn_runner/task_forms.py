@@ -19,12 +19,13 @@ def waiting_task(definitions: Definitions, task: LiveTask) -> WaitingTask:
     """Camunda formData fields, else the SpiffArena JSON schema's, else the Camunda 8 form's."""
     fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
                             bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
+    schema = None
     if not fields and task.kind == "user":
         schema = json_schema(definitions, task)
         fields = schema_fields(schema) if schema is not None else _camunda8_fields(definitions, task)
     instructions = task.extensions.get("instructionsForEndUser") or ""
     return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
-                       dict(task.assignment), str(instructions).strip())
+                       dict(task.assignment), str(instructions).strip(), schema)
 
 
 def json_schema(definitions: Definitions, task: LiveTask) -> dict[str, Any] | None:
