@@ -1,4 +1,6 @@
-"""A message's correlation properties read from the document that refers to it, not from every file parsed."""
+"""Message correlation, fixed where SpiffWorkflow mixes things up: a message's correlation properties are read
+from the document that refers to it, not from every file parsed; a SpiffArena process-variable correlation that
+cannot be evaluated names its catch event (and a simulation assumes null and lists it)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
 from SpiffWorkflow.bpmn.specs.event_definitions.message import CorrelationProperty
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
+
+from ..errors import ExpressionError
 
 from ..namespaces import BPMN_NS
 
@@ -36,5 +41,28 @@ def document_message_correlations(self: Any, message_ref: str) -> list[Correlati
     return out
 
 
+def _process_correlations(self: Any, my_task: Any) -> None:
+    """SpiffWorkflow's update_task for `spiffworkflow:processVariableCorrelation`, evaluated over the task's data
+    with the catch event named when an expression fails."""
+    engine = my_task.workflow.script_engine
+    element_id = getattr(my_task.task_spec, "bpmn_id", None)
+    correlations: dict[str, dict[str, Any]] = {}
+    for prop in self.process_correlations:
+        try:
+            value = engine.environment.evaluate(prop.retrieval_expression, my_task.data)
+        except ExpressionError as exc:
+            simulator = getattr(engine, "simulator", None)
+            what = (f"the correlation property {prop.name} ({prop.retrieval_expression}) of message "
+                    f"{self.name!r} cannot be evaluated: {exc.message}")
+            if simulator is None:
+                raise ExpressionError(what, element_id=element_id) from None
+            simulator.record(element_id or "", f"{what}; assumed null")
+            value = None
+        for key in prop.correlation_keys:
+            correlations.setdefault(key, {})[prop.name] = value
+    my_task.workflow.correlations.update(correlations)
+
+
 def apply() -> None:
     EventDefinitionParser.get_message_correlations = document_message_correlations
+    SpiffMessageEventDefinition.update_task = _process_correlations
