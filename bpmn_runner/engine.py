@@ -431,9 +431,10 @@ class Instance:
     def _simulation_result(self) -> dict[str, Any]:
         if self.simulator is None:
             return {}
-        reached = set(self.session.path)
+        reached = set(self.session.path) | {self.process_id}  # an assumption about the process itself
         assumed = [s for s in self.definitions.simulated if s.element_id in reached] + self.simulator.substitutions
-        return {"simulated": assumed, "choices": list(self.simulator.choices), "simulation": True}
+        # the load and the run may both note one stub: each assumption once
+        return {"simulated": list(dict.fromkeys(assumed)), "choices": list(self.simulator.choices), "simulation": True}
 
 
 def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,

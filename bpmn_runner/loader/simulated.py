@@ -36,7 +36,15 @@ def _owner_id(element: etree._Element) -> str:
 def make_walkable(root: etree._Element) -> list[Assumption]:
     """Rewrite the executable processes of one document so that a simulation can walk them."""
     assumed: list[Assumption] = []
-    for process in root.iter(_b("process")):
+    processes = list(root.iter(_b("process")))
+    if processes and all(p.get("isExecutable", "true") != "true" for p in processes):
+        # bpmn.io saves a drawing isExecutable="false" until someone ticks the box: a walk is what the analyst
+        # wants from it, as the modeler's token simulation walks any diagram
+        for process in processes:
+            process.set("isExecutable", "true")
+            assumed.append((process.get("id", ""), 'the process is marked isExecutable="false" (a drawing); walked '
+                                                   'as if executable'))
+    for process in processes:
         if process.get("isExecutable", "true") != "true":
             continue
         assumed += _listeners(process)
