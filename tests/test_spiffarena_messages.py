@@ -161,3 +161,26 @@ def test_the_message_command_reports_the_incident_and_exits_1(tmp_path: Path) ->
     assert result.exit_code == 1 and f"bpmn-runner retry {iid}" in result.stderr
     listed = runner.invoke(app, ["instances", "--status", "incident", "--db", db])
     assert iid in listed.stdout
+
+
+def test_a_message_that_cannot_start_its_process_is_an_incident_of_the_instance_it_was_starting(
+        store, tmp_path: Path) -> None:
+    """Given the chef's process starts on order_accept, When order_accept arrives (with a key) but without the
+    order its retrieval expression reads, Then a chef instance is stored at its start event in an incident
+    holding the message (no job without an instance); a good order_accept still starts its own instance, and
+    `retry` delivers the bad one again."""
+    _waiter, chef = restaurant(tmp_path)
+    rt = runtime(store, None, MovableClock())
+    rt.deploy([chef])
+    out = rt.publish_message("order_accept", correlations={"table_number": 3}, payload={"other": 1})
+    assert out["outcome"] == "incident"
+    stuck = out["instance_id"]
+    assert [i["instance_id"] for i in rt.list_instances(status="incident")] == [stuck]
+    assert rt.show(stuck)["process_id"] == "chef" and rt.show(stuck)["incidents"][0]["kind"] == "message"
+    good = rt.publish_message("order_accept", payload={"order": {"table": 5}})
+    assert good["outcome"] == "started" and good["instance_id"] != stuck
+    assert rt.show(stuck)["status"] == "incident"
+    assert rt.retry(stuck)["jobs"] == 1
+    rt.work_until_idle()
+    assert rt.show(stuck)["status"] == "incident"  # the payload still lacks the order
+    assert len([i for i in rt.list_instances(process_id="chef")]) == 2

@@ -98,12 +98,22 @@ class Correlation:
                  if message.business_key is None or w.business_key == message.business_key
                  or (w.correlation_key is not None and w.correlation_key == message.business_key)]
         exact = [w for w in waits if w.correlation_key is not None and w.correlation_key == message.correlation_key]
-        anyone = [w for w in waits if w.correlation_key is None]
+        anyone = [w for w in waits if w.correlation_key is None and not self._failed_start(w)]
         if message.correlation_key is None and message.business_key is None:
             # Camunda 7: a message without criteria matches any execution that waits for it, also one whose
             # key is its business key (publish_message refuses it first when several instances wait)
             anyone += [w for w in waits if w.correlation_key is not None and w.correlation_key == w.business_key]
         return exact + anyone
+
+    def _failed_start(self, wait: WaitRecord) -> bool:
+        """Whether this is the start event of an instance whose message start failed (`_start_incident`) and is
+        still in that incident: another message of the name starts its own instance; after `retry` the instance
+        takes its message again."""
+        record = self.store.get_instance(wait.instance_id)
+        if record.status != "incident":
+            return False
+        starts = self.deployments.catalog_for(record.definition_hash).get("starts", {}).get(record.process_id, {})
+        return wait.event_name in starts.get("message", [])
 
     def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,
                       job_record: JobRecord | None = None) -> dict[str, Any]:
@@ -133,7 +143,9 @@ class Correlation:
                 return self._delivery_incident(message, wait, exc, job, job_record)
             return {"outcome": "delivered", "instance_id": out["instance_id"], "status": out["status"]}
         started = self.start_by_event("message", message.name, message.payload, message.business_key,
-                                      consumed=[message.id], done_job=job, first_only=True)
+                                      consumed=[message.id], done_job=job, first_only=True, job_record=job_record)
+        if started and started[0].get("outcome") == "incident":
+            return started[0]
         if started:
             return {"outcome": "started", "instance_id": started[0]["instance_id"], "status": started[0]["status"]}
         now = self.now()
@@ -159,9 +171,10 @@ class Correlation:
 
     def start_by_event(self, kind: str, name: str, payload: dict[str, Any], business_key: str | None, *,
                        consumed: list[str] | None = None, done_job: DoneJob | None = None,
-                       first_only: bool = False) -> list[dict[str, Any]]:
+                       first_only: bool = False, job_record: JobRecord | None = None) -> list[dict[str, Any]]:
         """Start the newest version of each stored process with a `kind` start event named `name` (with
-        `first_only`, of the first one)."""
+        `first_only`, of the first one). A message job's start that fails becomes an incident of the instance
+        it was starting (see `_start_incident`)."""
         out: list[dict[str, Any]] = []
         for process_id, _version, digest in sorted(self.store.latest_processes()):
             starts = self.deployments.catalog_for(digest).get("starts", {}).get(process_id, {})
@@ -176,11 +189,31 @@ class Correlation:
                 caught = inst.send_message(name, payload) if kind == "message" else inst.send_signal(name, payload)
                 if not caught:
                     raise InvalidOperationError(f"process {process_id} did not start on {kind} {name!r}")
-            out.append(self.steps.commit_new(instance, digest, business_key, action=trigger, consumed=consumed,
-                                             done_job=done_job))
+            try:
+                out.append(self.steps.commit_new(instance, digest, business_key, action=trigger, consumed=consumed,
+                                                 done_job=done_job))
+            except ExecutionError as exc:
+                if kind != "message" or done_job is None or job_record is None:
+                    raise
+                out.append(self._start_incident(name, process_id, digest, business_key, exc, done_job, job_record))
             if first_only:
                 break
         return out
+
+    def _start_incident(self, name: str, process_id: str, digest: str, business_key: str | None,
+                        exc: ExecutionError, job: DoneJob, job_record: JobRecord) -> dict[str, Any]:
+        """A message that cannot start its process (its retrieval expression fails on the payload, its message
+        variable cannot be set) leaves the instance it was starting stored at its start event, in an incident
+        that holds the message's job: `instances --status incident` shows it, `retry` delivers the message again."""
+        definitions = self.deployments.definitions_for(digest)
+        fresh = self.engine.start(definitions, process_id, {}, instance_id=self.environment.id_factory())
+        committed = self.steps.commit_new(fresh, digest, business_key)
+        text = getattr(exc, "message", None) or str(exc)
+        reason = text if text.startswith(f"message {name!r}") else \
+            f"message {name!r} could not start process {process_id}: {text}"
+        job_record.instance_id = committed["instance_id"]
+        self.fail_job(job_record, job[1], reason, final=True)
+        return {"outcome": "incident", "instance_id": committed["instance_id"], "status": "incident", "error": reason}
 
     # ----- signals ------------------------------------------------------------------------------------------
 
