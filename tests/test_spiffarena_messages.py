@@ -161,6 +161,9 @@ def test_the_message_command_reports_the_incident_and_exits_1(tmp_path: Path) ->
     assert result.exit_code == 1 and f"bpmn-runner retry {iid}" in result.stderr
     listed = runner.invoke(app, ["instances", "--status", "incident", "--db", db])
     assert iid in listed.stdout
+    again = runner.invoke(app, ["message", "order_dispatch", "-c", "table_number=3", "--data", '{"other": 1}',
+                                "--db", db, "--json"])
+    assert again.exit_code == 1 and '"outcome": "incident"' in again.stdout
 
 
 def test_a_message_that_cannot_start_its_process_is_an_incident_of_the_instance_it_was_starting(

@@ -315,7 +315,7 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
         moves=_moved)
     if as_json:
         echo_json(out)
-        return
+        raise typer.Exit(1 if out.get("outcome") == "incident" else 0)
     outcome = out["outcome"]
     if outcome == "delivered":
         typer.echo(f"message {name!r} delivered to instance {out['instance_id']} (now {out['status']})")

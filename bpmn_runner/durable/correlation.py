@@ -98,12 +98,19 @@ class Correlation:
                  if message.business_key is None or w.business_key == message.business_key
                  or (w.correlation_key is not None and w.correlation_key == message.business_key)]
         exact = [w for w in waits if w.correlation_key is not None and w.correlation_key == message.correlation_key]
-        anyone = [w for w in waits if w.correlation_key is None and not self._failed_start(w)]
+        anyone = [w for w in waits if w.correlation_key is None]
+        if anyone:
+            starting = self._processes_starting_with(message.name)
+            anyone = [w for w in anyone if w.process_id not in starting or not self._failed_start(w)]
         if message.correlation_key is None and message.business_key is None:
             # Camunda 7: a message without criteria matches any execution that waits for it, also one whose
             # key is its business key (publish_message refuses it first when several instances wait)
             anyone += [w for w in waits if w.correlation_key is not None and w.correlation_key == w.business_key]
         return exact + anyone
+
+    def _processes_starting_with(self, name: str) -> set[str]:
+        return {process_id for catalog in self.store.catalogs().values()
+                for process_id, entry in catalog.get("starts", {}).items() if name in entry.get("message", [])}
 
     def _failed_start(self, wait: WaitRecord) -> bool:
         """Whether this is the start event of an instance whose message start failed (`_start_incident`) and is
