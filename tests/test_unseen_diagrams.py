@@ -2,8 +2,9 @@
 on diagrams nobody here has seen). tests/data/unseen holds small diagrams written for this test in the styles of
 bpmn.io (isExecutable="false", gateways without conditions, no start event, bpmn-engine JavaScript), Camunda
 Modeler 7 and 8 exports (timers without a definition, a call activity and a decision whose targets are not there,
-JUEL and FEEL conditions over data that does not exist yet, JavaScript) and a SpiffArena process-model tree
-(get_env(), get_current_user(), a JSON-schema form, a missing called process, a secret that is not set). Each run
+JUEL and FEEL conditions over data that does not exist yet, JavaScript, a called process id computed by FEEL, a
+timer start without a time) and SpiffArena exports (get_env(), get_current_user(), a JSON-schema form, a missing
+called process, a secret that is not set, pre- and post-scripts, a complex gateway, a pool without a process). Each run
 reaches an end or a wait, prints no traceback, and lists what it assumed."""
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ EXPECTED = {  # file -> (outcome, words each expected assumption contains, by el
     "camunda8_shipping.bpmn": ("waiting", {"Task_rate": "was not found", "Gateway_heavy": "does not exist yet"}),
     "spiffarena/finance/expense-claim/expense-claim.bpmn": ("completed", {"enter_claim": '"category": "travel"',
                                                                           "pay_out": "secret"}),
+    "spiffarena_contract_sketch.bpmn": ("completed", {"cg": "walked as an inclusive gateway",
+                                                      "m": "skipped"}),
+    "camunda8_dynamic_call.bpmn": ("completed", {"s": "fires at once", "ca": "computed (=subId)",
+                                                 "late": "fires at once"}),
 }
 
 
@@ -76,3 +81,10 @@ def test_bpmn_engine_javascript_runs_for_real_with_its_next_callback_in_conditio
 def test_a_drawing_marked_not_executable_is_still_refused_for_a_real_run() -> None:
     result = CliRunner().invoke(app, ["run", str(UNSEEN / "bpmnio_leave_request.bpmn")])
     assert result.exit_code == 3 and "no executable process" in result.output
+
+
+@pytest.mark.parametrize("name, refused", [("spiffarena_contract_sketch.bpmn", "complexGateway"),
+                                           ("camunda8_dynamic_call.bpmn", "computed by an expression")])
+def test_what_a_simulation_stands_in_for_is_still_refused_for_a_real_run(name: str, refused: str) -> None:
+    result = CliRunner().invoke(app, ["run", str(UNSEEN / name)])
+    assert result.exit_code == 3 and refused in result.output

@@ -47,6 +47,7 @@ def make_walkable(root: etree._Element) -> list[Assumption]:
     for process in processes:
         if process.get("isExecutable", "true") != "true":
             continue
+        assumed += _complex_gateways(process)  # first: its flows are then decided as an inclusive gateway's
         assumed += _listeners(process)
         assumed += _scripts(process)
         assumed += _conditions(process)
@@ -337,13 +338,33 @@ def _unmatched_links(process: etree._Element) -> list[Assumption]:
 
 def _call_activities_without_target(process: etree._Element) -> list[Assumption]:
     out = []
-    for call in process.iter(_b("callActivity")):
-        if call.get("calledElement") or call.xpath("./bpmn:extensionElements/zeebe:calledElement[@processId!='']",
-                                                   namespaces=NSMAP):
+    for call in list(process.iter(_b("callActivity"))):
+        zeebe = call.xpath("./bpmn:extensionElements/zeebe:calledElement/@processId", namespaces=NSMAP)
+        computed = str(zeebe[0]).strip() if zeebe else ""
+        if call.get("calledElement") or (computed and not _computed_id(computed)):
             continue
-        what = "the call activity names no process; completed as a stub"
+        what = (f"the called process id is computed ({computed}); completed as a stub" if computed else
+                "the call activity names no process; completed as a stub")
         stub_script(call, what)
         out.append((call.get("id", ""), what))
+    return out
+
+
+def _computed_id(text: str) -> bool:
+    """A Camunda 8 processId given by a FEEL expression other than a string literal (`=subId`)."""
+    return text.startswith("=") and not text[1:].strip().startswith('"')
+
+
+def _complex_gateways(process: etree._Element) -> list[Assumption]:
+    """A complex gateway (its activation condition) is walked as an inclusive gateway: each flow's condition decides,
+    undecidable ones as at any gateway; a real run still refuses it."""
+    out = []
+    for gateway in list(process.iter(_b("complexGateway"))):
+        gateway.tag = _b("inclusiveGateway")
+        for condition in gateway.findall(_b("activationCondition")):
+            gateway.remove(condition)
+        out.append((gateway.get("id", ""), "a complex gateway is walked as an inclusive gateway (its activation "
+                                           "condition is not evaluated)"))
     return out
 
 
