@@ -129,3 +129,31 @@ def test_in_the_store_the_result_of_a_handler_nobody_waits_for_reaches_the_data(
     rt.complete_task(task["task_id"], {})
     shown = rt.show(iid)
     assert shown["status"] == "completed" and shown["data"]["refunded"] is True
+
+
+def test_in_the_store_a_call_activity_is_compensated_by_its_handler_as_a_job(store, tmp_path: Path) -> None:
+    """The called process runs, then A; the throw undoes A, then the call activity (its own handler, a job a
+    worker runs); the called process's B is not undone."""
+    calls = Calls()
+    rt = runtime(store, calls.registry(*HANDLERS), MovableClock())
+    main = write_stored(tmp_path, "main.bpmn", caller("camunda7", handler=True), process_id="main")
+    child_body = ('<bpmn:startEvent id="c_start"/>' + compensable("camunda7", "B") + '<bpmn:endEvent id="c_end"/>'
+                  + chain("c_start", "B", "c_end"))
+    called = write_stored(tmp_path, "child.bpmn", child_body, process_id="child")
+    iid = rt.start([main, called], process_id="main")["instance_id"]
+    worker(rt).run_once()
+    shown = rt.show(iid)
+    assert shown["status"] == "completed", shown
+    assert calls.order == ["do.B", "do.A", "undo.A", "undo.call"]
+    assert [h["element_id"] for h in shown["history"] if h["event"] == "compensated"] == ["A", "call"]
+
+
+def test_what_completed_in_a_called_process_leaves_the_saved_ledger_when_the_call_completes(tmp_path: Path) -> None:
+    body = (START + '<bpmn:callActivity id="call" calledElement="child"/>' + '<bpmn:userTask id="review"/>'
+            + compensable("camunda7", "A") + END + chain("start", "call", "A", "review", "end"))
+    main = write(tmp_path, body, "main.bpmn", process_id="main")
+    s = Scenario([main, child(tmp_path, "camunda7")], Calls().registry(*HANDLERS), process_id="main")
+    assert s.waiting_ids() == ["review"]
+    records = s.instance.state()["compensation"]["records"]
+    assert [r["activity"] for r in records] == ["call", "A"]  # B (inside child) is gone; `call` only says so
+    assert records[0]["unreached"] == ["B"]
