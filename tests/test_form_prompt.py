@@ -81,3 +81,19 @@ def test_a_required_field_left_empty_is_asked_again(tmp_path: Path, terminal: No
     assert result.exit_code == 0, result.stdout
     assert "Customer (customer): is required" in result.stdout
     assert "refund: completed" in result.stdout
+
+
+def test_an_object_field_is_answered_as_json(tmp_path: Path, terminal: None) -> None:
+    schema = {"type": "object", "required": ["address"],
+              "properties": {"address": {"type": "object", "title": "Address", "required": ["city"],
+                                         "properties": {"city": {"type": "string"}}}}}
+    (tmp_path / "addr-schema.json").write_text(json.dumps(schema))
+    user = ('<bpmn:userTask id="ask"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
+            'name="formJsonSchemaFilename" value="addr-schema.json"/></spiffworkflow:properties>'
+            '</bpmn:extensionElements></bpmn:userTask>')
+    path = tmp_path / "addr.bpmn"
+    path.write_text(definitions_xml(START + user + END + chain("start", "ask", "end"), process_id="addr"))
+    result = CliRunner().invoke(app, ["run", str(path)], input='{"street": "x"}\n{"city": "Oslo"}\n')
+    assert result.exit_code == 0, result.stdout
+    assert "Address (address): 'city' is a required property" in result.stdout
+    assert "addr: completed" in result.stdout and '"city": "Oslo"' in result.stdout

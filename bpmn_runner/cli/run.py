@@ -203,6 +203,11 @@ def _coerce(answer: Any, field_type: str, *, strict: bool = False) -> Any:
     """An answer typed as its field: with `strict` (a JSON-schema form) what does not read as the type stays
     text, so the schema check names the field."""
     text = str(answer).strip()
+    if strict and text[:1] in ("{", "["):  # an object or list field of a JSON schema, typed as JSON
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
     if field_type == "boolean":
         if text.lower() in ("true", "yes", "y", "1"):
             return True
