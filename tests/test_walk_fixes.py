@@ -76,3 +76,37 @@ def test_a_process_variable_correlation_on_missing_data_names_the_catch_or_is_as
     assert any("order_id" in s["assumed"] and "assumed null" in s["assumed"] for s in simulated["simulated"])
     given = json.loads(CliRunner().invoke(app, ["run", str(path), "--json", "--data", '{"order_id": 7}']).stdout)
     assert given["status"] == "waiting"
+
+
+def test_output_parameters_see_the_input_parameters_of_their_task(tmp_path: Path) -> None:
+    """Camunda 7 "Input/Output Variable Mapping" (and Zeebe's variable scopes): input parameters are local variables
+    of the activity, and its output parameters are evaluated in that scope, so they can read them."""
+    from .scenario import registry
+    task = ('<bpmn:serviceTask id="calc" camunda:type="external" camunda:topic="calc"><bpmn:extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="base">${price * 2}</camunda:inputParameter>'
+            '<camunda:outputParameter name="result"><camunda:script scriptFormat="javascript">base + 1'
+            '</camunda:script></camunda:outputParameter>'
+            '<camunda:outputParameter name="result2">${base + extra}</camunda:outputParameter>'
+            '</camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>')
+    seen = []
+    handlers = registry(calc=lambda call: seen.append(call.params) or {"extra": 10})
+    s = Scenario(write(tmp_path, START + task + END + chain("start", "calc", "end")), handlers, data={"price": 5})
+    assert s.result.status == "completed", s.result.error
+    assert seen == [{"base": 10}]
+    assert s.result.data["result"] == 11 and s.result.data["result2"] == 20 and "base" not in s.result.data
+
+
+def test_a_groovy_listener_or_parameter_script_is_skipped_in_a_simulation_and_refused_for_real(tmp_path: Path) -> None:
+    task = ('<bpmn:serviceTask id="calc" camunda:class="com.acme.Calc"><bpmn:extensionElements>'
+            '<camunda:inputOutput><camunda:inputParameter name="base"><camunda:script scriptFormat="groovy">1 + 1'
+            '</camunda:script></camunda:inputParameter></camunda:inputOutput>'
+            '<camunda:executionListener event="end"><camunda:script scriptFormat="groovy">println "x"'
+            '</camunda:script></camunda:executionListener></bpmn:extensionElements></bpmn:serviceTask>')
+    path = write(tmp_path, START + task + END + chain("start", "calc", "end"))
+    out = json.loads(CliRunner().invoke(app, ["run", str(path), "--simulate", "--json"]).stdout)
+    assert out["status"] == "completed", out
+    assumed = [s["assumed"] for s in out["simulated"] if s["element_id"] == "calc"]
+    assert any("listener in 'groovy' is skipped" in a for a in assumed)
+    assert any("'groovy' script of parameter 'base'" in a for a in assumed)
+    real = CliRunner().invoke(app, ["run", str(path)])
+    assert real.exit_code == 3 and "groovy" in real.output

@@ -162,14 +162,30 @@ def _listeners(process: etree._Element) -> list[Assumption]:
                                       f"{{{ZEEBE_NS}}}executionListener")):
         owner = _owner_id(listener)
         event = (listener.get("event") or listener.get("eventType") or "").strip() or "?"
+        scripts = listener.xpath("./camunda:script", namespaces=NSMAP)
         runs = owner != process.get("id") and event not in ("timeout", "update") and (
             any(listener.get(a) for a in ("class", "delegateExpression", "expression", "type")) or
-            listener.xpath("./camunda:script", namespaces=NSMAP))
+            any(_runnable_camunda_script(script) for script in scripts))
         if runs:
             continue
         listener.getparent().remove(listener)
-        out.append((owner, f"a {event} listener that cannot run here is skipped in a simulation"))
+        why = f"a {event} listener in {scripts[0].get('scriptFormat')!r}" if scripts and \
+            not _runnable_camunda_script(scripts[0]) else f"a {event} listener that cannot run here"
+        out.append((owner, f"{why} is skipped in a simulation"))
+    for script in list(process.iter(f"{{{CAMUNDA_NS}}}script")):
+        parameter = script.getparent()
+        if _runnable_camunda_script(script) or parameter is None or \
+                etree.QName(parameter).localname not in ("inputParameter", "outputParameter"):
+            continue
+        parameter.remove(script)
+        out.append((_owner_id(parameter), f"the {script.get('scriptFormat')!r} script of parameter "
+                                          f"{parameter.get('name')!r} cannot run in a simulation; assumed null"))
     return out
+
+
+def _runnable_camunda_script(script: etree._Element) -> bool:
+    """A camunda:script bpmn-runner can run: JavaScript written in the diagram (no external resource)."""
+    return (script.get("scriptFormat") or "").strip().lower() in JAVASCRIPT_FORMATS and not script.get("resource")
 
 
 def _scripts(process: etree._Element) -> list[Assumption]:
