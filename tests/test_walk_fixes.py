@@ -110,3 +110,12 @@ def test_a_groovy_listener_or_parameter_script_is_skipped_in_a_simulation_and_re
     assert any("'groovy' script of parameter 'base'" in a for a in assumed)
     real = CliRunner().invoke(app, ["run", str(path)])
     assert real.exit_code == 3 and "groovy" in real.output
+
+
+def test_validate_reads_a_non_ascii_attribute_name_without_an_internal_error(tmp_path: Path) -> None:
+    """Found by the fuzz test on tests/data/unseen: the refusal check copied the tree through ASCII text, which
+    garbles a non-ASCII attribute name (valid XML) into a parse error."""
+    from bpmn_runner.lint import lint
+    body = START + END + '<bpmn:sequenceFlow id="f1" soué€rceRef="start" targetRef="end"/>'
+    findings = lint([write(tmp_path, body)])
+    assert findings and not [f for f in findings if f.rule == "internal"], findings

@@ -58,7 +58,7 @@ def normalize(root: etree._Element, name: str) -> None:
 def collect_refusals(root: etree._Element, name: str, limit: int = 200) -> list[UnsupportedElementError]:
     """Every refusal `normalize` would raise, not only the first: on a copy, each refused element is taken out and
     the checks run again (for `validate`, which reports every blocker of a file)."""
-    copy = etree.fromstring(etree.tostring(root))
+    copy = etree.fromstring(etree.tostring(root, encoding="utf-8"))  # ASCII would garble non-ASCII names
     for original, copied in zip(root.iter(), copy.iter()):
         copied.sourceline = original.sourceline
     found: list[UnsupportedElementError] = []
