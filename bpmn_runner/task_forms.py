@@ -50,8 +50,11 @@ def simulated_form_data(definitions: Definitions, task: LiveTask, simulator: Sim
     if simulator is not None:
         shown = json.dumps(data, default=str, ensure_ascii=False)
         shown = shown if len(shown) <= 200 else shown[:200] + "…"
+        properties = task.extensions.get("properties") or {}
+        named = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
+        why = f"its form file {named!r} was not found" if named and schema is None else "the task has no form"
         simulator.record(task.element_id, f"completed by a simulated person with {shown}" if data else
-                         "completed by a simulated person (the task has no form)")
+                         f"completed by a simulated person ({why})")
     return data
 
 

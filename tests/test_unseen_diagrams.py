@@ -33,6 +33,8 @@ EXPECTED = {  # file -> (outcome, words each expected assumption contains, by el
                                                       "m": "skipped"}),
     "camunda8_dynamic_call.bpmn": ("completed", {"s": "fires at once", "ca": "computed (=subId)",
                                                  "late": "fires at once"}),
+    "spiffarena_invoice_loop.bpmn": ("completed", {"rate": "'tax_rate' was not found", "retry_loop": "the loop ends",
+                                                   "approve": "'nope-schema.json' was not found"}),
 }
 
 
