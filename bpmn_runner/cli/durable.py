@@ -361,6 +361,11 @@ def retry_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_A
                         handlers=handlers, moves=_moved)
     if as_json:
         echo_json(out)
+    elif out.get("messages"):
+        for m in out["messages"]:
+            typer.echo(f"instance {out['instance_id']}: message {m['message']!r} "
+                       + (f"still cannot be delivered: {m.get('error')}" if m.get("outcome") == "incident" else
+                          f"{m.get('outcome')} (now {out['status']})"))
     elif "jobs_run" in out:
         where = f", waits at {_waiting_text(out['waiting'])}" if out.get("waiting") else ""
         typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again, {out['jobs_run']} run here; "
