@@ -42,13 +42,15 @@ def catch(eid: str, ref: str, var: str, tag: str = "intermediateCatchEvent") -> 
             f'</bpmn:messageEventDefinition></bpmn:{tag}>')
 
 
-def restaurant(tmp_path: Path, *, after_catch: str = "") -> tuple[Path, Path]:
+def restaurant(tmp_path: Path, *, after_catch: str = "", lay_table: bool = False) -> tuple[Path, Path]:
     """The waiter sends order_accept ({"order": {"table": T}}) and waits for order_dispatch; the chef starts on
-    order_accept, cooks (a user task) and answers order_dispatch ({"dispatch": {"table": T}})."""
+    order_accept, cooks (a user task) and answers order_dispatch ({"dispatch": {"table": T}}). With `lay_table`
+    the waiter lays the table (a user task) between sending the order and waiting for the meal."""
     tail = ('<bpmn:scriptTask id="serve"><bpmn:script>' + after_catch + '</bpmn:script></bpmn:scriptTask>'
             if after_catch else "")
-    path = ["start", "send", "ready", *(["serve"] if after_catch else []), "end"]
+    path = ["start", "send", *(["lay"] if lay_table else []), "ready", *(["serve"] if after_catch else []), "end"]
     waiter = (START + throw("send", "order_accept", '{"order": {"table": table}}')
+              + ('<bpmn:userTask id="lay"/>' if lay_table else "")
               + catch("ready", "order_dispatch", "meal") + tail + END + chain(*path))
     chef = (catch("got", "order_accept", "ticket", tag="startEvent") + '<bpmn:userTask id="cook"/>'
             + throw("done", "order_dispatch", '{"dispatch": {"table": ticket["order"]["table"]}}', tag="endEvent")
@@ -171,21 +173,54 @@ def test_the_message_command_reports_the_incident_and_exits_1(tmp_path: Path) ->
 
 def test_a_message_that_cannot_start_its_process_is_an_incident_of_the_instance_it_was_starting(
         store, tmp_path: Path) -> None:
-    """Given the chef's process starts on order_accept, When order_accept arrives (with a key) but without the
-    order its retrieval expression reads, Then a chef instance is stored at its start event in an incident
-    holding the message (no job without an instance); a good order_accept still starts its own instance, and
-    `retry` delivers the bad one again."""
+    """Given the chef's file reads order_accept's table from `order["table_no"]` while the waiter's file (which
+    throws it) writes `order["table"]`, When a waiter sends its order, Then the waiter goes on waiting, and a chef
+    instance is stored at its start event in an incident holding the message (no job without an instance); an
+    order the chef's file can read still starts its own instance, and `retry` delivers the bad one again."""
+    waiter, chef = restaurant(tmp_path)
+    chef.write_text(chef.read_text().replace('order["table"]', 'order["table_no"]'))
+    rt = runtime(store, None, MovableClock())
+    rt.deploy([chef])
+    waiting = rt.start([waiter], data={"table": 3})["instance_id"]
+    assert rt.show(waiting)["status"] == "waiting"
+    incidents = rt.list_instances(status="incident")
+    assert [i["process_id"] for i in incidents] == ["chef"]
+    stuck = incidents[0]["instance_id"]
+    assert rt.show(stuck)["incidents"][0]["kind"] == "message" and "table_no" in incidents[0]["error"]
+    good = rt.publish_message("order_accept", payload={"order": {"table_no": 5}})
+    assert good["outcome"] == "started" and good["instance_id"] != stuck
+    assert rt.show(stuck)["status"] == "incident"
+    assert rt.retry(stuck)["status"] == "incident"  # the waiter's payload still lacks table_no
+    assert len(rt.list_instances(process_id="chef")) == 2
+
+
+def test_a_message_from_outside_that_no_catch_could_take_is_refused_with_nothing_stored(store,
+                                                                                       tmp_path: Path) -> None:
+    """With a key given but no instance waiting under it, a payload the message's expressions cannot read would
+    sit in the buffer for nobody (or fail the step of the instance that reaches its catch later): refused."""
     _waiter, chef = restaurant(tmp_path)
     rt = runtime(store, None, MovableClock())
     rt.deploy([chef])
-    out = rt.publish_message("order_accept", correlations={"table_number": 3}, payload={"other": 1})
-    assert out["outcome"] == "incident"
-    stuck = out["instance_id"]
-    assert [i["instance_id"] for i in rt.list_instances(status="incident")] == [stuck]
-    assert rt.show(stuck)["process_id"] == "chef" and rt.show(stuck)["incidents"][0]["kind"] == "message"
-    good = rt.publish_message("order_accept", payload={"order": {"table": 5}})
-    assert good["outcome"] == "started" and good["instance_id"] != stuck
-    assert rt.show(stuck)["status"] == "incident"
-    assert rt.retry(stuck)["status"] == "incident"  # the payload still lacks the order
-    assert rt.show(stuck)["status"] == "incident"
-    assert len([i for i in rt.list_instances(process_id="chef")]) == 2
+    with pytest.raises(InvalidOperationError) as refused:
+        rt.publish_message("order_accept", correlations={"table_number": 3}, payload={"other": 1})
+    assert 'order["table"]' in str(refused.value)
+    assert rt.list_instances() == [] and store.buffered_messages(["order_accept"], 0) == []
+
+
+def test_a_buffered_message_its_catch_cannot_read_never_fails_the_step_that_reaches_the_catch(
+        store, tmp_path: Path) -> None:
+    """Given the waiter's file reads order_dispatch's table from `dispatch["table_no"]` (the chef's file writes
+    `dispatch["table"]`), When the chef answers while the waiter still lays the table (the answer is buffered)
+    and the waiter then finishes laying it, Then completing that task succeeds and the waiter waits for its
+    meal: the unreadable answer is left in the buffer, not delivered into a failing catch."""
+    waiter, chef = restaurant(tmp_path, lay_table=True)
+    waiter.write_text(waiter.read_text().replace('dispatch["table"]', 'dispatch["table_no"]'))
+    rt = runtime(store, None, MovableClock())
+    rt.deploy([chef])
+    iid = rt.start([waiter], data={"table": 3})["instance_id"]
+    cook = next(t for t in rt.list_tasks() if t["element_id"] == "cook")
+    rt.complete_task(cook["task_id"], {})
+    assert len(store.buffered_messages(["order_dispatch"], 0)) == 1
+    lay = next(t for t in rt.list_tasks() if t["element_id"] == "lay")
+    out = rt.complete_task(lay["task_id"], {})
+    assert out["status"] == "waiting" and [w["element_id"] for w in rt.show(iid)["waiting"]] == ["ready"]

@@ -48,8 +48,7 @@ class Correlation:
         if name not in self.deployments.known_names("message") and not self.store.find_waits("message", name):
             raise InvalidOperationError(f"no stored process catches or starts with message {name!r}; it can match "
                                         f"nothing (check the message name, or start the process first)")
-        if key is None:
-            key = self._key_from_payload(name, dict(payload or {}))
+        key = self._key_from_payload(name, dict(payload or {}), key)
         if key is None:
             self._refuse_ambiguous(name)
         now = self.now()
@@ -70,15 +69,19 @@ class Correlation:
             raise
         return {"message": message.id, "name": name, "correlation_key": key, **outcome}
 
-    def _key_from_payload(self, name: str, payload: dict[str, Any]) -> str | None:
-        """A message given without a key carries the one its own retrieval expressions read from its payload
-        (SpiffArena); when they cannot, it is refused here, with nothing stored, rather than left unmatched."""
-        key, problem = payload_key(name, payload, list(self.store.catalogs().values()))
-        if key is None and problem is not None and self.store.find_waits("message", name):
-            raise InvalidOperationError(f"message {name!r}: no correlation key can be read from its payload "
-                                        f"({problem}); send a payload that has it, or give --correlation "
-                                        f"PROPERTY=VALUE")
-        return key
+    def _key_from_payload(self, name: str, payload: dict[str, Any], given: str | None) -> str | None:
+        """The key of a message from outside: the one given, else the one its own retrieval expressions read from
+        its payload (SpiffArena). A payload they cannot read could never be caught (a catch evaluates them on
+        it): with a key that names a waiting instance it goes there and becomes that instance's incident;
+        otherwise it is refused here, with nothing stored, rather than left buffered for nobody."""
+        found, problem = payload_key(name, payload, list(self.store.catalogs().values()))
+        if found is not None or problem is None:
+            return given if given is not None else found
+        if given is not None and any(w.correlation_key == given for w in self.store.find_waits("message", name)):
+            return given
+        raise InvalidOperationError(f"message {name!r}: its payload does not give its correlation properties "
+                                    f"({problem}), so no catch could take it; send a payload that has them"
+                                    + ("" if given is not None else ", or give --correlation PROPERTY=VALUE"))
 
     def _refuse_ambiguous(self, name: str) -> None:
         """A message without a correlation key or business key cannot pick among several waiting instances:

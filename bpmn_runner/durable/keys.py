@@ -90,8 +90,10 @@ def buffered_match(store: Store, instance: Instance, business_key: str | None, c
     waits = [w for w in instance.event_waits() if w["kind"] == "message"]
     if not waits:
         return None
+    # a payload its own retrieval expressions cannot read would fail the catch and with it this step (the
+    # person completing a task, the worker finishing a job): such a message is never taken from the buffer
     buffered = [m for m in store.buffered_messages(sorted({w["event_name"] for w in waits}), now)
-                if m.id not in consumed]
+                if m.id not in consumed and _readable(m, catalog)]
     for message in buffered:
         for wait in waits:
             if wait["event_name"] != message.name:
@@ -102,3 +104,9 @@ def buffered_match(store: Store, instance: Instance, business_key: str | None, c
             if key is None or key == message.correlation_key:
                 return message, wait["correlations"]
     return None
+
+
+def _readable(message: MessageRecord, catalog: dict[str, Any]) -> bool:
+    found, problem = payload_key(message.name, message.payload if isinstance(message.payload, dict) else {},
+                                 [catalog])
+    return found is not None or problem is None
