@@ -270,8 +270,9 @@ def _build_overrides(family: str, reader: TaskReader) -> dict[str, tuple[type, t
         # Camunda 7 and Zeebe treat a manual task as a pass-through; SpiffArena shows it to a person.
         overrides[full_tag("manualTask")] = (make_task_parser(task_base, pass_through), pass_through)
         # SpiffWorkflow's Camunda script task parser skips Camunda's multi-instance reading (camunda:collection)
-        script_parser, script_spec = overrides.get(full_tag("scriptTask")) or base.PARSER_CLASSES[full_tag("scriptTask")]
-        overrides[full_tag("scriptTask")] = (type("RunnerCamundaScriptTaskParser", (script_parser,), {
+        script_tag = full_tag("scriptTask")
+        script_parser, script_spec = overrides.get(script_tag) or base.PARSER_CLASSES[script_tag]
+        overrides[script_tag] = (type("RunnerCamundaScriptTaskParser", (script_parser,), {
             "_add_multiinstance_task": CamundaTaskParser._add_multiinstance_task}), script_spec)
     start_parser, start_spec = overrides.get(full_tag("startEvent")) or base.PARSER_CLASSES[full_tag("startEvent")]
     overrides[full_tag("startEvent")] = (make_start_event_parser(start_parser), start_spec)
