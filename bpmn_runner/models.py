@@ -162,6 +162,7 @@ class WaitingTask:
     #: user tasks: assignee, candidateUsers, candidateGroups, dueDate, followUpDate, priority, formKey (evaluated)
     assignment: dict[str, Any] = field(default_factory=dict)
     instructions: str = ""        # SpiffArena's instructionsForEndUser of a user task
+    form_schema: dict[str, Any] | None = None  # a SpiffArena user task's JSON schema (the data must fit it)
 
 
 @dataclass

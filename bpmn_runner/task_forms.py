@@ -19,12 +19,13 @@ def waiting_task(definitions: Definitions, task: LiveTask) -> WaitingTask:
     """Camunda formData fields, else the SpiffArena JSON schema's, else the Camunda 8 form's."""
     fields = [UserTaskField(f["id"], f.get("label") or f["id"], f.get("type") or "string", f.get("default"),
                             bool(f.get("required")), list(f.get("options") or [])) for f in task.form]
+    schema = None
     if not fields and task.kind == "user":
         schema = json_schema(definitions, task)
         fields = schema_fields(schema) if schema is not None else _camunda8_fields(definitions, task)
     instructions = task.extensions.get("instructionsForEndUser") or ""
     return WaitingTask(task.element_id, task.name, task.kind, task.task_id, fields, task.detail,
-                       dict(task.assignment), str(instructions).strip())
+                       dict(task.assignment), str(instructions).strip(), schema)
 
 
 def json_schema(definitions: Definitions, task: LiveTask) -> dict[str, Any] | None:
@@ -49,8 +50,11 @@ def simulated_form_data(definitions: Definitions, task: LiveTask, simulator: Sim
     if simulator is not None:
         shown = json.dumps(data, default=str, ensure_ascii=False)
         shown = shown if len(shown) <= 200 else shown[:200] + "…"
+        properties = task.extensions.get("properties") or {}
+        named = properties.get("formJsonSchemaFilename") if isinstance(properties, dict) else None
+        why = f"its form file {named!r} was not found" if named and schema is None else "the task has no form"
         simulator.record(task.element_id, f"completed by a simulated person with {shown}" if data else
-                         "completed by a simulated person (the task has no form)")
+                         f"completed by a simulated person ({why})")
     return data
 
 

@@ -156,3 +156,25 @@ def validate_form_data(schema: dict[str, Any], data: dict[str, Any], *, task_nam
     more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
     raise InvalidOperationError(f"the data does not fit the form of {task_name or 'the task'}: "
                                 + "; ".join(parts) + more)
+
+
+def field_errors(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with form data, by top-level field (the terminal prompt asks those fields again); problems
+    that belong to no field are under ""."""
+    from jsonschema import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        problems = list(validator_for(schema)(schema).iter_errors(data))
+    except SchemaError as exc:
+        return {"": f"the form schema is not a valid JSON schema: {exc.message}"}
+    out: dict[str, str] = {}
+    for problem in sorted(problems, key=lambda e: list(e.absolute_path)):
+        if problem.validator == "required" and not problem.absolute_path:
+            for name in problem.validator_value:
+                if name not in data:
+                    out.setdefault(str(name), "is required")
+            continue
+        key = str(problem.absolute_path[0]) if problem.absolute_path else ""
+        out.setdefault(key, problem.message)
+    return out

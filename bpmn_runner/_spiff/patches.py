@@ -21,7 +21,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import async_points, clock, simulated_specs
+from . import async_points, clock, message_refs, simulated_specs
 
 _applied = False
 
@@ -201,6 +201,7 @@ def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
 
 
 def apply_parser_patches() -> None:
+    message_refs.apply()
     NodeParser._xpath = _node_xpath
     from . import conditional, multi_instance, scopes, timers
     conditional.apply()

@@ -18,7 +18,7 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation, frontier
+from . import compensation, frontier, people
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
 from .decisions import DecisionTask, DecisionTaskConverter
 from .parser import DocumentationDataStore
@@ -121,6 +121,9 @@ def state_to_json(family: str, workflow: Any) -> str:
     ledger = compensation.state_for_save(workflow)
     if ledger is not None:
         dct["compensation"] = ledger
+    who = people.state_for_save(workflow)
+    if who is not None:
+        dct[people.STATE_KEY] = who
     return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
 
 
@@ -189,15 +192,18 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     if state.get(ser.VERSION_KEY) != ser.VERSION:
         dct = deepcopy(state)
         ledger = dct.pop("compensation", None)
+        who = dct.pop(people.STATE_KEY, None)
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
         workflow = ser.from_dict(dct)
         compensation.restore_state(workflow, ledger)
+        people.restore_state(workflow, who)
         return workflow
     # restoring pops keys of the workflow dicts (never of the task dicts): copy those only
     dct = dict(state)
     ledger = dct.pop("compensation", None)
+    who = dct.pop(people.STATE_KEY, None)
     dct["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
@@ -219,4 +225,5 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
             task = wf.tasks[UUID(task_id)]
             task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     compensation.restore_state(workflow, ledger)
+    people.restore_state(workflow, who)
     return workflow

@@ -13,13 +13,16 @@ from ..errors import InvalidOperationError
 from .common import (EXIT_FAILED, EXIT_OK, CommitOpt, DbOpt, HandlersOpt, JsonOpt, PathsArg, app, data_text,
                      echo_json, environment, guard_json, parse_data, when)
 
+UserOpt = typer.Option(None, "--user", help="Who does this (recorded on the history; get_current_user() in "
+                                            "SpiffArena scripts); default $BPMN_RUNNER_USER.")
+
 STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a message, a signal or a later timer), "
                "completed, failed, incident, cancelled")
 
 
 def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
                   handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None,
-                  commit: Optional[str] = None) -> Any:
+                  commit: Optional[str] = None, user: Optional[str] = None) -> Any:
     """Open the store, run `action(runtime)`, close; errors become one line and their exit code. With
     --handlers (and the entry points) the bindings are checked before an instance starts, and the instances
     `moves(out)` names are carried on in-process to their next wait (see `carry_on`), committing as `commit` says
@@ -27,7 +30,7 @@ def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: b
     from ..durable import open_runtime
 
     def go() -> Any:
-        env = environment(handlers, entry_points=bool(handlers), commit=commit)
+        env = environment(handlers, entry_points=bool(handlers), commit=commit, user=user)
         with open_runtime(db, env, check_bindings=bool(handlers)) as runtime:
             out = action(runtime)
             if handlers and moves is not None:
@@ -104,7 +107,7 @@ def start_command(paths: list[Path] = PathsArg,
                                                              help="Business key (need not be unique)."),
                   data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
-                  handlers: Optional[list[str]] = HandlersOpt,
+                  handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                   commit: Optional[str] = CommitOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
@@ -115,7 +118,7 @@ def start_command(paths: list[Path] = PathsArg,
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
                                             business_key=business_key), db, as_json=as_json, handlers=handlers,
-                        moves=_moved, commit=commit)
+                        moves=_moved, commit=commit, user=user)
     if as_json:
         echo_json(out)
     elif out["status"] == "scheduled":
@@ -209,8 +212,13 @@ def show_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_AR
     typer.echo(f"instance {shown['instance_id']}: {shown['status']}")
     typer.echo(f"process: {shown['process_id']}{version}"
                + (f", business key {shown['business_key']}" if shown["business_key"] else ""))
-    typer.echo(f"started {when(shown['created_at'])}, updated {when(shown['updated_at'])}"
+    typer.echo(f"started {when(shown['created_at'])}"
+               + (f" by {shown['started_by']}" if shown.get("started_by") else "")
+               + f", updated {when(shown['updated_at'])}"
                + (f", ended {when(shown['ended_at'])}" if shown.get("ended_at") else ""))
+    for c in shown.get("completed_by", []):
+        typer.echo(f"user task {c['name'] or c['element_id']} [{c['element_id']}] completed by {c['user']} "
+                   f"{when(c['at'])}")
     for w in shown["waiting"]:
         extra = f" key={w['correlation_key']}" if w.get("correlation_key") else ""
         due = f" due {when(w['due_at'])}" if w.get("due_at") else ""
@@ -289,13 +297,14 @@ def unclaim_command(task: str = typer.Argument(..., help="User task id (from `bp
 def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
-                     handlers: Optional[list[str]] = HandlersOpt,
+                     handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                      commit: Optional[str] = CommitOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Complete an open user task with data, and run the instance to its next wait: with --handlers through the
-    service tasks whose handlers are given (listeners need them too)."""
+    service tasks whose handlers are given (listeners need them too). The completing user (--user, else
+    $BPMN_RUNNER_USER) is recorded on the task's history."""
     out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved, commit=commit)
+                        handlers=handlers, moves=_moved, commit=commit, user=user)
     if as_json:
         echo_json(out)
         return
@@ -327,7 +336,7 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
         moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
-        return
+        raise typer.Exit(1 if out.get("outcome") == "incident" else 0)
     outcome = out["outcome"]
     if outcome == "delivered":
         typer.echo(f"message {name!r} delivered to instance {out['instance_id']} (now {out['status']})")
@@ -335,6 +344,10 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
         typer.echo(f"message {name!r} started instance {out['instance_id']} (now {out['status']})")
     elif outcome == "buffered":
         typer.echo(f"message {name!r}: nothing waits for it yet; buffered until {when(out['expires_at'])} UTC")
+    elif outcome == "incident":
+        typer.echo(f"instance {out['instance_id']} is now in an incident: {out['error']}; see `bpmn-runner show "
+                   f"{out['instance_id']}`, then `bpmn-runner retry {out['instance_id']}`", err=True)
+        raise typer.Exit(1)
     else:
         typer.echo(f"message {name!r}: {outcome}")
 
@@ -371,6 +384,11 @@ def retry_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_A
                         handlers=handlers, moves=_moved, commit=commit)
     if as_json:
         echo_json(out)
+    elif out.get("messages"):
+        for m in out["messages"]:
+            typer.echo(f"instance {out['instance_id']}: message {m['message']!r} "
+                       + (f"still cannot be delivered: {m.get('error')}" if m.get("outcome") == "incident" else
+                          f"{m.get('outcome')} (now {out['status']})"))
     elif "jobs_run" in out:
         where = f", waits at {_waiting_text(out['waiting'])}" if out.get("waiting") else ""
         typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again, {out['jobs_run']} run here; "

@@ -143,10 +143,12 @@ class Runtime:
 
     # ----- people, messages, signals, retries, cancellation -------------------------------------------------
 
-    def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    def complete_task(self, task_id: str, data: dict[str, Any] | None = None, *,
+                      user: str | None = None) -> dict[str, Any]:
+        """Complete an open user task as `user` (else the environment's user), recorded on its history."""
         wait = self._user_wait(task_id)
         return self.steps.step(wait.instance_id,
-                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+                               lambda instance: instance.complete_user_task(wait.task_id, data or {}, user=user))
 
     def claim_task(self, task_id: str, user: str | None) -> dict[str, Any]:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim."""
@@ -178,9 +180,23 @@ class Runtime:
         return self.correlation.send_signal(name, payload)
 
     def retry(self, ident: str) -> dict[str, Any]:
+        """Give an incident's jobs fresh attempts, due now; a message whose delivery failed is delivered again here
+        (any worker could, but the person retrying wants to know at once whether it went through)."""
         instance_id = self.store.resolve_instance_id(ident)
         count = self.store.retry_instance(instance_id, self.now())
-        return {"instance_id": instance_id, "status": "running", "jobs": count}
+        out: dict[str, Any] = {"instance_id": instance_id, "status": "running", "jobs": count}
+        for job in [j for j in self.store.jobs_of(instance_id) if j.kind == "message" and j.status == "ready"]:
+            try:
+                routed = self.process_job_now(job.id)
+            except BpmnRunnerError as exc:
+                routed = {"outcome": "incident", "error": str(exc)}
+            if routed is not None:
+                out.setdefault("messages", []).append({"message": job.element_id, **routed})
+                if routed.get("outcome") == "incident":
+                    out.update(status="incident", error=routed.get("error"))
+                elif routed.get("instance_id") == instance_id and routed.get("status"):
+                    out["status"] = routed["status"]
+        return out
 
     def cleanup(self, finished_before: str, *, keep_history: bool = False) -> dict[str, int]:
         """Remove instances that ended before a date (`2026-01-31` or an ISO time, UTC), in batches."""

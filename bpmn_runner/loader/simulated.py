@@ -36,9 +36,18 @@ def _owner_id(element: etree._Element) -> str:
 def make_walkable(root: etree._Element) -> list[Assumption]:
     """Rewrite the executable processes of one document so that a simulation can walk them."""
     assumed: list[Assumption] = []
-    for process in root.iter(_b("process")):
+    processes = list(root.iter(_b("process")))
+    if processes and all(p.get("isExecutable", "true") != "true" for p in processes):
+        # bpmn.io saves a drawing isExecutable="false" until someone ticks the box: a walk is what the analyst
+        # wants from it, as the modeler's token simulation walks any diagram
+        for process in processes:
+            process.set("isExecutable", "true")
+            assumed.append((process.get("id", ""), 'the process is marked isExecutable="false" (a drawing); walked '
+                                                   'as if executable'))
+    for process in processes:
         if process.get("isExecutable", "true") != "true":
             continue
+        assumed += _complex_gateways(process)  # first: its flows are then decided as an inclusive gateway's
         assumed += _listeners(process)
         assumed += _scripts(process)
         assumed += _conditions(process)
@@ -153,14 +162,30 @@ def _listeners(process: etree._Element) -> list[Assumption]:
                                       f"{{{ZEEBE_NS}}}executionListener")):
         owner = _owner_id(listener)
         event = (listener.get("event") or listener.get("eventType") or "").strip() or "?"
+        scripts = listener.xpath("./camunda:script", namespaces=NSMAP)
         runs = owner != process.get("id") and event not in ("timeout", "update") and (
             any(listener.get(a) for a in ("class", "delegateExpression", "expression", "type")) or
-            listener.xpath("./camunda:script", namespaces=NSMAP))
+            any(_runnable_camunda_script(script) for script in scripts))
         if runs:
             continue
         listener.getparent().remove(listener)
-        out.append((owner, f"a {event} listener that cannot run here is skipped in a simulation"))
+        why = f"a {event} listener in {scripts[0].get('scriptFormat')!r}" if scripts and \
+            not _runnable_camunda_script(scripts[0]) else f"a {event} listener that cannot run here"
+        out.append((owner, f"{why} is skipped in a simulation"))
+    for script in list(process.iter(f"{{{CAMUNDA_NS}}}script")):
+        parameter = script.getparent()
+        if _runnable_camunda_script(script) or parameter is None or \
+                etree.QName(parameter).localname not in ("inputParameter", "outputParameter"):
+            continue
+        parameter.remove(script)
+        out.append((_owner_id(parameter), f"the {script.get('scriptFormat')!r} script of parameter "
+                                          f"{parameter.get('name')!r} cannot run in a simulation; assumed null"))
     return out
+
+
+def _runnable_camunda_script(script: etree._Element) -> bool:
+    """A camunda:script bpmn-runner can run: JavaScript written in the diagram (no external resource)."""
+    return (script.get("scriptFormat") or "").strip().lower() in JAVASCRIPT_FORMATS and not script.get("resource")
 
 
 def _scripts(process: etree._Element) -> list[Assumption]:
@@ -329,13 +354,33 @@ def _unmatched_links(process: etree._Element) -> list[Assumption]:
 
 def _call_activities_without_target(process: etree._Element) -> list[Assumption]:
     out = []
-    for call in process.iter(_b("callActivity")):
-        if call.get("calledElement") or call.xpath("./bpmn:extensionElements/zeebe:calledElement[@processId!='']",
-                                                   namespaces=NSMAP):
+    for call in list(process.iter(_b("callActivity"))):
+        zeebe = call.xpath("./bpmn:extensionElements/zeebe:calledElement/@processId", namespaces=NSMAP)
+        computed = str(zeebe[0]).strip() if zeebe else ""
+        if call.get("calledElement") or (computed and not _computed_id(computed)):
             continue
-        what = "the call activity names no process; completed as a stub"
+        what = (f"the called process id is computed ({computed}); completed as a stub" if computed else
+                "the call activity names no process; completed as a stub")
         stub_script(call, what)
         out.append((call.get("id", ""), what))
+    return out
+
+
+def _computed_id(text: str) -> bool:
+    """A Camunda 8 processId given by a FEEL expression other than a string literal (`=subId`)."""
+    return text.startswith("=") and not text[1:].strip().startswith('"')
+
+
+def _complex_gateways(process: etree._Element) -> list[Assumption]:
+    """A complex gateway (its activation condition) is walked as an inclusive gateway: each flow's condition decides,
+    undecidable ones as at any gateway; a real run still refuses it."""
+    out = []
+    for gateway in list(process.iter(_b("complexGateway"))):
+        gateway.tag = _b("inclusiveGateway")
+        for condition in gateway.findall(_b("activationCondition")):
+            gateway.remove(condition)
+        out.append((gateway.get("id", ""), "a complex gateway is walked as an inclusive gateway (its activation "
+                                           "condition is not evaluated)"))
     return out
 
 
