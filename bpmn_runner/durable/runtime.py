@@ -220,9 +220,10 @@ class Runtime:
 
     def run_to_wait(self, instance_ids: list[str], *, lease: float = 30.0) -> WorkerStats:
         """Carry these instances on in-process, as a worker would: run their due service jobs whose handlers this
-        Runtime has until they wait, end, or need a handler it lacks (that job stays for a worker). Each-task
-        commits: one committed step each. Wait-state commits: a job the diagram made a commit point (asyncBefore,
-        an external task) stays for a worker, as Camunda's job executor takes an async continuation."""
+        Runtime has, and their async continuations, until they wait, end, or need a handler it lacks (that job
+        stays for a worker). Each-task commits: one committed step each. Wait-state commits: a commit point
+        (asyncBefore/asyncAfter, an external task) is committed, then carried on here like any job, so a command
+        given the handlers never leaves an instance `running` at its next service task."""
         worker = Worker(self, worker_id=self.worker_id, lease=lease)
         if not self.handlers.names():
             return worker.stats
@@ -231,9 +232,9 @@ class Runtime:
             job_ids = []
             for instance_id in dict.fromkeys(instance_ids):
                 _record, jobs = self.store.load_for_step(instance_id)
-                job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers
-                            and j.due_at <= now and (j.locked_until or 0) <= now
-                            and not (self.wait_states and j.payload.get("commit_point"))]
+                job_ids += [j.id for j in jobs
+                            if (j.kind == "async" or (j.kind == "service" and j.handler in self.handlers))
+                            and j.due_at <= now and (j.locked_until or 0) <= now]
             if not job_ids:
                 return worker.stats
             before = worker.stats.jobs
