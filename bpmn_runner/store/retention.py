@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, or_, select
 
 from ..errors import InvalidOperationError
-from .schema import ENDED_STATUSES, history, instances, jobs, messages, waits
+from .schema import ENDED_STATUSES, history, instances, jobs, messages, outbox, waits
 
 if TYPE_CHECKING:
     from .repository import Store
@@ -42,6 +42,7 @@ def cleanup(store: "Store", finished_before: float, *, keep_history: bool = Fals
                 counts["messages"] += conn.execute(delete(messages).where(
                     or_(messages.c.source_instance_id.in_(ids), messages.c.target_instance_id.in_(ids)),
                     messages.c.status.in_(("consumed", "expired")))).rowcount
+            conn.execute(delete(outbox).where(outbox.c.instance_id.in_(ids), outbox.c.published_at.is_not(None)))
             counts["jobs"] += conn.execute(delete(jobs).where(jobs.c.instance_id.in_(ids))).rowcount
             counts["waits"] += conn.execute(delete(waits).where(waits.c.instance_id.in_(ids))).rowcount
             counts["instances"] += conn.execute(delete(instances).where(
