@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidOperationError
 
@@ -21,6 +22,7 @@ class Settings:
     trust_scripts: bool = False
     source: Path | None = None
     spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
+    bridge: dict[str, Any] = field(default_factory=dict)      # [tool.bpmn-runner.bridge]: read by bridge/config.py
 
     @property
     def disable_where(self) -> str:
@@ -69,4 +71,7 @@ def load_settings(start: Path | None = None) -> Settings:
     if not isinstance(spiffarena, dict) or not all(isinstance(v, str) for v in spiffarena.values()):
         raise InvalidOperationError(f'{path}: {SETTINGS_TABLE} spiffarena must be a table of text values, like '
                                     f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
-    return Settings(frozenset(disable), trust, path, dict(spiffarena))
+    bridge = table.get("bridge", {})
+    if not isinstance(bridge, dict):
+        raise InvalidOperationError(f"{path}: {SETTINGS_TABLE} bridge must be a table ([tool.bpmn-runner.bridge])")
+    return Settings(frozenset(disable), trust, path, dict(spiffarena), dict(bridge))
