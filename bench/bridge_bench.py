@@ -32,7 +32,8 @@ from bpmn_runner.durable import open_runtime  # noqa: E402
 from bpmn_runner.environment import build_environment  # noqa: E402
 from tests.brokers import AMQP_URL, NATS_URL, Kit, cloud_event  # noqa: E402
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?>'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">'
         '<bpmn:message id="In" name="bench.in"/><bpmn:message id="Out" name="bench.out"/>')
 WAITER = (HEAD + '<bpmn:message id="Go" name="bench.go"/><bpmn:process id="waiter" isExecutable="true">'

@@ -269,3 +269,39 @@ def test_a_worker_with_its_bridge_killed_mid_stream_delivers_every_event_with_st
     assert sorted(by_order) == sorted(f"M-{n}" for n in range(count))
     assert all(len(ids) == 1 for ids in by_order.values())  # a repeat carries the same id
     assert len(instances(db)) == count
+
+
+def _rabbitmq_connections(name: str) -> list[str]:
+    """The pids of RabbitMQ's connections whose client called itself `name` (by rabbitmqctl)."""
+    out = subprocess.run(["rabbitmqctl", "list_connections", "pid", "client_properties", "--silent"],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        pytest.skip(f"rabbitmqctl list_connections failed: {out.stderr.strip()[:200]}")
+    return [line.split()[0] for line in out.stdout.splitlines() if f'{{"connection_name","{name}"}}' in line]
+
+
+def test_the_bridge_reconnects_after_rabbitmq_closes_its_connection(db: str) -> None:
+    """RabbitMQ itself closes the bridge's connection (`rabbitmqctl close_connection`, what a broker restart does
+    to its clients): aio-pika's robust connection reconnects and restores the consumer; events flow again."""
+    import shutil
+    url = require_broker("amqp")
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed here (the proxy test above cuts the connection instead)")
+    kit = Kit("amqp", url)
+    names = Names(kit)
+    try:
+        with running_bridge(db, order_config(kit, names)):
+            kit.send(names.placed, cloud_event("com.example.order.placed", order("Q-1")))
+            assert len(kit.collect(names.shipped, 1)) == 1
+            pids = wait_for(lambda: _rabbitmq_connections(names.bridge), 30)
+            assert pids, "the bridge's connection is not listed by rabbitmqctl"
+            for pid in pids:
+                subprocess.run(["rabbitmqctl", "close_connection", pid, "test: broker restart"],
+                               capture_output=True, timeout=60, check=True)
+            assert wait_for(lambda: _rabbitmq_connections(names.bridge) != pids, 30)  # closed, then a new one
+            kit.send(names.placed, cloud_event("com.example.order.placed", order("Q-2")))
+            got = kit.collect(names.shipped, 1, timeout=60)
+            assert wait_for(lambda: kit.unacknowledged(names.placed) == 0, 30)
+    finally:
+        kit.cleanup()
+    assert [g["event"]["data"]["orderId"] for g in got] == ["Q-2"]

@@ -33,11 +33,12 @@ class BridgeCore:
     """The store side of a bridge over one Runtime (used from one thread)."""
 
     def __init__(self, runtime: "Runtime", config: BridgeConfig, *, carry_on: bool = True,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.runtime = runtime
         self.config = config
         self.carry_on = carry_on and bool(runtime.handlers.names())
         self.log = log or (lambda _text: None)
+        self.warn = warn or self.log
         self.outbound_names = sorted({o.message for o in config.outbound})
 
     # ----- inbound ------------------------------------------------------------------------------------------
@@ -56,17 +57,17 @@ class BridgeCore:
         except InvalidOperationError as exc:   # e.g. no key and several instances wait: it can never match
             return Verdict(DEAD, f"event {event.id}: {exc}")
         except (StepFailed, ExecutionError) as exc:  # stored; the receiving instance has an incident now
-            self.log(f"event {event.id} -> {route.message}: {exc}")
+            self.warn(f"bridge: event {event.id} -> {route.message}: {exc}")
             return Verdict(ACK, outcome={"outcome": "incident", "error": str(exc)})
         except StoreError as exc:
-            self.log(f"event {event.id}: the store is not usable now, left for redelivery: {exc}")
+            self.warn(f"bridge: event {event.id}: the store is not usable now, left for redelivery: {exc}")
             return Verdict(RETRY, str(exc))
         instance_id = outcome.get("instance_id")
         if self.carry_on and instance_id and outcome.get("outcome") in ("delivered", "started"):
             try:
                 self.runtime.run_to_wait([instance_id])
             except BpmnRunnerError as exc:  # committed already; the job stays for a worker
-                self.log(f"instance {instance_id}: {exc}")
+                self.warn(f"bridge: instance {instance_id}: {exc}")
         self.log(f"event {event.id} ({event.type}) -> message {route.message}: {outcome.get('outcome')}"
                  + (f" instance {instance_id}" if instance_id else ""))
         return Verdict(ACK, outcome=outcome)

@@ -42,10 +42,12 @@ class BridgeStats:
 
 class Bridge:
     def __init__(self, runtime_factory: Callable[[], "Runtime"], config: BridgeConfig, *,
-                 log: Callable[[str], None] | None = None, carry_on: bool = True) -> None:
+                 log: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+                 carry_on: bool = True) -> None:
         self.runtime_factory = runtime_factory
         self.config = config
         self.log = log or (lambda _text: None)
+        self.warn = warn or self.log  # connection problems, dead letters, errors: said even when `log` is quiet
         self.carry_on = carry_on
         self.stats = BridgeStats()
         self.ready = threading.Event()
@@ -64,10 +66,11 @@ class Bridge:
     async def run(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._stop, self._wake = asyncio.Event(), asyncio.Event()
-        runtime = await self._in_store(self.runtime_factory)
         broker: Broker | None = None
+        runtime = None
         try:
-            core = BridgeCore(runtime, self.config, carry_on=self.carry_on, log=self.log)
+            runtime = await self._in_store(self.runtime_factory)
+            core = BridgeCore(runtime, self.config, carry_on=self.carry_on, log=self.log, warn=self.warn)
             broker = await self._connect()
             if broker is None:
                 return
@@ -89,7 +92,8 @@ class Bridge:
                     await broker.close()
                 except Exception as exc:  # closing a connection that is gone already
                     self.log(f"bridge: closing the broker connection: {exc}")
-            await self._in_store(runtime.close)
+            if runtime is not None:
+                await self._in_store(runtime.close)
             self._db.shutdown(wait=True)
 
     async def _connect(self) -> Broker | None:
@@ -101,7 +105,7 @@ class Bridge:
                 await broker.connect()
                 return broker
             except Exception as exc:
-                self.log(f"bridge: broker {_safe(self.config.broker)} not reachable ({type(exc).__name__}: "
+                self.warn(f"bridge: broker {_safe(self.config.broker)} not reachable ({type(exc).__name__}: "
                          f"{exc}); retrying")
                 try:
                     await broker.close()
@@ -118,18 +122,20 @@ class Bridge:
             verdict = await self._in_store(core.handle, route, body)
         except Exception as exc:  # a bug rather than a bad event: keep the event, say why
             self.stats.errors.append(f"{type(exc).__name__}: {exc}")
-            self.log(f"bridge: event at {route.source} left for redelivery: {type(exc).__name__}: {exc}")
+            self.warn(f"bridge: event at {route.source} left for redelivery: {type(exc).__name__}: {exc}")
             self.stats.retried += 1
             return False
         if verdict.action == DEAD:
             try:
                 await broker.dead_letter(route.source, body, verdict.reason)
             except Exception as exc:
-                self.log(f"bridge: cannot dead-letter an event from {route.source} now ({exc}); left for redelivery")
+                self.warn(f"bridge: cannot dead-letter an event from {route.source} now ({exc}); "
+                          f"left for redelivery")
                 self.stats.retried += 1
                 return False
             self.stats.dead_lettered += 1
-            self.log(f"bridge: event from {route.source} dead-lettered to {self.config.dead_letter}: {verdict.reason}")
+            self.warn(f"bridge: event from {route.source} dead-lettered to {self.config.dead_letter}: "
+                      f"{verdict.reason}")
             return True
         if verdict.action == ACK:
             self.stats.received += 1
@@ -158,14 +164,14 @@ class Bridge:
                         self.stats.published += len(done)
                     if failed:
                         first = next(r for r in results if isinstance(r, BaseException))
-                        self.log(f"bridge: {len(failed)} event(s) not published yet ({type(first).__name__}: "
+                        self.warn(f"bridge: {len(failed)} event(s) not published yet ({type(first).__name__}: "
                                  f"{first}); retrying")
                         full = False
                         await asyncio.sleep(CONNECT_RETRY)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.log(f"bridge: outbox: {type(exc).__name__}: {exc}; retrying")
+                self.warn(f"bridge: outbox: {type(exc).__name__}: {exc}; retrying")
                 await asyncio.sleep(CONNECT_RETRY)
                 continue
             if full:
@@ -213,11 +219,13 @@ class BridgeHandle:
 
 
 def start_bridge(runtime_factory: Callable[[], "Runtime"], config: BridgeConfig, *,
-                 log: Callable[[str], None] | None = None, carry_on: bool = True) -> BridgeHandle:
+                 log: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+                 carry_on: bool = True) -> BridgeHandle:
     """Run a bridge beside the caller's own work; `runtime_factory()` opens the Runtime it uses (in its store
     thread, closed when it stops). With `carry_on`, instances an event moved run their service tasks whose
-    handlers the Runtime has, to the next wait, as `message --handlers` does."""
-    handle = BridgeHandle(Bridge(runtime_factory, config, log=log, carry_on=carry_on))
+    handlers the Runtime has, to the next wait, as `message --handlers` does. `log` hears what happens, `warn`
+    (default: `log`) what goes wrong."""
+    handle = BridgeHandle(Bridge(runtime_factory, config, log=log, warn=warn, carry_on=carry_on))
     handle.thread.start()
     return handle
 

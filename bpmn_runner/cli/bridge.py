@@ -66,8 +66,9 @@ def bridge_command(broker: Optional[str] = BrokerOpt, config: Optional[Path] = C
 
     def go() -> Any:
         settings = load_bridge_config(config, broker=broker)
-        log = (lambda text: typer.echo(text, err=True)) if verbose else None
-        handle = start_bridge(runtime_factory(db, handlers, default_worker_id()), settings, log=log)
+        say = (lambda text: typer.echo(text, err=True))  # noqa: E731
+        handle = start_bridge(runtime_factory(db, handlers, default_worker_id()), settings,
+                              log=say if verbose else None, warn=say)
         handle.wait_ready()
         if handle.error is not None:
             raise handle.error

@@ -49,7 +49,8 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
             from ..bridge import load_bridge_config, start_bridge
             from .bridge import runtime_factory
             settings = load_bridge_config(bridge_config, broker=bridge_broker)
-            bridge = start_bridge(runtime_factory(db, handlers, worker_id or default_worker_id()), settings, log=log)
+            bridge = start_bridge(runtime_factory(db, handlers, worker_id or default_worker_id()), settings, log=log,
+                                  warn=lambda text: typer.echo(text, err=True))
             bridge.wait_ready(10)  # a broker that is down does not hold the worker up: the bridge keeps retrying
             if bridge.error is not None:
                 raise bridge.error

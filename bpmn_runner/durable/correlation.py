@@ -60,9 +60,13 @@ class Correlation:
         self.store.insert_message(message, job)
         return self._route_stored(message, job)
 
-    def _route_stored(self, message: MessageRecord, job: JobRecord) -> dict[str, Any]:
-        """Route a stored message now, unless someone else holds its job (then it is `queued`)."""
-        claimed, _ = self.store.claim_jobs(self.worker_id, [], now=self.now(), lease=30.0, ids=[job.id])
+    def _route_stored(self, message: MessageRecord, job: JobRecord, *, held: bool = False) -> dict[str, Any]:
+        """Route a stored message now, unless someone else holds its job (then it is `queued`); `held`: the job
+        was stored leased to this worker already."""
+        if held:
+            claimed = [job]
+        else:
+            claimed, _ = self.store.claim_jobs(self.worker_id, [], now=self.now(), lease=30.0, ids=[job.id])
         if not claimed:
             return {"message": message.id, "name": message.name, "outcome": "queued"}
         try:
@@ -85,14 +89,15 @@ class Correlation:
         message = MessageRecord(new_id(), name, correlation_key if correlation_key is not None else business_key,
                                 json_safe(dict(payload or {})), now, now + self.message_ttl, status="pending",
                                 business_key=business_key)
-        job = JobRecord(new_id(), None, "message", message.id, name, None, {}, now, 0, DEFAULT_ATTEMPTS,
-                        None, created_at=now)
+        # stored leased to this worker (one attempt), as a claim would: routed next without a claim of its own
+        job = JobRecord(new_id(), None, "message", message.id, name, None, {}, now, 1, DEFAULT_ATTEMPTS,
+                        None, created_at=now, locked_by=self.worker_id, locked_until=now + 30.0)
         try:
             seen = self.store.receive_event(event_id, message, job)
         except ConcurrentUpdateError:
             seen = self.store.receive_event(event_id, message, job)
         if seen is None:
-            return self._route_stored(message, job)
+            return self._route_stored(message, job, held=True)
         pending = self.store.message_job(seen)
         earlier = self.store.get_message(seen) if pending is not None else None
         if pending is None or earlier is None:
