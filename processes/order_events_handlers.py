@@ -9,6 +9,8 @@ from bpmn_runner import ServiceCall, handler
 STOCK: dict[str, int] = {}
 SHIPMENTS: dict[str, dict[str, Any]] = {}
 INITIAL_STOCK = {"BOOK-42": 25, "MUG-7": 120}
+#: The data of an order.placed event (what `run --data` can use to try the process without a broker).
+DEFAULT_DATA: dict[str, Any] = {"orderId": "A-7", "sku": "MUG-7", "quantity": 3}
 
 
 def reset() -> None:

@@ -305,3 +305,43 @@ def test_the_bridge_reconnects_after_rabbitmq_closes_its_connection(db: str) -> 
     finally:
         kit.cleanup()
     assert [g["event"]["data"]["orderId"] for g in got] == ["Q-2"]
+
+
+def test_rabbitmq_routes_through_an_exchange_with_exchange_colon_routing_key(db: str) -> None:
+    """`exchange:routing-key` sources and targets: the bridge declares the (topic) exchange when it is missing and
+    reads the source through a durable queue bound to it; the event it publishes reaches a queue the consumer bound
+    to the exchange with that routing key."""
+    import asyncio
+
+    import aio_pika
+    url = require_broker("amqp")
+    kit = Kit("amqp", url)
+    names = Names(kit)
+    exchange = f"bt.{kit.run}.shop"
+    table = order_table(kit, names)
+    table["inbound"][0] = {**table["inbound"][0], "source": f"{exchange}:order.placed", "queue": names.placed}
+    table["outbound"][0] = {**table["outbound"][0], "target": f"{exchange}:order.shipped"}
+
+    async def bind_and_send() -> None:
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            ex = await channel.get_exchange(exchange)
+            queue = await channel.declare_queue(names.shipped, durable=True)
+            await queue.bind(ex, routing_key="order.shipped")
+            await ex.publish(aio_pika.Message(cloud_event("com.example.order.placed", order("X-1"))),
+                             routing_key="order.placed")
+
+    async def drop_exchange() -> None:
+        connection = await aio_pika.connect(url)
+        async with connection:
+            await (await connection.channel()).exchange_delete(exchange)
+
+    try:
+        with running_bridge(db, parse_bridge_config(table)):
+            asyncio.run(bind_and_send())
+            got = kit.collect(names.shipped, 1)
+    finally:
+        kit.cleanup()
+        asyncio.run(drop_exchange())
+    assert [g["event"]["data"]["orderId"] for g in got] == ["X-1"]

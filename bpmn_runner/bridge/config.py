@@ -4,7 +4,7 @@ mistake (inbound subscriptions, outbound routes, the broker URL, the dead-letter
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,9 @@ class BridgeConfig:
     prefetch: int = 32                         # inbound events in flight per subscription
     name: str = "bpmn-runner-bridge"           # connection name / JetStream durable consumer prefix
     origin: str = ""                           # where it was read, for messages
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def with_broker(self, broker: str | None) -> "BridgeConfig":
-        if not broker:
-            return self
-        return BridgeConfig(broker, self.inbound, self.outbound, self.dead_letter, self.event_source, self.poll,
-                            self.prefetch, self.name, self.origin, self.extra)
+        return replace(self, broker=broker) if broker else self
 
     def outbound_for(self, message: str) -> list[Outbound]:
         return [o for o in self.outbound if o.message == message]
