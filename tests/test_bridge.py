@@ -205,4 +205,24 @@ def test_bridge_without_routes_or_with_a_wrong_broker_says_so_in_one_line(tmp_pa
     assert result.exit_code == 2 and "use amqp://" in result.output
     result = runner.invoke(app, ["bridge", "--db", db, "--config", str(config)])
     assert result.exit_code == 2 and "no broker" in result.output
+    result = runner.invoke(app, ["bridge", "--db", "postgresql://nobody@127.0.0.1:9/none", "--config", str(config),
+                                 "--broker", "nats://127.0.0.1:4222"])
+    assert result.exit_code != 0 and "cannot open the store" in result.output and "Traceback" not in result.output
     assert "--bridge-config" in runner.invoke(app, ["worker", "--help"]).output
+
+
+def test_cleanup_removes_the_inbox_and_published_outbox_rows_of_removed_instances(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    deploy(db)
+    with open_runtime(db, environment()) as runtime:
+        out = runtime.receive_event("/shop 1", "order.placed", correlation_key="A-1",
+                                    payload={"orderId": "A-1"}, business_key="A-1")
+        runtime.run_to_wait([out["instance_id"]])
+        [row] = runtime.store.outbox_of(out["instance_id"])
+        runtime.store.mark_published([row.id], runtime.now())
+        assert runtime.cleanup("2999-01-01")["instances"] == 1
+        assert runtime.store.outbox_of(out["instance_id"]) == []
+        # the inbox forgot the event with its message: the same id is a new event now
+        again = runtime.receive_event("/shop 1", "order.placed", correlation_key="A-1",
+                                      payload={"orderId": "A-1"}, business_key="A-1")
+        assert again["outcome"] == "started"

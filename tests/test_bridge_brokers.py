@@ -232,6 +232,7 @@ def test_a_sigkill_between_commit_and_publish_loses_no_event(kit: Kit, db: str, 
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
+    assert proc.returncode == 0  # SIGTERM: a clean stop
     assert sorted(g["event"]["id"] for g in got) == sorted(ids)
     assert sorted(g["event"]["data"]["orderId"] for g in got) == ["K-0", "K-1", "K-2"]
 
