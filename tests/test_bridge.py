@@ -20,7 +20,7 @@ from bpmn_runner.store import JobRecord, MessageRecord, OutboxRecord, SCHEMA_VER
 from bpmn_runner.store.database import create_sql_engine
 from bpmn_runner.store.migrations import migrate, version_of
 
-from .bridge_helpers import ORDER_EVENTS, deploy, environment
+from .bridge_helpers import deploy, environment
 from .brokers import cloud_event
 from .durable import START, END, chain, write
 

@@ -21,7 +21,7 @@ import pytest
 from bpmn_runner.bridge import parse_bridge_config
 from bpmn_runner.durable import open_runtime
 
-from .bridge_helpers import (ORDER_EVENTS, ORDER_HANDLERS, Names, deploy, environment, order_config, order_table,
+from .bridge_helpers import (ORDER_HANDLERS, Names, deploy, environment, order_config, order_table,
                              running_bridge, wait_for)
 from .brokers import CuttableProxy, Kit, cloud_event, require_broker
 
@@ -346,3 +346,36 @@ def test_rabbitmq_routes_through_an_exchange_with_exchange_colon_routing_key(db:
         kit.cleanup()
         asyncio.run(drop_exchange())
     assert [g["event"]["data"]["orderId"] for g in got] == ["X-1"]
+
+
+def test_an_event_whose_commit_fails_is_not_acknowledged_and_comes_again(kit: Kit, db: str) -> None:
+    """The store refuses the first commit (as a database that is down would): the event is left with the broker
+    (negatively acknowledged), delivered again, and then correlated once."""
+    from bpmn_runner.bridge import start_bridge
+    from bpmn_runner.errors import StoreError
+
+    names = Names(kit)
+    failures = {"left": 1}
+
+    def factory():  # type: ignore[no-untyped-def]
+        runtime = open_runtime(db, environment())
+        real = runtime.receive_event
+
+        def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if failures["left"]:
+                failures["left"] -= 1
+                raise StoreError("store test.db is not reachable or not usable: disk I/O error")
+            return real(*args, **kwargs)
+        runtime.receive_event = flaky  # type: ignore[method-assign]
+        return runtime
+
+    handle = start_bridge(factory, order_config(kit, names))
+    try:
+        assert handle.wait_ready(30) and handle.error is None
+        kit.send(names.placed, cloud_event("com.example.order.placed", order("F-1")))
+        got = kit.collect(names.shipped, 1, timeout=30, settle=1.0)
+        assert wait_for(lambda: kit.unacknowledged(names.placed) == 0)
+    finally:
+        handle.stop()
+    assert handle.stats.retried == 1 and handle.stats.received == 1
+    assert len(got) == 1 and len(instances(db)) == 1

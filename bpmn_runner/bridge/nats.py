@@ -8,7 +8,7 @@ import asyncio
 import re
 
 import nats
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeout
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 
 from .broker import REASON_HEADER, Broker, Handler, header_text
@@ -63,7 +63,7 @@ class NatsBroker(Broker):
                             await message.ack()
                         else:
                             await message.nak(delay=RETRY_PAUSE)
-                    except (ConnectionClosedError, Exception):  # redelivered after ack_wait; the inbox dedups
+                    except Exception:  # disconnected: redelivered after ack_wait; the inbox dedups
                         pass
 
         self._tasks.append(asyncio.get_running_loop().create_task(pull()))
