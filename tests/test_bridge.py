@@ -129,6 +129,11 @@ def test_a_thrown_message_is_in_the_outbox_of_the_step_that_threw_it_and_not_of_
         assert row.id == sent[0].id and row.name == "order.shipped" and row.published_at is None
         assert runtime.store.pending_outbox(["order.shipped"]) == [row]
         assert runtime.store.pending_outbox(["other"]) == []
+        # two bridges: the row is leased to the first that takes it, until it is published or the lease ends
+        assert [r.id for r in runtime.store.pending_outbox(["order.shipped"], worker="a", now=100.0)] == [row.id]
+        assert runtime.store.pending_outbox(["order.shipped"], worker="b", now=110.0) == []
+        assert [r.id for r in runtime.store.pending_outbox(["order.shipped"], worker="a", now=110.0)] == [row.id]
+        assert [r.id for r in runtime.store.pending_outbox(["order.shipped"], worker="b", now=141.0)] == [row.id]
         assert runtime.store.mark_published([row.id], 1.0) == 1
         assert runtime.store.pending_outbox(["order.shipped"]) == []
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..durable.policy import key_string
+from ..durable.worker import default_worker_id
 from ..errors import BpmnRunnerError, ExecutionError, InvalidOperationError, StepFailed, StoreError
 from ..expressions import feel_bridge
 from ..expressions._problems import Problem
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..durable import Runtime
 
 ACK, RETRY, DEAD = "ack", "retry", "dead"
+LEASE = 30.0  # seconds an outbox row stays this bridge's to publish
 
 
 @dataclass
@@ -40,6 +42,7 @@ class BridgeCore:
         self.log = log or (lambda _text: None)
         self.warn = warn or self.log
         self.outbound_names = sorted({o.message for o in config.outbound})
+        self.owner = f"bridge:{default_worker_id()}"  # leases outbox rows: several bridges publish each row once
 
     # ----- inbound ------------------------------------------------------------------------------------------
 
@@ -87,7 +90,8 @@ class BridgeCore:
 
     def pending(self, limit: int = 100) -> list[tuple[str, str, bytes]]:
         """(outbox id, target, CloudEvent body) for each route of each thrown message not yet published."""
-        rows: list[OutboxRecord] = self.runtime.store.pending_outbox(self.outbound_names, limit)
+        rows: list[OutboxRecord] = self.runtime.store.pending_outbox(
+            self.outbound_names, limit, worker=self.owner, now=self.runtime.now(), lease=LEASE)
         out = []
         for row in rows:
             for route in self.config.outbound_for(row.name):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +18,8 @@ def write_outbox(conn: Connection, step: StepRecord) -> None:
     """Inside a step's transaction: one outbox row per message the step threw (nothing else touches the step)."""
     rows = [dict(id=m.id, name=m.name, instance_id=m.source_instance_id or step.instance.id,
                  business_key=step.instance.business_key, correlation_key=m.correlation_key,
-                 payload=dumps(m.payload), created_at=m.created_at, published_at=None)
+                 payload=dumps(m.payload), created_at=m.created_at, published_at=None, locked_by=None,
+                 locked_until=None)
             for m in step.new_messages]
     if rows:
         conn.execute(insert(outbox), rows)
@@ -50,13 +51,29 @@ class BridgeOperations:
             row = conn.execute(select(jobs).where(jobs.c.kind == "message", jobs.c.task_id == message_id)).first()
         return job_record(row) if row is not None else None
 
-    def pending_outbox(self, names: Sequence[str], limit: int = 100) -> list[OutboxRecord]:
-        """Thrown messages of these names not yet published, oldest first."""
+    def pending_outbox(self, names: Sequence[str], limit: int = 100, *, worker: str | None = None,
+                       now: float = 0.0, lease: float = 30.0) -> list[OutboxRecord]:
+        """Thrown messages of these names not yet published, oldest first. With `worker`, only rows no other
+        worker holds, leased to this one for `lease` seconds (so several bridges publish each row once, unless
+        one dies holding it: then another publishes it again after the lease, with the same id)."""
         if not names:
             return []
-        with self.read() as conn:  # type: ignore[attr-defined]
-            rows = conn.execute(select(outbox).where(outbox.c.published_at.is_(None), outbox.c.name.in_(list(names)))
-                                .order_by(outbox.c.created_at).limit(limit)).all()
+        query = (select(outbox).where(outbox.c.published_at.is_(None), outbox.c.name.in_(list(names)))
+                 .order_by(outbox.c.created_at).limit(limit))
+        if worker is None:
+            with self.read() as conn:  # type: ignore[attr-defined]
+                return [_outbox_record(r) for r in conn.execute(query).all()]
+        free = or_(outbox.c.locked_until.is_(None), outbox.c.locked_until <= now, outbox.c.locked_by == worker)
+        with self.read() as conn:  # type: ignore[attr-defined]  # most looks find nothing: no write transaction
+            if conn.execute(query.where(free).with_only_columns(outbox.c.id)).first() is None:
+                return []
+        with self.write() as conn:  # type: ignore[attr-defined]
+            if self.dialect == "postgresql":  # type: ignore[attr-defined]
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query.where(free)).all()
+            if rows:
+                conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
+                             .values(locked_by=worker, locked_until=now + lease))
         return [_outbox_record(r) for r in rows]
 
     def outbox_of(self, instance_id: str) -> list[OutboxRecord]:

@@ -125,6 +125,7 @@ def _to_v5(conn: Connection) -> None:
           Column("instance_id", String(64), nullable=False), Column("business_key", String(255)),
           Column("correlation_key", String(255)), Column("payload", Text, nullable=False),
           Column("created_at", Float, nullable=False), Column("published_at", Float),
+          Column("locked_by", String(128)), Column("locked_until", Float),
           Index("ix_outbox_pending", "published_at", "name", "created_at"),
           Index("ix_outbox_instance", "instance_id"))
     Table("inbox", md,

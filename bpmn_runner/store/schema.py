@@ -152,7 +152,8 @@ messages = Table(
 
 #: The broker bridge's outbox (since 5): one row per message a step threw, written in the step's own transaction
 #: (so a rolled-back step leaves none), published by `bpmn-runner bridge` after commit with `id` as the
-#: CloudEvents id. Rows of messages no outbound route names stay unpublished (and go with their instance).
+#: CloudEvents id; a bridge leases the rows it publishes, so several bridges share the work. Rows of messages no
+#: outbound route names stay unpublished.
 outbox = Table(
     "outbox", metadata,
     Column("id", String(64), primary_key=True),           # the thrown message's id: stable across re-publishes
@@ -163,6 +164,8 @@ outbox = Table(
     Column("payload", Text, nullable=False),              # JSON
     Column("created_at", Float, nullable=False),
     Column("published_at", Float),                        # null until a bridge's broker confirmed it
+    Column("locked_by", String(128)),                     # the bridge publishing it now (one of several)
+    Column("locked_until", Float),
     Index("ix_outbox_pending", "published_at", "name", "created_at"),
     Index("ix_outbox_instance", "instance_id"),
 )
