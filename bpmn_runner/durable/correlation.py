@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from ..engine import Engine, Instance
 from ..environment import Environment
-from ..errors import ExecutionError, InvalidOperationError
+from ..errors import ConcurrentUpdateError, ExecutionError, InvalidOperationError
 from ..jsondata import json_safe
 from ..store import JobRecord, MessageRecord, Store, WaitRecord
 from .deployments import Deployments
@@ -59,15 +59,51 @@ class Correlation:
         job = JobRecord(new_id(), None, "message", message.id, name, None, {}, now, 0, DEFAULT_ATTEMPTS,
                         None, created_at=now)
         self.store.insert_message(message, job)
-        claimed, _ = self.store.claim_jobs(self.worker_id, [], now=now, lease=30.0, ids=[job.id])
+        return self._route_stored(message, job)
+
+    def _route_stored(self, message: MessageRecord, job: JobRecord, *, held: bool = False) -> dict[str, Any]:
+        """Route a stored message now, unless someone else holds its job (then it is `queued`); `held`: the job
+        was stored leased to this worker already."""
+        if held:
+            claimed = [job]
+        else:
+            claimed, _ = self.store.claim_jobs(self.worker_id, [], now=self.now(), lease=30.0, ids=[job.id])
         if not claimed:
-            return {"message": message.id, "name": name, "outcome": "queued"}
+            return {"message": message.id, "name": message.name, "outcome": "queued"}
         try:
             outcome = self.route_message(message, job=(job.id, self.worker_id), job_record=claimed[0])
         except (StepFailed, ExecutionError) as exc:
             self.fail_job(claimed[0], self.worker_id, str(exc))
             raise
-        return {"message": message.id, "name": name, "correlation_key": key, **outcome}
+        return {"message": message.id, "name": message.name, "correlation_key": message.correlation_key, **outcome}
+
+    def receive_event(self, event_id: str, name: str, *, correlation_key: str | None,
+                      payload: dict[str, Any] | None = None, business_key: str | None = None) -> dict[str, Any]:
+        """An event from a broker as message `name`: stored with `event_id` in the inbox and the routing job in
+        one transaction, then routed like a published message. The same `event_id` again is not routed twice
+        (`outcome` "duplicate"); one stored before a crash but not routed yet is routed now. Unlike
+        `publish_message`, a name no stored process knows yet is buffered (its process may be deployed later)."""
+        if correlation_key is None and business_key is None:
+            self._refuse_ambiguous(name)
+        now = self.now()
+        new_id = self.environment.id_factory
+        message = MessageRecord(new_id(), name, correlation_key if correlation_key is not None else business_key,
+                                json_safe(dict(payload or {})), now, now + self.message_ttl, status="pending",
+                                business_key=business_key)
+        # stored leased to this worker (one attempt), as a claim would: routed next without a claim of its own
+        job = JobRecord(new_id(), None, "message", message.id, name, None, {}, now, 1, DEFAULT_ATTEMPTS,
+                        None, created_at=now, locked_by=self.worker_id, locked_until=now + 30.0)
+        try:
+            seen = self.store.receive_event(event_id, message, job)
+        except ConcurrentUpdateError:
+            seen = self.store.receive_event(event_id, message, job)
+        if seen is None:
+            return self._route_stored(message, job, held=True)
+        pending = self.store.message_job(seen)
+        earlier = self.store.get_message(seen) if pending is not None else None
+        if pending is None or earlier is None:
+            return {"message": seen, "name": name, "outcome": "duplicate"}
+        return {**self._route_stored(earlier, pending), "duplicate": True}
 
     def _key_from_payload(self, name: str, payload: dict[str, Any], given: str | None) -> str | None:
         """The key of a message from outside: the one given, else the one its own retrieval expressions read from

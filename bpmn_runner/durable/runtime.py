@@ -172,6 +172,12 @@ class Runtime:
         return self.correlation.publish_message(name, correlations=correlations, payload=payload,
                                                 business_key=business_key, message_id=message_id, ttl=ttl)
 
+    def receive_event(self, event_id: str, name: str, *, correlation_key: str | None,
+                      payload: dict[str, Any] | None = None, business_key: str | None = None) -> dict[str, Any]:
+        """A broker event as a message, once per `event_id` (the bridge's inbox); see Correlation.receive_event."""
+        return self.correlation.receive_event(event_id, name, correlation_key=correlation_key, payload=payload,
+                                              business_key=business_key)
+
     def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,
                       job_record: JobRecord | None = None) -> dict[str, Any]:
         return self.correlation.route_message(message, job=job, job_record=job_record)
