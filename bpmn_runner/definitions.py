@@ -13,7 +13,8 @@ from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
 from .loader.commit_points import commit_points as read_commit_points
 from .loader.decision_refs import has_dynamic_decision_ref
-from .loader.dialects import TASK_READER, bindable_elements
+from .loader.dialects import bindable_elements
+from .loader.task_reader import TASK_READER
 from .loader.normalize import normalize
 from .loader.listeners import read_listeners
 from .loader.preflight import check_expressions, check_references
