@@ -274,16 +274,7 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
 def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: list[str]) -> BuiltSpecs:
     """A decision chosen at run time may be any decision: the DMN files beside the diagrams are loaded too (in
     place). If they do not build together, the diagrams run without them and an unknown decision fails its task."""
-    extra = []
-    for candidate in sibling_candidates(documents):
-        if candidate.suffix.lower() != ".dmn":
-            continue
-        try:
-            doc = read_document(candidate)
-        except BpmnRunnerError:
-            continue
-        if doc.kind == "dmn" and doc.decision_ids():
-            extra.append(doc)
+    extra = [doc for doc in _sibling_dmn_documents(documents) if doc.kind == "dmn" and doc.decision_ids()]
     if not extra:
         return built
     try:
@@ -293,6 +284,17 @@ def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: 
     documents.extend(extra)
     notes.extend(f"took the decisions of {doc.name} (a decision is chosen at run time)" for doc in extra)
     return rebuilt
+
+
+def _sibling_dmn_documents(documents: list[Document]) -> Iterator[Document]:
+    """The readable .dmn files beside the loaded documents (one that does not read is passed over)."""
+    for candidate in sibling_candidates(documents):
+        if candidate.suffix.lower() != ".dmn":
+            continue
+        try:
+            yield read_document(candidate)
+        except BpmnRunnerError:
+            continue
 
 
 def _missing_imports(documents: list[Document]) -> set[str]:
@@ -306,13 +308,7 @@ def _add_imported_models(documents: list[Document], built: BuiltSpecs, notes: li
     added = progress = False
     while _missing_imports(documents) and (progress or not added):
         progress = False
-        for candidate in sibling_candidates(documents):
-            if candidate.suffix.lower() != ".dmn":
-                continue
-            try:
-                doc = read_document(candidate)
-            except BpmnRunnerError:
-                continue
+        for doc in _sibling_dmn_documents(documents):
             if doc.dmn_namespace() in _missing_imports(documents):
                 documents.append(doc)
                 notes.append(f"took the DMN model {doc.dmn_namespace()!r} (imported) from {doc.name}")

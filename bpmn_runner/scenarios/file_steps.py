@@ -87,16 +87,10 @@ class StepReader(NodeReader):
             if status not in _STATUSES:
                 raise self.error(body["status"].line, f"status must be one of {', '.join(_STATUSES)}, not {status!r}")
             expect.status = status
-        if "path" in body:
-            expect.path = self.texts(body["path"], "path")
-        if "exact_path" in body:
-            expect.exact_path = self.texts(body["exact_path"], "exact_path")
-        if "not_passed" in body:
-            expect.not_passed = self.texts(body["not_passed"], "not_passed")
-        if "end" in body:
-            expect.end = self.text(body["end"], "end")
-        if "waits_at" in body:
-            expect.waits_at = self.texts(body["waits_at"], "waits_at")
+        for key, read in (("path", self.texts), ("exact_path", self.texts), ("not_passed", self.texts),
+                          ("end", self.text), ("waits_at", self.texts)):  # element ids
+            if key in body:
+                setattr(expect, key, read(body[key], key))
         if "data" in body:
             expect.data = self.mapping(body["data"], "then data")
         if "calls" in body:
