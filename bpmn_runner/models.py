@@ -105,6 +105,8 @@ class TaskReader:
     assignment: Callable[[Any], dict[str, str]]
     #: a parsed DMN root element and its file name to the decision model's definitions (`dmn.Definitions`)
     decisions: Callable[[Any, str], Any]
+    #: the same from a DMN file's contents (parsed hardened), for a spec restored from JSON
+    decisions_from_bytes: Callable[[bytes, str], Any]
 
 
 @dataclass

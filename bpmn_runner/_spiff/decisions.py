@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from collections import OrderedDict
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from lxml import etree
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
@@ -21,9 +23,21 @@ from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
 from ..expressions.decision_result import DECISION_ROWS
+from ..models import TaskReader
 
 _MODELS: OrderedDict[str, DecisionModel] = OrderedDict()
 _MODELS_KEPT = 64   # a worker that runs many definition versions keeps the recent ones parsed
+_RESTORING: contextvars.ContextVar[TaskReader | None] = contextvars.ContextVar("dmn_reader", default=None)
+
+
+@contextmanager
+def restoring_with(reader: TaskReader | None) -> Iterator[None]:
+    """While specs are restored from JSON, decisions not read in this process are read with `reader`."""
+    token = _RESTORING.set(reader)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
 
 
 def _digest(sources: list[tuple[str, bytes]]) -> str:
@@ -38,8 +52,8 @@ def model_from_sources(sources: list[tuple[str, bytes]],
     model = _MODELS.get(digest)
     if model is None:
         if definitions is None:
-            raise DecisionError("the decisions of this stored spec were never read in this process; load its "
-                                "definition files (bpmn_runner.definitions) to parse them")
+            raise DecisionError("the decisions of this stored spec were never read in this process; restore it "
+                                "with the loader's reader: spec_from_json(family, text, reader=TASK_READER)")
         model = DecisionModel(definitions)
         _MODELS[digest] = model
         while len(_MODELS) > _MODELS_KEPT:
@@ -136,7 +150,11 @@ class DecisionTaskConverter(TaskSpecConverter):
     def from_dict(self, dct: dict[str, Any]) -> DecisionTask:
         sources = [(name, text.encode("utf-8")) for name, text in dct.pop("dmn_sources", [])]
         decision_id = dct.pop("decision_id", None)
-        dct["engine"] = RunnerDecisionEngine(sources, decision_id) if decision_id else None
+        reader = _RESTORING.get()
+        definitions = None
+        if decision_id and reader is not None and _digest(sources) not in _MODELS:
+            definitions = [reader.decisions_from_bytes(content, name) for name, content in sources]
+        dct["engine"] = RunnerDecisionEngine(sources, decision_id, definitions) if decision_id else None
         return self.task_spec_from_dict(dct)
 
 
