@@ -11,8 +11,8 @@ from .definitions import Definitions
 from .loader.camunda8_forms import camunda8_form
 from .models import UserTaskField, WaitingTask
 from .simulation import Simulator
-from .user_forms import (camunda8_fields, find_form_file, read_json_schema, sample_form_data, sample_from_schema,
-                         schema_fields)
+from .form_samples import sample_form_data, sample_from_schema
+from .user_forms import camunda8_fields, find_form_file, read_json_schema, schema_fields
 
 
 def waiting_task(definitions: Definitions, task: LiveTask) -> WaitingTask:
@@ -40,13 +40,14 @@ def json_schema(definitions: Definitions, task: LiveTask) -> dict[str, Any] | No
 
 
 def simulated_form_data(definitions: Definitions, task: LiveTask, simulator: Simulator | None) -> dict[str, Any]:
-    """The data a simulated person enters: the form's defaults, else a value of each field's type (listed)."""
+    """The data a simulated person enters (form_samples.py), listed as the simulator's assumption."""
     schema = json_schema(definitions, task)
     if schema is not None:
         sampled = sample_from_schema(schema)
         data = sampled if isinstance(sampled, dict) else {}
     else:
-        data = sample_form_data(waiting_task(definitions, task).fields)
+        constraints = {f["id"]: {str(n): c for n, c in f.get("constraints") or []} for f in task.form}
+        data = sample_form_data(waiting_task(definitions, task).fields, constraints)
     if simulator is not None:
         shown = json.dumps(data, default=str, ensure_ascii=False)
         shown = shown if len(shown) <= 200 else shown[:200] + "…"

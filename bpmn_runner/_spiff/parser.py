@@ -312,6 +312,7 @@ def make_parser_class(family: str, reader: TaskReader) -> type:
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
         "create_parser": compensation_parse.create_parser_once(base),
+        "runner_reader": reader,  # scopes.py and decisions.py read listeners, scopes and DMN through it
     }
     if family != "spiff":
         attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml

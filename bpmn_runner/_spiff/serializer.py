@@ -20,7 +20,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import compensation, frontier, people
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
-from .decisions import DecisionTask, DecisionTaskConverter
+from ..models import TaskReader
+from .decisions import DecisionTask, DecisionTaskConverter, restoring_with
 from .parser import DocumentationDataStore
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
@@ -92,10 +93,12 @@ def spec_to_json(family: str, spec: Any, subprocess_specs: dict[str, Any]) -> st
                       separators=(",", ":"), sort_keys=True)
 
 
-def spec_from_json(family: str, text: str) -> tuple[Any, dict[str, Any]]:
+def spec_from_json(family: str, text: str, reader: TaskReader | None = None) -> tuple[Any, dict[str, Any]]:
+    """The specs `spec_to_json` wrote; decisions not read in this process are read with `reader` (the loader's)."""
     ser = serializer_for(family)
     dct = json.loads(text)
-    return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    with restoring_with(reader):
+        return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
 
 
 PREDICT_KEY = "bpmn_runner_predict"  # ids of saved tasks whose predicted children were left out; predicted again
