@@ -16,6 +16,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaEndEventParser, CamundaIntermediateCatchEventParser, CamundaIntermediateThrowEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser as CamundaBusinessRuleTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.bpmn.specs.defaults import SendTask as DefaultSendTask
 from SpiffWorkflow.spiff.parser.event_parsers import (
@@ -271,6 +272,11 @@ def _build_overrides(family: str, reader: TaskReader) -> dict[str, tuple[type, t
     if family != "spiff":
         # Camunda 7 and Zeebe treat a manual task as a pass-through; SpiffArena shows it to a person.
         overrides[full_tag("manualTask")] = (make_task_parser(task_base, pass_through), pass_through)
+        # SpiffWorkflow's Camunda script task parser skips Camunda's multi-instance reading (camunda:collection)
+        script_tag = full_tag("scriptTask")
+        script_parser, script_spec = overrides.get(script_tag) or base.PARSER_CLASSES[script_tag]
+        overrides[script_tag] = (type("RunnerCamundaScriptTaskParser", (script_parser,), {
+            "_add_multiinstance_task": CamundaTaskParser._add_multiinstance_task}), script_spec)
     start_parser, start_spec = overrides.get(full_tag("startEvent")) or base.PARSER_CLASSES[full_tag("startEvent")]
     overrides[full_tag("startEvent")] = (make_start_event_parser(start_parser), start_spec)
     boundary_parser, boundary_spec = overrides.get(full_tag("boundaryEvent")) or \
@@ -309,6 +315,7 @@ def make_parser_class(family: str, reader: TaskReader) -> type:
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
         "create_parser": compensation_parse.create_parser_once(base),
+        "runner_reader": reader,  # scopes.py and decisions.py read listeners, scopes and DMN through it
     }
     if family != "spiff":
         attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml

@@ -22,7 +22,7 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import async_points, clock, simulated_specs
+from . import async_points, clock, message_refs, simulated_specs
 from .task_ids import new_task_id
 
 _applied = False
@@ -217,6 +217,7 @@ def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
 
 
 def apply_parser_patches() -> None:
+    message_refs.apply()
     NodeParser._xpath = _node_xpath
     from . import conditional, multi_instance, scopes, timers
     conditional.apply()

@@ -20,9 +20,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation, frontier
+from . import compensation, frontier, people
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
-from .decisions import DecisionTask, DecisionTaskConverter
+from ..models import TaskReader
+from .decisions import DecisionTask, DecisionTaskConverter, restoring_with
 from .parser import DocumentationDataStore
 from .task_ids import TaskId
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
@@ -96,10 +97,12 @@ def spec_to_json(family: str, spec: Any, subprocess_specs: dict[str, Any]) -> st
                       separators=(",", ":"), sort_keys=True)
 
 
-def spec_from_json(family: str, text: str) -> tuple[Any, dict[str, Any]]:
+def spec_from_json(family: str, text: str, reader: TaskReader | None = None) -> tuple[Any, dict[str, Any]]:
+    """The specs `spec_to_json` wrote; decisions not read in this process are read with `reader` (the loader's)."""
     ser = serializer_for(family)
     dct = json.loads(text)
-    return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    with restoring_with(reader):
+        return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
 
 
 PREDICT_KEY = "bpmn_runner_predict"  # ids of saved tasks whose predicted children were left out; predicted again
@@ -125,6 +128,9 @@ def state_to_json(family: str, workflow: Any) -> str:
     ledger = compensation.state_for_save(workflow)
     if ledger is not None:
         dct["compensation"] = ledger
+    who = people.state_for_save(workflow)
+    if who is not None:
+        dct[people.STATE_KEY] = who
     return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
 
 
@@ -215,15 +221,18 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     if state.get(ser.VERSION_KEY) != ser.VERSION:
         dct = deepcopy(state)
         ledger = dct.pop("compensation", None)
+        who = dct.pop(people.STATE_KEY, None)
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
         workflow = ser.from_dict(dct)
         compensation.restore_state(workflow, ledger)
+        people.restore_state(workflow, who)
         return workflow
     # restoring pops keys of the workflow dicts (never of the task dicts): copy those only
     dct = dict(state)
     ledger = dct.pop("compensation", None)
+    who = dct.pop(people.STATE_KEY, None)
     dct["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
@@ -245,4 +254,5 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
             task = wf.tasks[UUID(task_id)]
             task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     compensation.restore_state(workflow, ledger)
+    people.restore_state(workflow, who)
     return workflow

@@ -155,7 +155,11 @@ class ServiceCalls:
                                  f"handler returns a dict of variables (or None)",
                                  element_id=spec.bpmn_id, instance_id=self.instance_id)
         if spec.outputs_mapping:
-            scope = {**task.data, **result}
+            # Camunda 7 and Zeebe: input mappings are local variables of the element, and its output mappings
+            # see them (they were the handler's params, never written to the process data)
+            local = {target: self._mapping_value(source, task.data, spec, self.engine.trusted)
+                     for target, source in spec.inputs_mapping}
+            scope = {**task.data, **local, **result}
             for target, source in spec.outputs_mapping:
                 task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted, task)
         else:

@@ -8,7 +8,7 @@ import re
 from lxml import etree
 
 from ..kinds import BINDABLE_KINDS
-from ..models import CAMUNDA_PARAMETER_MARKER, Binding, IoMappings, Mapping, TaskReader
+from ..models import CAMUNDA_PARAMETER_MARKER, Binding, IoMappings, Mapping
 from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, SPIFF_NS, ZEEBE_NS, bpmn_tag, document_dialect
 
 # Tasks that call a handler when they carry a binding.
@@ -194,6 +194,9 @@ def _value_tree(node: etree._Element) -> object:
     return _param_tree(inner[0]) if inner else {"text": (node.text or "").strip()}
 
 
-#: What the spec builder (`_spiff`) is handed to read tasks, so it never imports the loader.
-TASK_READER = TaskReader(binding=read_binding, io_mappings=read_io_mappings, spiff_parameters=read_spiff_parameters,
-                         connector=read_connector)
+def __getattr__(name: str) -> object:
+    # TASK_READER lives in task_reader.py: it reads listeners and scopes too, whose modules import this one
+    if name == "TASK_READER":
+        from .task_reader import TASK_READER
+        return TASK_READER
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
