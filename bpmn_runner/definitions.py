@@ -13,10 +13,12 @@ from ._spiff.build import BuiltSpecs, build_specs, missing_dependencies
 from .errors import BpmnRunnerError, DefinitionError, InvalidOperationError, UnknownProcessError
 from .loader.commit_points import commit_points as read_commit_points
 from .loader.decision_refs import has_dynamic_decision_ref
-from .loader.dialects import TASK_READER, bindable_elements
+from .loader.dialects import bindable_elements
+from .loader.task_reader import TASK_READER
 from .loader.normalize import normalize
 from .loader.listeners import read_listeners
 from .loader.preflight import check_expressions, check_references
+from .loader.integrity import check_ids, missing_error
 from .loader.documents import Document, read_document, read_documents, read_source, sibling_candidates
 from .loader.process_models import find_models_root, tree_candidates
 from .loader.simulated import called_elements, make_walkable, stub_missing_targets, walk_called_processes
@@ -261,7 +263,8 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
         built = build_specs(documents, reader=TASK_READER)
         missing_processes, missing_decisions = missing_dependencies(built)
     if missing_processes or missing_decisions:
-        raise _missing_error(documents, missing_processes, missing_decisions)
+        raise missing_error([(d.name, d.root) for d in documents if d.kind == "bpmn"], missing_processes,
+                            missing_decisions)
     definitions = Definitions(documents, built, notes, [Simulated(e, a) for e, a in assumed], simulate)
     for process_id in definitions.executable_processes():
         definitions.prepare(process_id)
@@ -271,16 +274,7 @@ def load_documents(documents: list[Document], *, search_siblings: bool = False, 
 def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: list[str]) -> BuiltSpecs:
     """A decision chosen at run time may be any decision: the DMN files beside the diagrams are loaded too (in
     place). If they do not build together, the diagrams run without them and an unknown decision fails its task."""
-    extra = []
-    for candidate in sibling_candidates(documents):
-        if candidate.suffix.lower() != ".dmn":
-            continue
-        try:
-            doc = read_document(candidate)
-        except BpmnRunnerError:
-            continue
-        if doc.kind == "dmn" and doc.decision_ids():
-            extra.append(doc)
+    extra = [doc for doc in _sibling_dmn_documents(documents) if doc.kind == "dmn" and doc.decision_ids()]
     if not extra:
         return built
     try:
@@ -290,6 +284,17 @@ def _add_sibling_decisions(documents: list[Document], built: BuiltSpecs, notes: 
     documents.extend(extra)
     notes.extend(f"took the decisions of {doc.name} (a decision is chosen at run time)" for doc in extra)
     return rebuilt
+
+
+def _sibling_dmn_documents(documents: list[Document]) -> Iterator[Document]:
+    """The readable .dmn files beside the loaded documents (one that does not read is passed over)."""
+    for candidate in sibling_candidates(documents):
+        if candidate.suffix.lower() != ".dmn":
+            continue
+        try:
+            yield read_document(candidate)
+        except BpmnRunnerError:
+            continue
 
 
 def _missing_imports(documents: list[Document]) -> set[str]:
@@ -303,13 +308,7 @@ def _add_imported_models(documents: list[Document], built: BuiltSpecs, notes: li
     added = progress = False
     while _missing_imports(documents) and (progress or not added):
         progress = False
-        for candidate in sibling_candidates(documents):
-            if candidate.suffix.lower() != ".dmn":
-                continue
-            try:
-                doc = read_document(candidate)
-            except BpmnRunnerError:
-                continue
+        for doc in _sibling_dmn_documents(documents):
             if doc.dmn_namespace() in _missing_imports(documents):
                 documents.append(doc)
                 notes.append(f"took the DMN model {doc.dmn_namespace()!r} (imported) from {doc.name}")
@@ -343,61 +342,10 @@ def _normalize(doc: Document, simulate: bool = False, called: dict[str, str] | N
     if doc.kind != "bpmn":
         return []
     assumed = walk_called_processes(doc.root, called or {}) if simulate else []
-    _refuse_broken_ids(doc)
+    check_ids(doc.root, doc.name, doc.lines)
     assumed += make_walkable(doc.root) if simulate else []
-    normalize(doc.root, doc.name)
+    normalize(doc.root, doc.name, doc.dialect)
     if not simulate:
         check_references(doc.root, doc.name)
         check_expressions(doc.root, doc.name)
     return assumed
-
-
-def _refuse_broken_ids(doc: Document) -> None:
-    """SpiffWorkflow runs a duplicated id as whichever element came last and drops a flow whose source is missing:
-    either way it would run something other than what was drawn, so an executable process must not have them."""
-    for process in doc.root.iter(f"{{{BPMN_NS}}}process"):
-        if process.get("isExecutable", "true") != "true":
-            continue
-        if not (process.get("id") or "").strip():
-            raise DefinitionError("an executable process has no id; give it one in the modeler (the id is what "
-                                  "--process and call activities name)", file=doc.name, line=process.sourceline or 1)
-        first: dict[str, int] = {}
-        stack = [process]
-        while stack:
-            element = stack.pop()
-            element_id = element.get("id")
-            if element_id and element_id in first:
-                raise DefinitionError(f"id {element_id!r} is used twice (first at line {first[element_id]}); give "
-                                      f"each element its own id", file=doc.name, line=element.sourceline or 1,
-                                      element_id=element_id)
-            if element_id:
-                first[element_id] = element.sourceline or 1
-            stack.extend(c for c in reversed(element) if isinstance(c.tag, str) and c.tag.startswith(f"{{{BPMN_NS}}}")
-                         and etree.QName(c).localname != "extensionElements")  # vendors reuse ids in extensions
-        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-            for attr in ("sourceRef", "targetRef"):
-                if flow.get(attr, "") not in doc.lines:
-                    raise DefinitionError(f"sequence flow {flow.get('id')!r}: {attr} {flow.get(attr, '')!r} names no "
-                                          f"element; connect it in the modeler", file=doc.name,
-                                          line=flow.sourceline or 1, element_id=flow.get("id"))
-
-
-def _missing_error(documents: list[Document], processes: set[str], decisions: set[str]) -> UnknownProcessError:
-    for doc in documents:
-        if doc.kind != "bpmn":
-            continue
-        for element in doc.root.iter(f"{{{BPMN_NS}}}callActivity"):
-            if element.get("calledElement") in processes:
-                return UnknownProcessError(
-                    f"call activity {element.get('id')!r} calls process {element.get('calledElement')!r}, which is "
-                    f"not in the loaded files; load the file that defines it", file=doc.name,
-                    line=element.sourceline, element_id=element.get("id"))
-        for element in doc.root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
-            for decision in decisions:
-                if decision in etree.tostring(element, encoding="unicode"):
-                    return UnknownProcessError(
-                        f"business rule task {element.get('id')!r} needs decision {decision!r}, which is not in "
-                        f"the loaded files; load the .dmn file that defines it", file=doc.name,
-                        line=element.sourceline, element_id=element.get("id"))
-    names = ", ".join(sorted(processes | decisions))
-    return UnknownProcessError(f"missing called processes or decisions: {names}")

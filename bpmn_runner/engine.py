@@ -24,7 +24,7 @@ from .errors import (BpmnError, BpmnRunnerError, ExecutionError, HandlerError, I
 from .jsondata import json_safe
 from .lint.bindings import binding_problem
 from .models import Binding, HistoryEvent, RunResult, ScriptContext, ServiceCall, SimulateOptions, WaitingTask
-from .script_functions import script_functions
+from .script_functions import current_user, script_functions
 from .simulation import Simulator
 from .task_forms import json_schema, simulated_form_data, waiting_task
 from .user_forms import validate_form_data
@@ -127,6 +127,7 @@ class Engine:
         instance = Instance(self, definitions, process_id, instance_id or self.environment.id_factory())
         instance.session = instance._with_clock(lambda: Session.start(
             definitions.built, process_id, dict(data or {}), instance.script_engine, **instance.session_kwargs()))
+        instance.session.set_initiator(current_user(self.script_context))
         instance.fire_start_timers = not self.jobs  # in the foreground a timer start starts this one instance now
         if business_key is not None:
             instance.session.workflow.business_key = business_key
@@ -196,7 +197,7 @@ class Instance:
                                                 simulator=self.simulator)
         self.script_engine.script_context = engine.script_context
         self.script_engine.names = script_functions(engine.script_context, instance_id=instance_id,
-                                                    process_id=process_id)
+                                                    process_id=process_id, people=self)
         self.session: Session = None  # type: ignore[assignment]
         self.error: str | None = None
         self.new_jobs: list[PendingJob] = []
@@ -346,7 +347,7 @@ class Instance:
                 if answer is None and not self.engine.simulate:
                     return
                 session.complete_user_task(task.task_id, answer if answer is not None else
-                                           self._default_form_data(task))
+                                           self._default_form_data(task), current_user(self.engine.script_context))
                 continue
             timers = [w for w in waiting if w.kind in ("timer", "user")]  # user: timeout listeners
             if timers and self._advance_timers():
@@ -408,13 +409,23 @@ class Instance:
     def waiting(self) -> list[WaitingTask]:
         return [self._waiting_task(t) for t in self.session.waiting()]
 
-    def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None) -> None:
-        """Complete a waiting user task; data for a SpiffArena JSON-schema form must satisfy the schema."""
+    def complete_user_task(self, task_id: str, data: dict[str, Any] | None = None, *,
+                           user: str | None = None) -> None:
+        """Complete a waiting user task as `user` (else the environment's user: --user, $BPMN_RUNNER_USER); data
+        for a SpiffArena JSON-schema form must satisfy the schema."""
         task = next((t for t in self.session.waiting() if t.task_id == task_id and t.kind == "user"), None)
         schema = self._json_schema(task) if task is not None else None
         if schema is not None:
             validate_form_data(schema, dict(data or {}), task_name=task.name)
-        self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {})))
+        who = user or current_user(self.engine.script_context)
+        self._with_clock(lambda: self.session.complete_user_task(task_id, dict(data or {}), who))
+
+    def initiator(self) -> str | None:
+        """The user who started the instance (`start --user`, or $BPMN_RUNNER_USER then)."""
+        return self.session.people().get("initiator") if self.session is not None else None
+
+    def last_user_completing(self, process_id: str, task_name: str) -> str | None:
+        return self.session.last_user_completing(process_id, task_name) if self.session is not None else None
 
     def claim(self, task_id: str, user: str) -> None:
         """Assign an open user task to `user` (Tasklist's claim)."""
@@ -468,9 +479,10 @@ class Instance:
     def _simulation_result(self) -> dict[str, Any]:
         if self.simulator is None:
             return {}
-        reached = set(self.session.path)
+        reached = set(self.session.path) | {self.process_id}  # an assumption about the process itself
         assumed = [s for s in self.definitions.simulated if s.element_id in reached] + self.simulator.substitutions
-        return {"simulated": assumed, "choices": list(self.simulator.choices), "simulation": True}
+        # the load and the run may both note one stub: each assumption once
+        return {"simulated": list(dict.fromkeys(assumed)), "choices": list(self.simulator.choices), "simulation": True}
 
 
 def run(paths: list[str], process_id: str | None = None, *, handlers: HandlerRegistry | None = None,

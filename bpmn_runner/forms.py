@@ -38,25 +38,6 @@ def check_submission(fields: list[Mapping[str, Any]], submitted: Mapping[str, An
     return out
 
 
-def sample_value(field: Mapping[str, Any]) -> Any:
-    """A value that passes the field's type and constraints (for simulation): its default when it has one."""
-    if field.get("default") is not None:
-        return field["default"]
-    constraints = {str(n): c for n, c in field.get("constraints") or []}
-    kind = str(field.get("type") or "string")
-    if field.get("options"):
-        return field["options"][0]
-    if kind == "boolean":
-        return False
-    if kind == "long":
-        low = _number(constraints.get("min"))
-        return int(low) if low is not None else 0
-    if kind == "date":
-        return "2000-01-01"
-    length = _number(constraints.get("minlength"))
-    return "x" * int(length) if length else ("x" if "required" in constraints else "")
-
-
 def _convert(field: Mapping[str, Any], value: Any, element_id: str | None, instance_id: str | None) -> Any:
     kind = str(field.get("type") or "string")
     if kind == "long":

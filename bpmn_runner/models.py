@@ -89,13 +89,24 @@ class IoMappings:
 
 @dataclass(frozen=True)
 class TaskReader:
-    """How to read a task's handler binding, mappings and SpiffArena parameters from its XML element: the loader
-    hands one to the spec builder, which must not know the dialects itself."""
+    """How to read a task's handler binding, mappings, SpiffArena parameters, listeners, scope and assignment from
+    its XML element, and a DMN file's decisions: the loader hands one to the spec builder, which must not know the
+    dialects itself."""
 
     binding: Callable[[Any], Binding | None]
     io_mappings: Callable[[Any], IoMappings]
     spiff_parameters: Callable[[Any], dict[str, str]]
     connector: Callable[[Any], dict[str, Any] | None]
+    #: Camunda execution and task listeners of an element (or of a sequence flow, or a process)
+    listeners: Callable[[Any], list[dict[str, Any]]]
+    #: the variable scope of an element: input/output mappings and, for call activities, what is passed
+    scope: Callable[[Any], dict[str, Any] | None]
+    #: a user task's assignee, candidates, dates and priority (expressions evaluated when the task is created)
+    assignment: Callable[[Any], dict[str, str]]
+    #: a parsed DMN root element and its file name to the decision model's definitions (`dmn.Definitions`)
+    decisions: Callable[[Any, str], Any]
+    #: the same from a DMN file's contents (parsed hardened), for a spec restored from JSON
+    decisions_from_bytes: Callable[[bytes, str], Any]
 
 
 @dataclass
@@ -162,6 +173,7 @@ class WaitingTask:
     #: user tasks: assignee, candidateUsers, candidateGroups, dueDate, followUpDate, priority, formKey (evaluated)
     assignment: dict[str, Any] = field(default_factory=dict)
     instructions: str = ""        # SpiffArena's instructionsForEndUser of a user task
+    form_schema: dict[str, Any] | None = None  # a SpiffArena user task's JSON schema (the data must fit it)
 
 
 @dataclass

@@ -35,16 +35,27 @@ def document_dialect(root: Any) -> str:
     namespaces its elements and attributes use; `root` is an XML element tree (lxml or ElementTree)."""
     uses: set[str] = set()
     for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue
-        if tag.startswith("{"):
-            ns = tag[1:tag.index("}")]
-            if ns in (CAMUNDA_NS, ZEEBE_NS, SPIFF_NS):
-                uses.add(ns)
-        for attr in element.attrib:
-            if attr.startswith("{"):
-                uses.add(attr[1:attr.index("}")])
+        note_namespaces(element, uses)
+    return dialect_of(uses)
+
+
+def note_namespaces(element: Any, uses: set[str]) -> None:
+    """Add to `uses` the dialect namespaces one element's tag and attributes are in (a step of document_dialect,
+    for a caller that walks the elements anyway)."""
+    tag = element.tag
+    if not isinstance(tag, str):
+        return
+    if tag[0] == "{":
+        ns = tag[1:tag.index("}")]
+        if ns in _DIALECT_NAMESPACES:
+            uses.add(ns)
+    for attr in element.attrib:
+        if attr[0] == "{":
+            uses.add(attr[1:attr.index("}")])
+
+
+def dialect_of(uses: set[str]) -> str:
+    """The dialect of a document that uses these namespaces."""
     if SPIFF_NS in uses:
         return "spiff"
     if ZEEBE_NS in uses:
@@ -52,3 +63,6 @@ def document_dialect(root: Any) -> str:
     if CAMUNDA_NS in uses:
         return "camunda7"
     return "bpmn"
+
+
+_DIALECT_NAMESPACES = frozenset((CAMUNDA_NS, ZEEBE_NS, SPIFF_NS))

@@ -7,7 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from .errors import InvalidOperationError
 from .models import ScriptContext
@@ -34,17 +34,46 @@ def user_record(name: str | None) -> dict[str, Any]:
             "service": "bpmn-runner", "service_id": username}
 
 
+def current_user(context: ScriptContext) -> str | None:
+    """The user acting now: --user, else $BPMN_RUNNER_USER."""
+    return context.user or os.environ.get("BPMN_RUNNER_USER") or None
+
+
+class People(Protocol):
+    """What the instance knows about its people (the engine's Instance answers)."""
+
+    def initiator(self) -> str | None: ...
+
+    def last_user_completing(self, process_id: str, task_name: str) -> str | None: ...
+
+
 def script_functions(context: ScriptContext, *, instance_id: str, process_id: str,
-                     current_task: Callable[[], dict[str, Any]] | None = None) -> dict[str, Callable[..., Any]]:
+                     current_task: Callable[[], dict[str, Any]] | None = None,
+                     people: People | None = None) -> dict[str, Callable[..., Any]]:
     """get_env, get_current_user, get_frontend_url, get_process_initiator_user, get_toplevel_process_info,
-    get_process_info, get_current_task_info, get_last_user_completing_task and get_secret, for one instance."""
-    user = context.user or os.environ.get("BPMN_RUNNER_USER")
+    get_process_info, get_current_task_info, get_last_user_completing_task and get_secret, for one instance.
+    The initiator and the completing users come from `people` (recorded by start/complete --user)."""
+    user = current_user(context)
     info = {"process_instance_id": instance_id, "process_model_identifier": process_id}
+
+    def initiator() -> dict[str, Any]:
+        return user_record(people.initiator() if people is not None else user)
+
+    def last_completing(*args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        """SpiffArena's (bpmn_process_identifier, task_bpmn_identifier): None when no one completed it yet."""
+        process = kwargs.get("bpmn_process_identifier", args[0] if len(args) == 2 else process_id)
+        task = kwargs.get("task_bpmn_identifier", args[-1] if args else None)
+        if task is None:
+            raise InvalidOperationError("get_last_user_completing_task(bpmn_process_identifier, "
+                                        "task_bpmn_identifier) needs the task's id")
+        name = people.last_user_completing(str(process), str(task)) if people is not None else None
+        return user_record(name) if name else None
+
     return {
         "get_env": lambda: context.env,
         "get_current_user": lambda: user_record(user),
-        "get_process_initiator_user": lambda: user_record(user),
-        "get_last_user_completing_task": lambda *_args, **_kwargs: user_record(user),
+        "get_process_initiator_user": initiator,
+        "get_last_user_completing_task": last_completing,
         "get_frontend_url": lambda: context.frontend_url,
         "get_toplevel_process_info": lambda: dict(info),
         "get_process_info": lambda: dict(info),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidOperationError
 
@@ -24,6 +25,7 @@ class Settings:
     source: Path | None = None
     spiffarena: dict[str, str] = field(default_factory=dict)  # [tool.bpmn-runner.spiffarena]: env, frontend_url, ...
     commit: str = "wait-states"  # one of COMMIT_MODES
+    bridge: dict[str, Any] = field(default_factory=dict)      # [tool.bpmn-runner.bridge]: read by bridge/config.py
 
     @property
     def disable_where(self) -> str:
@@ -81,4 +83,7 @@ def load_settings(start: Path | None = None) -> Settings:
         raise InvalidOperationError(f'{path}: {SETTINGS_TABLE} spiffarena must be a table of text values, like '
                                     f'spiffarena = {{ env = "dev", frontend_url = "https://spiff.example" }}')
     commit = check_commit_mode(table.get("commit", "wait-states"), f"{path}: {SETTINGS_TABLE} commit")
-    return Settings(frozenset(disable), trust, path, dict(spiffarena), commit)
+    bridge = table.get("bridge", {})
+    if not isinstance(bridge, dict):
+        raise InvalidOperationError(f"{path}: {SETTINGS_TABLE} bridge must be a table ([tool.bpmn-runner.bridge])")
+    return Settings(frozenset(disable), trust, path, dict(spiffarena), commit, dict(bridge))

@@ -156,9 +156,11 @@ def test_async_before_on_a_service_task_makes_it_a_job_even_where_its_handler_is
     rt = runtime(db_url, noop_handlers(calls), commit="wait-states")
     out = rt.start([write(tmp_path, "before.bpmn", body)])
     assert out["status"] == "running" and len(calls) == 1
-    assert rt.run_to_wait([out["instance_id"]]).service == 0  # a command leaves it for a worker
-    worker(rt).run_once()
-    assert rt.show(out["instance_id"])["status"] == "completed" and len(calls) == 2
+    assert rt.store.get_instance(out["instance_id"]).version == 1  # committed before b
+    commits = counting(rt)
+    # a command given the handlers carries it on past the commit point (issue 15 item 4), committing at b
+    assert rt.run_to_wait([out["instance_id"]]).service == 1
+    assert rt.show(out["instance_id"])["status"] == "completed" and len(calls) == 2 and commits[0] == 1
     rt.store.close()
 
 

@@ -71,6 +71,7 @@ EXAMPLES = [
     Example("order_fulfillment.bpmn", "order_fulfillment", "order_handlers.py", "camunda7", _camunda_parser),
     Example("loan_approval_c8.bpmn", "loan_approval", "loan_handlers.py", "camunda8", _zeebe_parser),
     Example("expense_approval_spiff.bpmn", "expense_approval", "expense_handlers.py", "spiff", _spiff_parser),
+    Example("order_events.bpmn", "order_events", "order_events_handlers.py", "camunda7", _camunda_parser),
 ]
 
 examples = pytest.mark.parametrize("example", EXAMPLES, ids=str)

@@ -28,7 +28,7 @@ from .test_elements import END, START, chain, flow
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
-EXAMPLE_HANDLERS = [str(PROCESSES / f"{name}_handlers.py") for name in ("order", "loan", "expense")]
+EXAMPLE_HANDLERS = [str(PROCESSES / f"{name}_handlers.py") for name in ("order", "loan", "expense", "order_events")]
 SCHEMAS = Path(__file__).parent / "data" / "element-templates-schema"
 # The schema package versions checked against; tests/data/element-templates-schema/README.md says where from.
 SCHEMA_VERSIONS = {"camunda7": ("@camunda/element-templates-json-schema", "0.22.1"),
@@ -96,7 +96,7 @@ def test_an_unknown_declared_type_fails_when_the_module_is_imported() -> None:
 def test_templates_for_the_example_handlers_pass_the_published_schema(platform: str) -> None:
     validator = schema_validator(platform)
     templates = element_templates(example_registry(), platform)
-    assert len(templates) == 16
+    assert len(templates) == 18
     for file_name, template in templates:
         assert schema_errors(validator, template) == [], file_name
     # the whole folder as one array (another form Camunda Modeler accepts) passes too
@@ -261,7 +261,8 @@ def test_scaffold_skips_tasks_whose_handlers_exist_and_writes_nothing_when_none_
     result = invoke("scaffold", str(PROCESSES), "-o", str(out), "--handlers", EXAMPLE_HANDLERS[0])
     assert result.exit_code == 0
     names = {line.split()[0] for line in invoke("handlers", "--handlers", str(out)).output.splitlines()}
-    assert names == {"credit.score", "loan.approve", "loan.reject", "finance/policy_check", "finance/pay_out"}
+    assert names == {"credit.score", "loan.approve", "loan.reject", "finance/policy_check", "finance/pay_out",
+                     "stock.reserve", "shipping.book"}
 
 
 def test_scaffold_never_overwrites_and_wants_a_py_file(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ PUBLIC = {
                               "ScenarioRun", "ScenarioRunner", "check", "data_problems", "find_scenario_files",
                               "load_scenario_file", "parse_duration", "run_scenario_paths", "subsequence_problem"],
     "bpmn_runner.store": ["DefinitionRecord", "ENDED_STATUSES", "ENV_VAR", "InstanceRecord", "JobRecord",
-                          "LeaseLostError", "MessageRecord", "OPEN_STATUSES", "SCHEMA_VERSION", "STATUSES",
+                          "LeaseLostError", "MessageRecord", "OPEN_STATUSES", "OutboxRecord", "SCHEMA_VERSION",
+                          "STATUSES",
                           "StepRecord", "Store", "WaitRecord", "open_store", "resolve_url"],
 }
 

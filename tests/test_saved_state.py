@@ -122,3 +122,59 @@ def test_a_driver_error_in_a_step_is_one_line_and_nothing_is_committed(tmp_path:
     assert "UNIQUE constraint failed" in str(raised.value) and "\n" not in str(raised.value)
     assert rt.store.get_instance(iid).version == before  # rolled back
     rt.store.close()
+
+
+def test_a_saved_state_is_what_spiffworkflows_own_serializer_writes_for_the_same_tasks(tmp_path: Path) -> None:
+    """The state writer converts tasks itself (it is on every committed step); a restore still reads it with
+    SpiffWorkflow's converter, so each task must come out exactly as SpiffWorkflow's TaskConverter writes it:
+    data deltas against the parent (changed, added and removed keys), internal data, the root's full data."""
+    from bpmn_runner._spiff import serializer
+
+    path = tmp_path / "chain.bpmn"
+    path.write_text(generate.chain(6))
+    definitions = load([path])
+    handlers = HandlerRegistry()
+    handlers.register("noop", lambda call: {"last": call.element_id, "n": len(call.element_id)})
+    instance = Engine(handlers, jobs=True, timer_wait=0).start(definitions, None, {"keep": 1, "drop": [1, 2]})
+    instance.run()
+    compared = 0
+    for step in range(6):
+        workflow = instance.session.workflow
+        registry = serializer.serializer_for(instance.session.built.family).registry
+        registry._encoder_mode = True
+        if step == 3:  # a key the parent has and the newest task dropped: the delta lists it as deleted
+            newest = max(workflow.tasks.values(), key=lambda t: t.last_state_change)
+            newest.data.pop("drop", None)
+            assert "drop" in newest.parent.data
+        try:
+            for task in workflow.tasks.values():
+                stock = registry.convert(task)
+                assert serializer._task_dict(registry, task, workflow.tasks) == stock
+                compared += 1
+        finally:
+            registry._encoder_mode = False
+        task_id = instance.take_new_jobs()[0].task_id
+        instance.complete_service_task(task_id, {"step": step})
+        instance.run()
+    assert compared > 20
+
+
+def test_a_service_job_payload_is_the_call_as_json_whatever_its_data_holds() -> None:
+    """A step writes each new service job's call and binding as JSON (a cheaper path than dataclasses.asdict when
+    they hold only JSON types): a worker elsewhere reads them back, so both paths must write the same thing,
+    datetimes, tuples and nested dataclasses included."""
+    import dataclasses
+    from datetime import datetime
+
+    from bpmn_runner.jsondata import dataclass_json, json_safe
+    from bpmn_runner.models import Binding, ServiceCall
+
+    binding = Binding("noop", "camunda7", "expression", 3, "R3/PT1M", {"h": "v"}, "out", ("a", "b"))
+    plain = ServiceCall(params={"p": (1, 2)}, data={"x": 1, "nested": {"list": [1, "two", None]}}, headers={},
+                        instance_id="i", element_id="t", idempotency_key="i:t:1", args=[1.5, True])
+    odd = ServiceCall(params={}, data={"when": datetime(2026, 1, 2, 3, 4), "binding": binding, 7: "int key"},
+                      headers={}, instance_id="i", element_id="t", idempotency_key="i:t:2")
+    for value in (binding, plain, odd):
+        assert dataclass_json(value) == json_safe(dataclasses.asdict(value))
+    assert dataclass_json(odd)["data"] == {"when": "2026-01-02T03:04:00", "7": "int key",
+                                           "binding": json_safe(dataclasses.asdict(binding))}

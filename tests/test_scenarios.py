@@ -50,14 +50,16 @@ def test_the_order_scenarios_pass_with_full_coverage() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     passed = [line for line in lines if line.startswith("PASS ")]
-    assert len(passed) == 8 and not [line for line in lines if line.startswith("FAIL ")]
+    assert len(passed) == 9 and not [line for line in lines if line.startswith("FAIL ")]
     assert any("happy.scenario.yaml: in stock, card accepted, shipped" in line for line in passed)
     assert any("declined.scenario.yaml: declined card" in line for line in passed)
     assert any("backorder.scenario.yaml: out of stock, back-ordered, shipped" in line for line in passed)
     assert any("saga.scenario.yaml: no carrier, refunded and released" in line for line in passed)
+    assert any("order_events.placed.scenario.yaml: order placed, shipped" in line for line in passed)
     assert re.search(r"^\S*order_fulfillment\.bpmn: coverage 100\.0%", result.output, re.M), result.output
     assert any("review.scenario.yaml: large order rejected, nothing charged" in line for line in passed)
-    assert "8 scenarios: 8 passed, 0 failed" in result.output
+    assert re.search(r"^\S*order_events\.bpmn: coverage 100\.0%", result.output, re.M), result.output
+    assert "9 scenarios: 9 passed, 0 failed" in result.output
 
 
 def test_a_bpmn_file_finds_the_scenarios_beside_it() -> None:

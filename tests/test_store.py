@@ -75,7 +75,7 @@ def test_a_version_3_store_upgrades_to_non_unique_business_keys_and_job_tracebac
     engine.dispose()
 
     store = open_store(db_url)
-    assert version_of(store.engine) == SCHEMA_VERSION == 4
+    assert version_of(store.engine) == SCHEMA_VERSION
     found = inspect(store.engine)
     assert "ux_instances_open_business_key" not in {i["name"] for i in found.get_indexes("instances")}
     assert "last_traceback" in {c["name"] for c in found.get_columns("jobs")}
@@ -160,6 +160,38 @@ def test_two_steps_from_the_same_version_cannot_both_commit(store, tmp_path: Pat
     with pytest.raises(ConcurrentUpdateError):
         store.commit_step(second)
     assert store.get_instance(iid).version == record.version + 1
+
+
+def test_a_step_marks_an_incident_only_while_an_incident_job_is_left_and_a_lost_lease_commits_nothing(
+        store, tmp_path: Path) -> None:
+    """What a step writes in one transaction (on PostgreSQL one statement): an incident job left after the step
+    makes the instance an incident; one the step deletes does not; a step whose done job another worker holds
+    raises and leaves the instance as it was."""
+    from bpmn_runner.errors import LeaseLostError
+    from bpmn_runner.store import JobRecord, StepRecord
+
+    rt = runtime(store, None, MovableClock())
+    iid = rt.start([user_task_process(tmp_path)])["instance_id"]
+
+    def step(**changes: object) -> StepRecord:
+        record = store.get_instance(iid)
+        record.state = json.dumps(record.state)
+        record.status = "waiting"
+        return StepRecord(instance=record, expected_version=record.version, now=1.0, **changes)
+
+    failed = JobRecord("job-incident", iid, "service", "task-1", "approve", "h", status="incident")
+    assert store.commit_step(step(new_jobs=[failed])) == "incident"
+    assert store.commit_step(step(history=[])) == "incident"  # still there
+    assert store.commit_step(step(delete_job_ids=["job-incident"])) == "waiting"
+    held = JobRecord("job-held", iid, "service", "task-2", "approve", "h", locked_by="other", locked_until=9e9)
+    store.commit_step(step(new_jobs=[held]))
+    version = store.get_instance(iid).version
+    with pytest.raises(LeaseLostError):
+        store.commit_step(step(done_job=("job-held", "me"), history=[
+            {"instance_id": iid, "process_id": "p", "element_id": "approve", "event": "completed", "at": 1.0,
+             "element_type": "UserTask", "name": "", "data_changes": {}, "detail": ""}]))
+    assert store.get_instance(iid).version == version
+    assert [j.id for j in store.jobs_of(iid)] == ["job-held"]
 
 
 def test_two_open_instances_may_share_a_business_key(store, tmp_path: Path) -> None:

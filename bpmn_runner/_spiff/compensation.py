@@ -27,6 +27,7 @@ from ..models import HistoryEvent
 from .compensation_specs import DONE
 
 ATTRIBUTE = "runner_compensation"
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 TOP_SCOPE = ""
 Listener = Callable[[str, str, Any, str], None]  # (element id, event, task, process id)
 
@@ -73,6 +74,8 @@ class Ledger:
         plan = plan_of(task.workflow.spec)
         compensable = element_id in plan.get("handlers", {})
         subscope = isinstance(spec, SubWorkflowTask) and element_id in plan.get("subscopes", [])
+        if isinstance(spec, SubWorkflowTask) and not subscope:
+            self._close_called_process(task, element_id, compensable)
         if not (compensable or subscope):
             return
         # A sub-process compensated through what it holds needs no copy of its data; its event sub-process does.
@@ -83,6 +86,27 @@ class Ledger:
             "activity": element_id, "data": copy.deepcopy(dict(task.data)) if keep_data else {},
             "subscope": task_id if subscope else None, "subprocess": spec.spec if subscope else None,
         })
+
+    def _close_called_process(self, task: Any, element_id: str, compensable: bool) -> None:
+        """A call activity completed: what completed inside the process it called can no longer be compensated
+        from outside (Camunda 8, "Compensation handler": the compensation handlers of a child process are not
+        invoked; BPMN 10.7: compensation reaches the activities of the scope, and a called process is not an
+        inner scope). Those records leave the ledger; without a handler of its own the call activity keeps a
+        record that only says so when a compensation reaches it."""
+        scopes, dropped = {str(task.id)}, []
+        while scopes:
+            scope = scopes.pop()
+            inner = [r for r in self.state["records"] if r["scope"] == scope]
+            dropped += [r["activity"] for r in inner]
+            scopes.update(r["subscope"] for r in inner if r.get("subscope"))
+            self.state["records"] = [r for r in self.state["records"] if r["scope"] != scope]
+        if not dropped or compensable:
+            return
+        self.state["seq"] += 1
+        self.state["records"].append({
+            "seq": self.state["seq"], "scope": scope_key(task.workflow), "process": task.workflow.spec.name,
+            "activity": element_id, "data": {}, "subscope": None, "subprocess": None,
+            "unreached": sorted(set(dropped)), "called": getattr(task.task_spec, "spec", None)})
 
     # ----- starting -----------------------------------------------------------------------------------------
 
@@ -123,6 +147,12 @@ class Ledger:
         self.state["records"] = [r for r in records if r["seq"] not in taken]
         steps: list[dict[str, Any]] = []
         for record in chosen:
+            if record.get("unreached"):
+                self._say(f"compensation: call activity {record['activity']!r} has no compensation handler of its "
+                          f"own; what completed in the process it called ({record.get('called')}: "
+                          f"{', '.join(record['unreached'])}) is not compensated from outside, as in Camunda; "
+                          f"attach a compensation boundary event with a handler to {record['activity']!r}")
+                continue
             spec = self._process_spec(record["process"])
             plan = plan_of(spec)
             handler = plan.get("handlers", {}).get(record["activity"])
@@ -184,7 +214,10 @@ class Ledger:
         index = run["active"].pop(str(task.id))
         self.state["hosts"].pop(str(task.id), None)
         step = run["steps"][index]
-        run["results"].update({k: v for k, v in task.data.items() if step["data"].get(k, _MISSING) != v})
+        changes = {k: v for k, v in task.data.items() if step["data"].get(k, _MISSING) != v}
+        run["results"].update(changes)
+        if run["throw"] is None and changes:
+            self._apply_results(task, changes)
         self._notify(step["activity"], "compensated", task, step["process"])
         workflow = task.workflow
         if not run["parallel"]:
@@ -204,6 +237,25 @@ class Ledger:
                 throw.data.update(run["results"])
                 throw.internal_data[DONE] = True
                 throw._set_state(TaskState.READY)
+
+    def _apply_results(self, handler: Any, changes: dict[str, Any]) -> None:
+        """A handler of a throw that did not wait (waitForCompletion="false") finishes after the process moved
+        on: what it changed goes to the data where the process is now, as a waited-for handler's results go to
+        its throw event: every live task of its workflow, and the workflow's data once it has ended."""
+        from . import frontier  # frontier imports the specs this module's specs build on
+
+        running = handler_task_ids(self.top)
+        workflow = handler.workflow
+        for task in frontier.tasks_in_state(workflow, LIVE):
+            if task is not handler and task.state & LIVE and str(task.id) not in running:
+                task.data.update(copy.deepcopy(changes))
+        if workflow.completed:
+            workflow.data.update(copy.deepcopy(changes))
+
+    def _say(self, note: str) -> None:
+        say = getattr(self.top, "_runner_compensation_note", None)
+        if say is not None:
+            say(note)
 
     def _notify(self, element_id: str, event: str, task: Any, process: str) -> None:
         if self.listener is not None:
@@ -232,6 +284,20 @@ def restore_state(workflow: Any, state: dict[str, Any] | None) -> None:
         setattr(workflow, ATTRIBUTE, copy.deepcopy(state))
 
 
+def _may_record(top: Any, task: Any) -> bool:
+    """False when the ledger has nothing to do for this completion: no compensation runs, and nothing in the
+    task's process is compensable (most processes: the ledger is then not touched at all)."""
+    state = getattr(top, ATTRIBUTE, None)
+    if state is not None and state["runs"]:
+        return True
+    spec = task.workflow.spec
+    known = spec.__dict__.get("_runner_compensable")
+    if known is None:  # the plan is fixed once the spec is parsed
+        plan = plan_of(spec)
+        known = spec._runner_compensable = bool(plan.get("handlers") or plan.get("subscopes"))
+    return known
+
+
 class CompensationRecorder:
     """Mixed into Session before HistoryRecorder: feeds completions to the ledger and records `compensated`."""
 
@@ -240,10 +306,16 @@ class CompensationRecorder:
 
     def _init_compensation(self) -> None:
         self.workflow._runner_compensation_listener = self._compensation_event
+        self.workflow._runner_compensation_note = self._compensation_note
+
+    def _compensation_note(self, note: str) -> None:
+        notes = getattr(self, "notes", None)
+        if notes is not None and note not in notes:
+            notes.append(note)
 
     def _on_state(self, task: Any, old: int, new: int) -> None:
         super()._on_state(task, old, new)  # type: ignore[misc]
-        if new == TaskState.COMPLETED:
+        if new == TaskState.COMPLETED and _may_record(self.workflow, task):
             Ledger(self.workflow).task_completed(task)
 
     def _compensation_event(self, element_id: str, event: str, task: Any, process: str) -> None:

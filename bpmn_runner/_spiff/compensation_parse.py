@@ -52,7 +52,9 @@ def associated_handlers(boundary: Any) -> list[Any]:
 
 
 def _child_scopes(scope: Any) -> list[Any]:
-    return [n for n in scope if local(n) in _SCOPES and n.get("triggeredByEvent") != "true"]
+    # "{*}": any namespace, as `local` reads tags; libxml2 picks the children instead of a loop over all of them
+    return [n for n in scope.iterchildren(*(f"{{*}}{name}" for name in _SCOPES))
+            if n.get("triggeredByEvent") != "true"]
 
 
 def scope_plan(scope: Any) -> dict[str, Any]:
@@ -75,13 +77,15 @@ def scope_plan(scope: Any) -> dict[str, Any]:
         handlers[boundary.get("attachedToRef")] = marked[0].get("id")
         boundaries[boundary.get("attachedToRef")] = boundary.get("id")
     own = [n for n in _x(scope, EVENT_SUBPROCESS_XPATH) if is_compensation_event_subprocess(n)]
+    subscopes = [n.get("id") for n in _child_scopes(scope) if _compensable_inside(n)]
+    anything = bool(handlers or subscopes or own)  # the dialect is read (a walk of the file) only if it matters
     return {
         "handlers": handlers,
         "boundaries": boundaries,
-        "subscopes": [n.get("id") for n in _child_scopes(scope) if _compensable_inside(n)],
+        "subscopes": subscopes,
         "event_subprocess": own[0].get("id") if own else None,
         "triggered_by_event": scope.get("triggeredByEvent") == "true",
-        "parallel": document_dialect(scope.getroottree().getroot()) == "camunda8",
+        "parallel": anything and document_dialect(scope.getroottree().getroot()) == "camunda8",
     }
 
 

@@ -20,8 +20,10 @@ _ABSENT = {"__bpmn_runner__": "absent"}
 def annotate(spec: Any, node: Any) -> None:
     """Copy the Camunda 7 filters of a conditional event definition onto its spec's event definition."""
     definition = getattr(spec, "event_definition", None)
+    if not isinstance(definition, ConditionalEventDefinition):
+        return
     found = node.xpath("./bpmn:conditionalEventDefinition", namespaces=NSMAP)
-    if not isinstance(definition, ConditionalEventDefinition) or not found:
+    if not found:
         return
     definition.runner_variable = (found[0].get(f"{{{CAMUNDA_NS}}}variableName") or "").strip() or None
     events = (found[0].get(f"{{{CAMUNDA_NS}}}variableEvents") or "").replace(" ", "")

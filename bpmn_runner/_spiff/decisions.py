@@ -2,36 +2,59 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 from collections import OrderedDict
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
+from lxml import etree
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 
 from .. import feel
-from ..decisions import convert_inputs
-from ..dmn import DecisionModel
+from ..dmn import DecisionModel, Definitions
 from ..dmn.errors import DecisionError
+from ..dmn.inputs import convert_inputs
 from ..dmn.refs import is_dynamic_ref
 from ..dmn.model import DecisionTable
 from ..dmn.results import map_decision_result, merged_outputs, rule_results
 from ..dmn.tables import HIT_POLICY_ABBREVIATIONS, SINGLE_HIT
 from ..dmn.walk import uses_python
 from ..expressions.decision_result import DECISION_ROWS
-from ..loader.dmn import read_dmn_bytes, read_dmn_tree, source_bytes
+from ..models import TaskReader
 
 _MODELS: OrderedDict[str, DecisionModel] = OrderedDict()
 _MODELS_KEPT = 64   # a worker that runs many definition versions keeps the recent ones parsed
+_RESTORING: contextvars.ContextVar[TaskReader | None] = contextvars.ContextVar("dmn_reader", default=None)
 
 
-def model_from_sources(sources: list[tuple[str, bytes]]) -> DecisionModel:
-    """One decision model per set of DMN file contents (parsed once, shared by every task that uses it)."""
-    digest = hashlib.sha256(b"\0".join(name.encode() + b"\0" + content for name, content in sources)).hexdigest()
+@contextmanager
+def restoring_with(reader: TaskReader | None) -> Iterator[None]:
+    """While specs are restored from JSON, decisions not read in this process are read with `reader`."""
+    token = _RESTORING.set(reader)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
+
+
+def _digest(sources: list[tuple[str, bytes]]) -> str:
+    return hashlib.sha256(b"\0".join(name.encode() + b"\0" + content for name, content in sources)).hexdigest()
+
+
+def model_from_sources(sources: list[tuple[str, bytes]],
+                       definitions: list[Definitions] | None = None) -> DecisionModel:
+    """One decision model per set of DMN file contents (read once by the loader's reader as the files are parsed,
+    shared by every task that uses it)."""
+    digest = _digest(sources)
     model = _MODELS.get(digest)
     if model is None:
-        model = DecisionModel([read_dmn_bytes(content, name) for name, content in sources])
+        if definitions is None:
+            raise DecisionError("the decisions of this stored spec were never read in this process; restore it "
+                                "with the loader's reader: spec_from_json(family, text, reader=TASK_READER)")
+        model = DecisionModel(definitions)
         _MODELS[digest] = model
         while len(_MODELS) > _MODELS_KEPT:
             _MODELS.popitem(last=False)
@@ -42,10 +65,11 @@ def model_from_sources(sources: list[tuple[str, bytes]]) -> DecisionModel:
 class RunnerDecisionEngine:
     """What a business rule task holds: the decision model (and its sources, for serialization) and the decision."""
 
-    def __init__(self, sources: list[tuple[str, bytes]], decision_id: str) -> None:
+    def __init__(self, sources: list[tuple[str, bytes]], decision_id: str,
+                 definitions: list[Definitions] | None = None) -> None:
         self.sources = sources
         self.decision_id = decision_id
-        self.model = model_from_sources(sources)
+        self.model = model_from_sources(sources, definitions)
 
     def evaluate(self, data: dict[str, Any]) -> Any:
         inputs = convert_inputs(self.model, data)
@@ -126,21 +150,26 @@ class DecisionTaskConverter(TaskSpecConverter):
     def from_dict(self, dct: dict[str, Any]) -> DecisionTask:
         sources = [(name, text.encode("utf-8")) for name, text in dct.pop("dmn_sources", [])]
         decision_id = dct.pop("decision_id", None)
-        dct["engine"] = RunnerDecisionEngine(sources, decision_id) if decision_id else None
+        reader = _RESTORING.get()
+        definitions = None
+        if decision_id and reader is not None and _digest(sources) not in _MODELS:
+            definitions = [reader.decisions_from_bytes(content, name) for name, content in sources]
+        dct["engine"] = RunnerDecisionEngine(sources, decision_id, definitions) if decision_id else None
         return self.task_spec_from_dict(dct)
 
 
 def add_dmn_xml(parser: Any, node: Any, filename: str | None = None) -> None:
     """Camunda-family parsers read DMN with our reader (SpiffWorkflow's reads Python cells and one table only)."""
     name = filename or "decisions.dmn"
-    definitions = read_dmn_tree(node, name)
+    definitions = parser.runner_reader.decisions(node, name)
     if uses_python(definitions):
         # SpiffWorkflow-style Python cells: SpiffWorkflow's own DMN engine evaluates them, as before
         BpmnDmnParser.add_dmn_xml(parser, node, filename)
         parser.__dict__.setdefault("python_decisions", set()).update(definitions.decisions)
         return
     sources: list[tuple[str, bytes]] = parser.__dict__.setdefault("runner_dmn_sources", [])
-    sources.append((name, source_bytes(node)))
+    sources.append((name, etree.tostring(node, encoding="utf-8")))  # kept so a stored spec names its decisions
+    parser.__dict__.setdefault("runner_dmn_definitions", []).append(definitions)
     for decision in definitions.decisions.values():
         parser.dmn_parsers.setdefault(decision.id, definitions)
         parser.dmn_parsers_by_name.setdefault(decision.name, definitions)
@@ -155,4 +184,5 @@ def engine_for(parser: Any, decision_ref: str) -> RunnerDecisionEngine | None:
         by_name = parser.dmn_parsers_by_name.get(decision_ref)
         if by_name is None:
             return None
-    return RunnerDecisionEngine(list(parser.__dict__.get("runner_dmn_sources", [])), decision_ref)
+    return RunnerDecisionEngine(list(parser.__dict__.get("runner_dmn_sources", [])), decision_ref,
+                                list(parser.__dict__.get("runner_dmn_definitions", [])))

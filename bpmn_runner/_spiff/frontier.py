@@ -94,6 +94,7 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
     def __init__(self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any) -> None:
         self._live = None if kwargs.get("deserializing") else {}
         self._done = None if kwargs.get("deserializing") else {}
+        self._track = self._track_task  # what patches.py calls on every state change (a bound method made once)
         self.prune_enabled = True
         self._prune_at = PRUNE_FLOOR
         self._deferred = 0
@@ -161,7 +162,10 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         return len(self.tasks) + sum(len(sp.tasks) for sp in self.subprocesses.values())
 
     def finished_count(self) -> int:
-        return len(self._done_tasks()) + sum(len(sp._done_tasks()) for sp in self.subprocesses.values())
+        count = len(self._done_tasks())
+        if self.subprocesses:
+            count += sum(len(sp._done_tasks()) for sp in self.subprocesses.values())
+        return count
 
     def maybe_prune(self) -> int:
         """Prune once the finished tasks have doubled since the last prune: its cost (the finished tasks and the

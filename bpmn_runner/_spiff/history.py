@@ -13,13 +13,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ExecutionError, StepLimitError
 from ..models import HistoryEvent
-from . import clock
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 MAX_CALL_DEPTH = 100
 # Joins wait for their other branches and boundary events wait armed: neither is an activity the run entered
 # until it fires (as in Camunda's history), and cancelling them when the branch moves on is not news.
 QUIET_WHILE_WAITING = (UnstructuredJoin, BoundaryEvent)
+_MISSING = object()
 
 
 class HistoryRecorder:
@@ -65,7 +65,7 @@ class HistoryRecorder:
                 self._event(task, element_id, "cancelled")
 
     def _entered(self, task: Any, element_id: str) -> None:
-        if isinstance(task.task_spec, SubWorkflowTask) and task.workflow.depth >= MAX_CALL_DEPTH:
+        if task.workflow.depth >= MAX_CALL_DEPTH and isinstance(task.task_spec, SubWorkflowTask):
             raise ExecutionError(f"subprocesses and call activities nest more than {MAX_CALL_DEPTH} deep; "
                                  f"does a process call itself?", instance_id=self.instance_id, element_id=element_id)
         self._event(task, element_id, "entered")
@@ -76,9 +76,10 @@ class HistoryRecorder:
         """The sequence flow that brought this task, once per task."""
         if task.id in self._flow_recorded:
             return
-        parent = task.parent
+        tasks = task.workflow.tasks
+        parent = tasks.get(task._parent)
         while parent is not None and getattr(parent.task_spec, "bpmn_id", None) is None:
-            parent = parent.parent
+            parent = tasks.get(parent._parent)
         if parent is not None:
             flow = self.flows.get((parent.task_spec.bpmn_id, element_id))
             if flow is not None:
@@ -88,10 +89,20 @@ class HistoryRecorder:
     def _completed(self, task: Any, element_id: str) -> None:
         self._flow_recorded.discard(task.id)
         before = self._entered_data.pop(task.id, None)
-        if before is None and task.parent is not None:
-            before = task.parent.data
-        changes = {k: v for k, v in task.data.items() if before is None or k not in before or before[k] != v}
-        matched = task.internal_data.get("matched_rules") if isinstance(task.internal_data, dict) else None
+        if before is None:
+            parent = task.parent
+            if parent is not None:
+                before = parent.data
+        data = task.data
+        if before is None:
+            changes = dict(data)
+        elif before == data:
+            changes = {}
+        else:
+            missing = _MISSING
+            changes = {k: v for k, v in data.items() if before.get(k, missing) is missing or before[k] != v}
+        internal = task.internal_data
+        matched = internal.get("matched_rules") if internal and isinstance(internal, dict) else None
         detail = f"matched rules: {', '.join(matched) if matched else 'none'}" if matched is not None else ""
         self._event(task, element_id, "completed", changes, detail)
         self.path.append(element_id)
@@ -110,7 +121,7 @@ class HistoryRecorder:
     def _event(self, task: Any, element_id: str, event: str, changes: dict[str, Any] | None = None,
                detail: str = "") -> None:
         spec = task.task_spec
-        self.history.append(HistoryEvent(element_id=element_id, event=event, at=clock.timestamp(),
-                                         element_type=type(spec).__name__, name=spec.bpmn_name or "",
-                                         process_id=task.workflow.spec.name,
-                                         data_changes=dict(changes or {}), detail=detail))
+        # every event comes from a state change (the listener), which has just stamped the task
+        self.history.append(HistoryEvent(element_id, event, task.last_state_change, type(spec).__name__,
+                                         spec.bpmn_name or "", task.workflow.spec.name,
+                                         {} if changes is None else changes, detail))

@@ -70,7 +70,10 @@ class ImplicitFlowMixin:
             if not entries:  # an empty pool or an empty sub-process has nothing to do: it ends at once
                 self.spec.start.connect(self.spec.end)  # type: ignore[attr-defined]
             for node in entries:
-                self.spec.start.connect(self.parse_node(node))  # type: ignore[attr-defined]
+                task_spec = self.parse_node(node)  # type: ignore[attr-defined]
+                # an entry with boundary events is entered at its split (which arms them), as a flow would
+                split = self.spec.task_specs.get(f"{node.get('id')}.BoundaryEventSplit")  # type: ignore
+                self.spec.start.connect(split if split is not None else task_spec)  # type: ignore[attr-defined]
             for node in self.xpath("./bpmn:subProcess[@triggeredByEvent='true']"):  # type: ignore[attr-defined]
                 task_spec = self.parse_node(node)  # type: ignore[attr-defined]
                 sp_spec = self.parser.process_parsers[task_spec.spec].get_spec()  # type: ignore[attr-defined]

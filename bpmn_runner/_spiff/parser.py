@@ -16,6 +16,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaEndEventParser, CamundaIntermediateCatchEventParser, CamundaIntermediateThrowEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser as CamundaBusinessRuleTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.bpmn.specs.defaults import SendTask as DefaultSendTask
 from SpiffWorkflow.spiff.parser.event_parsers import (
@@ -180,6 +181,10 @@ def make_task_parser(base: type, pass_through: type) -> type:
     return RunnerPlainTaskParser
 
 
+_THROW_TAG = full_tag("intermediateThrowEvent")
+_PARSED_LATER = (full_tag("startEvent"), full_tag("boundaryEvent"))  # SpiffWorkflow parses these itself
+
+
 def flow_successors(parser: ProcessParser, node: Any) -> list[Any]:
     """Nodes reached from `node`: sequence-flow targets, attached boundary events, link catches."""
     out = []
@@ -188,7 +193,7 @@ def flow_successors(parser: ProcessParser, node: Any) -> list[Any]:
         if target is not None:
             out.append(target)
     out.extend(parser.get_boundary_events(node.get("id")))
-    if node.tag == full_tag("intermediateThrowEvent"):
+    if node.tag == _THROW_TAG:
         for link in node.xpath(LINK_XPATH, namespaces=DIALECT_NSMAP):
             catch = find_link_catch(node, link)
             if catch is not None:
@@ -204,21 +209,20 @@ class SinksFirstMixin:
         order: list[Any] = []
         seen: set[str] = set()
         for start in starts:
-            stack: list[tuple[Any, int]] = [(start, 0)]
+            stack: list[tuple[Any, int, list[Any]]] = [(start, 0, flow_successors(self, start))]
             seen.add(start.get("id"))
             while stack:
-                node, index = stack.pop()
-                successors = flow_successors(self, node)
+                node, index, successors = stack.pop()
                 if index < len(successors):
-                    stack.append((node, index + 1))
+                    stack.append((node, index + 1, successors))
                     nxt = successors[index]
                     if nxt.get("id") not in seen:
                         seen.add(nxt.get("id"))
-                        stack.append((nxt, 0))
+                        stack.append((nxt, 0, flow_successors(self, nxt)))
                 else:
                     order.append(node)
         for node in order:
-            if node.tag in (full_tag("startEvent"), full_tag("boundaryEvent")):
+            if node.tag in _PARSED_LATER:
                 continue
             if self.parser._get_parser_class(node.tag)[0] is None:
                 continue
@@ -268,6 +272,11 @@ def _build_overrides(family: str, reader: TaskReader) -> dict[str, tuple[type, t
     if family != "spiff":
         # Camunda 7 and Zeebe treat a manual task as a pass-through; SpiffArena shows it to a person.
         overrides[full_tag("manualTask")] = (make_task_parser(task_base, pass_through), pass_through)
+        # SpiffWorkflow's Camunda script task parser skips Camunda's multi-instance reading (camunda:collection)
+        script_tag = full_tag("scriptTask")
+        script_parser, script_spec = overrides.get(script_tag) or base.PARSER_CLASSES[script_tag]
+        overrides[script_tag] = (type("RunnerCamundaScriptTaskParser", (script_parser,), {
+            "_add_multiinstance_task": CamundaTaskParser._add_multiinstance_task}), script_spec)
     start_parser, start_spec = overrides.get(full_tag("startEvent")) or base.PARSER_CLASSES[full_tag("startEvent")]
     overrides[full_tag("startEvent")] = (make_start_event_parser(start_parser), start_spec)
     boundary_parser, boundary_spec = overrides.get(full_tag("boundaryEvent")) or \
@@ -306,6 +315,7 @@ def make_parser_class(family: str, reader: TaskReader) -> type:
         "PROCESS_PARSER_CLASS": RunnerSpiffProcessParser if family == "spiff" else RunnerProcessParser,
         "_add_data_stores": _add_data_stores,
         "create_parser": compensation_parse.create_parser_once(base),
+        "runner_reader": reader,  # scopes.py and decisions.py read listeners, scopes and DMN through it
     }
     if family != "spiff":
         attrs["add_dmn_xml"] = runner_decisions.add_dmn_xml

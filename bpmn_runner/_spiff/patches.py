@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import sys
 from typing import Any
 
@@ -21,7 +22,8 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from . import async_points, clock, simulated_specs
+from . import async_points, clock, message_refs, simulated_specs
+from .task_ids import new_task_id
 
 _applied = False
 
@@ -84,27 +86,29 @@ def _set_state(self: Task, value: int) -> None:
         self.last_state_change = clock.timestamp()
         self._state = value
         top = self.workflow.top_workflow
-        track = getattr(top, "_track_task", None)  # frontier.FlatWorkflow's live index; before the listener may raise
+        hooks = top.__dict__
+        track = hooks.get("_track")  # frontier.FlatWorkflow's live index; before the listener may raise
         if track is not None:
             track(self)
-        listener = getattr(top, "_runner_listener", None)
+        listener = hooks.get("_runner_listener")
         if listener is not None:
             listener(self, old, value)
 
 
 _task_init = Task.__init__
 _SEQUENCE = itertools.count()
+_DEFINITE = TaskState.DEFINITE_MASK
 _TRACKED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.FINISHED_MASK
 
 
 def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = None, state: int = TaskState.MAYBE,
                id: Any = None) -> None:
-    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in)
-    and telling those indexes about a task created already live or finished."""
-    _task_init(self, workflow, task_spec, parent, state, id)
+    """Task.__init__, numbering tasks in the order they are made (the order the frontier's indexes list them in),
+    giving new tasks ids that hash fast, and telling those indexes about a task created already live or finished."""
+    _task_init(self, workflow, task_spec, parent, state, id if id is not None else new_task_id())
     self._seq = next(_SEQUENCE)
     if state & _TRACKED:
-        track = getattr(getattr(workflow, "top_workflow", None), "_track_task", None)
+        track = getattr(getattr(workflow, "top_workflow", None), "_track", None)
         if track is not None:
             track(self)
 
@@ -112,18 +116,20 @@ def _init_task(self: Task, workflow: Any, task_spec: Any, parent: Task | None = 
 def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
              mask: int = TaskState.PREDICTED_MASK) -> None:
     """TaskSpec._predict without recursion: a long chain is predicted in one loop, not one stack frame per task."""
+    tasks = my_task.workflow.tasks
     stack = [(my_task, looked_ahead, True)]
     while stack:
         task, ahead, first = stack.pop()
-        if not first and not task.has_state(mask):
-            continue
-        spec = task.task_spec
-        if task.has_state(mask):
-            spec._predict_hook(task)
-        go_on = task.has_state(TaskState.DEFINITE_MASK) or ahead + 1 < spec.lookahead
-        if go_on:
-            for child in reversed(task.children):
-                stack.append((child, ahead + 1, False))
+        if not task._state & mask:
+            if not first:
+                continue
+        else:
+            task.task_spec._predict_hook(task)
+        if task._state & _DEFINITE or ahead + 1 < task.task_spec.lookahead:
+            for child_id in reversed(task._children):
+                child = tasks.get(child_id)
+                if child is not None:
+                    stack.append((child, ahead + 1, False))
 
 
 class StandardParallelMultiInstanceTask(ParallelMultiInstanceTask):
@@ -187,10 +193,20 @@ def _condition_matches(self: Any, task: Task) -> Any:
 
 
 _COMPILED: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+_LEAF_EMPTY: dict[str, bool] = {}  # xpath -> whether it selects nothing on an element without children
+_ELEMENT_STEP = re.compile(r"^\.//?[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*(?:[/\[]|$)")
 
 
 def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
-    """NodeParser._xpath with the expression compiled once (it compiled it on every call: a fifth of a parse)."""
+    """NodeParser._xpath with the expression compiled once (it compiled it on every call: a fifth of a parse), and
+    no evaluation at all for a path into the children of an element that has none (most tasks)."""
+    leaf_empty = _LEAF_EMPTY.get(xpath)
+    if leaf_empty is None:
+        # one location path whose first step selects child or descendant elements: empty on a leaf
+        leaf_empty = _LEAF_EMPTY[xpath] = bool(_ELEMENT_STEP.match(xpath)) and "|" not in xpath \
+            if len(_LEAF_EMPTY) < 2048 else False
+    if leaf_empty and len(node) == 0:
+        return []
     key = (xpath, tuple(self.nsmap.items()))
     compiled = _COMPILED.get(key)
     if compiled is None:
@@ -201,6 +217,7 @@ def _node_xpath(self: Any, node: Any, xpath: str) -> Any:
 
 
 def apply_parser_patches() -> None:
+    message_refs.apply()
     NodeParser._xpath = _node_xpath
     from . import conditional, multi_instance, scopes, timers
     conditional.apply()

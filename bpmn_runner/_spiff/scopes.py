@@ -16,13 +16,12 @@ from SpiffWorkflow.specs.base import TaskSpec
 from .. import expressions
 from ..errors import ExpressionError
 from ..expressions.decision_result import decision_result_scope
+from ..models import TaskReader
 from ..namespaces import BPMN_NS
-from ..loader.listeners import read_listeners
-from ..loader.scopes import read_scope
-from ..loader.user_tasks import read_assignment
 from . import conditional, listeners, task_timeouts
 from .bean_calls import bean_resolver
 from .business_keys import execution_info
+from .specs import SERVICE_CLASSES
 
 _MISSING = {"__bpmn_runner__": "missing"}  # JSON-safe marker for "this variable did not exist before"
 
@@ -226,21 +225,27 @@ def _on_cancel(self: Any, my_task: Any) -> Any:
     return _ON_CANCEL(self, my_task)
 
 
+def _reader(parser: Any) -> TaskReader | None:
+    """The loader's readers, which our parser classes carry (a stock SpiffWorkflow parser has none)."""
+    return getattr(parser, "runner_reader", None)
+
+
 def _parse_node(self: Any) -> Any:
     spec = _PARSE_NODE(self)
     task = getattr(self, "task", None)
-    if task is not None and not hasattr(task, "runner_scope"):
-        from .specs import SERVICE_CLASSES  # service tasks apply their own mappings around the handler
-        task.runner_scope = None if isinstance(task, SERVICE_CLASSES) else read_scope(self.node)
-        task.runner_listeners = read_listeners(self.node)
+    reader = _reader(self.process_parser.parser)
+    if task is not None and reader is not None and not hasattr(task, "runner_scope"):
+        # service tasks apply their own mappings around the handler
+        task.runner_scope = None if isinstance(task, SERVICE_CLASSES) else reader.scope(self.node)
+        task.runner_listeners = reader.listeners(self.node)
         takes: dict[str, list[dict[str, Any]]] = {}
         for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id):
-            found = [entry for entry in read_listeners(flow) if entry["event"] in ("take", "")]
+            found = [entry for entry in reader.listeners(flow) if entry["event"] in ("take", "")]
             if found:
                 takes.setdefault(flow.get("targetRef"), []).extend(found)
         task.runner_take = takes
         conditional.annotate(task, self.node)
-        task.runner_assignment = read_assignment(self.node)
+        task.runner_assignment = reader.assignment(self.node)
     return spec
 
 
@@ -251,9 +256,10 @@ def _create_spec(self: Any) -> Any:
     """A process's own execution listeners: start ones run as its Start task completes (the start data is in
     place then), end ones as its End task completes."""
     spec = _CREATE_SPEC(self)
-    if self.node.tag != f"{{{BPMN_NS}}}process":
+    reader = _reader(self.parser)
+    if self.node.tag != f"{{{BPMN_NS}}}process" or reader is None:
         return spec  # an embedded sub-process: its listeners are the sub-process element's, run by its task
-    found = [entry for entry in read_listeners(self.node) if entry["scope"] == "execution"]
+    found = [entry for entry in reader.listeners(self.node) if entry["scope"] == "execution"]
     starts = [entry for entry in found if entry["event"] == "start"]
     ends = [entry for entry in found if entry["event"] == "end"]
     if starts:

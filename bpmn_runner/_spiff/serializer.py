@@ -8,6 +8,7 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter, TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
@@ -16,12 +17,15 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import compensation, frontier
+from . import compensation, frontier, people
 from .compensation_specs import COMPENSATION_SPECS, CompensationEventConverter
-from .decisions import DecisionTask, DecisionTaskConverter
+from ..models import TaskReader
+from .decisions import DecisionTask, DecisionTaskConverter, restoring_with
 from .parser import DocumentationDataStore
+from .task_ids import TaskId
 from .patches import StandardParallelMultiInstanceTask, StandardSequentialMultiInstanceTask
 from .specs import (InterruptingStartEvent, PassThroughTask, ResultVariableBusinessRuleTask, ServiceTask,
                     SpiffPassThroughTask, SpiffServiceTask)
@@ -75,6 +79,7 @@ def serializer_for(family: str) -> BpmnWorkflowSerializer:
     if family not in _SERIALIZERS:
         config = _config(family)
         registry = BpmnWorkflowSerializer.configure(config)
+        registry.typenames[TaskId] = registry.typenames[UUID]  # a task id that reached the data saves as a UUID
         # Flat workflows save under the stock type names, and every saved state restores as a flat workflow.
         _WORKFLOW_CONVERTERS[family] = config[BpmnWorkflow](frontier.workflow_class(), registry,
                                                             typename="BpmnWorkflow")
@@ -92,10 +97,12 @@ def spec_to_json(family: str, spec: Any, subprocess_specs: dict[str, Any]) -> st
                       separators=(",", ":"), sort_keys=True)
 
 
-def spec_from_json(family: str, text: str) -> tuple[Any, dict[str, Any]]:
+def spec_from_json(family: str, text: str, reader: TaskReader | None = None) -> tuple[Any, dict[str, Any]]:
+    """The specs `spec_to_json` wrote; decisions not read in this process are read with `reader` (the loader's)."""
     ser = serializer_for(family)
     dct = json.loads(text)
-    return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    with restoring_with(reader):
+        return ser.from_dict(dct["spec"]), {k: ser.from_dict(v) for k, v in dct["subprocess_specs"].items()}
 
 
 PREDICT_KEY = "bpmn_runner_predict"  # ids of saved tasks whose predicted children were left out; predicted again
@@ -121,6 +128,9 @@ def state_to_json(family: str, workflow: Any) -> str:
     ledger = compensation.state_for_save(workflow)
     if ledger is not None:
         dct["compensation"] = ledger
+    who = people.state_for_save(workflow)
+    if who is not None:
+        dct[people.STATE_KEY] = who
     return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
 
 
@@ -129,8 +139,11 @@ def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
     frontier_tasks = wf.frontier_tasks() if hasattr(wf, "frontier_tasks") else None
     tasks: dict[str, Any] = {}
     predict: list[str] = []
-    for task in frontier_tasks if frontier_tasks is not None else wf.tasks.values():
-        converted = registry.convert(task)
+    convert = _task_dict if registry.typenames.get(Task) == "Task" and \
+        type(registry.convert_to_dict["Task"].args[1].__self__) is TaskConverter else registry.convert
+    all_tasks = wf.tasks
+    for task in frontier_tasks if frontier_tasks is not None else all_tasks.values():
+        converted = convert(task) if convert is registry.convert else convert(registry, task, all_tasks)
         if frontier_tasks is not None and task._state & frontier.PREDICTED and task._children:
             converted["children"] = []
             predict.append(converted["id"])
@@ -147,6 +160,25 @@ def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
         dct[PREDICT_KEY] = predict
     dct["typename"] = registry.typenames[type(wf)]
     return dct
+
+
+def _task_dict(registry: Any, task: Any, tasks: dict[Any, Any]) -> dict[str, Any]:
+    """SpiffWorkflow's TaskConverter.to_dict (and the typename the registry adds) without the registry's dispatch:
+    a committed step saves a few tasks, and the generic path was half of saving them."""
+    parent = tasks.get(task._parent)
+    if parent is None:
+        data, delta = task.data, {}
+    else:
+        parent_data, own = parent.data, task.data
+        data = {}
+        delta = {"updates": {k: v for k, v in own.items() if k not in parent_data or v != parent_data[k]},
+                 "deletions": [k for k in parent_data if k not in own]}
+    internal = task.internal_data
+    return {"id": str(task.id), "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
+            "state": task._state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+            "internal_data": registry.convert(internal) if internal else {}, "data": data, "delta": delta,
+            "typename": "Task"}
 
 
 def state_to_dict(family: str, workflow: Any) -> dict[str, Any]:
@@ -189,15 +221,18 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
     if state.get(ser.VERSION_KEY) != ser.VERSION:
         dct = deepcopy(state)
         ledger = dct.pop("compensation", None)
+        who = dct.pop(people.STATE_KEY, None)
         dct["spec"] = ser.to_dict(spec)
         dct["subprocess_specs"] = {k: ser.to_dict(v) for k, v in subprocess_specs.items()}
         ser.migrate(dct)
         workflow = ser.from_dict(dct)
         compensation.restore_state(workflow, ledger)
+        people.restore_state(workflow, who)
         return workflow
     # restoring pops keys of the workflow dicts (never of the task dicts): copy those only
     dct = dict(state)
     ledger = dct.pop("compensation", None)
+    who = dct.pop(people.STATE_KEY, None)
     dct["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     converter = _WORKFLOW_CONVERTERS[family]
     workflow = converter.target_class(spec, subprocess_specs, deserializing=True)
@@ -219,4 +254,5 @@ def state_from_dict(family: str, state: dict[str, Any], spec: Any, subprocess_sp
             task = wf.tasks[UUID(task_id)]
             task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
     compensation.restore_state(workflow, ledger)
+    people.restore_state(workflow, who)
     return workflow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
@@ -11,6 +10,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .. import expressions
+from ..jsondata import copy_data
 from ..script_functions import resolve_secret_reference
 from ..errors import (BpmnError, ExecutionError, ExpressionError, InvalidOperationError, UnboundTaskError,
                       UnhandledBpmnError)
@@ -44,16 +44,14 @@ class ServiceCalls:
             raise UnboundTaskError(f"service task {element_id!r} has no handler binding (add a camunda:topic, "
                                    f"zeebe:taskDefinition type or spiffworkflow:serviceTaskOperator)",
                                    element_id=element_id, instance_id=self.instance_id)
-        binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
-                          raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
-                          tuple(raw.get("arguments") or ()))
-        params = self._params(spec, task)
+        binding = _binding_of(spec, raw)
+        params = self._params(spec, task) if spec.inputs_mapping or spec.spiff_params else {}
         if raw.get("connector"):  # Camunda 7 connector: its own input parameters, over the task's inputs
             scope = {**task.data, **params}
             params = {target: self._mapping_value(source, scope, spec, self.engine.trusted, task)
                       for target, source in raw["connector"]["inputs"]}
-        args = [self._argument(text, task.data, spec) for text in binding.arguments]
-        call = ServiceCall(params=params, data=_copy(task.data), headers=dict(binding.headers),
+        args = [self._argument(text, task.data, spec) for text in binding.arguments] if binding.arguments else []
+        call = ServiceCall(params=params, data=copy_data(task.data), headers=dict(binding.headers),
                            instance_id=self.instance_id, element_id=element_id,
                            idempotency_key=self._idempotency_key(element_id), topic=binding.name,
                            element_name=spec.bpmn_name or "", process_id=task.workflow.spec.name, args=args,
@@ -114,7 +112,7 @@ class ServiceCalls:
     def _argument(self, text: str, data: dict[str, Any], spec: Any) -> Any:
         """One argument of `${bean.method(a, b)}`; `execution` stands for the process variables."""
         if text == "execution":
-            return _copy(data)
+            return copy_data(data)
         return self._mapping_value("${" + text + "}", data, spec, self.engine.trusted)
 
     def _mapping_value(self, source: str, data: dict[str, Any], spec: Any, trusted: bool, task: Any = None) -> Any:
@@ -157,7 +155,11 @@ class ServiceCalls:
                                  f"handler returns a dict of variables (or None)",
                                  element_id=spec.bpmn_id, instance_id=self.instance_id)
         if spec.outputs_mapping:
-            scope = {**task.data, **result}
+            # Camunda 7 and Zeebe: input mappings are local variables of the element, and its output mappings
+            # see them (they were the handler's params, never written to the process data)
+            local = {target: self._mapping_value(source, task.data, spec, self.engine.trusted)
+                     for target, source in spec.inputs_mapping}
+            scope = {**task.data, **local, **result}
             for target, source in spec.outputs_mapping:
                 task.data[target] = self._mapping_value(source, scope, spec, self.engine.trusted, task)
         else:
@@ -217,5 +219,13 @@ class ServiceCalls:
         return count + max(0, len(self.workflow.subprocesses) - started_before)
 
 
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(data)
+def _binding_of(spec: Any, raw: dict[str, Any]) -> Binding:
+    """The spec's Binding, made once per spec (a frozen value; each call copies its headers)."""
+    cached = spec.__dict__.get("_runner_binding")
+    if cached is not None and cached[0] is raw:
+        return cached[1]
+    binding = Binding(raw["name"], raw.get("dialect", "bpmn"), raw.get("kind", "topic"), raw.get("retries"),
+                      raw.get("retry_cycle"), dict(raw.get("headers") or {}), raw.get("result_variable"),
+                      tuple(raw.get("arguments") or ()))
+    spec._runner_binding = (raw, binding)
+    return binding

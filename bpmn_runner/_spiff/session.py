@@ -24,6 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
 from . import async_points, clock, conditional, frontier
+from .people import PeopleRecorder
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
@@ -63,7 +64,7 @@ EVENT_CLASSES: dict[str, dict[type, type]] = {
 }
 
 
-class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorder):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
     what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
 
@@ -288,7 +289,9 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
                                            for v in getattr(f, "validation", []) or []]})
         return fields
 
-    def complete_user_task(self, task_id: str, data: dict[str, Any]) -> None:
+    def complete_user_task(self, task_id: str, data: dict[str, Any], user: str | None = None) -> None:
+        """Complete a waiting user or manual task; `user` (who completed it) goes on its history event and in
+        the instance's people ledger."""
         task = self._find_task(task_id)
         if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
             raise InvalidOperationError(f"task {task_id} is not waiting for a person (it may be done already)",
@@ -296,6 +299,7 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
         data = check_submission(self._form(task), data, task.data, element_id=task.task_spec.bpmn_id,
                                 instance_id=self.instance_id)
         task.data.update(data)
+        mark = len(self.history)
         try:
             task.run()
             conditional.fire_now(self.workflow)
@@ -304,6 +308,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
             error.__cause__ = exc
             if not self._carry_on_after(error):
                 raise error from exc
+        if user:
+            self._record_completing_user(task, user, mark)
 
     def continue_async(self, task_id: str) -> None:
         """Go on past a commit point (a continuation job, once the store committed the state held there)."""
@@ -364,7 +370,15 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls):
     def send_message(self, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None) -> bool:
         event = BpmnEvent(self._definition_class(MessageEventDefinition, name)(name), payload=payload,
                           correlations=correlations or {})
-        caught = self.workflow.event_manager.catch(event, internal=False)
+        try:
+            caught = self.workflow.event_manager.catch(event, internal=False)
+        except ExecutionError as exc:
+            where = sorted({t.task_spec.bpmn_id for t in self.workflow.event_manager.tasks.values()
+                            if getattr(t.task_spec.event_definition, "name", None) == name})
+            exc.args = (f"message {name!r} could not be caught at {', '.join(where) or 'its catch'}: {exc}",)
+            if hasattr(exc, "message"):
+                exc.message = exc.args[0]
+            raise
         if caught:
             self.messages_received.append({"name": name, "at": clock.timestamp(), "payload": payload})
         return bool(caught)

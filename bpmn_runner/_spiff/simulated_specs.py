@@ -171,9 +171,11 @@ def _mi_update_hook(self: Any, my_task: Any) -> Any:
     simulator = simulator_of(my_task)
     data_input = getattr(self, "data_input", None)
     if simulator is not None and data_input is not None and not data_input.exists(my_task):
-        my_task.data[data_input.bpmn_id] = [None]
+        # not [None]: a sequential multi-instance stops at a null item, so the walk would stall there
+        my_task.data[data_input.bpmn_id] = [{}]
         simulator.record(getattr(self, "bpmn_id", None) or self.name,
-                         f"the collection {data_input.bpmn_id!r} does not exist yet; assumed one item")
+                         f"the collection {data_input.bpmn_id!r} does not exist yet; assumed one item (an empty "
+                         f"object)")
     return _originals["mi_update"](self, my_task)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import DefinitionError
 # Imported for the commands they register, in the order `--help` lists them.
-from . import run, validate, reports, modeler, durable, worker, serve, testing, decisions  # noqa: F401,I001
+from . import run, validate, reports, modeler, durable, worker, serve, bridge, testing, decisions  # noqa: F401,I001
 from .common import EXIT_DEFINITION, EXIT_FAILED, EXIT_OK, EXIT_USAGE, app
 
 __all__ = ["EXIT_DEFINITION", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "app", "main"]

@@ -5,96 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 
 from ..errors import InvalidOperationError
 from .common import (EXIT_FAILED, EXIT_OK, CommitOpt, DbOpt, HandlersOpt, JsonOpt, PathsArg, app, data_text,
-                     echo_json, environment, guard_json, parse_data, when)
+                     echo_json, parse_data, when)
+from .store_commands import (BUSINESS_KEY_HELP, INSTANCE_ARG_HELP, STATUS_HELP, HandlersRunOpt, moved,
+                             parse_correlations, store_command, target, waiting_text)
 
-STATUS_HELP = ("running (work a worker can do now), waiting (for a person, a message, a signal or a later timer), "
-               "completed, failed, incident, cancelled")
-
-
-def store_command(action: Callable[[Any], Any], db: Optional[str], *, as_json: bool,
-                  handlers: Optional[list[str]] = None, moves: Optional[Callable[[Any], list[str]]] = None,
-                  commit: Optional[str] = None) -> Any:
-    """Open the store, run `action(runtime)`, close; errors become one line and their exit code. With
-    --handlers (and the entry points) the bindings are checked before an instance starts, and the instances
-    `moves(out)` names are carried on in-process to their next wait (see `carry_on`), committing as `commit` says
-    (None: the project's setting)."""
-    from ..durable import open_runtime
-
-    def go() -> Any:
-        env = environment(handlers, entry_points=bool(handlers), commit=commit)
-        with open_runtime(db, env, check_bindings=bool(handlers)) as runtime:
-            out = action(runtime)
-            if handlers and moves is not None:
-                carry_on(runtime, out, moves(out))
-            return out
-
-    out = guard_json(go, as_json=as_json)
-    if not as_json:
-        for error in out.get("handler_errors", []) if isinstance(out, dict) else []:
-            typer.echo(f"error: {error}", err=True)
-    return out
-
-
-def carry_on(runtime: Any, out: dict[str, Any], instance_ids: list[str]) -> None:
-    """Run the service tasks of the instances a command moved whose handlers are here (as a worker does), so they
-    do not sit `running` until a worker comes; update `out` to where they are now. With wait-state commits the
-    command's own step has run most of them already (`handlers_run`)."""
-    stats = runtime.run_to_wait(instance_ids)
-    out["jobs_run"] = stats.service + out.pop("handlers_run", 0)
-    if stats.errors:
-        out["handler_errors"] = out.get("handler_errors", []) + list(stats.errors)
-    instance_id = out.get("instance_id")
-    if stats.service and instance_id in instance_ids:
-        record = runtime.store.get_instance(instance_id)
-        out["status"], out["waiting"] = record.status, record.waiting
-        if record.error:
-            out["error"] = record.error
-        out.pop("new_service_jobs", None)
-
-
-def _moved(out: dict[str, Any]) -> list[str]:
-    """The instance a start, complete, message or retry moved (none when it failed or was only buffered)."""
-    return [out["instance_id"]] if out.get("instance_id") and out.get("status") not in ("failed", None) else []
-
-
-HANDLERS_RUN_HELP = ("Handler modules; the service tasks the step reaches whose handlers are here run in-process, "
-                     "to the next wait (the others stay for a worker).")
-HandlersRunOpt = typer.Option(None, "--handlers", "-H", help=HANDLERS_RUN_HELP)
-
-
-def _parse_correlations(items: Optional[list[str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidOperationError(f"--correlation {item!r} must be KEY=VALUE, like orderId=42")
-        out[key.strip()] = value
-    return out
-
-
-def _target(rt: Any, instance: Optional[str], business_key: Optional[str]) -> str:
-    """The instance a command acts on: its id (or prefix), or the one open instance with --business-key."""
-    if (instance is None) == (business_key is None):
-        raise InvalidOperationError("name the instance by its id or by --business-key K (one of the two)")
-    return instance if instance is not None else rt.instance_by_business_key(business_key)
-
-
-INSTANCE_ARG_HELP = "Instance id (or a unique prefix of it); or give --business-key instead."
-BUSINESS_KEY_HELP = "The one open instance with this business key (several: an error naming them)."
-
-
-def _waiting_text(waiting: list[dict[str, Any]]) -> str:
-    parts = []
-    for w in waiting:
-        detail = f" {w.get('detail')}" if w.get("detail") else ""
-        parts.append(f"{w.get('element_id')} ({w.get('kind')}{detail})")
-    return ", ".join(parts)
+UserOpt = typer.Option(None, "--user", help="Who does this (recorded on the history; get_current_user() in "
+                                            "SpiffArena scripts); default $BPMN_RUNNER_USER.")
 
 
 @app.command("start")
@@ -104,7 +26,7 @@ def start_command(paths: list[Path] = PathsArg,
                                                              help="Business key (need not be unique)."),
                   data: Optional[str] = typer.Option(None, "--data", help="Start data as a JSON object."),
                   data_file: Optional[Path] = typer.Option(None, "--data-file", help="Start data from a JSON file."),
-                  handlers: Optional[list[str]] = HandlersOpt,
+                  handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                   commit: Optional[str] = CommitOpt,
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Store the diagrams, start an instance, run it to its first wait, commit, and print the instance id.
@@ -115,7 +37,7 @@ def start_command(paths: list[Path] = PathsArg,
     """
     out = store_command(lambda rt: rt.start(list(paths), process, parse_data(data, data_file),
                                             business_key=business_key), db, as_json=as_json, handlers=handlers,
-                        moves=_moved, commit=commit)
+                        moves=moved, commit=commit, user=user)
     if as_json:
         echo_json(out)
     elif out["status"] == "scheduled":
@@ -123,7 +45,7 @@ def start_command(paths: list[Path] = PathsArg,
             typer.echo(f"{out['process_id']}: scheduled; {_timer_start_text(timer)}")
     else:
         typer.echo(out["instance_id"])
-        where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
+        where = f", waits at {waiting_text(out['waiting'])}" if out["waiting"] else ""
         typer.echo(f"{out['process_id']}: {out['status']}{where}", err=True)
         if out.get("error"):
             typer.echo(f"error: {out['error']}", err=True)
@@ -201,7 +123,7 @@ def show_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_AR
                  db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Show one instance: status, where it waits, incidents, data and history (--json: with the traceback of
     each incident's handler)."""
-    shown = store_command(lambda rt: rt.show(_target(rt, instance, business_key)), db, as_json=as_json)
+    shown = store_command(lambda rt: rt.show(target(rt, instance, business_key)), db, as_json=as_json)
     if as_json:
         echo_json(shown)
         return
@@ -209,8 +131,13 @@ def show_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_AR
     typer.echo(f"instance {shown['instance_id']}: {shown['status']}")
     typer.echo(f"process: {shown['process_id']}{version}"
                + (f", business key {shown['business_key']}" if shown["business_key"] else ""))
-    typer.echo(f"started {when(shown['created_at'])}, updated {when(shown['updated_at'])}"
+    typer.echo(f"started {when(shown['created_at'])}"
+               + (f" by {shown['started_by']}" if shown.get("started_by") else "")
+               + f", updated {when(shown['updated_at'])}"
                + (f", ended {when(shown['ended_at'])}" if shown.get("ended_at") else ""))
+    for c in shown.get("completed_by", []):
+        typer.echo(f"user task {c['name'] or c['element_id']} [{c['element_id']}] completed by {c['user']} "
+                   f"{when(c['at'])}")
     for w in shown["waiting"]:
         extra = f" key={w['correlation_key']}" if w.get("correlation_key") else ""
         due = f" due {when(w['due_at'])}" if w.get("due_at") else ""
@@ -289,17 +216,18 @@ def unclaim_command(task: str = typer.Argument(..., help="User task id (from `bp
 def complete_command(task: str = typer.Argument(..., help="User task id (from `bpmn-runner tasks`)."),
                      data: Optional[str] = typer.Option(None, "--data", help="Form data as a JSON object."),
                      data_file: Optional[Path] = typer.Option(None, "--data-file", help="Form data from a JSON file."),
-                     handlers: Optional[list[str]] = HandlersOpt,
+                     handlers: Optional[list[str]] = HandlersOpt, user: Optional[str] = UserOpt,
                      commit: Optional[str] = CommitOpt,
                      db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Complete an open user task with data, and run the instance to its next wait: with --handlers through the
-    service tasks whose handlers are given (listeners need them too)."""
+    service tasks whose handlers are given (listeners need them too). The completing user (--user, else
+    $BPMN_RUNNER_USER) is recorded on the task's history."""
     out = store_command(lambda rt: rt.complete_task(task, parse_data(data, data_file)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved, commit=commit)
+                        handlers=handlers, moves=moved, commit=commit, user=user)
     if as_json:
         echo_json(out)
         return
-    where = f", waits at {_waiting_text(out['waiting'])}" if out["waiting"] else ""
+    where = f", waits at {waiting_text(out['waiting'])}" if out["waiting"] else ""
     typer.echo(f"instance {out['instance_id']}: {out['status']}{where}")
 
 
@@ -322,12 +250,12 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
     buffer it for --ttl seconds until an instance waits for it. With --handlers the instance runs on to its next
     wait through the service tasks whose handlers are given."""
     out = store_command(lambda rt: rt.publish_message(
-        name, correlations=_parse_correlations(correlation), payload=parse_data(data, None),
+        name, correlations=parse_correlations(correlation), payload=parse_data(data, None),
         business_key=business_key, message_id=message_id, ttl=ttl), db, as_json=as_json, handlers=handlers,
-        moves=_moved, commit=commit)
+        moves=moved, commit=commit)
     if as_json:
         echo_json(out)
-        return
+        raise typer.Exit(1 if out.get("outcome") == "incident" else 0)
     outcome = out["outcome"]
     if outcome == "delivered":
         typer.echo(f"message {name!r} delivered to instance {out['instance_id']} (now {out['status']})")
@@ -335,6 +263,10 @@ def message_command(name: str = typer.Argument(..., help="Message name, as in th
         typer.echo(f"message {name!r} started instance {out['instance_id']} (now {out['status']})")
     elif outcome == "buffered":
         typer.echo(f"message {name!r}: nothing waits for it yet; buffered until {when(out['expires_at'])} UTC")
+    elif outcome == "incident":
+        typer.echo(f"instance {out['instance_id']} is now in an incident: {out['error']}; see `bpmn-runner show "
+                   f"{out['instance_id']}`, then `bpmn-runner retry {out['instance_id']}`", err=True)
+        raise typer.Exit(1)
     else:
         typer.echo(f"message {name!r}: {outcome}")
 
@@ -367,12 +299,17 @@ def retry_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_A
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Resume an instance with an incident: its failed jobs get fresh attempts, due now, for a worker to run (with
     --handlers, run here, on to the next wait)."""
-    out = store_command(lambda rt: rt.retry(_target(rt, instance, business_key)), db, as_json=as_json,
-                        handlers=handlers, moves=_moved, commit=commit)
+    out = store_command(lambda rt: rt.retry(target(rt, instance, business_key)), db, as_json=as_json,
+                        handlers=handlers, moves=moved, commit=commit)
     if as_json:
         echo_json(out)
+    elif out.get("messages"):
+        for m in out["messages"]:
+            typer.echo(f"instance {out['instance_id']}: message {m['message']!r} "
+                       + (f"still cannot be delivered: {m.get('error')}" if m.get("outcome") == "incident" else
+                          f"{m.get('outcome')} (now {out['status']})"))
     elif "jobs_run" in out:
-        where = f", waits at {_waiting_text(out['waiting'])}" if out.get("waiting") else ""
+        where = f", waits at {waiting_text(out['waiting'])}" if out.get("waiting") else ""
         typer.echo(f"instance {out['instance_id']}: {out['jobs']} job(s) due again, {out['jobs_run']} run here; "
                    f"now {out['status']}{where}")
     else:
@@ -384,7 +321,7 @@ def cancel_command(instance: Optional[str] = typer.Argument(None, help=INSTANCE_
                    business_key: Optional[str] = typer.Option(None, "--business-key", "-k", help=BUSINESS_KEY_HELP),
                    db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
     """Cancel an open instance: its jobs and waits are removed; it keeps its history."""
-    out = store_command(lambda rt: rt.cancel(_target(rt, instance, business_key)), db, as_json=as_json)
+    out = store_command(lambda rt: rt.cancel(target(rt, instance, business_key)), db, as_json=as_json)
     if as_json:
         echo_json(out)
     else:

@@ -78,7 +78,7 @@ def run(paths: list[Path] = PathsArg,
             from ..all_paths import walk_all_paths
             return walk_all_paths(engine, definitions, process, start_data)
         instance = engine.start(definitions, process, start_data, business_key=business_key)
-        interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
+        interactive = not as_json and _is_terminal()
         progress = _Progress(enabled=not as_json and sys.stderr.isatty())
         try:
             result = instance.run(_ask_user_task if interactive else None, on_step=progress.step)
@@ -132,18 +132,21 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _is_terminal() -> bool:
+    """Whether a person is at the terminal to answer user tasks (tests stand in for one)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+_OMIT = object()  # an empty answer to a field with no default: the field is left out of the data
+_MAX_ROUNDS = 10
+
+
 def _ask_user_task(task: WaitingTask) -> dict[str, Any] | None:
     typer.echo(f"\nUser task {task.name!r} ({task.element_id}) is waiting.")
     if task.instructions:
         typer.echo(f"  {task.instructions}")
-    values: dict[str, Any] = {}
     if task.fields:
-        for field in task.fields:
-            hint = f" [{'/'.join(field.options)}]" if field.options else ""
-            answer = typer.prompt(f"  {field.label}{hint}", default=field.default if field.default is not None else "",
-                                  show_default=field.default is not None)
-            values[field.id] = _coerce(answer, field.type)
-        return values
+        return _ask_fields(task)
     while True:
         answer = typer.prompt("  data as a JSON object", default="{}")
         try:
@@ -156,15 +159,70 @@ def _ask_user_task(task: WaitingTask) -> dict[str, Any] | None:
         typer.echo("  give a JSON object, like {\"approved\": true}")
 
 
-def _coerce(answer: Any, field_type: str) -> Any:
+def _ask_fields(task: WaitingTask) -> dict[str, Any]:
+    """Ask each field; with a JSON schema (SpiffArena) check the answers, say what is wrong by field and ask
+    those fields again until the data fits."""
+    from ..user_forms import field_errors
+
+    values: dict[str, Any] = {}
+    pending = list(task.fields)
+    by_id = {f.id: f for f in task.fields}
+    for _ in range(_MAX_ROUNDS):
+        for field in pending:
+            answer = _ask_field(field, strict=task.form_schema is not None)
+            if answer is _OMIT:
+                values.pop(field.id, None)
+            else:
+                values[field.id] = answer
+        if task.form_schema is None:
+            return values
+        errors = field_errors(task.form_schema, values)
+        if not errors:
+            return values
+        order = list(by_id)
+        errors = dict(sorted(errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in by_id else -1))
+        for key, problem in errors.items():
+            label = by_id[key].label if key in by_id else key
+            typer.echo(f"  {label} ({key}): {problem}" if key else f"  {problem}")
+        pending = [by_id[k] for k in errors if k in by_id] or list(task.fields)
+    raise InvalidOperationError(f"user task {task.element_id}: the answers still do not fit its form after "
+                                f"{_MAX_ROUNDS} rounds; complete it with --data")
+
+
+def _ask_field(field: Any, *, strict: bool) -> Any:
+    hint = f" [{'/'.join(field.options)}]" if field.options else " [yes/no]" if field.type == "boolean" else ""
+    mark = " *" if field.required else ""
+    default = field.default
+    if isinstance(default, bool):
+        default = "yes" if default else "no"
+    answer = typer.prompt(f"  {field.label}{mark}{hint}", default="" if default is None else str(default),
+                          show_default=default is not None)
+    if strict and str(answer).strip() == "" and default is None:
+        return _OMIT
+    return _coerce(answer, field.type, strict=strict)
+
+
+def _coerce(answer: Any, field_type: str, *, strict: bool = False) -> Any:
+    """An answer typed as its field: with `strict` (a JSON-schema form) what does not read as the type stays
+    text, so the schema check names the field."""
     text = str(answer).strip()
+    if strict and text[:1] in ("{", "["):  # an object or list field of a JSON schema, typed as JSON
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
     if field_type == "boolean":
-        return text.lower() in ("true", "yes", "y", "1")
+        if text.lower() in ("true", "yes", "y", "1"):
+            return True
+        if not strict or text.lower() in ("false", "no", "n", "0"):
+            return False
+        return text
     try:
         if field_type in ("long", "integer"):
             return int(text)
         if field_type == "number":
-            return float(text)
+            number = float(text)
+            return int(number) if strict and number.is_integer() and "." not in text else number
     except ValueError:
         return text
     return text

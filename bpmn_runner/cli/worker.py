@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -21,12 +22,21 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
                    poll: float = typer.Option(0.5, "--poll", min=0.01, help="Longest pause between looks for work."),
                    worker_id: Optional[str] = typer.Option(None, "--id", help="Worker name (default host:pid)."),
                    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say what happens on stderr."),
-                   commit: Optional[str] = CommitOpt, db: Optional[str] = DbOpt) -> None:
+                   commit: Optional[str] = CommitOpt,
+                   bridge_broker: Optional[str] = typer.Option(
+                       None, "--bridge-broker", show_default=False,
+                       help="Also run the broker bridge (see `bridge`) with this amqp:// or nats:// broker."),
+                   bridge_config: Optional[Path] = typer.Option(
+                       None, "--bridge-config", show_default=False,
+                       help="Also run the broker bridge with this TOML file (default with --bridge-broker: "
+                            "[tool.bpmn-runner.bridge])."),
+                   db: Optional[str] = DbOpt) -> None:
     """Run jobs from the store: service tasks with their handlers, due timers and message deliveries.
 
     Several workers (processes, on one host with SQLite, on any hosts with PostgreSQL) share the work; each job
     is leased, and a job whose worker died is taken over when its lease expires. SIGTERM finishes the jobs in hand.
     With --until-idle, due service jobs no handler here can run are named, and the exit code is 1.
+    With --bridge-broker or --bridge-config the broker bridge runs beside the worker, in the same process.
     """
     import signal as signals
 
@@ -34,8 +44,26 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
 
     def go() -> Any:
         env = environment(handlers, commit=commit)
+        log = (lambda text: typer.echo(text, err=True)) if verbose else None
+        bridge = None
+        if bridge_broker or bridge_config:
+            from ..bridge import load_bridge_config, start_bridge
+            from .bridge import runtime_factory
+            settings = load_bridge_config(bridge_config, broker=bridge_broker)
+            bridge = start_bridge(runtime_factory(db, handlers, worker_id or default_worker_id()), settings, log=log,
+                                  warn=lambda text: typer.echo(text, err=True))
+            bridge.wait_ready(10)  # a broker that is down does not hold the worker up: the bridge keeps retrying
+            if bridge.error is not None:
+                raise bridge.error
+        try:
+            return work(env, log)
+        finally:
+            if bridge is not None:
+                bridge.stop()
+                typer.echo(f"bridge done: {bridge.stats.summary()}", err=True)
+
+    def work(env: Any, log: Any) -> Any:
         with open_runtime(db, env, worker_id=worker_id or default_worker_id()) as runtime:
-            log = (lambda text: typer.echo(text, err=True)) if verbose else None
             worker = Worker(runtime, worker_id=runtime.worker_id, concurrency=concurrency, lease=lease, poll=poll,
                             log=log)
             previous = None

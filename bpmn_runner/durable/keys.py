@@ -61,14 +61,39 @@ def thrown_key(message: dict[str, Any], data: dict[str, Any], business_key: str 
     return business_key
 
 
+def payload_key(name: str, payload: dict[str, Any], catalogs: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(key, problem): the correlation key a message arriving from outside carries, read from its payload by the
+    retrieval expressions of that message only (SpiffArena: each correlation property has one expression per
+    message; the expressions written for other messages are never evaluated). `problem` says why no key could
+    be read when the message has properties; (None, None) when it has none."""
+    properties: dict[str, str] = {}
+    for catalog in catalogs:
+        for prop, expression in catalog.get("messages", {}).get(name, {}).get("properties", []):
+            properties.setdefault(prop, expression)
+    problems = []
+    for prop in sorted(properties):
+        expression = properties[prop]
+        try:
+            value = expressions.evaluate(expression, payload)
+        except BpmnRunnerError as exc:
+            problems.append(f"correlation property {prop} ({expression}): {getattr(exc, 'message', exc)}")
+            continue
+        if value is not None:
+            return key_string(value), None
+        problems.append(f"correlation property {prop} ({expression}) is null in the payload")
+    return None, ("; ".join(problems) or None)
+
+
 def buffered_match(store: Store, instance: Instance, business_key: str | None, catalog: dict[str, Any],
                    consumed: list[str], now: float) -> tuple[MessageRecord, dict[str, Any]] | None:
     """A buffered message one of the instance's message catches takes now, with that catch's correlations."""
     waits = [w for w in instance.event_waits() if w["kind"] == "message"]
     if not waits:
         return None
+    # a payload its own retrieval expressions cannot read would fail the catch and with it this step (the
+    # person completing a task, the worker finishing a job): such a message is never taken from the buffer
     buffered = [m for m in store.buffered_messages(sorted({w["event_name"] for w in waits}), now)
-                if m.id not in consumed]
+                if m.id not in consumed and _readable(m, catalog)]
     for message in buffered:
         for wait in waits:
             if wait["event_name"] != message.name:
@@ -79,3 +104,9 @@ def buffered_match(store: Store, instance: Instance, business_key: str | None, c
             if key is None or key == message.correlation_key:
                 return message, wait["correlations"]
     return None
+
+
+def _readable(message: MessageRecord, catalog: dict[str, Any]) -> bool:
+    found, problem = payload_key(message.name, message.payload if isinstance(message.payload, dict) else {},
+                                 [catalog])
+    return found is not None or problem is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..environment import Environment
@@ -109,6 +110,8 @@ class Queries:
                       "max_attempts": j.max_attempts, "locked_by": j.locked_by, "locked_until": j.locked_until,
                       "last_error": j.last_error} for j in jobs],
             "history": [{k: v for k, v in h.items() if k not in ("instance_id",)} for h in history],
+            "started_by": _people(record).get("initiator"),
+            "completed_by": completed_by(history),
             "messages_sent": [message_view(m) for m in sent],
             "messages_received": [message_view(m) for m in received],
             "created_at": record.created_at, "updated_at": record.updated_at, "ended_at": record.ended_at,
@@ -171,3 +174,24 @@ def message_view(m: MessageRecord) -> dict[str, Any]:
     return {"id": m.id, "name": m.name, "correlation_key": m.correlation_key, "payload": m.payload,
             "status": m.status, "at": m.consumed_at or m.created_at, "from": m.source_instance_id,
             "to": m.target_instance_id}
+
+
+COMPLETED_BY = "completed by "
+
+
+def completed_by(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who completed each user task, in order (the history event of a task completed with a user says so)."""
+    return [{"element_id": h["element_id"], "name": h.get("name") or "", "user": h["detail"][len(COMPLETED_BY):],
+             "at": h["at"]}
+            for h in history if h["event"] == "completed" and str(h.get("detail") or "").startswith(COMPLETED_BY)]
+
+
+def _people(record: InstanceRecord) -> dict[str, Any]:
+    state = record.state
+    if isinstance(state, str):
+        try:
+            state = json.loads(state)
+        except ValueError:
+            return {}
+    found = state.get("people") if isinstance(state, dict) else None
+    return found if isinstance(found, dict) else {}

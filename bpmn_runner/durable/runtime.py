@@ -145,10 +145,12 @@ class Runtime:
 
     # ----- people, messages, signals, retries, cancellation -------------------------------------------------
 
-    def complete_task(self, task_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    def complete_task(self, task_id: str, data: dict[str, Any] | None = None, *,
+                      user: str | None = None) -> dict[str, Any]:
+        """Complete an open user task as `user` (else the environment's user), recorded on its history."""
         wait = self._user_wait(task_id)
         return self.steps.step(wait.instance_id,
-                               lambda instance: instance.complete_user_task(wait.task_id, data or {}))
+                               lambda instance: instance.complete_user_task(wait.task_id, data or {}, user=user))
 
     def claim_task(self, task_id: str, user: str | None) -> dict[str, Any]:
         """Set (or with None clear) the assignee of an open user task, as Tasklist's claim and unclaim."""
@@ -172,6 +174,12 @@ class Runtime:
         return self.correlation.publish_message(name, correlations=correlations, payload=payload,
                                                 business_key=business_key, message_id=message_id, ttl=ttl)
 
+    def receive_event(self, event_id: str, name: str, *, correlation_key: str | None,
+                      payload: dict[str, Any] | None = None, business_key: str | None = None) -> dict[str, Any]:
+        """A broker event as a message, once per `event_id` (the bridge's inbox); see Correlation.receive_event."""
+        return self.correlation.receive_event(event_id, name, correlation_key=correlation_key, payload=payload,
+                                              business_key=business_key)
+
     def route_message(self, message: MessageRecord, *, job: DoneJob | None = None,
                       job_record: JobRecord | None = None) -> dict[str, Any]:
         return self.correlation.route_message(message, job=job, job_record=job_record)
@@ -180,9 +188,23 @@ class Runtime:
         return self.correlation.send_signal(name, payload)
 
     def retry(self, ident: str) -> dict[str, Any]:
+        """Give an incident's jobs fresh attempts, due now; a message whose delivery failed is delivered again here
+        (any worker could, but the person retrying wants to know at once whether it went through)."""
         instance_id = self.store.resolve_instance_id(ident)
         count = self.store.retry_instance(instance_id, self.now())
-        return {"instance_id": instance_id, "status": "running", "jobs": count}
+        out: dict[str, Any] = {"instance_id": instance_id, "status": "running", "jobs": count}
+        for job in [j for j in self.store.jobs_of(instance_id) if j.kind == "message" and j.status == "ready"]:
+            try:
+                routed = self.process_job_now(job.id)
+            except BpmnRunnerError as exc:
+                routed = {"outcome": "incident", "error": str(exc)}
+            if routed is not None:
+                out.setdefault("messages", []).append({"message": job.element_id, **routed})
+                if routed.get("outcome") == "incident":
+                    out.update(status="incident", error=routed.get("error"))
+                elif routed.get("instance_id") == instance_id and routed.get("status"):
+                    out["status"] = routed["status"]
+        return out
 
     def cleanup(self, finished_before: str, *, keep_history: bool = False) -> dict[str, int]:
         """Remove instances that ended before a date (`2026-01-31` or an ISO time, UTC), in batches."""
@@ -206,9 +228,10 @@ class Runtime:
 
     def run_to_wait(self, instance_ids: list[str], *, lease: float = 30.0) -> WorkerStats:
         """Carry these instances on in-process, as a worker would: run their due service jobs whose handlers this
-        Runtime has until they wait, end, or need a handler it lacks (that job stays for a worker). Each-task
-        commits: one committed step each. Wait-state commits: a job the diagram made a commit point (asyncBefore,
-        an external task) stays for a worker, as Camunda's job executor takes an async continuation."""
+        Runtime has, and their async continuations, until they wait, end, or need a handler it lacks (that job
+        stays for a worker). Each-task commits: one committed step each. Wait-state commits: a commit point
+        (asyncBefore/asyncAfter, an external task) is committed, then carried on here like any job, so a command
+        given the handlers never leaves an instance `running` at its next service task."""
         worker = Worker(self, worker_id=self.worker_id, lease=lease)
         if not self.handlers.names():
             return worker.stats
@@ -217,9 +240,9 @@ class Runtime:
             job_ids = []
             for instance_id in dict.fromkeys(instance_ids):
                 _record, jobs = self.store.load_for_step(instance_id)
-                job_ids += [j.id for j in jobs if j.kind == "service" and j.handler in self.handlers
-                            and j.due_at <= now and (j.locked_until or 0) <= now
-                            and not (self.wait_states and j.payload.get("commit_point"))]
+                job_ids += [j.id for j in jobs
+                            if (j.kind == "async" or (j.kind == "service" and j.handler in self.handlers))
+                            and j.due_at <= now and (j.locked_until or 0) <= now]
             if not job_ids:
                 return worker.stats
             before = worker.stats.jobs

@@ -16,14 +16,14 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
 from ..engine import Engine, Instance, PendingJob
 from ..environment import Environment
 from ..errors import BpmnError, BpmnRunnerError, ConcurrentUpdateError, HandlerError, InvalidOperationError, \
     UnhandledBpmnError
-from ..jsondata import json_safe
+from ..jsondata import dataclass_json, json_safe
 from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
@@ -313,7 +313,7 @@ class Steps:
 
     def _service_job(self, pending: PendingJob, instance: Instance, now: float) -> JobRecord:
         attempts, backoff = retry_policy(pending.binding)
-        payload = {"call": json_safe(asdict(pending.call)), "binding": json_safe(asdict(pending.binding))}
+        payload = {"call": dataclass_json(pending.call), "binding": dataclass_json(pending.binding)}
         point = instance.definitions.commit_points.get(pending.call.element_id)
         if point is not None:  # a job because the diagram asks for a commit point here
             payload["commit_point"] = point

@@ -53,6 +53,7 @@ class TimerStarts:
         self.engine = engine
         self.deployments = deployments
         self.steps = steps
+        self._scheduled: set[str] = set()  # digests this runtime has scheduled: many starts check the store once
 
     def scheduled(self, process_id: str | None = None) -> list[dict[str, Any]]:
         """The scheduled timer start events: process, element, timer text, next due time (UTC), repetitions left
@@ -66,6 +67,8 @@ class TimerStarts:
     def schedule(self, digest: str, definitions: Definitions) -> None:
         """Schedule the timer start events of the deployment's executable processes (a job each, kept when this
         version is deployed again)."""
+        if digest in self._scheduled:
+            return
         starts = self.deployments.catalog_for(digest).get("starts", {})
         for process_id in definitions.executable_processes():
             timers = starts.get(process_id, {}).get("timers") or []
@@ -83,6 +86,7 @@ class TimerStarts:
                     new_jobs.append(job)
             if stale or new_jobs:
                 self.store.replace_start_timers(stale, new_jobs)
+        self._scheduled.add(digest)
 
     def _first_job(self, digest: str, process_id: str, timer: dict[str, Any]) -> JobRecord | None:
         text = self._text(timer, process_id)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping, TypeVar
 
 from ..errors import ExpressionError
 from ..models import CAMUNDA_PARAMETER_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER
-from . import feel_bridge as feel, javascript, juel, python_safe, scripts
+from . import bpmn_engine_js, feel_bridge as feel, javascript, juel, python_safe, scripts
 from .juel import bean_calls, execution_info
 from .script_names import script_names
 from ._problems import Missing, MissingVariableError, Problem
@@ -38,8 +38,8 @@ def evaluate(expression: str, data: Mapping[str, Any], *, trusted: bool = False,
     """Evaluate a condition or value in its dialect against the process data (Python expressions also see
     `names`: script modules and functions)."""
     dialect = _dialect_checked(expression)
-    if dialect == "javascript":
-        return javascript.evaluate(expression[len(JAVASCRIPT_MARKER):], data)
+    if dialect == "javascript":  # bpmn-engine's script conditions end with next(err, result): adapt() reads it
+        return javascript.evaluate(bpmn_engine_js.adapt(expression[len(JAVASCRIPT_MARKER):]), data)
     if dialect == "feel":
         return _guarded(expression, "evaluate", lambda: feel.evaluate(_feel_source(expression), data,
                                                                           _feel_offset(expression)))

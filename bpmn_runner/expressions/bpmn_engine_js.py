@@ -8,7 +8,8 @@ import re
 
 _USES_CONVENTION = re.compile(r"\bnext\s*\(|\benvironment\s*\.\s*(variables|output|services)\b")
 
-# One line, so that the script's own line numbers stay what the modeler shows.
+# One line, so that the script's own line numbers stay what the modeler shows. What the script sets in
+# `environment.output` is written last: it wins over the (unchanged) value still in `environment.variables`.
 _BEFORE = ("(function () { const environment = { variables: execution.getVariables(), output: {}, services: {} }; "
            "let __nextCalled = false, __nextError = null, __nextResult = null; "
            "function next(err, result) { __nextCalled = true; __nextError = err || null; "
@@ -16,9 +17,9 @@ _BEFORE = ("(function () { const environment = { variables: execution.getVariabl
            "const __returned = (function () { ")
 _AFTER = ("\n}).call({ environment: environment }); "
           "if (__nextError) { throw (__nextError instanceof Error ? __nextError : new Error(String(__nextError))); } "
-          "for (const k in environment.output) execution.setVariable(k, environment.output[k]); "
           "for (const k in environment.variables) if (environment.variables[k] !== execution.getVariable(k)) "
           "execution.setVariable(k, environment.variables[k]); "
+          "for (const k in environment.output) execution.setVariable(k, environment.output[k]); "
           "return __nextCalled ? __nextResult : __returned; })()")
 
 

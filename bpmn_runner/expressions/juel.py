@@ -1,4 +1,4 @@
-"""Camunda 7 JUEL (`${...}` / `#{...}`): parser and evaluator following the EL coercion rules.
+"""Camunda 7 JUEL (`${...}` / `#{...}`): evaluation following the EL coercion rules (syntax in juel_parser.py).
 
 Departures from Camunda: an unknown top-level variable, an absent map key and an out-of-range list index all raise
 MissingVariableError (EL would return null for the last two); division or remainder by zero is an error rather
@@ -8,248 +8,17 @@ String, List and Map methods.
 
 from __future__ import annotations
 
-import contextvars
-from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
-from ._lexer import Cursor, tokenize
 from ._problems import Missing, Problem
-from .el_coercion import arithmetic, compare, equals, to_bool, to_number, to_text
 from .decision_result import RESULT_VIEWS
+from .el_coercion import arithmetic, compare, equals, to_bool, to_number, to_text
+from .juel_execution import BEANS, Execution, bean_calls, current_execution_info, execution_info
+from .juel_parser import Node, parse, referenced_names, split
 from .spin import Spin, describe_value
 
-Node = tuple[Any, ...]
-
-_OPERATORS = ("==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "?", ":", "+", "-", "*", "/", "%",
-              "(", ")", "[", "]", ".", ",")
-_NAME = r"[A-Za-z_$][A-Za-z0-9_$]*"
-_KEYWORDS = frozenset({"and", "or", "not", "eq", "ne", "lt", "gt", "le", "ge", "empty", "div", "mod",
-                       "true", "false", "null", "instanceof"})
-_COMPARE = {"==": "==", "eq": "==", "!=": "!=", "ne": "!=", "<": "<", "lt": "<", ">": ">", "gt": ">",
-            "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="}
-
-
-_INFO: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("juel_execution_info", default={})
-# execution.<property> (and get<Property>()) -> the key of the running execution's facts
-_EXECUTION_FACTS = {"processBusinessKey": "businessKey", "businessKey": "businessKey",
-                    "processInstanceId": "instanceId", "id": "instanceId", "currentActivityId": "elementId",
-                    "activityId": "elementId", "eventName": "eventName"}
-
-
-@contextmanager
-def execution_info(info: Mapping[str, Any]) -> Iterator[None]:
-    """Facts about the running execution that `execution.processBusinessKey` and friends read while evaluating."""
-    token = _INFO.set(info)
-    try:
-        yield
-    finally:
-        _INFO.reset(token)
-
-
-# `${bean.method(args)}` where `bean` is no variable: a resolver (handler name, arguments) -> (found, value) that calls
-# the handler registered as "bean.method", as Camunda calls the bean's method
-BeanResolver = Callable[[str, list[Any]], tuple[bool, Any]]
-_BEANS: contextvars.ContextVar[BeanResolver | None] = contextvars.ContextVar("juel_beans", default=None)
-
-
-@contextmanager
-def bean_calls(resolver: BeanResolver | None) -> Iterator[None]:
-    """While evaluating, `${bean.method(a, b)}` calls `resolver("bean.method", [a, b])` when `bean` is no variable."""
-    token = _BEANS.set(resolver)
-    try:
-        yield
-    finally:
-        _BEANS.reset(token)
-
-
-def current_execution_info() -> Mapping[str, Any]:
-    """The facts `execution_info` set for the expression or script being evaluated (for JavaScript's execution)."""
-    return dict(_INFO.get())
-
-
-class _Execution:
-    """Stands for Camunda's `execution` object: its variable accessors and a few facts (business key, ids)."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-
-    def fact(self, name: str) -> tuple[bool, Any]:
-        """(known, value) of a fact of the running execution; nothing is known outside one."""
-        key = _EXECUTION_FACTS.get(name)
-        info = _INFO.get()
-        if key is None or not info:
-            return False, None
-        return True, info.get(key)
-
-
-# ---------------------------------------------------------------- composite text
-
-
-@lru_cache(maxsize=512)
-def split(text: str) -> tuple[tuple[str, Node | None], ...]:
-    """Cut `text` into (literal text, None) and (source, parsed expression) parts."""
-    parts: list[tuple[str, Node | None]] = []
-    literal: list[str] = []
-    i = 0
-    while i < len(text):
-        if text.startswith(("\\${", "\\#{"), i):
-            literal.append(text[i + 1:i + 3])
-            i += 3
-            continue
-        if text.startswith(("${", "#{"), i):
-            end = _closing_brace(text, i + 2)
-            if literal:
-                parts.append(("".join(literal), None))
-                literal = []
-            parts.append((text[i:end + 1], parse(text[i + 2:end], offset=i + 2)))
-            i = end + 1
-            continue
-        literal.append(text[i])
-        i += 1
-    if literal:
-        parts.append(("".join(literal), None))
-    return tuple(parts)
-
-
-def _closing_brace(text: str, start: int) -> int:
-    quote = ""
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "}":
-            return i
-        i += 1
-    raise Problem(f"'{text[start - 2:start]}' at column {start - 1} has no closing '}}'")
-
-
-# ---------------------------------------------------------------- parser
-
-
-def parse(source: str, offset: int = 0) -> Node:
-    tokens = tokenize(source, operators=_OPERATORS, quotes="'\"", name_pattern=_NAME, offset=offset)
-    cursor = Cursor(tokens)
-    if cursor.peek().kind == "end":
-        raise Problem("the expression inside ${} is empty")
-    node = _ternary(cursor)
-    if cursor.peek().kind != "end":
-        cursor.fail("expected an operator")
-    return node
-
-
-def _ternary(c: Cursor) -> Node:
-    c.enter()
-    test = _binary(c, 0)
-    if c.accept("?"):
-        then = _ternary(c)
-        c.expect(":")
-        test = ("cond", test, then, _ternary(c))
-    c.leave()
-    return test
-
-
-# Binary precedence levels, loosest first.
-_LEVELS: tuple[dict[str, str], ...] = (
-    {"||": "or", "or": "or"},
-    {"&&": "and", "and": "and"},
-    {k: v for k, v in _COMPARE.items() if v in ("==", "!=")},
-    {k: v for k, v in _COMPARE.items() if v not in ("==", "!=")},
-    {"+": "+", "-": "-"},
-    {"*": "*", "/": "/", "div": "/", "%": "%", "mod": "%"},
-)
-
-
-def _binary(c: Cursor, level: int) -> Node:
-    if level == len(_LEVELS):
-        return _unary(c)
-    ops = _LEVELS[level]
-    left = _binary(c, level + 1)
-    while (text := c.accept(*ops)) is not None:
-        right = _binary(c, level + 1)
-        op = ops[text]
-        left = (op, left, right) if op in ("and", "or") else ("bin", op, left, right)
-    return left
-
-
-def _unary(c: Cursor) -> Node:
-    if c.accept("-"):
-        return ("neg", _unary(c))
-    if c.accept("!", "not"):
-        return ("not", _unary(c))
-    if c.accept("empty"):
-        return ("empty", _unary(c))
-    return _postfix(c)
-
-
-def _postfix(c: Cursor) -> Node:
-    node = _primary(c)
-    while True:
-        if c.accept("."):
-            token = c.next()
-            if token.kind != "name":
-                c.i -= 1
-                c.fail("expected a property name after '.'")
-            if c.accept("("):
-                node = ("call", node, token.text, _arguments(c))
-            else:
-                node = ("prop", node, token.text)
-        elif c.accept("["):
-            c.enter()
-            node = ("index", node, _ternary(c))
-            c.leave()
-            c.expect("]")
-        else:
-            return node
-
-
-def _arguments(c: Cursor) -> tuple[Node, ...]:
-    args: list[Node] = []
-    if not c.accept(")"):
-        args.append(_ternary(c))
-        while c.accept(","):
-            args.append(_ternary(c))
-        c.expect(")")
-    return tuple(args)
-
-
-def _primary(c: Cursor) -> Node:
-    token = c.peek()
-    if token.kind in ("num", "str"):
-        c.next()
-        return ("lit", token.value)
-    if c.accept("("):
-        c.enter()
-        node = _ternary(c)
-        c.leave()
-        c.expect(")")
-        return node
-    if token.kind == "name":
-        literals = {"true": True, "false": False, "null": None}
-        if token.text in literals:
-            c.next()
-            return ("lit", literals[token.text])
-        if token.text in _KEYWORDS:
-            c.fail("expected a value")
-        c.next()
-        if c.at(":") and c.peek(1).kind == "name" and c.peek(2).text == "(":
-            raise Problem(f"EL functions such as '{token.text}:{c.peek(1).text}()' are not supported")
-        if c.at("(") and token.text in ("S", "JSON"):  # Camunda Spin's entry functions
-            c.next()
-            return ("spin", _arguments(c))
-        if c.at("("):
-            raise Problem(f"the function '{token.text}()' is not supported")
-        return ("name", token.text)
-    c.fail("expected a value")
-
-
-# ---------------------------------------------------------------- evaluation
+__all__ = ["bean_calls", "current_execution_info", "evaluate", "evaluate_condition", "execution_info", "parse",
+           "path_text", "referenced_names", "split"]
 
 
 def evaluate(text: str, data: Mapping[str, Any]) -> Any:
@@ -274,7 +43,7 @@ def evaluate_condition(text: str, data: Mapping[str, Any]) -> bool:
 def _value(result: Any) -> Any:
     if isinstance(result, (Spin, *RESULT_VIEWS)):
         return result.value
-    if isinstance(result, _Execution):
+    if isinstance(result, Execution):
         raise Problem("'execution' can only be used to call getVariable(), hasVariable() or getVariables()")
     return result
 
@@ -288,7 +57,7 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         if name in data:
             return data[name]
         if name == "execution":
-            return _Execution(data)
+            return Execution(data)
         raise Missing(name)
     if kind == "prop":
         base = _eval(node[1], data)
@@ -298,7 +67,7 @@ def _eval(node: Node, data: Mapping[str, Any]) -> Any:
         return _index(base, _eval(node[2], data), node)
     if kind == "call":
         target = node[1]
-        resolver = _BEANS.get()
+        resolver = BEANS.get()
         if resolver is not None and target[0] == "name" and target[1] not in data and target[1] != "execution":
             found, value = resolver(f"{target[1]}.{node[2]}", [_eval(a, data) for a in node[3]])
             if found:
@@ -356,7 +125,7 @@ def _property(base: Any, name: str, node: Node) -> Any:
         if name in base:
             return base[name]
         raise Missing(path_text(node))
-    if isinstance(base, _Execution):
+    if isinstance(base, Execution):
         known, value = base.fact(name)
         if known:
             return value
@@ -392,7 +161,7 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
 
     if isinstance(target, (Spin, *RESULT_VIEWS)):
         return target.call(method, args)
-    if isinstance(target, _Execution):
+    if isinstance(target, Execution):
         if method in ("getVariable", "getVariableLocal"):
             arity(1)
             return target.data.get(str(args[0]))
@@ -431,34 +200,3 @@ def _call(target: Any, method: str, args: list[Any], node: Node) -> Any:
         return table[method](*args)
     except TypeError:
         raise Problem(f"wrong number or type of arguments for {method}()") from None
-
-
-# ---------------------------------------------------------------- names
-
-
-def referenced_names(text: str) -> set[str]:
-    """Top-level variables read, including the literal argument of execution.getVariable('x')."""
-    names: set[str] = set()
-    for _, node in split(text):
-        if node is not None:
-            _collect(node, names)
-    return names
-
-
-def _collect(node: Node, names: set[str]) -> None:
-    kind = node[0]
-    if kind == "name":
-        if node[1] != "execution":
-            names.add(node[1])
-        return
-    if kind == "call" and node[1] == ("name", "execution") and node[2] in ("getVariable", "getVariableLocal",
-                                                                          "hasVariable", "hasVariableLocal"):
-        if node[3] and node[3][0][0] == "lit" and isinstance(node[3][0][1], str):
-            names.add(node[3][0][1])
-    for child in node[1:]:
-        if isinstance(child, tuple) and child and isinstance(child[0], str):
-            _collect(child, names)
-        elif isinstance(child, tuple):
-            for item in child:
-                if isinstance(item, tuple):
-                    _collect(item, names)

@@ -8,7 +8,7 @@ import re
 from lxml import etree
 
 from ..kinds import BINDABLE_KINDS
-from ..models import CAMUNDA_PARAMETER_MARKER, Binding, IoMappings, Mapping, TaskReader
+from ..models import CAMUNDA_PARAMETER_MARKER, Binding, IoMappings, Mapping
 from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, SPIFF_NS, ZEEBE_NS, bpmn_tag, document_dialect
 
 # Tasks that call a handler when they carry a binding.
@@ -41,7 +41,8 @@ def _retries(text: str | None) -> int | None:
 def read_binding(element: etree._Element) -> Binding | None:
     """The handler binding of a service, send or business rule task, or None when it has none."""
     camunda_type = element.get(f"{{{CAMUNDA_NS}}}type")
-    retry_cycle_nodes = _ext(element, "camunda:failedJobRetryTimeCycle")
+    extended = element.find(_EXTENSIONS) is not None
+    retry_cycle_nodes = _ext(element, "camunda:failedJobRetryTimeCycle") if extended else []
     retry_cycle = (retry_cycle_nodes[0].text or "").strip() or None if retry_cycle_nodes else None
     topic = element.get(f"{{{CAMUNDA_NS}}}topic")
     if camunda_type == "external" and topic:
@@ -54,7 +55,7 @@ def read_binding(element: etree._Element) -> Binding | None:
                            result_variable=result_variable, arguments=method_arguments(value.strip(), attr))
     if camunda_type == "external":  # external with no topic: still Camunda 7, but unusable
         return Binding("", "camunda7", "topic", retry_cycle=retry_cycle)
-    connector = _ext(element, "camunda:connector/camunda:connectorId")
+    connector = _ext(element, "camunda:connector/camunda:connectorId") if extended else []
     if connector and (connector[0].text or "").strip():
         return Binding(connector[0].text.strip(), "camunda7", "connector", retry_cycle=retry_cycle)
 
@@ -151,6 +152,8 @@ def read_spiff_parameters(element: etree._Element) -> dict[str, str]:
 def read_io_mappings(element: etree._Element) -> IoMappings:
     """`camunda:inputOutput` and `zeebe:ioMapping` in their common forms."""
     io = IoMappings()
+    if element.find(_EXTENSIONS) is None:
+        return io
     for node in _ext(element, "camunda:inputOutput/camunda:inputParameter"):
         io.inputs.append(Mapping(node.get("name", ""), camunda_param_source(node)))
     for node in _ext(element, "camunda:inputOutput/camunda:outputParameter"):
@@ -191,6 +194,9 @@ def _value_tree(node: etree._Element) -> object:
     return _param_tree(inner[0]) if inner else {"text": (node.text or "").strip()}
 
 
-#: What the spec builder (`_spiff`) is handed to read tasks, so it never imports the loader.
-TASK_READER = TaskReader(binding=read_binding, io_mappings=read_io_mappings, spiff_parameters=read_spiff_parameters,
-                         connector=read_connector)
+def __getattr__(name: str) -> object:
+    # TASK_READER lives in task_reader.py: it reads listeners and scopes too, whose modules import this one
+    if name == "TASK_READER":
+        from .task_reader import TASK_READER
+        return TASK_READER
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -285,8 +285,3 @@ def read_dmn_bytes(content: bytes, display_name: str) -> m.Definitions:
 
 def is_dmn_root(root: Any) -> bool:
     return _local(root) == "definitions" and (etree.QName(root).namespace or "") in DMN_VERSIONS
-
-
-def source_bytes(root: Any) -> bytes:
-    """The XML text of a parsed DMN root, kept so a stored definition can rebuild its decisions."""
-    return etree.tostring(root, encoding="utf-8")

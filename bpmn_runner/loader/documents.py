@@ -15,8 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import DefinitionError, XmlError
-from ..namespaces import BPMN_NS, DMN_NAMESPACES, bpmn_tag, is_bpmn_namespace
-from .dialects import document_dialect
+from ..namespaces import BPMN_NS, DMN_NAMESPACES, bpmn_tag, dialect_of, is_bpmn_namespace, note_namespaces
 from .drawing import DMN_NOTE, Drawing, read_drawing
 from .di import Diagram
 from .semantics import ElementInfo, Semantics, read_semantics
@@ -138,12 +137,14 @@ def read_source(name: str, content: bytes, *, path: Path | None = None, lenient:
         raise XmlError(f"not a BPMN or DMN document (root element is {{{ns}}}{local}); "
                        f"expected bpmn:definitions in namespace {BPMN_NS}", file=name, line=root.sourceline or 1)
     lines = {}
-    for element in root.iter():
+    uses: set[str] = set()
+    for element in root.iter():  # one pass: the line of each id, and the namespaces that tell the dialect
         if isinstance(element.tag, str):
             element_id = element.get("id")
             if element_id and element_id not in lines:
                 lines[element_id] = element.sourceline or 1
-    dialect = document_dialect(root) if kind == "bpmn" else "bpmn"
+            note_namespaces(element, uses)
+    dialect = dialect_of(uses) if kind == "bpmn" else "bpmn"
     return Document(path if path is not None else Path(name), name, tree, kind, dialect, lines, content)
 
 

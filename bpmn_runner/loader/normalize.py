@@ -9,7 +9,8 @@ import re
 from lxml import etree
 
 from ..errors import DefinitionError, UnsupportedElementError
-from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
+from ..models import (FEEL_SCRIPT_MARKER, JAVASCRIPT_FORMATS, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER,
+                      SIMULATED_MARKER)
 from ..namespaces import BPMN_NS, CAMUNDA_NS, NSMAP, ZEEBE_NS
 from ..timing import iso_problem
 from .dialects import document_dialect
@@ -38,12 +39,13 @@ def _refuse(element: etree._Element, name: str, message: str) -> UnsupportedElem
                                    file=name, line=element.sourceline or 1, element_id=element.get("id"))
 
 
-def normalize(root: etree._Element, name: str) -> None:
-    """Apply every rewrite and check to the executable processes of one BPMN document."""
+def normalize(root: etree._Element, name: str, dialect: str | None = None) -> None:
+    """Apply every rewrite and check to the executable processes of one BPMN document (`dialect`: the document's,
+    when the caller knows it already)."""
     for definition in root.iter(_b("signal"), _b("message")):
         if definition.get("id") and not definition.get("name"):
             definition.set("name", definition.get("id", ""))  # a name is optional in BPMN; its id names it then
-    camunda7 = document_dialect(root) == "camunda7"
+    camunda7 = (dialect or document_dialect(root)) == "camunda7"
     for process in root.iter(_b("process")):
         if process.get("isExecutable", "true") != "true":
             continue
@@ -58,7 +60,7 @@ def normalize(root: etree._Element, name: str) -> None:
 def collect_refusals(root: etree._Element, name: str, limit: int = 200) -> list[UnsupportedElementError]:
     """Every refusal `normalize` would raise, not only the first: on a copy, each refused element is taken out and
     the checks run again (for `validate`, which reports every blocker of a file)."""
-    copy = etree.fromstring(etree.tostring(root))
+    copy = etree.fromstring(etree.tostring(root, encoding="utf-8"))  # ASCII would garble non-ASCII names
     for original, copied in zip(root.iter(), copy.iter()):
         copied.sourceline = original.sourceline
     found: list[UnsupportedElementError] = []
@@ -160,6 +162,8 @@ def _conditions(process: etree._Element, name: str, *, camunda7: bool) -> None:
         language = (condition.get("language") or "").strip().lower().rstrip("/")
         text = (condition.text or "").strip()
         camunda7_condition = camunda7 and condition.tag != _b("loopCondition")  # Camunda 7 has no standard loops
+        if text.startswith(SIMULATED_MARKER):  # a simulation's stand-in for a flow drawn without a condition
+            continue
         if camunda7_condition and not language and text and "${" not in text and "#{" not in text:
             # Camunda 7 reads this text as a JUEL literal string, which its condition rule rejects at run time.
             raise _refuse(condition.getparent(), name, f"condition {text!r} is not a Camunda 7 expression; "

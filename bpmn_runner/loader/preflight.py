@@ -14,7 +14,7 @@ from .. import expressions
 from ..errors import DefinitionError, ExpressionError
 from ..kinds import kind_phrase
 from ..models import FEEL_SCRIPT_MARKER, JAVASCRIPT_MARKER, JAVASCRIPT_TASK_MARKER
-from ..namespaces import bpmn_tag
+from ..namespaces import BPMN_NS, bpmn_tag
 from ..cron import is_cron
 from ..timing import looks_iso
 from .dialects import read_io_mappings, read_spiff_parameters
@@ -27,14 +27,18 @@ _CONDITIONS = {"conditionExpression": "condition", "completionCondition": "compl
 _REFERENCES = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
 
 
+# The elements, in document order, the checks below look at: libxml2 finds them, not a walk in Python.
+_WITH_REFERENCES = etree.XPath("descendant-or-self::*[@" + " or @".join(_REFERENCES) + "]")
+_WITH_EXTENSIONS = etree.XPath("descendant-or-self::*[@id != ''][bpmn:extensionElements]",
+                               namespaces={"bpmn": BPMN_NS})
+
+
 def check_references(root: etree._Element, name: str) -> None:
     """Every message, signal, error and escalation an executable process refers to is defined in the file (the spec
     builder would otherwise stop on it with an internal error)."""
     kinds = {e.get("id"): etree.QName(e).localname for e in root.iter(*(bpmn_tag(k) for k in _REFERENCES.values()))}
     for process in _executable(root):
-        for element in process.iter():
-            if not isinstance(element.tag, str):
-                continue
+        for element in _WITH_REFERENCES(process):
             for attr, kind in _REFERENCES.items():
                 ref = (element.get(attr) or "").strip()
                 if ref and kinds.get(ref.split(":", 1)[-1]) != kind:
@@ -101,9 +105,7 @@ def _expressions(process: etree._Element) -> Iterator[tuple[etree._Element, etre
         text = text_of(element)
         if text and not looks_iso(text) and not is_cron(text):  # ISO and cron text: the spec builder checks
             yield element, _owner(element), f"timer {etree.QName(element).localname}", text
-    for task in process.iter():
-        if not isinstance(task.tag, str) or not task.get("id") or task.find(bpmn_tag("extensionElements")) is None:
-            continue
+    for task in _WITH_EXTENSIONS(process):
         io = read_io_mappings(task)
         for mapping in io.inputs + io.outputs:
             if mapping.source and expressions.dialect_of(mapping.source) != "python":

@@ -6,8 +6,9 @@ from typing import Any
 
 from lxml import etree
 
-from .dialects import NSMAP, document_dialect, read_io_mappings
+from .dialects import BPMN_NS, NSMAP, document_dialect, read_io_mappings
 
+_EXTENSIONS = f"{{{BPMN_NS}}}extensionElements"
 _DIALECTS: dict[int, tuple[etree._Element, str]] = {}
 
 
@@ -26,6 +27,8 @@ def read_scope(node: etree._Element) -> dict[str, Any] | None:
     {"dialect", "inputs", "outputs", and for call activities "call": {...}}; mappings are [target, source] pairs
     with sources as `expressions.evaluate_mapping` reads them."""
     local = etree.QName(node).localname
+    if local != "callActivity" and node.find(_EXTENSIONS) is None:
+        return None  # no mappings without extension elements (most elements)
     io = read_io_mappings(node)
     dialect = "camunda8" if node.xpath("./bpmn:extensionElements/zeebe:ioMapping", namespaces=NSMAP) else "camunda7"
     scope: dict[str, Any] = {"dialect": dialect, "inputs": [[m.target, m.source] for m in io.inputs],

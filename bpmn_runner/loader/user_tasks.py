@@ -14,7 +14,8 @@ _ZEEBE = {"assignmentDefinition": ("assignee", "candidateUsers", "candidateGroup
 
 def read_assignment(node: etree._Element) -> dict[str, str]:
     """Attribute name -> expression text (`${...}`, `=...` or a literal) for a user task; empty for other nodes."""
-    if etree.QName(node).localname != "userTask":
+    tag = node.tag
+    if not isinstance(tag, str) or tag.rpartition("}")[2] != "userTask":
         return {}
     out = {name: value.strip() for name in _CAMUNDA7
            if (value := node.get(f"{{{CAMUNDA_NS}}}{name}")) and value.strip()}

@@ -104,8 +104,16 @@ def _refuse_doctype(content: bytes, name: str) -> None:
         raise XmlError("entity declarations are not allowed in a diagram", file=name, line=line)
 
 
+# Something (an element, comment, processing instruction or entity) nested deeper than MAX_DEPTH.
+_TOO_DEEP = etree.XPath("boolean(/*" + "/*" * (MAX_DEPTH - 1) + "/node()[not(self::text())])")
+
+
 def _check_entities_and_depth(tree: etree._ElementTree, name: str) -> None:
     root = tree.getroot()
+    # libxml2 answers whether anything is wrong; only then does the walk below find the first thing, to name it
+    if not _TOO_DEEP(tree) and next(root.iter(etree.Entity), None) is None \
+            and next(root.iter(f"{_XINCLUDE}*"), None) is None:
+        return
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()

@@ -2,8 +2,8 @@
 SQLAlchemy. It stores and returns plain records (`records.py`), never live workflows."""
 
 from .database import ENV_VAR, open_store, resolve_url
-from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
-                      WaitRecord)
+from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, OutboxRecord,
+                      StepRecord, WaitRecord)
 from .repository import Store
 from .schema import ENDED_STATUSES, OPEN_STATUSES, SCHEMA_VERSION, STATUSES
 
@@ -16,6 +16,7 @@ __all__ = [
     "LeaseLostError",
     "MessageRecord",
     "OPEN_STATUSES",
+    "OutboxRecord",
     "SCHEMA_VERSION",
     "STATUSES",
     "StepRecord",

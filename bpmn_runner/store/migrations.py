@@ -117,8 +117,26 @@ def _to_v4(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE jobs ADD COLUMN last_traceback TEXT"))
 
 
+def _to_v5(conn: Connection) -> None:
+    """The broker bridge's outbox (messages thrown, written with their step) and inbox (event ids seen)."""
+    md = MetaData()
+    Table("outbox", md,
+          Column("id", String(64), primary_key=True), Column("name", String(255), nullable=False),
+          Column("instance_id", String(64), nullable=False), Column("business_key", String(255)),
+          Column("correlation_key", String(255)), Column("payload", Text, nullable=False),
+          Column("created_at", Float, nullable=False), Column("published_at", Float),
+          Column("locked_by", String(128)), Column("locked_until", Float),
+          Index("ix_outbox_pending", "published_at", "name", "created_at"),
+          Index("ix_outbox_instance", "instance_id"))
+    Table("inbox", md,
+          Column("event_id", String(255), primary_key=True), Column("message_id", String(64), nullable=False),
+          Column("received_at", Float, nullable=False))
+    md.create_all(conn)
+
+
 #: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3), (4, _to_v4)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3), (4, _to_v4),
+                                                         (5, _to_v5)]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
 

@@ -119,3 +119,17 @@ class StepRecord:
                 job.locked_by, job.locked_until, job.attempts = worker, until, job.attempts + 1
                 leased.append(job)
         return leased
+
+
+@dataclass
+class OutboxRecord:
+    """A message a step threw, as the broker bridge publishes it (its `id` is the CloudEvents id)."""
+
+    id: str
+    name: str
+    instance_id: str
+    payload: dict[str, Any]
+    created_at: float
+    business_key: str | None = None
+    correlation_key: str | None = None
+    published_at: float | None = None

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
+from .bridge_tables import BridgeOperations, write_outbox
 from .external import ExternalOperations
 from .hot_path import HotPath, history_row, job_row
 from .queue import QueueOperations
@@ -27,7 +28,7 @@ from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messa
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-class Store(QueueOperations, ExternalOperations):
+class Store(QueueOperations, BridgeOperations, ExternalOperations):
     """A database holding definitions, instances, jobs, history, waits and messages."""
 
     def __init__(self, engine: Engine, label: str = "") -> None:
@@ -322,6 +323,7 @@ class Store(QueueOperations, ExternalOperations):
                     taken = [m.message_id for m in step.new_messages if m.message_id]
                     raise InvalidOperationError(f"a message with id {', '.join(map(str, taken))} was already "
                                                 f"published; it is not delivered twice") from exc
+                write_outbox(conn, step)  # the broker bridge's outbox, in this same transaction
             for message_id in step.consumed_messages:
                 done = conn.execute(update(messages).where(
                     messages.c.id == message_id, messages.c.status.in_(("pending", "buffered")))

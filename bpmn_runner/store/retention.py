@@ -1,7 +1,8 @@
 """Removing finished instances from a store (`bpmn-runner cleanup`), in batches of short transactions.
 
 Only ended instances (completed, failed, cancelled) are touched, and only their own rows: jobs, waits, history
-and the messages they sent or received once those are consumed or expired. Running instances' rows are never
+and the messages they sent or received once those are consumed or expired (with the bridge's inbox rows
+of those messages and the outbox rows it published). Running instances' rows are never
 read or locked, so workers carry on while a cleanup runs; on PostgreSQL the batch's instance rows are locked
 with SKIP LOCKED (an instance row someone else holds is left for the next run), on SQLite each batch is one
 short write transaction, so other writers wait at most one batch.
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, or_, select
 
 from ..errors import InvalidOperationError
-from .schema import ENDED_STATUSES, history, instances, jobs, messages, waits
+from .schema import ENDED_STATUSES, history, inbox, instances, jobs, messages, outbox, waits
 
 if TYPE_CHECKING:
     from .repository import Store
@@ -39,9 +40,14 @@ def cleanup(store: "Store", finished_before: float, *, keep_history: bool = Fals
                 return counts
             if not keep_history:
                 counts["history"] += conn.execute(delete(history).where(history.c.instance_id.in_(ids))).rowcount
+                # the bridge's inbox forgets the events that became these messages (their dedup window ends here)
+                conn.execute(delete(inbox).where(inbox.c.message_id.in_(select(messages.c.id).where(
+                    or_(messages.c.source_instance_id.in_(ids), messages.c.target_instance_id.in_(ids)),
+                    messages.c.status.in_(("consumed", "expired"))))))
                 counts["messages"] += conn.execute(delete(messages).where(
                     or_(messages.c.source_instance_id.in_(ids), messages.c.target_instance_id.in_(ids)),
                     messages.c.status.in_(("consumed", "expired")))).rowcount
+            conn.execute(delete(outbox).where(outbox.c.instance_id.in_(ids), outbox.c.published_at.is_not(None)))
             counts["jobs"] += conn.execute(delete(jobs).where(jobs.c.instance_id.in_(ids))).rowcount
             counts["waits"] += conn.execute(delete(waits).where(waits.c.instance_id.in_(ids))).rowcount
             counts["instances"] += conn.execute(delete(instances).where(

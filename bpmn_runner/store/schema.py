@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, UniqueConstraint)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Instance statuses; the first three are "open". A business key need not be unique (as in Camunda 7).
 OPEN_STATUSES = ("running", "waiting", "incident")
@@ -148,6 +148,35 @@ messages = Table(
     Index("ix_messages_name", "status", "name"),
     Index("ix_messages_target", "target_instance_id"),
     Index("ix_messages_source", "source_instance_id"),
+)
+
+#: The broker bridge's outbox (since 5): one row per message a step threw, written in the step's own transaction
+#: (so a rolled-back step leaves none), published by `bpmn-runner bridge` after commit with `id` as the
+#: CloudEvents id; a bridge leases the rows it publishes, so several bridges share the work. Rows of messages no
+#: outbound route names stay unpublished.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", String(64), primary_key=True),           # the thrown message's id: stable across re-publishes
+    Column("name", String(255), nullable=False),
+    Column("instance_id", String(64), nullable=False),
+    Column("business_key", String(255)),
+    Column("correlation_key", String(255)),
+    Column("payload", Text, nullable=False),              # JSON
+    Column("created_at", Float, nullable=False),
+    Column("published_at", Float),                        # null until a bridge's broker confirmed it
+    Column("locked_by", String(128)),                     # the bridge publishing it now (one of several)
+    Column("locked_until", Float),
+    Index("ix_outbox_pending", "published_at", "name", "created_at"),
+    Index("ix_outbox_instance", "instance_id"),
+)
+
+#: The broker bridge's inbox (since 5): one row per inbound event id, written in the transaction that stores the
+#: event as a message, so the same event id delivered twice correlates once.
+inbox = Table(
+    "inbox", metadata,
+    Column("event_id", String(255), primary_key=True),    # "<CloudEvents source> <id>"
+    Column("message_id", String(64), nullable=False),     # the message the event became
+    Column("received_at", Float, nullable=False),
 )
 
 schema_version = Table(

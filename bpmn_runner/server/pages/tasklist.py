@@ -119,9 +119,9 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
         await blocking(claim, task_id, None)
         return redirect("/tasks")
 
-    def complete(task_id: str, data: dict[str, Any]) -> str:
+    def complete(task_id: str, data: dict[str, Any], user: str) -> str:
         with ctx.runtime() as runtime:
-            result = runtime.complete_task(task_id, data)
+            result = runtime.complete_task(task_id, data, user=user)
             instance_id = str(result.get("instance_id") or "")
             if instance_id:
                 runtime.run_to_wait([instance_id])  # carry it on with this server's handlers, as the CLI does
@@ -139,7 +139,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
             return task_page(request, task, data, values=dict(form), errors=errors, status=422,
                              error="The form has errors: see the fields marked below.")
         try:
-            instance_id = await blocking(complete, task_id, values)
+            instance_id = await blocking(complete, task_id, values, session_of(request).user)
         except InvalidOperationError as exc:
             by_field = errors_by_field(str(exc), task["fields"])
             return task_page(request, task, data, values=dict(form), errors=by_field, status=422, error=str(exc))
