@@ -37,22 +37,8 @@ def start_order(ctx: ServerContext, data: dict[str, Any] | None = None) -> str:
     """Start an order and carry it on with the handlers to its first wait; its instance id."""
     with ctx.runtime() as runtime:
         started = runtime.start([ORDER], data=data or large_order())
-        # the order's service tasks are external tasks, commit points that run_to_wait leaves to a worker
-        runtime.work_until_idle()
+        runtime.run_to_wait([started["instance_id"]])
     return started["instance_id"]
-
-
-def shown_when(ctx: ServerContext, instance_id: str, ready: Any, seconds: float = 30.0) -> dict[str, Any]:
-    """`show` of the instance once `ready(shown)` holds: the app's in-process worker (its lifespan: use the
-    TestClient as a context manager) carries external tasks on, which are commit points since the commit modes."""
-    import time
-    deadline = time.monotonic() + seconds
-    while True:
-        with ctx.runtime() as runtime:
-            shown = runtime.show(instance_id)
-        if ready(shown) or time.monotonic() > deadline:
-            return shown
-        time.sleep(0.05)
 
 
 def csrf_of(html: str) -> str:

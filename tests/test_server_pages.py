@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from bpmn_runner.server.app import create_app  # noqa: E402
 
 from .durable import END, START, chain, registry, three_services, write  # noqa: E402
-from .pages import ORDER, csrf_of, large_order, order_context, shown_when, start_order, task_ids  # noqa: E402
+from .pages import ORDER, csrf_of, large_order, order_context, start_order, task_ids  # noqa: E402
 
 
 @pytest.fixture
@@ -78,11 +78,7 @@ def test_the_order_review_is_a_group_task_for_sales_until_someone_claims_it(db: 
 def test_the_generated_form_completes_the_task_and_the_instance_moves_on(db_url: str) -> None:
     ctx = order_context(db_url)
     iid = start_order(ctx)
-    with TestClient(create_app(ctx)) as client:  # its lifespan runs the in-process worker
-        form_completes_the_task(ctx, client, iid)
-
-
-def form_completes_the_task(ctx, client: TestClient, iid: str) -> None:
+    client = TestClient(create_app(ctx))
     login(client, "mary", "sales")
     [task_id] = task_ids(client.get("/tasks?view=all").text)
     before = client.get(f"/tasks/{task_id}").text
@@ -95,7 +91,8 @@ def form_completes_the_task(ctx, client: TestClient, iid: str) -> None:
     done = post(client, f"/tasks/{task_id}/complete", f"/tasks/{task_id}", approved="true", comment="known buyer")
     assert done.status_code == 303 and done.headers["location"] == f"/instances/{iid}"
     page = client.get(done.headers["location"]).text
-    shown = shown_when(ctx, iid, lambda s: [w["element_id"] for w in s["waiting"]] == ["Event_WaitForPickup"])
+    with ctx.runtime() as runtime:
+        shown = runtime.show(iid)
     assert shown["data"]["approved"] is True and shown["data"]["comment"] == "known buyer"
     assert shown["data"]["amountCharged"] == 1450.0                 # the charge ran in-process after the review
     assert [w["element_id"] for w in shown["waiting"]] == ["Event_WaitForPickup"]
@@ -396,11 +393,7 @@ def test_the_tasklist_query_gives_what_list_tasks_gives(db_url: str) -> None:
 def test_an_instance_is_started_from_the_process_page(db: str) -> None:
     ctx = order_context(db)
     start_order(ctx, large_order("A-600", amount=10.0))            # deploys the order example
-    with TestClient(create_app(ctx)) as client:  # its lifespan runs the in-process worker
-        start_from_the_process_page(ctx, client)
-
-
-def start_from_the_process_page(ctx, client: TestClient) -> None:
+    client = TestClient(create_app(ctx))
     page = "/cockpit/processes/order_fulfillment"
     bad = post(client, f"{page}/start", page, data="{not json", business_key="K-1")
     assert bad.status_code == 422 and 'id="start-error">the variables are not JSON' in bad.text
@@ -410,6 +403,7 @@ def start_from_the_process_page(ctx, client: TestClient) -> None:
     started = post(client, f"{page}/start", page, data=json.dumps(large_order("A-601")), business_key="A-601")
     assert started.status_code == 303 and started.headers["location"].startswith("/instances/")
     iid = started.headers["location"].split("/")[-1]
-    shown = shown_when(ctx, iid, lambda s: [w["element_id"] for w in s["waiting"]] == ["Activity_ReviewOrder"])
+    with ctx.runtime() as runtime:
+        shown = runtime.show(iid)
     assert shown["business_key"] == "A-601" and [w["element_id"] for w in shown["waiting"]] == ["Activity_ReviewOrder"]
     assert post(client, "/cockpit/processes/nope/start", page, data="{}").status_code == 404
