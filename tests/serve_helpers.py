@@ -65,14 +65,14 @@ def python_client_ready() -> None:
 class Serve:
     """`bpmn-runner serve` in a subprocess on a free port; its output goes to a log file shown on failure."""
 
-    def __init__(self, db_url: str, log: Path, *extra: str) -> None:
+    def __init__(self, db_url: str, log: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self._log = open(log, "w")
         self.process = subprocess.Popen([sys.executable, "-m", "bpmn_runner", "serve", "--db", db_url,
                                          "--port", str(self.port), *extra], stdout=self._log,
-                                        stderr=subprocess.STDOUT, cwd=str(log.parent))
+                                        stderr=subprocess.STDOUT, cwd=str(log.parent), env=env)
         wait_for(lambda: self._up(), 30, f"serve did not answer on {self.base}", self.log)
 
     def _up(self) -> bool:

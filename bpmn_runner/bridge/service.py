@@ -61,7 +61,10 @@ class Bridge:
 
     def request_stop(self) -> None:
         if self.loop is not None and self._stop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
+            try:
+                self.loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # the loop is closed: the bridge has ended already (on an error)
+                pass
 
     async def run(self) -> None:
         self.loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@ workers for the handlers given and timers firing while it runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -25,10 +26,20 @@ def serve_command(db: Optional[str] = DbOpt,
                   token: Optional[str] = typer.Option(None, "--token", envvar=TOKEN_ENV, show_envvar=True,
                                                       help="Bearer token API clients must send (and the pages' "
                                                            "login asks for)."),
-                  verbose: bool = typer.Option(False, "--verbose", "-v", help="Log requests and workers on stderr.")
+                  verbose: bool = typer.Option(False, "--verbose", "-v", help="Log requests and workers on stderr."),
+                  bridge_broker: Optional[str] = typer.Option(
+                      None, "--bridge-broker", show_default=False,
+                      help="Also run the broker bridge (see `bridge`) with this amqp:// or nats:// broker."),
+                  bridge_config: Optional[Path] = typer.Option(
+                      None, "--bridge-config", show_default=False,
+                      help="Also run the broker bridge with this TOML file (default with --bridge-broker: "
+                           "[tool.bpmn-runner.bridge]).")
                   ) -> None:
     """Serve the API (/api/, OpenAPI at /api/openapi.json), the Camunda 7 REST subset (/engine-rest/) and the
-    tasklist and cockpit pages (/) over the store. Stop it with Ctrl-C or SIGTERM."""
+    tasklist and cockpit pages (/) over the store. Stop it with Ctrl-C or SIGTERM.
+
+    With --bridge-broker or --bridge-config the broker bridge runs beside the server, in the same process; a
+    broker that is down does not hold the server up (the bridge keeps retrying and says so on stderr)."""
     from ..server.context import ServerContext
     from ..server.run import check_address, is_loopback, serve
 
@@ -37,10 +48,14 @@ def serve_command(db: Optional[str] = DbOpt,
             raise InvalidOperationError(f"--host {host} is reachable from other machines: give --token TOKEN (or "
                                         f"set {TOKEN_ENV}) so that only clients with the token get in")
         check_address(host, port)
+        bridge = None
+        if bridge_broker or bridge_config:
+            from ..bridge import load_bridge_config
+            bridge = load_bridge_config(bridge_config, broker=bridge_broker)
         env = environment(handlers)
         log = (lambda text: typer.echo(text, err=True)) if verbose else None
         ctx = ServerContext(environment=env, db_url=db, host=host, port=port, token=token or None,
-                            workers=workers, log=log)
+                            workers=workers, log=log, bridge=bridge, warn=lambda text: typer.echo(text, err=True))
         typer.echo(f"serving on http://{host}:{port}/ (API /api/, Camunda 7 REST /engine-rest/); Ctrl-C stops",
                    err=True)
         serve(ctx, log_level="info" if verbose else "warning")

@@ -15,11 +15,12 @@ from .errors import install_error_handlers
 
 def create_app(ctx: ServerContext) -> FastAPI:
     """One FastAPI application over the store of `ctx`; while it runs (its lifespan) the in-process workers run
-    the handlers' jobs and fire timers."""
+    the handlers' jobs and fire timers, and the broker bridge (if configured) moves events in and out."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(ctx.start_workers)
+        await run_in_threadpool(ctx.start_bridge)
         try:
             yield
         finally:

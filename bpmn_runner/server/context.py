@@ -1,5 +1,5 @@
 """What every route of `serve` shares: the Environment, the store URL, the token, one Runtime over the store for
-the whole process, the in-process workers, and the long-poll hub of fetchAndLock."""
+the whole process, the in-process workers, the broker bridge, and the long-poll hub of fetchAndLock."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from ..bridge import BridgeConfig, BridgeHandle, start_bridge
 from ..durable.runtime import Runtime, open_runtime
 from ..durable.worker import Worker
 from ..environment import Environment
@@ -26,6 +27,7 @@ class _Shared:
         self.worker: Worker | None = None
         self.thread: threading.Thread | None = None
         self.hub: LongPollHub | None = None
+        self.bridge: BridgeHandle | None = None
         self.stopping = False
 
 
@@ -33,7 +35,8 @@ class _Shared:
 class ServerContext:
     """The settings of one `serve` process. `token` None means no authentication (loopback binding only).
     `workers` threads run the jobs of the Environment's handlers, and every due timer and message job, while
-    the application runs (0: none, e.g. when `worker` processes do it)."""
+    the application runs (0: none, e.g. when `worker` processes do it). With `bridge`, the broker bridge runs
+    beside them (its own Runtime and threads); `warn` hears what goes wrong with it (default: `log`)."""
 
     environment: Environment
     db_url: str | None
@@ -44,6 +47,8 @@ class ServerContext:
     worker_id: str = "serve"
     workers: int = 1
     log: Callable[[str], None] | None = None
+    bridge: BridgeConfig | None = None
+    warn: Callable[[str], None] | None = None
     _shared: _Shared = field(default_factory=_Shared, compare=False, repr=False)
 
     @contextmanager
@@ -93,9 +98,36 @@ class ServerContext:
         shared.thread = threading.Thread(target=worker.run, name="bpmn-runner-serve-worker", daemon=True)
         shared.thread.start()
 
-    def close(self) -> None:
-        """Stop the workers (they finish the jobs in hand) and close the store."""
+    def start_bridge(self) -> None:
+        """Start the broker bridge, if configured, without waiting for the broker: one that is down does not hold
+        the server up, the bridge keeps retrying (and says so through `warn`)."""
         shared = self._shared
+        if self.bridge is None or shared.bridge is not None:
+            return
+        worker_id = f"{self.worker_id}:{os.getpid()}:bridge"
+        handle = start_bridge(lambda: open_runtime(self.db_url, self.environment, worker_id=worker_id), self.bridge,
+                              log=self.log, warn=self.warn or self.log)
+        shared.bridge = handle
+        threading.Thread(target=self._watch_bridge, args=(handle,), name="bpmn-runner-serve-bridge-watch",
+                         daemon=True).start()
+
+    def _watch_bridge(self, handle: BridgeHandle) -> None:
+        """Say, once, why a bridge ended before the server asked it to (the API carries on without it)."""
+        handle.join()
+        if handle.error is not None and self._shared.bridge is handle:
+            say = self.warn or self.log
+            if say is not None:
+                say(f"bridge: stopped: {type(handle.error).__name__}: {handle.error} (the server carries on "
+                    f"without it; restart `serve` once this is fixed)")
+
+    def close(self) -> None:
+        """Stop the bridge and the workers (they finish the jobs in hand) and close the store."""
+        shared = self._shared
+        bridge, shared.bridge = shared.bridge, None
+        if bridge is not None:
+            bridge.stop()
+            if self.log is not None:
+                self.log(f"bridge done: {bridge.stats.summary()}")
         if shared.worker is not None:
             shared.worker.stop()
         if shared.thread is not None:
