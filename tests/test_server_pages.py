@@ -388,6 +388,21 @@ def test_the_tasklist_query_gives_what_list_tasks_gives(db_url: str) -> None:
         assert open_tasks(runtime.store) == runtime.list_tasks() and len(open_tasks(runtime.store)) == 3
         assert open_tasks(runtime.store, task_id=first) == runtime.list_tasks(ids[0])
         assert open_tasks(runtime.store, task_id=first[:6]) == []   # exact ids only
+        assert runtime.list_tasks(assignee="mary")[0]["assignment"]["assignee"] == "mary"
+
+
+def test_listing_tasks_reads_no_instance_state(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tasks` and the tasklist read the wait rows with their instance's `waiting` entry in one query: loading
+    each instance (its whole state) per task made `tasks -n 50` cost 40 ms on a store of 1,000,000 instances."""
+    ctx = order_context(db_url)
+    ids = [start_order(ctx, large_order(f"A-60{n}")) for n in range(2)]
+    with ctx.runtime() as runtime:
+        def no_state(*_args: object) -> None:
+            raise AssertionError("an instance was loaded to list tasks")
+        monkeypatch.setattr(runtime.store, "get_instance", no_state)
+        tasks = runtime.list_tasks(group="sales")
+        assert sorted(t["instance_id"] for t in tasks) == sorted(ids)
+        assert all(t["assignment"]["candidateGroups"] == ["sales"] for t in tasks)
 
 
 def test_an_instance_is_started_from_the_process_page(db: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import NotFoundError
 from ..store import OPEN_STATUSES, Store
+from .queries import task_row
 
 
 def process_overview(store: Store) -> list[dict[str, Any]]:
@@ -52,20 +53,6 @@ def deployments(store: Store) -> list[dict[str, Any]]:
 
 
 def open_tasks(store: Store, *, task_id: str | None = None) -> list[dict[str, Any]]:
-    """Open user tasks as `Queries.list_tasks` gives them, read with one query per open status instead of one full
-    instance (state included) per task: what a tasklist polled every second or two can afford. With `task_id`,
-    that task only (exact id)."""
+    """Open user tasks as `Queries.list_tasks` gives them; with `task_id`, that task only (exact id)."""
     found = store.find_waits(("user", "manual"), task_id=task_id)
-    if task_id is not None:
-        found = [w for w in found if w.task_id == task_id]
-        entries = {w.instance_id: store.get_instance(w.instance_id).waiting for w in found}
-    else:
-        entries = {r.id: r.waiting for status in OPEN_STATUSES for r in store.list_instances(status=status)}
-    rows = []
-    for w in found:
-        entry = next((e for e in entries.get(w.instance_id, []) if e.get("task_id") == w.task_id), {})
-        rows.append({"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
-                     "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
-                     "since": w.created_at, "assignment": entry.get("assignment") or {},
-                     "instructions": entry.get("instructions", "")})
-    return rows
+    return [task_row(w) for w in found if task_id is None or w.task_id == task_id]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..environment import Environment
 from ..errors import InvalidOperationError, NotFoundError
-from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store
+from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store, WaitRecord
 from .deployments import Deployments, Source
 
 
@@ -62,21 +62,13 @@ class Queries:
         group member may claim (candidate group), as Tasklist's filters."""
         instance_id = self.store.resolve_instance_id(instance) if instance else None
         rows = []
-        loaded: dict[str, dict[str, dict[str, Any]]] = {}  # instance -> task -> its entry in `waiting`
         for w in self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit):
-            if w.instance_id not in loaded:
-                loaded[w.instance_id] = {entry.get("task_id"): entry
-                                         for entry in self.store.get_instance(w.instance_id).waiting}
-            entry = loaded[w.instance_id].get(w.task_id, {})
-            assignment = entry.get("assignment") or {}
-            if assignee is not None and assignment.get("assignee") != assignee:
+            row = task_row(w)
+            if assignee is not None and row["assignment"].get("assignee") != assignee:
                 continue
-            if group is not None and group not in (assignment.get("candidateGroups") or []):
+            if group is not None and group not in (row["assignment"].get("candidateGroups") or []):
                 continue
-            rows.append({"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id,
-                         "name": w.name, "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key,
-                         "fields": w.form, "since": w.created_at, "assignment": assignment,
-                         "instructions": entry.get("instructions", "")})
+            rows.append(row)
         return rows
 
     def show(self, ident: str) -> dict[str, Any]:
@@ -195,3 +187,11 @@ def _people(record: InstanceRecord) -> dict[str, Any]:
             return {}
     found = state.get("people") if isinstance(state, dict) else None
     return found if isinstance(found, dict) else {}
+
+
+def task_row(w: WaitRecord) -> dict[str, Any]:
+    """An open user task as `tasks` and the tasklist show it, from its wait row (no instance state is read)."""
+    return {"task_id": w.task_id, "instance_id": w.instance_id, "element_id": w.element_id, "name": w.name,
+            "kind": w.kind, "process_id": w.process_id, "business_key": w.business_key, "fields": w.form,
+            "since": w.created_at, "assignment": w.details.get("assignment") or {},
+            "instructions": w.details.get("instructions", "")}

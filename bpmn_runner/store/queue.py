@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidOperationError, NotFoundError
 from .records import JobRecord, MessageRecord, WaitRecord
-from .rows import (history_values, job_from_tuple, job_record, job_values, message_record, message_values, starts_with,
-                   wait_record)
+from .rows import (history_values, job_from_tuple, job_record, job_values, loads, message_record, message_values,
+                   starts_with, wait_record)
 from .schema import ENDED_STATUSES, history, instances, jobs, messages, waits
 
 
@@ -199,7 +199,8 @@ class QueueOperations:
                    task_id: str | None = None, instance_id: str | None = None,
                    limit: int | None = None) -> list[WaitRecord]:
         kinds = [kind] if isinstance(kind, str) else list(kind)
-        query = (select(waits, instances.c.business_key, instances.c.process_id)
+        query = (select(waits, instances.c.business_key, instances.c.process_id,
+                        instances.c.waiting.label("instance_waiting"))
                  .join(instances, instances.c.id == waits.c.instance_id)
                  .where(instances.c.status.notin_(ENDED_STATUSES))
                  .order_by(waits.c.created_at, waits.c.instance_id))
@@ -222,6 +223,7 @@ class QueueOperations:
         for r in rows:
             w = wait_record(r)
             w.business_key, w.process_id = r.business_key, r.process_id
+            w.details = next((e for e in loads(r.instance_waiting, []) if e.get("task_id") == w.task_id), {})
             out.append(w)
         return out
 

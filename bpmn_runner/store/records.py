@@ -71,6 +71,7 @@ class WaitRecord:
     created_at: float = 0.0
     business_key: str | None = None        # of the instance (filled by lookups)
     process_id: str = ""                   # of the instance (filled by lookups)
+    details: dict[str, Any] = field(default_factory=dict)  # its entry in the instance's `waiting` (filled by lookups)
 
 
 @dataclass
