@@ -70,6 +70,14 @@ class HotPath:
             text += " FOR UPDATE SKIP LOCKED"
         return self._sql(text)
 
+    # ----- SQLite transactions on the driver (Store._driver_write) -------------------------------------------
+
+    def begin(self, raw: Any) -> None:
+        raw.execute("BEGIN IMMEDIATE")
+
+    def commit(self, raw: Any) -> None:
+        raw.execute("COMMIT")
+
     # ----- a step ---------------------------------------------------------------------------------------------
 
     def write_step(self, raw: Any, step: StepRecord, state: str, data: str, waiting: str,

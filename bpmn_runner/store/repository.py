@@ -70,10 +70,10 @@ class Store(QueueOperations, BridgeOperations, ExternalOperations):
             pooled = self.engine.raw_connection()
             try:
                 raw = pooled.driver_connection
-                raw.execute("BEGIN IMMEDIATE")
+                self._hot.begin(raw)
                 try:
                     yield raw
-                    raw.execute("COMMIT")
+                    self._hot.commit(raw)
                 except BaseException:
                     if raw.in_transaction:
                         raw.execute("ROLLBACK")
