@@ -3,10 +3,13 @@
 SQLAlchemy Core builds, caches and reads back a statement in about 100-300 µs of Python; a SQLite round trip
 takes 10-20 µs. A step runs six statements and a claim two, so the store's own code was the largest part of a
 committed step (bench/step_breakdown.py). Here those statements are fixed SQL text per dialect, run on the
-driver's cursor inside the transaction SQLAlchemy opened (BEGIN IMMEDIATE on SQLite), so locking, rollback and
-error translation stay the repository's. On PostgreSQL the statements of a step go out in one pipeline: one
-round trip, then the COMMIT, instead of one round trip each; a step of an existing instance is one statement there
-(data-modifying WITH clauses), which the server plans and runs once. Everything else keeps to SQLAlchemy Core.
+driver's cursor; locking, rollback and error translation stay the repository's. On SQLite a claim, and a step
+with no waits or messages, run in a transaction the repository opens on the driver itself (BEGIN IMMEDIATE and
+COMMIT sent directly: `Store._driver_write`), past SQLAlchemy's Connection and transaction objects; other steps
+run in the transaction SQLAlchemy opened. History rows go in multi-row INSERTs there. On PostgreSQL the
+statements of a step go out in one pipeline: one round trip, then the COMMIT, instead of one round trip each; a
+step of an existing instance is one statement there (data-modifying WITH clauses), which the server plans and runs
+once. Everything else keeps to SQLAlchemy Core.
 """
 
 from __future__ import annotations
