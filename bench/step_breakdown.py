@@ -17,7 +17,8 @@ Sections: claim and store code (the repository's own Python around the claim and
 statements, reading rows), build step (the runtime turning a run into rows), engine (SpiffWorkflow running the step),
 restore, serialize (the state to JSON), json (encoding the other columns), history (building history rows),
 sql:<verb table> (statement round trips through SQLAlchemy), sql:step statements and sql:claim select/update (the
-hot path's statements, sent on the driver's cursor), commit (COMMIT: the WAL write; the WAL flush on PostgreSQL),
+hot path's statements, sent on the driver's cursor), begin (BEGIN IMMEDIATE sent on the driver: SQLite's write
+lock), commit (COMMIT: the WAL write; the WAL flush on PostgreSQL),
 handler.
 """
 
@@ -106,6 +107,9 @@ def instrumented(profile: Profile, store: Any) -> Iterator[None]:
     wrap(store._hot, "write_step", "sql:step statements")
     wrap(store._hot, "select_due", "sql:claim select")
     wrap(store._hot, "take", "sql:claim update")
+    # SQLite steps without waits or messages, and claims, begin and commit on the driver (Store._driver_write)
+    wrap(store._hot, "begin", "begin")
+    wrap(store._hot, "commit", "commit")
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         words = statement.split()

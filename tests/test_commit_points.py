@@ -74,6 +74,20 @@ def test_a_straight_through_process_commits_once_from_start_to_end(db_url: str, 
     rt.store.close()
 
 
+def test_a_long_run_committed_once_keeps_every_history_row_in_order(db_url: str, tmp_path: Path) -> None:
+    # 60 tasks make a few hundred history rows in one commit (185): more than one multi-row INSERT on SQLite
+    path = tmp_path / "chain.bpmn"
+    path.write_text(generate.chain(60, dialect="zeebe"))
+    rt = runtime(db_url, noop_handlers(), commit="wait-states")
+    commits = counting(rt)
+    out = rt.start([path])
+    rows = rt.store.history_of(out["instance_id"])
+    done = [r["element_id"] for r in rows if r["event"] == "completed"]
+    assert (out["status"], commits[0]) == ("completed", 1) and len(rows) > 150
+    assert done == ["start", *(f"t{i}" for i in range(60)), "end"]
+    rt.store.close()
+
+
 def test_each_task_commits_after_every_service_task(db_url: str, tmp_path: Path) -> None:
     rt = runtime(db_url, noop_handlers(), commit="each-task")
     commits = counting(rt)

@@ -124,6 +124,22 @@ def test_a_driver_error_in_a_step_is_one_line_and_nothing_is_committed(tmp_path:
     rt.store.close()
 
 
+def test_a_step_refused_after_its_writes_leaves_nothing_and_the_next_step_commits(tmp_path: Path) -> None:
+    # a SQLite step with no waits commits on the driver's connection: a refusal rolls its statements back
+    rt = runtime(f"sqlite:///{tmp_path / 'store.db'}", registry(step_a=lambda c: {}, step_b=lambda c: {},
+                                                               step_c=lambda c: {}))
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    before = (rt.store.get_instance(iid).version, len(rt.store.history_of(iid)))
+    job = rt.store.claim_jobs("w1", ["step.a"], now=rt.now(), lease=30.0)[0][0]
+    # w2 does not hold the job: its step is refused (LeaseLostError, dropped) once the rows are written
+    assert rt.complete_service_job(job, "w2", {}) is None
+    assert (rt.store.get_instance(iid).version, len(rt.store.history_of(iid))) == before
+    rt.complete_service_job(job, "w1", {})
+    after = rt.store.get_instance(iid)
+    assert after.version == before[0] + 1 and len(rt.store.history_of(iid)) > before[1]
+    rt.store.close()
+
+
 def test_a_saved_state_is_what_spiffworkflows_own_serializer_writes_for_the_same_tasks(tmp_path: Path) -> None:
     """The state writer converts tasks itself (it is on every committed step); a restore still reads it with
     SpiffWorkflow's converter, so each task must come out exactly as SpiffWorkflow's TaskConverter writes it:

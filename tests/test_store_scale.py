@@ -112,6 +112,25 @@ def test_cleanup_and_paging_from_the_command_line(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "is not a date" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_a_version_5_store_loses_the_history_element_index_and_keeps_its_history(db_url: str) -> None:
+    # version 6: no query filters history by element, and the index cost every committed step pages to write
+    fixture = json.loads((STATES / "store-v1.json").read_text())
+    engine = create_sql_engine(db_url)
+    migrate(engine, target=5)
+    assert "ix_history_element" in {i["name"] for i in inspect(engine).get_indexes("history")}
+    with engine.begin() as conn:
+        for name, rows in fixture["tables"].items():
+            if rows:
+                conn.execute(insert(schema.metadata.tables[name]), rows)
+    engine.dispose()
+    store = open_store(db_url)
+    assert version_of(store.engine) == SCHEMA_VERSION
+    assert {i["name"] for i in inspect(store.engine).get_indexes("history")} == {"ix_history_instance"}
+    some = fixture["tables"]["history"][0]["instance_id"]
+    assert len(store.history_of(some)) == sum(r["instance_id"] == some for r in fixture["tables"]["history"]) > 0
+    store.close()
+
+
 def test_a_version_2_store_is_migrated_with_the_version_3_indexes(db_url: str) -> None:
     fixture = json.loads((STATES / "store-v1.json").read_text())
     engine = create_sql_engine(db_url)

@@ -36,29 +36,36 @@ class QueueOperations:
         expires counts as one; a job whose last attempt's lease expired is returned as exhausted instead."""
         if ids is not None and not ids:
             return [], []
-        claimed: list[JobRecord] = []
-        exhausted: list[JobRecord] = []
-        with self.write() as conn:
-            raw = conn.connection.driver_connection
-            if self.dialect == "postgresql":
+        if self.dialect == "postgresql":
+            with self.write() as conn:
+                raw = conn.connection.driver_connection
                 with raw.pipeline():  # the SET and the SELECT in one round trip
                     self._lease_only(conn, raw)
                     rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
-            else:
+                claimed, exhausted = self._lease_rows(raw, rows, worker, now, lease)
+        else:  # BEGIN IMMEDIATE and COMMIT on the driver (Store._driver_write): two statements in between
+            with self._driver_write() as raw:
                 rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
-            for row in rows:
-                job = job_from_tuple(row)
-                if job.attempts >= job.max_attempts:
-                    exhausted.append(job)
-                    continue
-                note = job.last_error
-                if job.locked_by is not None:
-                    note = (f"the lease of worker {job.locked_by} expired (the worker stopped, or its handler ran "
-                            f"longer than the lease without renewing it)")
-                job.locked_by, job.locked_until, job.attempts, job.last_error = worker, now + lease, \
-                    job.attempts + 1, note
-                claimed.append(job)
-            self._hot.take(raw, claimed)
+                claimed, exhausted = self._lease_rows(raw, rows, worker, now, lease)
+        return claimed, exhausted
+
+    def _lease_rows(self, raw: Any, rows: list[tuple[Any, ...]], worker: str, now: float,
+                    lease: float) -> tuple[list[JobRecord], list[JobRecord]]:
+        claimed: list[JobRecord] = []
+        exhausted: list[JobRecord] = []
+        for row in rows:
+            job = job_from_tuple(row)
+            if job.attempts >= job.max_attempts:
+                exhausted.append(job)
+                continue
+            note = job.last_error
+            if job.locked_by is not None:
+                note = (f"the lease of worker {job.locked_by} expired (the worker stopped, or its handler ran "
+                        f"longer than the lease without renewing it)")
+            job.locked_by, job.locked_until, job.attempts, job.last_error = worker, now + lease, \
+                job.attempts + 1, note
+            claimed.append(job)
+        self._hot.take(raw, claimed)
         return claimed, exhausted
 
     def extend_leases(self, worker: str, job_ids: Sequence[str], until: float) -> set[str]:

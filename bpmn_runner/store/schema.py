@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, UniqueConstraint)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Instance statuses; the first three are "open". A business key need not be unique (as in Camunda 7).
 OPEN_STATUSES = ("running", "waiting", "incident")
@@ -107,7 +107,6 @@ history = Table(
     Column("data_changes", Text, nullable=False),         # JSON
     Column("detail", Text, nullable=False),
     Index("ix_history_instance", "instance_id", "id"),
-    Index("ix_history_element", "element_id"),            # since schema version 2 (heatmaps)
 )
 
 #: What open instances wait for that someone outside can give: user tasks, messages (with the correlation key
