@@ -38,6 +38,11 @@ CommitOpt = typer.Option(None, "--commit",
                               "until it waits, ends or reaches asyncBefore/asyncAfter or an external task; the "
                               "default) or each-task (every service task a job with its own commit). Default: "
                               "[tool.bpmn-runner] commit, else wait-states.")
+BridgeBrokerOpt = typer.Option(None, "--bridge-broker", show_default=False,
+                               help="Also run the broker bridge (see `bridge`) with this amqp:// or nats:// broker.")
+BridgeConfigOpt = typer.Option(None, "--bridge-config", show_default=False,
+                               help="Also run the broker bridge with this TOML file (default with --bridge-broker: "
+                                    "[tool.bpmn-runner.bridge]).")
 
 
 @app.callback()

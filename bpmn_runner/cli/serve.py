@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from ..errors import InvalidOperationError
-from .common import DbOpt, HandlersOpt, app, environment, guard
+from .common import BridgeBrokerOpt, BridgeConfigOpt, DbOpt, HandlersOpt, app, environment, guard
 
 TOKEN_ENV = "BPMN_RUNNER_TOKEN"
 
@@ -27,14 +27,8 @@ def serve_command(db: Optional[str] = DbOpt,
                                                       help="Bearer token API clients must send (and the pages' "
                                                            "login asks for)."),
                   verbose: bool = typer.Option(False, "--verbose", "-v", help="Log requests and workers on stderr."),
-                  bridge_broker: Optional[str] = typer.Option(
-                      None, "--bridge-broker", show_default=False,
-                      help="Also run the broker bridge (see `bridge`) with this amqp:// or nats:// broker."),
-                  bridge_config: Optional[Path] = typer.Option(
-                      None, "--bridge-config", show_default=False,
-                      help="Also run the broker bridge with this TOML file (default with --bridge-broker: "
-                           "[tool.bpmn-runner.bridge]).")
-                  ) -> None:
+                  bridge_broker: Optional[str] = BridgeBrokerOpt,
+                  bridge_config: Optional[Path] = BridgeConfigOpt) -> None:
     """Serve the API (/api/, OpenAPI at /api/openapi.json), the Camunda 7 REST subset (/engine-rest/) and the
     tasklist and cockpit pages (/) over the store. Stop it with Ctrl-C or SIGTERM.
 

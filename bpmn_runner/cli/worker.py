@@ -7,7 +7,8 @@ from typing import Any, Optional
 
 import typer
 
-from .common import EXIT_FAILED, CommitOpt, DbOpt, HandlersOpt, app, environment, guard
+from .common import (EXIT_FAILED, BridgeBrokerOpt, BridgeConfigOpt, CommitOpt, DbOpt, HandlersOpt, app, environment,
+                     guard)
 
 
 @app.command("worker")
@@ -23,13 +24,8 @@ def worker_command(handlers: Optional[list[str]] = HandlersOpt,
                    worker_id: Optional[str] = typer.Option(None, "--id", help="Worker name (default host:pid)."),
                    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say what happens on stderr."),
                    commit: Optional[str] = CommitOpt,
-                   bridge_broker: Optional[str] = typer.Option(
-                       None, "--bridge-broker", show_default=False,
-                       help="Also run the broker bridge (see `bridge`) with this amqp:// or nats:// broker."),
-                   bridge_config: Optional[Path] = typer.Option(
-                       None, "--bridge-config", show_default=False,
-                       help="Also run the broker bridge with this TOML file (default with --bridge-broker: "
-                            "[tool.bpmn-runner.bridge])."),
+                   bridge_broker: Optional[str] = BridgeBrokerOpt,
+                   bridge_config: Optional[Path] = BridgeConfigOpt,
                    db: Optional[str] = DbOpt) -> None:
     """Run jobs from the store: service tasks with their handlers, due timers and message deliveries.
 
