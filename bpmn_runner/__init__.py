@@ -9,8 +9,9 @@ if TYPE_CHECKING:
     from .decisions import decide, load_decisions
     from .definitions import Definitions, load
     from .durable import Runtime, open_runtime
-    from .engine import Engine, Instance, run
+    from .engine import Engine, run
     from .environment import Environment, build_environment
+    from .instance import Instance
     from .errors import BpmnError, BpmnRunnerError
     from .models import ListenerCall, RunResult, ServiceCall
     from .registry import HandlerRegistry, handler
@@ -40,7 +41,7 @@ __all__ = [
 # into every test session of a project that merely has the package installed.
 _HOMES = {
     "BpmnError": ".errors", "BpmnRunnerError": ".errors", "Definitions": ".definitions", "load": ".definitions",
-    "Engine": ".engine", "Instance": ".engine", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
+    "Engine": ".engine", "Instance": ".instance", "run": ".engine", "RunResult": ".models", "ServiceCall": ".models",
     "ListenerCall": ".models",
     "HandlerRegistry": ".registry", "handler": ".registry", "decide": ".decisions", "load_decisions": ".decisions",
     "Environment": ".environment", "build_environment": ".environment", "Runtime": ".durable",

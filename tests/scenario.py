@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bpmn_runner import Engine, HandlerRegistry, load
-from bpmn_runner.engine import Instance
+from bpmn_runner.instance import Instance
 from bpmn_runner.models import RunResult
 
 NAMESPACES = (

@@ -16,7 +16,8 @@ from typing import Any, Callable
 import pytest
 
 from bpmn_runner.definitions import load
-from bpmn_runner.engine import Engine, Instance
+from bpmn_runner.engine import Engine
+from bpmn_runner.instance import Instance
 from bpmn_runner.models import RunResult
 from bpmn_runner.registry import HandlerRegistry
 from bpmn_runner._spiff import frontier

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..engine import Engine, Instance
+from ..engine import Engine
+from ..instance import Instance
 from ..environment import Environment
 from ..errors import ConcurrentUpdateError, ExecutionError, InvalidOperationError
 from ..jsondata import json_safe

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import expressions
-from ..engine import Instance
+from ..instance import Instance
 from ..errors import BpmnRunnerError, StepFailed  # noqa: F401  StepFailed: re-exported from its old home
 from ..store import MessageRecord, Store
 from .policy import key_string

@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 from ..clock import Clock
 from ..definitions import Definitions
-from ..engine import Engine, Instance
+from ..engine import Engine
+from ..instance import Instance
 from ..environment import Environment, build_environment
 from ..errors import BpmnError, BpmnRunnerError, InvalidOperationError, NotFoundError
 from ..models import Binding, RunResult, ServiceCall

@@ -19,7 +19,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
-from ..engine import Engine, Instance, PendingJob
+from ..engine import Engine
+from ..instance import Instance, PendingJob
 from ..environment import Environment
 from ..errors import BpmnError, BpmnRunnerError, ConcurrentUpdateError, HandlerError, InvalidOperationError, \
     UnhandledBpmnError

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..engine import Instance
+from ..instance import Instance
 from ..errors import InvalidOperationError
 
 if TYPE_CHECKING:  # pragma: no cover
