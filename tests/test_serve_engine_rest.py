@@ -335,3 +335,16 @@ def test_two_serve_processes_share_one_postgresql_store(pg_url: str, tmp_path: P
     finally:
         for server in servers:
             server.stop()
+
+
+def test_instance_count_counts_open_instances_per_process(client: TestClient) -> None:
+    """GET /process-instance/count (Camunda 7 REST reference, "Get Process Instance Count"): running instances, all
+    of them or of one `processDefinitionKey`; an ended instance is no longer counted."""
+    deploy(client, "one_task.bpmn")
+    deploy(client, "review_ship.bpmn")
+    ids = [start(client, "one_task")["id"] for _ in range(3)]
+    start(client, "review_ship")
+    count = lambda **params: client.get(f"{R}/process-instance/count", params=params).json()["count"]  # noqa: E731
+    assert (count(), count(processDefinitionKey="one_task"), count(processDefinitionKey="review_ship")) == (4, 3, 1)
+    assert client.delete(f"{R}/process-instance/{ids[0]}").status_code == 204
+    assert (count(), count(processDefinitionKey="one_task")) == (3, 2)

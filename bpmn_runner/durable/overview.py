@@ -15,7 +15,7 @@ def process_overview(store: Store) -> list[dict[str, Any]]:
     """Every stored process (newest version) with its instances counted by status, by process id."""
     rows = []
     for process_id, version, digest in sorted(store.latest_processes()):
-        by_status = Counter(r.status for r in store.list_instances(process_id=process_id))
+        by_status = store.count_instances(process_id)
         rows.append({"process_id": process_id, "version": version, "definition": digest,
                      "by_status": dict(sorted(by_status.items())), "total": sum(by_status.values()),
                      "open": sum(by_status.get(s, 0) for s in OPEN_STATUSES)})

@@ -21,7 +21,7 @@ from .hot_path import HotPath, history_row, job_row
 from .queue import QueueOperations
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
                       WaitRecord)
-from .rows import (dumps, first_line, history_dict, history_values, instance_record, job_record, job_values, loads,
+from .rows import (dumps, first_line, history_dict, instance_record, job_record, job_values, loads,
                    message_record, message_values, starts_with, wait_record)
 from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messages, processes, waits
 
@@ -251,9 +251,13 @@ class Store(QueueOperations, BridgeOperations, ExternalOperations):
         from .retention import cleanup
         return cleanup(self, finished_before, keep_history=keep_history)
 
-    def count_instances(self) -> dict[str, int]:
+    def count_instances(self, process_id: str | None = None) -> dict[str, int]:
+        """Instances by status (of one process, all versions, with `process_id`), counted by the database."""
+        query = select(instances.c.status, func.count()).group_by(instances.c.status)
+        if process_id:
+            query = query.where(instances.c.process_id == process_id)
         with self.read() as conn:
-            rows = conn.execute(select(instances.c.status, func.count()).group_by(instances.c.status)).all()
+            rows = conn.execute(query).all()
         return {r[0]: int(r[1]) for r in rows}
 
     def due_timer_instances(self, now: float) -> set[str]:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...durable.runtime import Runtime
 from ...errors import NotFoundError
-from ...store import ENDED_STATUSES, InstanceRecord
+from ...store import ENDED_STATUSES, OPEN_STATUSES, InstanceRecord
 from ..context import ServerContext
 from ..errors import ApiError
 from ..uploads import deploy_upload
@@ -153,8 +153,8 @@ def router(ctx: ServerContext) -> APIRouter:
     @api.get("/process-instance/count")
     def count_instances(processDefinitionKey: str | None = None) -> dict[str, int]:
         runtime = ctx.shared_runtime()
-        return {"count": sum(len(runtime.store.list_instances(status=s, process_id=processDefinitionKey))
-                             for s in ("running", "waiting", "incident"))}
+        by_status = runtime.store.count_instances(processDefinitionKey)
+        return {"count": sum(by_status.get(s, 0) for s in OPEN_STATUSES)}
 
     @api.get("/process-instance/{ident}")
     def instance(ident: str, request: Request) -> dict[str, Any]:
