@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -24,7 +22,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from .test_report_browser import install_chromium
+from .serve_helpers import free_port
+from .test_report_browser import chromium  # noqa: F401  (the session fixture that finds or installs Chromium)
 
 websockets_sync = pytest.importorskip("websockets.sync.client", reason="the browser test needs websockets "
                                       "(pip install -e '.[test]')")
@@ -35,22 +34,6 @@ from bpmn_runner.server.app import create_app  # noqa: E402
 from .pages import order_context, start_order  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path, reason = install_chromium()
-    if path is None:
-        if os.environ.get("BPMN_RUNNER_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"BPMN_RUNNER_REQUIRE_BROWSER=1 but no browser: {reason}")
-        pytest.skip(reason)
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:
