@@ -194,6 +194,42 @@ def test_a_step_marks_an_incident_only_while_an_incident_job_is_left_and_a_lost_
     assert [j.id for j in store.jobs_of(iid)] == ["job-held"]
 
 
+def test_a_step_without_waits_is_checked_and_rolled_back_whole(store, tmp_path: Path) -> None:
+    """A step of service tasks only (on PostgreSQL one statement in autocommit mode, its checks raised by the
+    server): a stale version, a lost lease and an id that exists each raise and write nothing, not even history."""
+    from bpmn_runner.errors import LeaseLostError
+    from bpmn_runner.store import JobRecord, StepRecord
+
+    rt = runtime(store, None, MovableClock())
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    start = store.get_instance(iid)
+    history = len(store.history_of(iid))
+    row = {"instance_id": iid, "process_id": "p", "element_id": "a", "event": "completed", "at": 1.0,
+           "element_type": "ServiceTask", "name": "", "data_changes": {}, "detail": ""}
+
+    def step(version: int, **changes: object) -> StepRecord:
+        record = store.get_instance(iid)
+        record.state = json.dumps(record.state)
+        return StepRecord(instance=record, expected_version=version, now=1.0, had_waits=False, history=[row],
+                          **changes)
+
+    with pytest.raises(ConcurrentUpdateError):
+        store.commit_step(step(start.version - 1, new_jobs=[JobRecord("job-x", iid, "service", "t", "a", "h")]))
+    held = JobRecord("job-held", iid, "service", "task-2", "b", "h", locked_by="other", locked_until=9e9)
+    assert store.commit_step(step(start.version, new_jobs=[held])) == start.status
+    with pytest.raises(LeaseLostError):
+        store.commit_step(step(start.version + 1, done_job=("job-held", "me"), delete_job_ids=[
+            j.id for j in store.jobs_of(iid) if j.id != "job-held"]))
+    assert store.get_instance(iid).version == start.version + 1
+    assert "job-x" not in {j.id for j in store.jobs_of(iid)} and "job-held" in {j.id for j in store.jobs_of(iid)}
+    assert len(store.history_of(iid)) == history + 1  # only the step that committed
+    again = store.get_instance(iid)
+    again.state = json.dumps(again.state)
+    with pytest.raises(ConcurrentUpdateError, match="already exists"):
+        store.commit_step(StepRecord(instance=again, expected_version=None, now=1.0, had_waits=False, history=[row]))
+    assert len(store.history_of(iid)) == history + 1
+
+
 def test_two_open_instances_may_share_a_business_key(store, tmp_path: Path) -> None:
     """Camunda 7 user guide, "Process Instances" / business key: the business key is not unique; several
     instances, open at once, may carry the same one."""

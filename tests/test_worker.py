@@ -153,6 +153,9 @@ def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_complete(store
     second, _ = store.claim_jobs("w2", ["step.a"], now=rt.now(), lease=30, limit=1)
     assert second and second[0].attempts == 2  # the expired lease counted as an attempt
     assert "lease of worker w1 expired" in second[0].last_error
+    stored = {j.id: j for j in store.jobs_of(iid)}[second[0].id]  # what the claim wrote is what it returned
+    assert (stored.locked_by, stored.attempts, stored.last_error) == ("w2", 2, second[0].last_error)
+    assert stored.locked_until == second[0].locked_until
     assert rt.complete_service_job(first[0], "w1", {"by": "w1"}) is None  # w1 lost its lease: dropped
     assert rt.complete_service_job(second[0], "w2", {"by": "w2"})["status"] == "running"
     worker(rt).run_once()

@@ -140,9 +140,21 @@ def _to_v6(conn: Connection) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_history_element"))
 
 
+def _to_v7(conn: Connection) -> None:
+    """PostgreSQL: `bpmn_runner_check(ok, code)`, which raises SQLSTATE `code` unless `ok`. A step is then one
+    statement in autocommit mode (one round trip, COMMIT included) that still rolls back on the server when its
+    instance changed or its worker lost the job's lease (store/hot_path.py). Nothing to do on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(text(
+        "CREATE OR REPLACE FUNCTION bpmn_runner_check(ok boolean, code text) RETURNS integer "
+        "LANGUAGE plpgsql VOLATILE AS $$ BEGIN IF ok THEN RETURN 1; END IF; "
+        "RAISE EXCEPTION 'bpmn-runner check % failed', code USING ERRCODE = code; END $$"))
+
+
 #: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3), (4, _to_v4),
-                                                         (5, _to_v5), (6, _to_v6)]
+                                                         (5, _to_v5), (6, _to_v6), (7, _to_v7)]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
 

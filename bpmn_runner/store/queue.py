@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidOperationError, NotFoundError
+from .hot_path import LEASE_EXPIRED
 from .records import JobRecord, MessageRecord, WaitRecord
 from .rows import (history_values, job_from_tuple, job_record, job_values, loads, message_record, message_values,
                    starts_with, wait_record)
@@ -21,14 +22,11 @@ class QueueOperations:
 
     # ----- jobs ---------------------------------------------------------------------------------------------
 
-    def _lease_only(self, conn: Connection, raw: Any = None) -> None:
+    def _lease_only(self, conn: Connection) -> None:
         """A transaction that only takes or renews leases need not wait for the disk on PostgreSQL: a lease lost
         in a server crash means the job runs again, which at-least-once allows; steps always commit durably."""
         if self.dialect == "postgresql":
-            if raw is not None:
-                raw.execute("SET LOCAL synchronous_commit TO OFF")
-            else:
-                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     def claim_jobs(self, worker: str, handlers: Sequence[str], *, now: float, lease: float, limit: int = 1,
                    ids: Sequence[str] | None = None) -> tuple[list[JobRecord], list[JobRecord]]:
@@ -37,17 +35,12 @@ class QueueOperations:
         if ids is not None and not ids:
             return [], []
         if self.dialect == "postgresql":
-            with self.write() as conn:
-                raw = conn.connection.driver_connection
-                with raw.pipeline():  # the SET and the SELECT in one round trip
-                    self._lease_only(conn, raw)
-                    rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
-                claimed, exhausted = self._lease_rows(raw, rows, worker, now, lease)
-        else:  # BEGIN IMMEDIATE and COMMIT on the driver (Store._driver_write): two statements in between
-            with self._driver_write() as raw:
-                rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
-                claimed, exhausted = self._lease_rows(raw, rows, worker, now, lease)
-        return claimed, exhausted
+            with self._autocommit() as raw:
+                rows = self._hot.claim_at_once(raw, list(handlers), ids, worker, now, lease, limit)
+            return self._lease_rows(None, rows, worker, now, lease)
+        with self._driver_write() as raw:  # SQLite: BEGIN IMMEDIATE and COMMIT on the driver, two statements between
+            rows = self._hot.select_due(raw, list(handlers), ids, now, limit)
+            return self._lease_rows(raw, rows, worker, now, lease)
 
     def _lease_rows(self, raw: Any, rows: list[tuple[Any, ...]], worker: str, now: float,
                     lease: float) -> tuple[list[JobRecord], list[JobRecord]]:
@@ -58,14 +51,12 @@ class QueueOperations:
             if job.attempts >= job.max_attempts:
                 exhausted.append(job)
                 continue
-            note = job.last_error
-            if job.locked_by is not None:
-                note = (f"the lease of worker {job.locked_by} expired (the worker stopped, or its handler ran "
-                        f"longer than the lease without renewing it)")
+            note = job.last_error if job.locked_by is None else LEASE_EXPIRED.format(job.locked_by)
             job.locked_by, job.locked_until, job.attempts, job.last_error = worker, now + lease, \
                 job.attempts + 1, note
             claimed.append(job)
-        self._hot.take(raw, claimed)
+        if raw is not None:  # PostgreSQL's claim took them already (`HotPath.claim_at_once`)
+            self._hot.take(raw, claimed)
         return claimed, exhausted
 
     def extend_leases(self, worker: str, job_ids: Sequence[str], until: float) -> set[str]:

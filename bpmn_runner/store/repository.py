@@ -17,9 +17,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
 from .bridge_tables import BridgeOperations, write_outbox
 from .external import ExternalOperations
-from .hot_path import HotPath, history_row, job_row
+from .driver_steps import DriverSteps, check_step, insert_conflict
+from .hot_path import HotPath, history_row, job_row, one_statement_fits
 from .queue import QueueOperations
-from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord,
+from .records import (DefinitionRecord, InstanceRecord, JobRecord, MessageRecord, StepRecord,
                       WaitRecord)
 from .rows import (dumps, first_line, history_dict, instance_record, job_record, job_values, loads,
                    message_record, message_values, starts_with, wait_record)
@@ -28,7 +29,7 @@ from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messa
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-class Store(QueueOperations, BridgeOperations, ExternalOperations):
+class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations):
     """A database holding definitions, instances, jobs, history, waits and messages."""
 
     def __init__(self, engine: Engine, label: str = "") -> None:
@@ -60,26 +61,6 @@ class Store(QueueOperations, BridgeOperations, ExternalOperations):
         with self._database_errors():
             with self.engine.begin() as conn:
                 yield conn
-
-    @contextmanager
-    def _driver_write(self) -> Iterator[Any]:
-        """A SQLite write transaction on the driver's connection, BEGIN IMMEDIATE and COMMIT issued directly: for
-        steps that need nothing but the hot path's statements. SQLAlchemy's Connection and transaction objects cost
-        about 25 us of a 30 us empty transaction (bench/step_breakdown.py); locking and rollback are the same."""
-        with self._database_errors():
-            pooled = self.engine.raw_connection()
-            try:
-                raw = pooled.driver_connection
-                self._hot.begin(raw)
-                try:
-                    yield raw
-                    self._hot.commit(raw)
-                except BaseException:
-                    if raw.in_transaction:
-                        raw.execute("ROLLBACK")
-                    raise
-            finally:
-                pooled.close()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -324,17 +305,20 @@ class Store(QueueOperations, BridgeOperations, ExternalOperations):
         data, waiting = dumps(rec.data), dumps(rec.waiting)
         job_rows = [job_row(job_values(j)) for j in step.new_jobs]
         history_rows = [history_row(h) for h in step.history]  # built before the write lock is taken
-        if self._sqlite and not (step.waits or step.had_waits or step.new_messages or step.consumed_messages):
-            return self._commit_hot_step(step, state, data, waiting, job_rows, history_rows)
+        if not (step.waits or step.had_waits or step.new_messages or step.consumed_messages):
+            if self._sqlite:
+                return self._commit_hot_step(step, state, data, waiting, job_rows, history_rows)
+            if one_statement_fits(step):
+                return self._commit_alone(step, state, data, waiting, job_rows, history_rows)
         with self.write() as conn:
             try:
                 updated, held, incident = self._hot.write_step(conn.connection.driver_connection, step, state, data,
                                                                waiting, job_rows, history_rows)
             except self._integrity_error as exc:
                 if step.expected_version is None:
-                    raise self._insert_conflict(conn, rec) from exc
+                    raise insert_conflict(rec) from exc
                 raise
-            self._check_step(step, updated, held)
+            check_step(step, updated, held)
             if step.waits or step.had_waits:
                 self._replace_waits(conn, rec.id, step.waits, step.now)
             if step.new_messages:
@@ -360,38 +344,6 @@ class Store(QueueOperations, BridgeOperations, ExternalOperations):
                 status = "incident"
                 conn.execute(update(instances).where(instances.c.id == rec.id).values(status=status))
             return status
-
-    def _commit_hot_step(self, step: StepRecord, state: str, data: str, waiting: str,
-                         job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
-        """`commit_step` for a SQLite step whose writes are all the hot path's (no waits, no messages)."""
-        rec = step.instance
-        with self._driver_write() as raw:
-            try:
-                updated, held, incident = self._hot.write_step(raw, step, state, data, waiting, job_rows,
-                                                               history_rows)
-            except self._integrity_error as exc:
-                if step.expected_version is None:
-                    raise self._insert_conflict(None, rec) from exc
-                raise
-            self._check_step(step, updated, held)
-            status = rec.status
-            if incident and status not in ENDED_STATUSES and status != "incident":
-                status = "incident"
-                raw.execute(self._hot.mark_incident, (rec.id,))
-            return status
-
-    def _check_step(self, step: StepRecord, updated: bool, held: bool) -> None:
-        rec = step.instance
-        if not updated:
-            raise ConcurrentUpdateError(f"instance {rec.id} was changed by someone else; try again",
-                                        instance_id=rec.id)
-        if not held:
-            assert step.done_job is not None
-            raise LeaseLostError(f"worker {step.done_job[1]} no longer holds job {step.done_job[0]}",
-                                 instance_id=rec.id)
-
-    def _insert_conflict(self, conn: Connection | None, rec: InstanceRecord) -> BpmnRunnerError:
-        return ConcurrentUpdateError(f"instance {rec.id} already exists", instance_id=rec.id)
 
     def _replace_waits(self, conn: Connection, instance_id: str, new: list[WaitRecord], now: float) -> None:
         before = {(r.task_id, r.kind, r.event_name): r.created_at for r in conn.execute(

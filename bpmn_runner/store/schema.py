@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, UniqueConstraint)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Instance statuses; the first three are "open". A business key need not be unique (as in Camunda 7).
 OPEN_STATUSES = ("running", "waiting", "incident")
