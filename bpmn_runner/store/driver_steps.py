@@ -10,7 +10,9 @@ from typing import Any, Callable, ContextManager, Iterator
 from sqlalchemy.engine import Engine
 
 from ..errors import BpmnRunnerError, ConcurrentUpdateError
-from .hot_path import ENDED, LEASE_LOST, VERSION_CONFLICT, HotPath
+from .columns import ENDED
+from .hot_path import HotPath
+from .pg_step import LEASE_LOST, VERSION_CONFLICT, write_step_alone
 from .records import InstanceRecord, LeaseLostError, StepRecord
 
 _UNIQUE_VIOLATION = "23505"
@@ -89,10 +91,10 @@ class DriverSteps:
     def _commit_alone(self, step: StepRecord, state: str, data: str, waiting: str,
                       job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
         """`commit_step` for a PostgreSQL step whose writes fit one statement: sent in autocommit mode, it is its
-        own transaction, one round trip with its COMMIT (`HotPath.write_step_alone`)."""
+        own transaction, one round trip with its COMMIT (`pg_step.write_step_alone`)."""
         with self._autocommit() as raw:
             try:
-                return self._hot.write_step_alone(raw, step, state, data, waiting, job_rows, history_rows)
+                return write_step_alone(raw, step, state, data, waiting, job_rows, history_rows)
             except Exception as exc:
                 code = getattr(exc, "sqlstate", None)
                 if code == VERSION_CONFLICT:

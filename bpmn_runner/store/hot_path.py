@@ -7,10 +7,9 @@ driver's cursor; locking, rollback and error translation stay the repository's. 
 with no waits or messages, run in a transaction the repository opens on the driver itself (BEGIN IMMEDIATE and
 COMMIT sent directly: `Store._driver_write`), past SQLAlchemy's Connection and transaction objects; other steps
 run in the transaction SQLAlchemy opened. History rows go in multi-row INSERTs there. On PostgreSQL a step is one
-statement (data-modifying WITH clauses; new job and history rows sent as one JSON parameter, so that the driver
-keeps the statement parsed and the server plans it once); a step with no waits or messages is sent in autocommit
-mode, its own transaction: one round trip, COMMIT included, its checks raised by the server (`bpmn_runner_check`).
-A claim is one round trip too (`claim_at_once`). Everything else keeps to SQLAlchemy Core.
+statement (`pg_step.py`); a step with no waits or messages is sent in autocommit mode, its own transaction: one
+round trip, COMMIT included, its checks raised by the server. A claim is one round trip too. Everything else keeps
+to SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -19,23 +18,10 @@ import json
 from contextlib import nullcontext
 from typing import Any, Sequence
 
+from .columns import HISTORY_COLUMNS, INSTANCE_COLUMNS, JOB_COLUMNS
+from .pg_step import one_statement_fits, write_step_at_once
 from .records import JobRecord, StepRecord
 
-JOB_COLUMNS = ("id", "instance_id", "kind", "task_id", "element_id", "handler", "payload", "status", "due_at",
-               "attempts", "max_attempts", "backoff", "locked_by", "locked_until", "last_error", "created_at")
-HISTORY_COLUMNS = ("instance_id", "process_id", "element_id", "event", "at", "element_type", "name",
-                   "data_changes", "detail")
-INSTANCE_COLUMNS = ("id", "business_key", "version", "created_at", "definition_hash", "process_id", "status", "state",
-                    "data", "waiting", "error", "updated_at", "ended_at")
-ENDED = ("completed", "failed", "cancelled")
-_JOB_INSTANCE, _JOB_STATUS = JOB_COLUMNS.index("instance_id"), JOB_COLUMNS.index("status")
-#: SQLSTATEs `bpmn_runner_check` raises (schema version 7, PostgreSQL): the step's instance changed since it was
-#: read; the worker no longer holds the job the step finishes.
-VERSION_CONFLICT, LEASE_LOST = "BR409", "BR410"
-#: What a claim writes into `last_error` when it takes a job whose earlier lease expired (`lease_expired`).
-LEASE_EXPIRED = ("the lease of worker {} expired (the worker stopped, or its handler ran longer than the lease "
-                 "without renewing it)")
-LEASE_EXPIRED_SQL = "'" + LEASE_EXPIRED.replace("'", "''").replace("{}", "' || sel.locked_by || '") + "'"
 #: History rows per SQLite INSERT: 9 values each stays under the 999 bound parameters of older SQLite builds.
 HISTORY_ROWS_PER_INSERT = 100
 
@@ -101,7 +87,7 @@ class HotPath:
         Returns (the instance was at the expected version, the done job was still held, it has an incident job);
         the caller raises (and so rolls back) when either of the first two is False."""
         if self.postgresql and one_statement_fits(step):
-            return self._write_step_at_once(raw, step, state, data, waiting, job_rows, history_rows)
+            return write_step_at_once(raw, step, state, data, waiting, job_rows, history_rows)
         rec = step.instance
         ended = step.now if rec.status in ("completed", "failed", "cancelled") else None
         with (raw.pipeline() if self.postgresql else nullcontext()):
@@ -136,87 +122,6 @@ class HotPath:
         incident = incident_cur is not None and incident_cur.fetchone() is not None
         return updated, held, incident
 
-    def _write_step_at_once(self, raw: Any, step: StepRecord, state: str, data: str, waiting: str,
-                            job_rows: list[tuple[Any, ...]],
-                            history_rows: list[tuple[Any, ...]]) -> tuple[bool, bool, bool]:
-        """The same writes as one statement on PostgreSQL, inside the caller's transaction (which goes on with
-        waits and messages): returns (updated, held, incident) as `write_step` does."""
-        sql, params = self.step_statement(step, state, data, waiting, job_rows, history_rows, checked=False)
-        cur = raw.cursor()
-        cur.execute(sql, params)
-        updated, done, status = cur.fetchone()
-        return updated == 1, step.done_job is None or done == 1, status == "incident" != step.instance.status
-
-    def write_step_alone(self, raw: Any, step: StepRecord, state: str, data: str, waiting: str,
-                         job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
-        """A whole step as one statement on a PostgreSQL connection in autocommit mode: the statement is its own
-        transaction, so the step costs one round trip, COMMIT and its WAL flush included. A stale version or a
-        lost lease raises on the server (`bpmn_runner_check`, codes VERSION_CONFLICT and LEASE_LOST), which
-        rolls the whole statement back. Returns the instance's status as written."""
-        sql, params = self.step_statement(step, state, data, waiting, job_rows, history_rows, checked=True)
-        cur = raw.cursor()
-        cur.execute(sql, params)
-        return cur.fetchone()[2]
-
-    def step_statement(self, step: StepRecord, state: str, data: str, waiting: str,
-                       job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]], *,
-                       checked: bool) -> tuple[str, list[Any]]:
-        """A step's writes as one PostgreSQL statement (data-modifying WITH clauses): the server plans and runs one
-        statement instead of five to eight, and the driver sends one. Every clause sees the rows as they were
-        before the statement, so the incident check leaves out the jobs the step deletes (and new jobs count in
-        Python); `one_statement_fits` keeps out steps that would change one row in two clauses. The statement
-        returns (instance rows written, done job still held, the status written): an instance with an incident
-        job that has not ended is written as `incident`. With `checked`, the first two are checked on the
-        server instead (an error rolls the statement back)."""
-        rec = step.instance
-        ended = step.now if rec.status in ENDED else None
-        gone = list(step.delete_job_ids)
-        if step.done_job is not None and not step.release_done_job:
-            gone.append(step.done_job[0])
-        new_incident = any(row[_JOB_INSTANCE] == rec.id and row[_JOB_STATUS] == "incident" for row in job_rows)
-        if rec.status in ENDED or rec.status == "incident" or new_incident:
-            status_sql, status_params = "%s", ["incident" if new_incident and rec.status not in ENDED else rec.status]
-        else:
-            status_sql = ("CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE instance_id = %s AND status = 'incident'" +
-                          (f" AND id NOT IN ({_marks(len(gone))})" if gone else "") + ") THEN 'incident' ELSE %s END")
-            status_params = [rec.id, *gone, rec.status]
-        if step.expected_version is None:
-            columns = [c for c in INSTANCE_COLUMNS if c != "status"]
-            clauses = [f"upd AS (INSERT INTO instances ({', '.join(columns)}, status) "
-                       f"VALUES ({_marks(len(columns))}, {status_sql}) RETURNING status)"]
-            params: list[Any] = [rec.id, rec.business_key, 1, rec.created_at or step.now, rec.definition_hash,
-                                 rec.process_id, state, data, waiting, rec.error, step.now, ended, *status_params]
-        else:
-            clauses = ["upd AS (UPDATE instances SET version = version + 1, definition_hash = %s, process_id = %s, "
-                       f"status = {status_sql}, state = %s, data = %s, waiting = %s, error = %s, updated_at = %s, "
-                       "ended_at = %s WHERE id = %s AND version = %s RETURNING status)"]
-            params = [rec.definition_hash, rec.process_id, *status_params, state, data, waiting, rec.error,
-                      step.now, ended, rec.id, step.expected_version]
-        held = "1"
-        if step.done_job is not None:
-            clauses.append("done AS (" + ("UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = 0, "
-                                          "last_error = NULL" if step.release_done_job else "DELETE FROM jobs") +
-                           " WHERE id = %s AND locked_by = %s AND locked_until > %s RETURNING 1)")
-            params += [step.done_job[0], step.done_job[1], step.now]
-            held = "(SELECT count(*) FROM done)"
-        if step.delete_job_ids:
-            clauses.append(f"gone AS (DELETE FROM jobs WHERE id IN ({_marks(len(step.delete_job_ids))}))")
-            params += step.delete_job_ids
-        for index, (job_id, due) in enumerate(step.timer_updates.items()):
-            clauses.append(f"moved{index} AS (UPDATE jobs SET due_at = %s WHERE id = %s)")
-            params += [due, job_id]
-        for name, insert, rows in (("new_jobs", _INSERT_JOBS, job_rows), ("new_history", _INSERT_HISTORY,
-                                                                         history_rows)):
-            if rows:
-                clauses.append(f"{name} AS ({insert})")
-                params.append(json.dumps(rows, separators=(",", ":"), ensure_ascii=False))
-        written = "(SELECT count(*) FROM upd)"
-        if checked:
-            written = f"bpmn_runner_check({written} = 1, '{VERSION_CONFLICT}')"
-            if step.done_job is not None:
-                held = f"bpmn_runner_check({held} = 1, '{LEASE_LOST}')"
-        return f"WITH {', '.join(clauses)} SELECT {written}, {held}, (SELECT status FROM upd)", params
-
     def _insert_history(self, raw: Any, rows: list[tuple[Any, ...]]) -> None:
         """History rows in multi-row INSERTs on SQLite (a third cheaper than one bound statement per row); in
         the pipeline on PostgreSQL, where executemany already sends them in one round trip."""
@@ -241,26 +146,6 @@ class HotPath:
         cur.execute(self.claim_query(len(handlers), len(ids) if ids is not None else None, limit), params)
         return list(cur.fetchall())
 
-    def claim_at_once(self, raw: Any, handlers: Sequence[str], ids: Sequence[str] | None, worker: str, now: float,
-                      lease: float, limit: int) -> list[tuple[Any, ...]]:
-        """PostgreSQL: select and lease due jobs in one round trip, on a connection in autocommit mode: BEGIN, the
-        lease written without waiting for the disk (`SET LOCAL synchronous_commit`: a lease lost in a server crash
-        only means the job runs again), one statement that takes the jobs with attempts left as
-        `QueueOperations._lease_rows` does in Python, and COMMIT, sent as one pipeline. Returns the rows as they
-        were before the claim; the caller builds the same records from them."""
-        select = self.claim_query(len(handlers), len(ids) if ids is not None else None, limit)
-        sql = (f"WITH sel AS ({select}), took AS (UPDATE jobs SET locked_by = %s, locked_until = %s, "
-               f"attempts = sel.attempts + 1, last_error = CASE WHEN sel.locked_by IS NULL THEN sel.last_error "
-               f"ELSE {LEASE_EXPIRED_SQL} END FROM sel WHERE jobs.id = sel.id "
-               f"AND sel.attempts < sel.max_attempts) SELECT * FROM sel")
-        with raw.pipeline():
-            raw.execute("BEGIN")
-            raw.execute("SET LOCAL synchronous_commit TO OFF")
-            cur = raw.cursor()
-            cur.execute(sql, [now, now, *handlers, *(ids or []), worker, now + lease])
-            raw.execute("COMMIT")
-        return list(cur.fetchall())
-
     def take(self, raw: Any, taken: list[JobRecord]) -> None:
         if taken:
             raw.cursor().executemany(self.take_job, [(j.locked_by, j.locked_until, j.attempts, j.last_error, j.id)
@@ -280,29 +165,5 @@ def history_row(h: dict[str, Any]) -> tuple[Any, ...]:
             h.get("detail") or "")
 
 
-def _insert_from_json(table: str, columns: Sequence[str], types: Sequence[str]) -> str:
-    """An INSERT of rows sent as one JSON array of arrays (`%s`): one parameter however many rows, so psycopg keeps
-    the statement's parsed form cached (it parses a statement of more than 50 parameters again at every call,
-    about 1 ms for a step's 350) and the server plans it once."""
-    values = ", ".join(f"(r->>{i})::{kind}" for i, kind in enumerate(types))
-    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_array_elements(%s::json) AS r"
-
-
-_INSERT_JOBS = _insert_from_json("jobs", JOB_COLUMNS, (
-    "text", "text", "text", "text", "text", "text", "text", "text", "float8", "integer", "integer", "text", "text",
-    "float8", "text", "float8"))
-_INSERT_HISTORY = _insert_from_json("history", HISTORY_COLUMNS, (
-    "text", "text", "text", "text", "float8", "text", "text", "text", "text"))
-
-
 def _marks(count: int) -> str:
     return ", ".join("%s" for _ in range(count))
-
-
-def one_statement_fits(step: StepRecord) -> bool:
-    """Whether no job row is changed by two parts of the step (two clauses of one statement may not both change
-    a row: PostgreSQL applies only one of them)."""
-    touched = list(step.delete_job_ids) + list(step.timer_updates)
-    if step.done_job is not None:
-        touched.append(step.done_job[0])
-    return len(set(touched)) == len(touched)

@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidOperationError, NotFoundError
-from .hot_path import LEASE_EXPIRED
+from .columns import LEASE_EXPIRED
+from .pg_step import claim_at_once
 from .records import JobRecord, MessageRecord, WaitRecord
 from .rows import (history_values, job_from_tuple, job_record, job_values, loads, message_record, message_values,
                    starts_with, wait_record)
@@ -36,7 +37,8 @@ class QueueOperations:
             return [], []
         if self.dialect == "postgresql":
             with self._autocommit() as raw:
-                rows = self._hot.claim_at_once(raw, list(handlers), ids, worker, now, lease, limit)
+                select = self._hot.claim_query(len(handlers), len(ids) if ids is not None else None, limit)
+                rows = claim_at_once(raw, select, [now, now, *handlers, *(ids or [])], worker, now + lease)
             return self._lease_rows(None, rows, worker, now, lease)
         with self._driver_write() as raw:  # SQLite: BEGIN IMMEDIATE and COMMIT on the driver, two statements between
             rows = self._hot.select_due(raw, list(handlers), ids, now, limit)

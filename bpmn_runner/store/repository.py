@@ -18,7 +18,8 @@ from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationErr
 from .bridge_tables import BridgeOperations, write_outbox
 from .external import ExternalOperations
 from .driver_steps import DriverSteps, check_step, insert_conflict
-from .hot_path import HotPath, history_row, job_row, one_statement_fits
+from .hot_path import HotPath, history_row, job_row
+from .pg_step import one_statement_fits
 from .queue import QueueOperations
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, MessageRecord, StepRecord,
                       WaitRecord)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_
 
-from .hot_path import JOB_COLUMNS
+from .columns import JOB_COLUMNS
 from .records import InstanceRecord, JobRecord, MessageRecord, WaitRecord
 
 
