@@ -43,7 +43,7 @@ from bpmn_runner import load  # noqa: E402
 from bpmn_runner import engine as engine_module  # noqa: E402
 from bpmn_runner.durable import Runtime, Worker  # noqa: E402
 from bpmn_runner.durable import steps as steps_module  # noqa: E402
-from bpmn_runner.store import open_store, repository  # noqa: E402
+from bpmn_runner.store import driver_steps, open_store, queue, repository  # noqa: E402
 from tests.generate import chain, straight_through  # noqa: E402
 
 
@@ -107,6 +107,10 @@ def instrumented(profile: Profile, store: Any) -> Iterator[None]:
     wrap(store._hot, "write_step", "sql:step statements")
     wrap(store._hot, "select_due", "sql:claim select")
     wrap(store._hot, "take", "sql:claim update")
+    # PostgreSQL: a step without waits or messages is one statement in autocommit mode (its COMMIT and WAL flush
+    # included), a claim one pipeline (store/pg_step.py)
+    wrap(driver_steps, "write_step_alone", "sql:step statement with its commit")
+    wrap(queue, "claim_at_once", "sql:claim (one round trip)")
     # SQLite steps without waits or messages, and claims, begin and commit on the driver (Store._driver_write)
     wrap(store._hot, "begin", "begin")
     wrap(store._hot, "commit", "commit")

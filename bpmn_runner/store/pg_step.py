@@ -48,7 +48,7 @@ def write_step_at_once(raw: Any, step: StepRecord, state: str, data: str, waitin
     held, incident) as `HotPath.write_step` does."""
     sql, params = step_statement(step, state, data, waiting, job_rows, history_rows, checked=False)
     cur = _raw_cursor(raw)
-    cur.execute(sql, params)
+    cur.execute(sql, params, prepare=True)
     updated, done, status = cur.fetchone()
     return updated == 1, step.done_job is None or done == 1, status == "incident" != step.instance.status
 
@@ -61,7 +61,7 @@ def write_step_alone(raw: Any, step: StepRecord, state: str, data: str, waiting:
     Returns the instance's status as written."""
     sql, params = step_statement(step, state, data, waiting, job_rows, history_rows, checked=True)
     cur = _raw_cursor(raw)
-    cur.execute(sql, params)
+    cur.execute(sql, params, prepare=True)
     return cur.fetchone()[2]
 
 
@@ -130,19 +130,16 @@ def one_statement_fits(step: StepRecord) -> bool:
 
 
 def claim_at_once(raw: Any, select: str, params: list[Any], worker: str, until: float) -> list[tuple[Any, ...]]:
-    """Select and lease due jobs in one round trip, on a connection in autocommit mode: BEGIN, the lease written
-    without waiting for the disk (`SET LOCAL synchronous_commit`: a lease lost in a server crash only means the job
-    runs again), one statement that takes the jobs with attempts left as `QueueOperations._lease_rows` does in
-    Python, and COMMIT, sent as one pipeline. `select` is `HotPath.claim_query` (`%s` placeholders). Returns the
-    rows as they were before the claim; the caller builds the same records from them."""
+    """Select and lease due jobs in one statement on a connection in autocommit mode: it takes the jobs with
+    attempts left as `QueueOperations._lease_rows` does in Python, and returns the rows as they were before the
+    claim (the caller builds the same records from them). The lease is committed without waiting for the disk
+    (`set_config('synchronous_commit', 'off', true)`, for this statement's transaction only): a lease lost in a
+    server crash only means the job runs again. `select` is `HotPath.claim_query` (`%s` placeholders)."""
     sql = (f"WITH sel AS ({select}), took AS (UPDATE jobs SET locked_by = %s, locked_until = %s, "
            f"attempts = sel.attempts + 1, last_error = CASE WHEN sel.locked_by IS NULL THEN sel.last_error "
            f"ELSE {_LEASE_EXPIRED_SQL} END FROM sel WHERE jobs.id = sel.id "
-           f"AND sel.attempts < sel.max_attempts) SELECT * FROM sel")
-    with raw.pipeline():
-        raw.execute("BEGIN")
-        raw.execute("SET LOCAL synchronous_commit TO OFF")
-        cur = raw.cursor()
-        cur.execute(sql, [*params, worker, until])
-        raw.execute("COMMIT")
-    return list(cur.fetchall())
+           f"AND sel.attempts < sel.max_attempts) "
+           f"SELECT sel.*, set_config('synchronous_commit', 'off', true) FROM sel")
+    cur = raw.cursor()
+    cur.execute(sql, [*params, worker, until], prepare=True)
+    return [row[:-1] for row in cur.fetchall()]
