@@ -9,6 +9,7 @@ statements of 50 parameters or fewer, so W1's start (an instance and 38 history 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 from .columns import ENDED, HISTORY_COLUMNS, INSTANCE_COLUMNS, JOB_COLUMNS, LEASE_EXPIRED
@@ -33,7 +34,23 @@ class _Binds:
         return f"${len(self.values)}"
 
     def many(self, values: Sequence[Any]) -> str:
-        return ", ".join(self(v) for v in values)
+        start = len(self.values)
+        self.values.extend(values)
+        return _placeholders(start, 1, len(values))[1:-1]
+
+    def rows(self, rows: Sequence[Sequence[Any]], width: int) -> str:
+        """`(...), (...)` for rows of `width` values each."""
+        start = len(self.values)
+        for row in rows:
+            self.values.extend(row)
+        return _placeholders(start, len(rows), width)
+
+
+@lru_cache(maxsize=512)
+def _placeholders(start: int, count: int, width: int) -> str:
+    """`($s+1, ..., $s+width), ...` for `count` rows (cached: a step's row counts repeat)."""
+    return ", ".join("(" + ", ".join(f"${start + row * width + i + 1}" for i in range(width)) + ")"
+                     for row in range(count))
 
 
 def _raw_cursor(raw: Any) -> Any:
@@ -110,7 +127,7 @@ def step_statement(step: StepRecord, state: str, data: str, waiting: str, job_ro
     for name, table, columns, rows in (("new_jobs", "jobs", JOB_COLUMNS, job_rows),
                                        ("new_history", "history", HISTORY_COLUMNS, history_rows)):
         if rows:
-            values = ", ".join(f"({p.many(row)})" for row in rows)
+            values = p.rows(rows, len(columns))
             clauses.append(f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {values})")
     written = "(SELECT count(*) FROM upd)"
     if checked:
