@@ -11,12 +11,19 @@ job types (a Camunda 7 external task is always a job, whatever the commit mode):
 - memory_inst_s: in memory, `Engine.start().run()`: the baseline (the same figure for both stores);
 - wait_states_inst_s: persisted with commits at wait states (the default, issue 15 item 1): `Runtime.start` with
   the handlers runs the instance to its end in memory and commits once (commits_per_instance in the details);
-- each_task_inst_s: persisted with a commit per service task (`Runtime.start` and a `Worker` in this process), and
-  each_task_ms_per_step: its wall-clock ms per committed step (the start's commit included);
+- each_task_inst_s: persisted with a commit per service task: the instances are started (a commit each), then a
+  `Worker` in this process runs their jobs until none is left; each_task_ms_per_step: its wall-clock ms per
+  committed step (the starts' commits included);
 - PostgreSQL only, workers_1_inst_s and workers_4_inst_s: instances per second with 1 and 4 `bpmn-runner worker`
   processes (default commit mode) for a process of three service tasks whose handler sleeps 20 ms; the instances
   are started first and the clock runs from the first handler call to the last instance's end (worker start-up
   not counted).
+
+Each of the first three rows runs with 1 and with 2 threads (2 = the cores of the project machine: `Runtime.start`
+called from two threads, as `serve` and the bridge call it, and a worker of `--concurrency 2`), and each row keeps
+its best; the figures of each thread count are in the details (`threads`). With two threads one instance's Python
+runs while another waits for the database, so on PostgreSQL, whose server work runs on the other core, two threads
+are faster; in memory and on SQLite (one writer, in this process) they are not.
 
 Prints a table; `--json FILE` writes {"sqlite": {...}, "postgresql": {...}, "details": {...}}. Rows are the best of
 two runs (the machine is shared). `persisted_w1()` is the hook bench/run.py calls for its "W1 persisted" row.
@@ -31,6 +38,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,6 +53,7 @@ from bpmn_runner.durable import Runtime, Worker  # noqa: E402
 from bpmn_runner.store import open_store  # noqa: E402
 from tests.generate import straight_through  # noqa: E402
 
+THREADS = (1, 2)  # threads calling Runtime.start, and a worker's --concurrency
 DEFAULT_PG = os.environ.get("BPMN_RUNNER_TEST_PG_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 
 THREE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -155,7 +164,29 @@ def _noop_registry() -> HandlerRegistry:
     return registry
 
 
-def straight_wait_states(path: Path, instances: int, url: str) -> tuple[float, float]:
+def _threaded(work: Any, instances: int, threads: int) -> float:
+    """Seconds for `instances` calls of `work()` shared by `threads` threads."""
+    share = instances // threads
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            for _ in range(share):
+                work()
+        except BaseException as exc:  # surfaced below, not lost in the thread
+            errors.append(exc)
+    runners = [threading.Thread(target=loop) for _ in range(threads)]
+    started = time.perf_counter()
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def straight_wait_states(path: Path, instances: int, url: str, threads: int = 1) -> tuple[float, float]:
     """(instances per second, commits per instance) with wait-state commits: each start runs to the end."""
     store = open_store(url)
     runtime = Runtime(store, _noop_registry(), commit="wait-states")
@@ -169,46 +200,58 @@ def straight_wait_states(path: Path, instances: int, url: str) -> tuple[float, f
     store.commit_step = counted  # type: ignore[method-assign]
     runtime.start(definitions=definitions, data={"x": 1})  # warm up: deployment, caches
     commits[0] = 0
-    started = time.perf_counter()
-    for _ in range(instances):
+
+    def start() -> None:
         out = runtime.start(definitions=definitions, data={"x": 1})
         assert out["status"] == "completed", out
-    elapsed = time.perf_counter() - started
+    share = instances // threads * threads
+    elapsed = _threaded(start, share, threads)
     store.close()
-    return instances / elapsed, commits[0] / instances
+    return share / elapsed, commits[0] / share
+
+
+def _best_of_threads(measure: Any, url_for: Any, offset: int, rounds: int = 2) -> tuple[dict[int, tuple[float, float]], int]:
+    """{threads: best (rate, second figure)} over `rounds` fresh stores for 1 and 2 threads, and the best count."""
+    best: dict[int, tuple[float, float]] = {}
+    for attempt in range(rounds):
+        for threads in THREADS:
+            url, cleanup = url_for(offset + attempt * 10 + threads)  # a fresh store each
+            try:
+                best[threads] = max(best.get(threads, (0.0, 0.0)), measure(url, threads))
+            finally:
+                cleanup()
+    return best, max(best, key=lambda t: best[t][0])
 
 
 def wait_states(path: Path, instances: int, url_for: Any) -> dict[str, Any]:
-    best = (0.0, 0.0)
-    for attempt in range(2):
-        url, cleanup = url_for(attempt + 10)
-        try:
-            best = max(best, straight_wait_states(path, instances, url))
-        finally:
-            cleanup()
-    return {"wait_states_inst_s": round(best[0], 1), "wait_states_commits_per_instance": round(best[1], 2)}
+    best, top = _best_of_threads(lambda url, threads: straight_wait_states(path, instances, url, threads), url_for,
+                                 100)
+    return {"wait_states_inst_s": round(best[top][0], 1), "wait_states_commits_per_instance": round(best[top][1], 2),
+            "wait_states_threads": {str(t): round(r, 1) for t, (r, _) in best.items()}}
 
 
-def straight_in_memory(path: Path, instances: int) -> float:
+def straight_in_memory(path: Path, instances: int, threads: int = 1) -> float:
     definitions = load([path])
     engine = Engine(_noop_registry())
-    started = time.perf_counter()
-    for _ in range(instances):
+
+    def run() -> None:
         result = engine.start(definitions, None, {"x": 1}).run()
         assert result.status == "completed", result.error
-    return instances / (time.perf_counter() - started)
+    share = instances // threads * threads
+    return share / _threaded(run, share, threads)
 
 
 def straight_persisted(path: Path, instances: int, url: str) -> float:
     return straight_persisted_steps(path, instances, url)[0]
 
 
-def straight_persisted_steps(path: Path, instances: int, url: str) -> tuple[float, float]:
-    """(instances per second, committed steps per instance) with a commit per service task."""
+def straight_persisted_steps(path: Path, instances: int, url: str, concurrency: int = 1) -> tuple[float, float]:
+    """(instances per second, committed steps per instance) with a commit per service task: the instances are
+    started, then a worker of `concurrency` threads runs their jobs until none is left."""
     store = open_store(url)
     runtime = Runtime(store, _noop_registry(), commit="each-task")
     definitions = load([path])
-    worker = Worker(runtime, worker_id="bench")
+    worker = Worker(runtime, worker_id="bench", concurrency=concurrency, poll=0.01)
     commits = [0]
     commit = store.commit_step
 
@@ -219,8 +262,7 @@ def straight_persisted_steps(path: Path, instances: int, url: str) -> tuple[floa
     started = time.perf_counter()
     for _ in range(instances):
         runtime.start(definitions=definitions, data={"x": 1})
-        while worker.run_once():
-            pass
+    worker.run(until_idle=True)
     elapsed = time.perf_counter() - started
     done = store.count_instances().get("completed", 0)
     store.close()
@@ -237,17 +279,13 @@ def persisted_w1(instances: int = 200) -> str:
 
 
 def each_task(path: Path, instances: int, url_for: Any) -> dict[str, Any]:
-    """Best of two runs of the persisted straight-through workload on fresh stores."""
-    best = (0.0, 0.0)
-    for attempt in range(2):
-        url, cleanup = url_for(attempt)
-        try:
-            best = max(best, straight_persisted_steps(path, instances, url))
-        finally:
-            cleanup()
-    rate, steps = best
+    """Best of two runs with workers of 1 and 2 threads, on fresh stores."""
+    best, top = _best_of_threads(lambda url, threads: straight_persisted_steps(path, instances, url, threads),
+                                 url_for, 200)
+    rate, steps = best[top]
     return {"each_task_inst_s": round(rate, 1), "each_task_ms_per_step": round(1000 / (rate * steps), 3),
-            "steps_per_instance": round(steps, 2)}
+            "steps_per_instance": round(steps, 2),
+            "each_task_ms_per_step_threads": {str(t): round(1000 / (r * n), 3) for t, (r, n) in best.items()}}
 
 
 def main() -> None:
@@ -266,7 +304,9 @@ def main() -> None:
         path = Path(folder) / "straight.bpmn"
         path.write_text(straight_through(dialect="zeebe"))
         straight_in_memory(path, min(20, w1_n))  # warm up: imports, parser, caches
-        memory = round(max(straight_in_memory(path, w1_n) for _ in range(2)), 1)
+        by_threads = {t: max(straight_in_memory(path, w1_n, t) for _ in range(3)) for t in THREADS}
+        memory = round(max(by_threads.values()), 1)
+        out["details"]["memory_threads"] = {str(t): round(r, 1) for t, r in by_threads.items()}
 
         def sqlite_url(i: int) -> tuple[str, Any]:
             return f"sqlite:///{folder}/w1-{i}.db", lambda: None
@@ -303,7 +343,16 @@ def main() -> None:
                  row["each_task_ms_per_step"], row.get("workers_1_inst_s"), row.get("workers_4_inst_s")]
         widths = (10, 13, 11, 9, 10, 11)
         print(f"{name:<12}" + "".join(f"{'—' if c is None else c:>{w}}" for c, w in zip(cells, widths)))
-    print("(instances per second; ms per committed step)")
+    print("(instances per second; ms per committed step; each the best of 1 and 2 threads)")
+    memory_threads = out["details"].get("memory_threads", {})
+    for name in ("sqlite", "postgresql"):
+        row = out[name]
+        if "wait_states_threads" not in row:
+            continue
+        cells = [f"{t} thread(s): memory {memory_threads.get(t)}, wait-states {row['wait_states_threads'][t]} "
+                 f"({row['wait_states_threads'][t] / memory_threads[t]:.2f}x), each-task "
+                 f"{row['each_task_ms_per_step_threads'][t]} ms/step" for t in row["wait_states_threads"]]
+        print(f"{name}: " + "; ".join(cells))
     for name in ("sqlite", "postgresql"):
         if "wait_states_vs_memory" in out[name]:
             print(f"{name}: wait-states at {out[name]['wait_states_vs_memory']}x in memory, "
