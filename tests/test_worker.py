@@ -522,6 +522,28 @@ def test_a_user_task_is_listed_with_its_form_and_completed_with_data(store, tmp_
         rt.complete_task(tasks[0]["task_id"], {})
 
 
+def test_an_open_task_keeps_its_place_when_its_instance_moves_and_a_done_one_leaves_the_list(
+        store, tmp_path: Path) -> None:
+    """Tasklist lists open tasks oldest first: a claim (a step that keeps the task open) does not make it new;
+    completing it takes it off the list in the same commit (on PostgreSQL the waits change in the step's one
+    statement)."""
+    clock = MovableClock()
+    rt = runtime(store, registry(record=lambda c: {}), clock)
+    first = rt.start([user_task_process(tmp_path)])["instance_id"]
+    clock.advance(seconds=10)
+    second = rt.start([user_task_process(tmp_path)])["instance_id"]
+    clock.advance(seconds=10)
+    task = rt.list_tasks(first)[0]["task_id"]
+    rt.claim_task(task, "mary")
+    listed = rt.list_tasks()
+    assert [t["instance_id"] for t in listed] == [first, second]
+    assert listed[0]["assignment"]["assignee"] == "mary"
+    assert listed[1]["since"] - listed[0]["since"] == 10  # the claim, 20 s in, did not make the first task new
+    rt.complete_task(task, {"approved": True})
+    assert [t["instance_id"] for t in rt.list_tasks()] == [second]
+    assert store.find_waits("user", instance_id=first) == []
+
+
 def test_cancel_removes_jobs_and_waits_and_keeps_history(store, tmp_path: Path) -> None:
     rt = runtime(store, registry(step_a=lambda c: {}), MovableClock())
     iid = rt.start([three_services(tmp_path)])["instance_id"]

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from ..errors import BpmnRunnerError, ConcurrentUpdateError
 from .columns import ENDED
 from .hot_path import HotPath
-from .pg_step import LEASE_LOST, VERSION_CONFLICT, write_step_alone
+from .pg_step import LEASE_LOST, VERSION_CONFLICT, wait_rows, write_step_alone
 from .records import InstanceRecord, LeaseLostError, StepRecord
+from .rows import dumps
 
 _UNIQUE_VIOLATION = "23505"
 
@@ -90,11 +91,13 @@ class DriverSteps:
 
     def _commit_alone(self, step: StepRecord, state: str, data: str, waiting: str,
                       job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
-        """`commit_step` for a PostgreSQL step whose writes fit one statement: sent in autocommit mode, it is its
-        own transaction, one round trip with its COMMIT (`pg_step.write_step_alone`)."""
+        """`commit_step` for a PostgreSQL step without messages whose writes fit one statement, its waits
+        included: sent in autocommit mode, it is its own transaction, one round trip with its COMMIT
+        (`pg_step.write_step_alone`)."""
+        waits = wait_rows(step, dumps) if step.waits or step.had_waits else None
         with self._autocommit() as raw:
             try:
-                return write_step_alone(raw, step, state, data, waiting, job_rows, history_rows)
+                return write_step_alone(raw, step, state, data, waiting, job_rows, history_rows, waits)
             except Exception as exc:
                 code = getattr(exc, "sqlstate", None)
                 if code == VERSION_CONFLICT:

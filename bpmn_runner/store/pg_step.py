@@ -71,19 +71,23 @@ def write_step_at_once(raw: Any, step: StepRecord, state: str, data: str, waitin
 
 
 def write_step_alone(raw: Any, step: StepRecord, state: str, data: str, waiting: str,
-                     job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
+                     job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]],
+                     wait_rows: list[tuple[Any, ...]] | None = None) -> str:
     """A whole step as one statement on a connection in autocommit mode: the statement is its own transaction, so
     the step costs one round trip, COMMIT and its WAL flush included. A stale version or a lost lease raises on
     the server (`bpmn_runner_check`: VERSION_CONFLICT, LEASE_LOST), which rolls the whole statement back.
-    Returns the instance's status as written."""
-    sql, params = step_statement(step, state, data, waiting, job_rows, history_rows, checked=True)
+    `wait_rows` (`wait_rows`), when given, replace the instance's waits. Returns the instance's status as
+    written."""
+    sql, params = step_statement(step, state, data, waiting, job_rows, history_rows, checked=True,
+                                 wait_rows=wait_rows)
     cur = _raw_cursor(raw)
     cur.execute(sql, params, prepare=True)
     return cur.fetchone()[2]
 
 
 def step_statement(step: StepRecord, state: str, data: str, waiting: str, job_rows: list[tuple[Any, ...]],
-                   history_rows: list[tuple[Any, ...]], *, checked: bool) -> tuple[str, list[Any]]:
+                   history_rows: list[tuple[Any, ...]], *, checked: bool,
+                   wait_rows: list[tuple[Any, ...]] | None = None) -> tuple[str, list[Any]]:
     """The statement and its parameters. Every clause sees the rows as they were before the statement, so the
     incident check leaves out the jobs the step deletes (and new jobs count in Python); `one_statement_fits` keeps
     out steps that would change one row in two clauses. It returns (instance rows written, done job still held,
@@ -129,12 +133,43 @@ def step_statement(step: StepRecord, state: str, data: str, waiting: str, job_ro
         if rows:
             values = p.rows(rows, len(columns))
             clauses.append(f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) VALUES {values})")
+    if wait_rows is not None:
+        clauses += _replace_waits(p, rec.id, wait_rows)
     written = "(SELECT count(*) FROM upd)"
     if checked:
         written = f"bpmn_runner_check({written} = 1, '{VERSION_CONFLICT}')"
         if step.done_job is not None:
             held = f"bpmn_runner_check({held} = 1, '{LEASE_LOST}')"
     return f"WITH {', '.join(clauses)} SELECT {written}, {held}, (SELECT status FROM upd)", p.values
+
+
+WAIT_COLUMNS = ("instance_id", "task_id", "kind", "event_name", "element_id", "name", "correlation_key", "form",
+                "created_at")
+_WAIT_KEY = "(task_id, kind, event_name)"
+
+
+def wait_rows(step: StepRecord, form_json: Any) -> list[tuple[Any, ...]]:
+    """The instance's waits after the step, one row per (task, kind, event name), in WAIT_COLUMNS order."""
+    rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for w in step.waits:
+        key = (w.task_id, w.kind, w.event_name)
+        if key not in rows:
+            rows[key] = (step.instance.id, w.task_id, w.kind, w.event_name, w.element_id, w.name, w.correlation_key,
+                         form_json(w.form), w.created_at or step.now)
+    return list(rows.values())
+
+
+def _replace_waits(p: _Binds, instance_id: str, rows: list[tuple[Any, ...]]) -> list[str]:
+    """Clauses that make the instance's waits `rows`: the others deleted, these inserted or (already there)
+    updated, keeping when they began. The two touch different rows, as one statement must."""
+    keep = f" AND {_WAIT_KEY} NOT IN ({p.rows([r[1:4] for r in rows], 3)})" if rows else ""
+    clauses = [f"stale_waits AS (DELETE FROM waits WHERE instance_id = {p(instance_id)}{keep})"]
+    if rows:
+        clauses.append(f"new_waits AS (INSERT INTO waits ({', '.join(WAIT_COLUMNS)}) VALUES "
+                       f"{p.rows(rows, len(WAIT_COLUMNS))} ON CONFLICT (instance_id, task_id, kind, event_name) "
+                       f"DO UPDATE SET element_id = EXCLUDED.element_id, name = EXCLUDED.name, "
+                       f"correlation_key = EXCLUDED.correlation_key, form = EXCLUDED.form)")
+    return clauses
 
 
 def one_statement_fits(step: StepRecord) -> bool:

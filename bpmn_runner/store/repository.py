@@ -306,11 +306,11 @@ class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations):
         data, waiting = dumps(rec.data), dumps(rec.waiting)
         job_rows = [job_row(job_values(j)) for j in step.new_jobs]
         history_rows = [history_row(h) for h in step.history]  # built before the write lock is taken
-        if not (step.waits or step.had_waits or step.new_messages or step.consumed_messages):
-            if self._sqlite:
-                return self._commit_hot_step(step, state, data, waiting, job_rows, history_rows)
-            if one_statement_fits(step):
+        if not (step.new_messages or step.consumed_messages):
+            if not self._sqlite and one_statement_fits(step):
                 return self._commit_alone(step, state, data, waiting, job_rows, history_rows)
+            if self._sqlite and not (step.waits or step.had_waits):
+                return self._commit_hot_step(step, state, data, waiting, job_rows, history_rows)
         with self.write() as conn:
             try:
                 updated, held, incident = self._hot.write_step(conn.connection.driver_connection, step, state, data,
