@@ -1,6 +1,6 @@
-"""Steps committed on the database driver, past SQLAlchemy: SQLite's BEGIN IMMEDIATE/COMMIT sent directly, and
-PostgreSQL's one-statement step in autocommit mode. Mixed into `Store` for steps that need nothing but the hot
-path's statements (no waits, no messages)."""
+"""Steps committed on the database driver, past SQLAlchemy: SQLite's BEGIN IMMEDIATE/COMMIT sent directly (steps
+without waits or messages), and PostgreSQL's one-statement step in autocommit mode (steps without messages).
+Mixed into `Store`."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ class DriverSteps:
 
     @contextmanager
     def _autocommit(self) -> Iterator[Any]:
-        """A PostgreSQL driver connection in autocommit mode, for work that is one statement (its own transaction)
-        or sends BEGIN and COMMIT itself in one pipeline; database errors become StoreErrors."""
+        """A PostgreSQL driver connection in autocommit mode, for work that is one statement, its own transaction
+        (a step, a claim); database errors become StoreErrors."""
         with self._database_errors():
             pooled = self.engine.raw_connection()
             try:
