@@ -1,13 +1,12 @@
-"""Read models of the cockpit: stored processes with their instances by status, open instances and incidents per
-element of one process, and the stored deployments."""
+"""Read models of the cockpit and the tasklist: stored processes with their instances by status, open instances
+and incidents per element of one process, the stored deployments, and open user tasks a page at a time."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import NotFoundError
-from ..store import OPEN_STATUSES, Store
+from ..store import OPEN_STATUSES, Store, WaitRecord, parse_task_mark, task_mark
 from .queries import task_row
 
 
@@ -31,15 +30,9 @@ def latest_definition(store: Store, process_id: str) -> str:
 
 
 def element_counts(store: Store, process_id: str) -> tuple[dict[str, int], dict[str, int]]:
-    """(open instances waiting at each element, open incidents at each element) of one process, all versions."""
-    waiting: Counter[str] = Counter()
-    incidents: Counter[str] = Counter()
-    for status in OPEN_STATUSES:
-        for record in store.list_instances(process_id=process_id, status=status):
-            waiting.update({str(w.get("element_id")) for w in record.waiting if w.get("element_id")})
-            if status == "incident":
-                incidents.update(j.element_id for j in store.jobs_of(record.id) if j.status == "incident")
-    return dict(waiting), dict(incidents)
+    """(open instances waiting at each element, open incidents at each element) of one process, all versions,
+    counted by the database (`Store.element_counts`)."""
+    return store.element_counts(process_id)
 
 
 def deployments(store: Store) -> list[dict[str, Any]]:
@@ -56,3 +49,26 @@ def open_tasks(store: Store, *, task_id: str | None = None) -> list[dict[str, An
     """Open user tasks as `Queries.list_tasks` gives them; with `task_id`, that task only (exact id)."""
     found = store.find_waits(("user", "manual"), task_id=task_id)
     return [task_row(w) for w in found if task_id is None or w.task_id == task_id]
+
+
+def task_list_page(store: Store, *, where: Callable[[dict[str, Any]], bool] | None = None, after: str = "",
+              before: str = "", limit: int = 50) -> dict[str, Any]:
+    """A page of the open user tasks `where` accepts (rows as `open_tasks` gives them), oldest first: the `limit`
+    after mark `after`, or just before mark `before`; with the marks of the next and previous pages ("" for
+    none). Marks are places in the list, not tasks: a task done meanwhile leaves the pages around it whole."""
+    def accept(w: WaitRecord) -> bool:
+        return where is None or where(task_row(w))
+
+    found, more = store.user_task_page(after=parse_task_mark(after) if after else None,
+                                       before=parse_task_mark(before) if before else None, limit=limit,
+                                       accept=accept if where is not None else None)
+    first, last = (_mark(found[0]), _mark(found[-1])) if found else ("", "")
+    if before:
+        previous, following = (first if more else ""), last or before
+    else:
+        following, previous = (last if more else ""), ((first or after) if after else "")
+    return {"tasks": [task_row(w) for w in found], "next": following, "previous": previous}
+
+
+def _mark(w: WaitRecord) -> str:
+    return task_mark(w.created_at, w.instance_id, w.task_id)

@@ -55,12 +55,17 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
     def process_state(process_id: str) -> tuple[str, dict[str, Any]]:
         with ctx.runtime() as runtime:
             waiting, incidents = element_counts(runtime.store, process_id)
+            by_status = runtime.store.count_instances(process_id)
+            # the oldest open instances, a page of them: the counts above stand for all of them
             rows = sorted((r for status in OPEN_STATUSES
-                           for r in runtime.list_instances(status=status, process_id=process_id, limit=MAX_LIMIT)),
-                          key=lambda r: (r["created_at"], r["instance_id"]))
-            stamp = stamp_of([waiting, incidents, [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
+                           for r in runtime.list_instances(status=status, process_id=process_id,
+                                                           limit=DEFAULT_LIMIT)),
+                          key=lambda r: (r["created_at"], r["instance_id"]))[:DEFAULT_LIMIT]
+            open_count = sum(by_status.get(s, 0) for s in OPEN_STATUSES)
+            stamp = stamp_of([waiting, incidents, open_count,
+                              [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
             sources = runtime.deployments.sources_for(latest_definition(runtime.store, process_id))
-        return stamp, {"process_id": process_id, "instances": instance_rows(rows),
+        return stamp, {"process_id": process_id, "instances": instance_rows(rows), "open_count": open_count,
                        "diagram": lambda: counts_diagram(sources, waiting, incidents)}
 
     async def process_page(request: Request, process_id: str, *, status: int = 200, start_error: str = "",
