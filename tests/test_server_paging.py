@@ -51,11 +51,15 @@ BRANCHES = {
 
 def every_kind(folder: Path) -> Path:
     """A parallel split into a wait of every kind: a user task (with a timeout listener: a timer job at the same
-    element), message, receive and signal catches, a timer, two service tasks, an asyncBefore, a condition."""
+    element), message, receive and signal catches, a timer, two service tasks (one with an error boundary event),
+    an asyncBefore, and a condition (the condition and the boundary event are waits of kind `event`, which no
+    table holds but the instance's own `waiting` list)."""
     body = START + '<bpmn:parallelGateway id="fork"/>' + flow("f0", "start", "fork")
     for ident, element in BRANCHES.items():
         body += element + flow(f"f_{ident}", "fork", ident) + f'<bpmn:endEvent id="end_{ident}"/>'
         body += flow(f"g_{ident}", ident, f"end_{ident}")
+    body += ('<bpmn:boundaryEvent id="oops" attachedToRef="slow"><bpmn:errorEventDefinition/></bpmn:boundaryEvent>'
+             '<bpmn:endEvent id="end_oops"/>' + flow("g_oops", "oops", "end_oops"))
     return write(folder, "kinds.bpmn", body, process_id="kinds", extra=MESSAGES)
 
 
@@ -96,10 +100,8 @@ def test_the_counts_on_the_process_page_are_the_ones_reading_every_instance_gave
 
     assert incidents == old[1] == {"bad": 2}
     assert waiting["user"] == waiting["tim"] == waiting["slow"] == 4 and waiting["asy"] == waiting["bad"] == 2
-    # every wait the store keeps as a row or a job is counted as before; a condition waits in the instance only
-    assert kinds["cond"] == "event" and "cond" in old[0] and "cond" not in waiting
-    assert waiting == {e: n for e, n in old[0].items() if kinds.get(e) != "event"}
-    assert {kinds[e] for e in waiting} == {"user", "message", "signal", "timer", "service", "async"}
+    assert waiting == old[0] and waiting["cond"] == waiting["oops"] == 4
+    assert {kinds[e] for e in waiting} == {"user", "message", "signal", "timer", "service", "async", "event"}
 
 
 def task_process(folder: Path, group: str) -> Path:
@@ -185,3 +187,22 @@ def test_the_task_listings_of_the_rest_apis_are_paged_by_the_store(db_url: str, 
     task = client.get(f"{rest}?taskDefinitionKey=review_finance&maxResults=1").json()[0]
     assert task["processDefinitionId"].startswith("finance_tasks:1:") and task["id"] == finance[0]
     assert client.get(f"{rest}/{task['id']}").json() == task
+
+
+def test_my_tasks_are_paged_and_a_task_only_offered_to_me_is_not_one_of_them(db_url: str, tmp_path: Path) -> None:
+    ctx, ids = many_tasks(db_url, tmp_path, ["sales"] * 60)
+    offered = write(tmp_path, "offered.bpmn", START + '<bpmn:userTask id="pick" camunda:candidateUsers="mary"/>'
+                    + END + flow("a", "start", "pick") + flow("b", "pick", "end"), process_id="offered")
+    with ctx.runtime() as runtime:
+        for task_id in ids[:55]:
+            runtime.claim_task(task_id, "mary")
+        runtime.claim_task(ids[55], "fred")
+        runtime.start([offered])                          # names mary, but is nobody's task yet
+    client = TestClient(create_app(ctx))
+    login(client, "mary", "sales")
+    first = client.get("/tasks").text                     # a logged-in user starts at "my tasks"
+    assert task_ids(first) == ids[:50]
+    second = client.get(link(first, "next-page")).text
+    assert "view=mine" in link(first, "next-page") and task_ids(second) == ids[50:55]
+    assert link(second, "next-page") is None
+    assert [t["task_id"] for t in client.get("/api/tasks?assignee=mary").json()] == ids[:55]

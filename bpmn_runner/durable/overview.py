@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import NotFoundError
-from ..store import OPEN_STATUSES, Store, WaitRecord, parse_task_mark, task_mark
+from ..store import OPEN_STATUSES, Store, WaitRecord
+from ..store.page_reads import parse_task_mark, task_mark
 from .queries import task_row
 
 
@@ -52,16 +53,17 @@ def open_tasks(store: Store, *, task_id: str | None = None) -> list[dict[str, An
 
 
 def task_list_page(store: Store, *, where: Callable[[dict[str, Any]], bool] | None = None, after: str = "",
-              before: str = "", limit: int = 50) -> dict[str, Any]:
+                   before: str = "", limit: int = 50, mentions: str | None = None) -> dict[str, Any]:
     """A page of the open user tasks `where` accepts (rows as `open_tasks` gives them), oldest first: the `limit`
     after mark `after`, or just before mark `before`; with the marks of the next and previous pages ("" for
-    none). Marks are places in the list, not tasks: a task done meanwhile leaves the pages around it whole."""
+    none). Marks are places in the list, not tasks: a task done meanwhile leaves the pages around it whole.
+    `mentions`: a value every task `where` accepts has in its instance's `waiting` list (see Store.user_task_page)."""
     def accept(w: WaitRecord) -> bool:
         return where is None or where(task_row(w))
 
     found, more = store.user_task_page(after=parse_task_mark(after) if after else None,
                                        before=parse_task_mark(before) if before else None, limit=limit,
-                                       accept=accept if where is not None else None)
+                                       accept=accept if where is not None else None, mentions=mentions)
     first, last = (_mark(found[0]), _mark(found[-1])) if found else ("", "")
     if before:
         previous, following = (first if more else ""), last or before

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..environment import Environment
 from ..errors import InvalidOperationError, NotFoundError
-from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store, WaitRecord, parse_task_mark
+from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store, WaitRecord
+from ..store.page_reads import parse_task_mark
 from .deployments import Deployments, Source
 
 
@@ -73,7 +74,8 @@ class Queries:
 
         found, _more = self.store.user_task_page(
             instance_id=instance_id, element_id=element_id, after=parse_task_mark(after) if after else None,
-            limit=limit, skip=skip, accept=accept if assignee is not None or group is not None else None)
+            limit=limit, skip=skip, accept=accept if assignee is not None or group is not None else None,
+            mentions=assignee if assignee is not None else group)
         return [task_row(w) for w in found]
 
     def show(self, ident: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ SQLAlchemy. It stores and returns plain records (`records.py`), never live workf
 from .database import ENV_VAR, open_store, resolve_url
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, OutboxRecord,
                       StepRecord, WaitRecord)
-from .page_reads import TaskMark, parse_task_mark, task_mark
 from .repository import Store
 from .schema import ENDED_STATUSES, OPEN_STATUSES, SCHEMA_VERSION, STATUSES
 
@@ -22,10 +21,7 @@ __all__ = [
     "STATUSES",
     "StepRecord",
     "Store",
-    "TaskMark",
     "WaitRecord",
     "open_store",
-    "parse_task_mark",
     "resolve_url",
-    "task_mark",
 ]

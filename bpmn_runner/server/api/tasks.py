@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...store import task_mark
+from ...store.page_reads import task_mark
 from ..context import ServerContext
 from .models import ClaimRequest, CompleteRequest, MessageRequest, SignalRequest
 

@@ -54,7 +54,7 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
             where = lambda row: _claimable(task_view(row), user, groups)  # noqa: E731
         with ctx.runtime() as runtime:
             found = task_list_page(runtime.store, where=where, after=filters["after"], before=filters["before"],
-                              limit=filters["limit"])
+                                   limit=filters["limit"], mentions=user if view == "mine" else None)
         return {**found, "tasks": [task_view(r) for r in found["tasks"]]}
 
     def one(task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
