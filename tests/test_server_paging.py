@@ -100,7 +100,7 @@ def test_the_counts_on_the_process_page_are_the_ones_reading_every_instance_gave
 
     assert incidents == old[1] == {"bad": 2}
     assert waiting["user"] == waiting["tim"] == waiting["slow"] == 4 and waiting["asy"] == waiting["bad"] == 2
-    assert waiting == old[0] and waiting["cond"] == waiting["oops"] == 4
+    assert waiting == old[0] and waiting["cond"] == waiting["oops"] == 4 and 'id="more-open"' not in page
     assert {kinds[e] for e in waiting} == {"user", "message", "signal", "timer", "service", "async", "event"}
 
 
@@ -206,3 +206,14 @@ def test_my_tasks_are_paged_and_a_task_only_offered_to_me_is_not_one_of_them(db_
     assert "view=mine" in link(first, "next-page") and task_ids(second) == ids[50:55]
     assert link(second, "next-page") is None
     assert [t["task_id"] for t in client.get("/api/tasks?assignee=mary").json()] == ids[:55]
+
+
+def test_the_process_page_lists_the_oldest_50_open_instances_and_links_to_all(db_url: str, tmp_path: Path) -> None:
+    ctx, ids = many_tasks(db_url, tmp_path, ["sales"] * 55)
+    with ctx.runtime() as runtime:
+        instances = [r["instance_id"] for r in runtime.list_instances(process_id="sales_tasks")]
+        runtime.cancel(instances[0])                      # ended: not listed
+    page = TestClient(create_app(ctx)).get("/cockpit/processes/sales_tasks").text
+    assert re.findall(r'<tr data-instance-id="([^"]+)"', page) == instances[1:51]
+    assert drawn_counts(page)[0] == {"review_sales": 54}
+    assert re.search(r'id="more-open">[^<]*<a href="/instances\?process=sales_tasks">', page)

@@ -22,6 +22,17 @@ def process_overview(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def oldest_open_instances(store: Store, process_id: str, now: float, limit: int) -> list[dict[str, Any]]:
+    """The `limit` oldest open instances of a process as `Queries.list_instances` gives them (`running` includes
+    those waiting at a timer that is due at `now`)."""
+    due = store.due_timer_instances(now)
+    return [{"instance_id": r.id, "process_id": r.process_id, "business_key": r.business_key,
+             "status": "running" if r.status == "waiting" and r.id in due else r.status,
+             "waiting": [w.get("element_id") for w in r.waiting], "error": r.error, "created_at": r.created_at,
+             "updated_at": r.updated_at, "ended_at": r.ended_at}
+            for r in store.oldest_open_instances(process_id, limit)]
+
+
 def latest_definition(store: Store, process_id: str) -> str:
     """The hash of the newest stored definition of a process."""
     found = [d for p, _v, d in store.latest_processes() if p == process_id]

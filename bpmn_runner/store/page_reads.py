@@ -9,8 +9,8 @@ from sqlalchemy import String, distinct, func, select, text, tuple_, union
 from sqlalchemy.engine import Connection
 
 from ..errors import InvalidOperationError
-from .records import WaitRecord
-from .rows import dumps, loads, wait_record
+from .records import InstanceRecord, WaitRecord
+from .rows import dumps, instance_record, loads, wait_record
 from .schema import ENDED_STATUSES, OPEN_STATUSES, instances, jobs, waits
 
 #: Where a user task stands in every task listing: (created_at, instance id, task id), oldest first.
@@ -97,6 +97,17 @@ class PageReads:
                        jobs.c.status == "incident")
                 .group_by(jobs.c.element_id)).all()}
         return waiting, incidents
+
+    def oldest_open_instances(self, process_id: str, limit: int) -> list[InstanceRecord]:
+        """The `limit` oldest open instances of a process (any version), without their state: one index range in
+        creation order that stops at the limit (a query per status scans every instance of the process when a
+        status has none)."""
+        columns = [c for c in instances.c if c.name != "state"]
+        with self.read() as conn:  # type: ignore[attr-defined]
+            rows = conn.execute(select(*columns).where(instances.c.process_id == process_id,
+                                                       instances.c.status.in_(OPEN_STATUSES))
+                                .order_by(instances.c.created_at, instances.c.id).limit(limit)).all()
+        return [instance_record(r) for r in rows]
 
     # ----- open user tasks, a page at a time ----------------------------------------------------------------
 
