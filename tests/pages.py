@@ -4,12 +4,14 @@ handlers, an order that waits at "Review large order", and the CSRF token of a p
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from bpmn_runner.environment import build_environment
 from bpmn_runner.registry import HandlerRegistry
 from bpmn_runner.server.context import ServerContext
+from bpmn_runner.store import OPEN_STATUSES, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ROOT / "processes" / "order_fulfillment.bpmn"
@@ -49,3 +51,17 @@ def csrf_of(html: str) -> str:
 
 def task_ids(html: str) -> list[str]:
     return re.findall(r'<tr data-task-id="([^"]+)"', html)
+
+
+def counts_by_reading(store: Store, process_id: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The cockpit's counts per element as they were made before the database counted them: every open instance
+    read (where it waits, from its `waiting` list), and the jobs of each instance in an incident. The reference
+    the tests and bench/pages_bench.py compare `Store.element_counts` with."""
+    waiting: Counter[str] = Counter()
+    incidents: Counter[str] = Counter()
+    for status in OPEN_STATUSES:
+        for record in store.list_instances(process_id=process_id, status=status):
+            waiting.update({str(w.get("element_id")) for w in record.waiting if w.get("element_id")})
+            if status == "incident":
+                incidents.update(j.element_id for j in store.jobs_of(record.id) if j.status == "incident")
+    return dict(waiting), dict(incidents)

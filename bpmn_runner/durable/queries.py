@@ -8,6 +8,7 @@ from typing import Any
 from ..environment import Environment
 from ..errors import InvalidOperationError, NotFoundError
 from ..store import OPEN_STATUSES, InstanceRecord, MessageRecord, Store, WaitRecord
+from ..store.page_reads import parse_task_mark
 from .deployments import Deployments, Source
 
 
@@ -57,19 +58,25 @@ class Queries:
         raise InvalidOperationError(f"no open instance has business key {business_key!r}{ended}")
 
     def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
-                   group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Open user tasks (at most `limit`); with `assignee` those assigned to that user, with `group` those a
-        group member may claim (candidate group), as Tasklist's filters."""
+                   group: str | None = None, limit: int | None = None, after: str | None = None,
+                   element_id: str | None = None, skip: int = 0) -> list[dict[str, Any]]:
+        """Open user tasks oldest first: at most `limit`, after the task at mark `after` (`task_mark`), the first
+        `skip` left out. With `assignee` those assigned to that user, with `group` those a group member may claim
+        (candidate group), as Tasklist's filters; with `element_id` those of that element. The filters apply
+        before the limit, and the store reads only as many rows as the page needs."""
         instance_id = self.store.resolve_instance_id(instance) if instance else None
-        rows = []
-        for w in self.store.find_waits(("user", "manual"), instance_id=instance_id, limit=limit):
-            row = task_row(w)
-            if assignee is not None and row["assignment"].get("assignee") != assignee:
-                continue
-            if group is not None and group not in (row["assignment"].get("candidateGroups") or []):
-                continue
-            rows.append(row)
-        return rows
+
+        def accept(w: WaitRecord) -> bool:
+            assignment = w.details.get("assignment") or {}
+            if assignee is not None and assignment.get("assignee") != assignee:
+                return False
+            return group is None or group in (assignment.get("candidateGroups") or [])
+
+        found, _more = self.store.user_task_page(
+            instance_id=instance_id, element_id=element_id, after=parse_task_mark(after) if after else None,
+            limit=limit, skip=skip, accept=accept if assignee is not None or group is not None else None,
+            mentions=assignee if assignee is not None else group)
+        return [task_row(w) for w in found]
 
     def show(self, ident: str) -> dict[str, Any]:
         instance_id = self.store.resolve_instance_id(ident)

@@ -19,6 +19,7 @@ from .bridge_tables import BridgeOperations, write_outbox
 from .external import ExternalOperations
 from .driver_steps import DriverSteps, check_step, insert_conflict
 from .hot_path import HotPath, history_row, job_row
+from .page_reads import PageReads
 from .pg_step import one_statement_fits
 from .queue import QueueOperations
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, MessageRecord, StepRecord,
@@ -30,7 +31,7 @@ from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messa
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations):
+class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations, PageReads):
     """A database holding definitions, instances, jobs, history, waits and messages."""
 
     def __init__(self, engine: Engine, label: str = "") -> None:

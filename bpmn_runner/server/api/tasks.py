@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from ...store.page_reads import task_mark
 from ..context import ServerContext
 from .models import ClaimRequest, CompleteRequest, MessageRequest, SignalRequest
 
@@ -14,10 +15,20 @@ from .models import ClaimRequest, CompleteRequest, MessageRequest, SignalRequest
 def router(ctx: ServerContext) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["tasks and events"])
 
-    @api.get("/tasks", summary="Open user tasks, filtered by instance, assignee or candidate group")
-    def list_tasks(instance_id: str | None = None, assignee: str | None = None, group: str | None = None,
-                   limit: int = Query(100, ge=1, le=10_000)) -> list[dict[str, Any]]:
-        return ctx.shared_runtime().list_tasks(instance_id, assignee=assignee, group=group, limit=limit)
+    @api.get("/tasks", summary="Open user tasks oldest first, filtered by instance, assignee or candidate group; "
+                               "`limit` at a time after `after` (the next page is the Link header's rel=next)")
+    def list_tasks(request: Request, response: Response, instance_id: str | None = None,
+                   assignee: str | None = None, group: str | None = None,
+                   limit: int = Query(100, ge=1, le=10_000), after: str | None = None) -> list[dict[str, Any]]:
+        rows = ctx.shared_runtime().queries.list_tasks(instance_id, assignee=assignee, group=group,
+                                                       limit=limit + 1, after=after)
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            following = request.url.include_query_params(after=task_mark(last["since"], last["instance_id"],
+                                                                          last["task_id"]))
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return rows
 
     @api.post("/tasks/{task_id}/claim", summary="Assign the task to a user (null: unclaim)")
     def claim(task_id: str, body: ClaimRequest) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ...durable.overview import open_tasks
 from ...durable.variable_correlation import correlate_by_variables
 from ...errors import InvalidOperationError, NotFoundError
 from ..context import ServerContext
@@ -42,34 +43,42 @@ def router(ctx: ServerContext) -> APIRouter:
     def tasks(processInstanceId: str | None = None, assignee: str | None = None, candidateGroup: str | None = None,
               taskDefinitionKey: str | None = None, firstResult: int = 0,
               maxResults: int | None = None) -> list[dict[str, Any]]:
+        if firstResult < 0 or (maxResults is not None and maxResults < 0):
+            raise bad("firstResult and maxResults must not be negative")
         runtime = ctx.shared_runtime()
-        rows = runtime.list_tasks(processInstanceId, assignee=assignee, group=candidateGroup) \
-            if not processInstanceId or _exists(processInstanceId) else []
-        rows = [r for r in rows if taskDefinitionKey is None or r["element_id"] == taskDefinitionKey]
-        rows = rows[firstResult:firstResult + maxResults if maxResults is not None else None]
+        if processInstanceId and not _exists(processInstanceId):
+            return []
+        # the filters and the page go to the store, which reads only the rows up to the page
+        rows = runtime.queries.list_tasks(processInstanceId, assignee=assignee, group=candidateGroup,
+                                          element_id=taskDefinitionKey, skip=firstResult, limit=maxResults)
+        return [task_json(row, definition) for row, definition in zip(rows, _definitions(rows))]
+
+    def _definitions(rows: list[dict[str, Any]]) -> list[str]:
+        """The Camunda processDefinitionId of each task's instance, one lookup per process version."""
+        store = ctx.shared_runtime().store
+        hashes = store.definition_hashes([r["instance_id"] for r in rows])
+        versions: dict[tuple[str, str], str] = {}
         out = []
         for row in rows:
-            record = runtime.store.get_instance(row["instance_id"])
-            version = runtime.store.process_version(record.process_id, record.definition_hash)
-            out.append(task_json(row, definition_id(record.process_id, version, record.definition_hash)))
+            key = (row["process_id"], hashes.get(row["instance_id"], ""))
+            if key not in versions:
+                versions[key] = definition_id(key[0], store.process_version(*key), key[1])
+            out.append(versions[key])
         return out
 
     def _exists(instance_id: str) -> bool:
-        try:
-            ctx.shared_runtime().store.get_instance(instance_id)
-            return True
-        except NotFoundError:
-            return False
+        return bool(ctx.shared_runtime().store.definition_hashes([instance_id]))  # exact ids only, no state read
+
+    def _open_task(task_id: str) -> dict[str, Any] | None:
+        found = open_tasks(ctx.shared_runtime().store, task_id=task_id)
+        return found[0] if found else None
 
     @api.get("/task/{task_id}")
     def task(task_id: str) -> dict[str, Any]:
-        runtime = ctx.shared_runtime()
-        for row in runtime.list_tasks():
-            if row["task_id"] == task_id:
-                record = runtime.store.get_instance(row["instance_id"])
-                version = runtime.store.process_version(record.process_id, record.definition_hash)
-                return task_json(row, definition_id(record.process_id, version, record.definition_hash))
-        raise ApiError(404, "InvalidRequestException", f"No matching task with id {task_id}")
+        row = _open_task(task_id)
+        if row is None:
+            raise ApiError(404, "InvalidRequestException", f"No matching task with id {task_id}")
+        return task_json(row, _definitions([row])[0])
 
     @api.post("/task/{task_id}/claim", status_code=204)
     def claim(task_id: str, body: dict[str, Any] = Body(...)) -> Response:
@@ -77,7 +86,7 @@ def router(ctx: ServerContext) -> APIRouter:
         if not isinstance(user, str) or not user:
             raise bad("userId is mandatory")
         runtime = ctx.shared_runtime()
-        current = next((r for r in runtime.list_tasks() if r["task_id"] == task_id), None)
+        current = _open_task(task_id)
         holder = ((current or {}).get("assignment") or {}).get("assignee")
         if holder and holder != user:
             raise ApiError(500, "TaskAlreadyClaimedException",

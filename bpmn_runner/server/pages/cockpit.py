@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
-from ...durable.overview import element_counts, latest_definition, process_overview
+from ...durable.overview import element_counts, latest_definition, oldest_open_instances, process_overview
 from ...errors import ExecutionError, InvalidOperationError
 from ...report import render_heatmap_report, render_instance_report
 from ...report.formatting import format_timestamp, short_json
@@ -55,12 +55,13 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
     def process_state(process_id: str) -> tuple[str, dict[str, Any]]:
         with ctx.runtime() as runtime:
             waiting, incidents = element_counts(runtime.store, process_id)
-            rows = sorted((r for status in OPEN_STATUSES
-                           for r in runtime.list_instances(status=status, process_id=process_id, limit=MAX_LIMIT)),
-                          key=lambda r: (r["created_at"], r["instance_id"]))
-            stamp = stamp_of([waiting, incidents, [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
+            # a page of the oldest open instances (one more: is there more?); the counts stand for all of them
+            rows = oldest_open_instances(runtime.store, process_id, runtime.now(), DEFAULT_LIMIT + 1)
+            more, rows = len(rows) > DEFAULT_LIMIT, rows[:DEFAULT_LIMIT]
+            stamp = stamp_of([waiting, incidents, more,
+                              [(r["instance_id"], r["status"], r["updated_at"]) for r in rows]])
             sources = runtime.deployments.sources_for(latest_definition(runtime.store, process_id))
-        return stamp, {"process_id": process_id, "instances": instance_rows(rows),
+        return stamp, {"process_id": process_id, "instances": instance_rows(rows), "more_open": more,
                        "diagram": lambda: counts_diagram(sources, waiting, incidents)}
 
     async def process_page(request: Request, process_id: str, *, status: int = 200, start_error: str = "",

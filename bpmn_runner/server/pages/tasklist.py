@@ -3,12 +3,13 @@ field and completed, after which the instance is carried on with the handlers th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ...durable.overview import open_tasks
+from ...durable.overview import open_tasks, task_list_page
 from ...errors import InvalidOperationError, NotFoundError
 from ...report.formatting import format_json, format_timestamp
 from ..context import ServerContext
@@ -17,6 +18,8 @@ from .common import (PageProblem, blocking, fragment, guarded, page, posted_form
 from .forms import errors_by_field, field_views, read_submission
 
 VIEWS = (("mine", "My tasks"), ("group", "My groups' tasks"), ("all", "All open tasks"))
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
 
 
 def task_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -40,14 +43,19 @@ def _claimable(task: dict[str, Any], user: str, groups: list[str]) -> bool:
 
 
 def routes(router: APIRouter, ctx: ServerContext) -> None:
-    def listed(view: str, user: str, groups: list[str]) -> list[dict[str, Any]]:
-        with ctx.runtime() as runtime:
-            rows = [task_view(r) for r in open_tasks(runtime.store)]
+    def listed(filters: dict[str, Any], user: str, groups: list[str]) -> dict[str, Any]:
+        view = filters["view"]
+        if view == "mine" and not user:
+            return {"tasks": [], "next": "", "previous": ""}
+        where: Callable[[dict[str, Any]], bool] | None = None
         if view == "mine":
-            return [t for t in rows if user and t["assignee"] == user]
-        if view == "group":
-            return [t for t in rows if _claimable(t, user, groups)]
-        return rows
+            where = lambda row: task_view(row)["assignee"] == user  # noqa: E731
+        elif view == "group":
+            where = lambda row: _claimable(task_view(row), user, groups)  # noqa: E731
+        with ctx.runtime() as runtime:
+            found = task_list_page(runtime.store, where=where, after=filters["after"], before=filters["before"],
+                                   limit=filters["limit"], mentions=user if view == "mine" else None)
+        return {**found, "tasks": [task_view(r) for r in found["tasks"]]}
 
     def one(task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         with ctx.runtime() as runtime:
@@ -58,27 +66,46 @@ def routes(router: APIRouter, ctx: ServerContext) -> None:
             data = runtime.show(task["instance_id"])["data"]
         return task, data
 
-    def choose(request: Request) -> str:
-        view = request.query_params.get("view") or ("mine" if session_of(request).user else "all")
+    def filters_of(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        view = q.get("view") or ("mine" if session_of(request).user else "all")
         if view not in dict(VIEWS):
             raise PageProblem(400, f"no task view {view!r}: choose one of {', '.join(dict(VIEWS))}")
-        return view
+        try:
+            limit = min(MAX_LIMIT, max(1, int(q.get("limit") or DEFAULT_LIMIT)))
+        except ValueError:
+            raise PageProblem(400, f"limit must be a whole number, not {q.get('limit')!r}") from None
+        return {"view": view, "after": q.get("after") or "", "before": q.get("before") or "", "limit": limit}
+
+    def query_of(filters: dict[str, Any], **changes: Any) -> str:
+        kept = {**filters, **changes}
+        if kept["limit"] == DEFAULT_LIMIT:
+            kept.pop("limit")
+        return urlencode({k: v for k, v in kept.items() if v})
+
+    def shown(filters: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+        """What the live region draws: the tasks and the links to the pages around them."""
+        return {"tasks": found["tasks"],
+                "next_query": query_of(filters, after=found["next"], before="") if found["next"] else "",
+                "previous_query": query_of(filters, before=found["previous"], after="") if found["previous"]
+                else ""}
 
     @router.get("/tasks")
     @guarded
     async def tasklist(request: Request) -> Response:
         session = session_of(request)
-        view = choose(request)
-        tasks = await blocking(listed, view, session.user, session.groups)
-        return page(request, "server_tasklist.html.j2", title="Tasklist", tasks=tasks, view=view, views=VIEWS,
-                    stamp=stamp_of(tasks))
+        filters = filters_of(request)
+        part = shown(filters, await blocking(listed, filters, session.user, session.groups))
+        return page(request, "server_tasklist.html.j2", title="Tasklist", view=filters["view"], views=VIEWS,
+                    query=query_of(filters), stamp=stamp_of(part), **part)
 
     @router.get("/live/tasks")
     @guarded
     async def live_tasks(request: Request) -> Response:
         session = session_of(request)
-        tasks = await blocking(listed, choose(request), session.user, session.groups)
-        return fragment(request, "server_part_tasks.html.j2", stamp_of(tasks), tasks=tasks)
+        filters = filters_of(request)
+        part = shown(filters, await blocking(listed, filters, session.user, session.groups))
+        return fragment(request, "server_part_tasks.html.j2", stamp_of(part), **part)
 
     def task_page(request: Request, task: dict[str, Any], data: dict[str, Any], *, values: dict[str, Any] | None = None,
                   errors: dict[str, str] | None = None, error: str = "", status: int = 200) -> Response:
