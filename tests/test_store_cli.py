@@ -111,6 +111,20 @@ def test_tasks_and_complete(env: dict) -> None:
     assert as_json(invoke("tasks", "--db", env["db"], "--json")) == {"tasks": []}
 
 
+def test_tasks_page_with_limit_and_after(env: dict) -> None:
+    """Like `instances`, `tasks` pages oldest first: each page says where the next begins."""
+    started = [invoke("start", env["review"], "--db", env["db"]).stdout.strip() for _ in range(5)]
+    first = as_json(invoke("tasks", "--db", env["db"], "--json", "-n", "2"))
+    second = as_json(invoke("tasks", "--db", env["db"], "--json", "-n", "2", "--after", first["next_after"]))
+    third = as_json(invoke("tasks", "--db", env["db"], "--json", "-n", "2", "--after", second["next_after"]))
+    assert [t["instance_id"] for page in (first, second, third) for t in page["tasks"]] == started
+    assert "next_after" not in third
+    text = invoke("tasks", "--db", env["db"], "-n", "2").stdout
+    assert f"(more: --after {first['next_after']})" in text
+    bad = invoke("tasks", "--db", env["db"], "--after", "nowhere")
+    assert bad.exit_code == 2 and "not a place in the task list" in bad.stderr
+
+
 def test_message_delivers_buffers_and_refuses(env: dict) -> None:
     path = write(env["tmp"], "pay.bpmn", START + PAID_CATCH + END + chain("start", "paid", "end"),
                  process_id="payment", extra=ZEEBE_MESSAGE)

@@ -168,12 +168,19 @@ def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i
                                                                             "claim."),
                   limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
                                                       help="At most this many (oldest first)."),
+                  after: Optional[str] = typer.Option(None, "--after", help="The page after this place in the "
+                                                      "list (printed under a page as `more: --after ...`)."),
                   db: Optional[str] = DbOpt, as_json: bool = JsonOpt) -> None:
-    """List open user tasks, with the form fields `complete --data` fills in and who may work on them."""
-    rows = store_command(lambda rt: rt.list_tasks(instance, assignee=assignee, group=group, limit=limit), db,
-                         as_json=as_json)
+    """List open user tasks, with the form fields `complete --data` fills in and who may work on them; page with
+    --limit and --after."""
+    from ..store.page_reads import task_mark
+
+    rows = store_command(lambda rt: rt.list_tasks(instance, assignee=assignee, group=group, limit=limit,
+                                                  after=after), db, as_json=as_json)
+    following = task_mark(rows[-1]["since"], rows[-1]["instance_id"], rows[-1]["task_id"]) \
+        if limit and len(rows) == limit else None
     if as_json:
-        echo_json({"tasks": rows})
+        echo_json({"tasks": rows, **({"next_after": following} if following else {})})
         return
     if not rows:
         typer.echo("no open user tasks")
@@ -184,6 +191,8 @@ def tasks_command(instance: Optional[str] = typer.Option(None, "--instance", "-i
                    + (f"  fields: {fields}" if fields else "") + _assignment_text(row.get("assignment") or {}))
         if row.get("instructions"):
             typer.echo(f"  instructions: {' '.join(str(row['instructions']).split())}")
+    if following:
+        typer.echo(f"(more: --after {following})")
 
 
 def _assignment_text(assignment: dict[str, Any]) -> str:

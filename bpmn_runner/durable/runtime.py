@@ -298,9 +298,11 @@ class Runtime:
                                            limit=limit, after=after)
 
     def list_tasks(self, instance: str | None = None, *, assignee: str | None = None,
-                   group: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Open user tasks, filtered by assignee or candidate group as Tasklist's filters."""
-        return self.queries.list_tasks(instance, assignee=assignee, group=group, limit=limit)
+                   group: str | None = None, limit: int | None = None,
+                   after: str | None = None) -> list[dict[str, Any]]:
+        """Open user tasks oldest first, filtered by assignee or candidate group as Tasklist's filters; at most
+        `limit`, after the place `after` in the list (`store.page_reads.task_mark`)."""
+        return self.queries.list_tasks(instance, assignee=assignee, group=group, limit=limit, after=after)
 
     def instance_by_business_key(self, business_key: str) -> str:
         return self.queries.instance_by_business_key(business_key)

@@ -48,8 +48,8 @@ def parse_task_mark(text: str) -> TaskMark:
     try:
         return float(since), instance_id, task_id
     except ValueError:
-        raise InvalidOperationError(f"{text!r} is not a place in the task list: follow the page's own "
-                                    f"next and previous links") from None
+        raise InvalidOperationError(f"{text!r} is not a place in the task list: give the mark a page gave (its "
+                                    f"next or previous link, or the `more: --after ...` line)") from None
 
 
 class PageReads:
