@@ -164,17 +164,19 @@ class Instance:
         """Run until the instance ends, fails, or waits for something that will not come by itself soon.
         `user_task` answers user tasks as they come; `on_step(element_id)` hears each completed element."""
         self.session.on_step = on_step
+        waiting = None
         try:
-            self._with_clock(lambda: self._loop(user_task))
+            waiting = self._with_clock(lambda: self._loop(user_task))
         except ExecutionError as exc:
             self.error = str(exc)
         except UnboundTaskError as exc:
             self.error = str(exc)
         finally:
             self.session.on_step = None
-        return self.result()
+        return self.result(waiting)
 
-    def _loop(self, user_task: UserTaskCallback | None) -> None:
+    def _loop(self, user_task: UserTaskCallback | None) -> list[LiveTask] | None:
+        """Run; returns what the instance waits at when the loop last looked and nothing moved since (else None)."""
         session = self.session
         while True:
             if isinstance(self.fire_start_timers, str):  # a worker starts this repetition at its timer start event
@@ -191,7 +193,7 @@ class Instance:
             if session.has_ready_work():  # e.g. a timer that refresh_timers just fired
                 continue
             if session.is_completed():
-                return
+                return None
             if session.failed_tasks():
                 raise ExecutionError("the instance stopped at a failed task", instance_id=self.instance_id,
                                      element_id=session.failed_tasks()[0])
@@ -201,7 +203,7 @@ class Instance:
                 task = people[0]
                 answer = user_task(self._waiting_task(task)) if user_task is not None else None
                 if answer is None and not self.engine.simulate:
-                    return
+                    return None
                 session.complete_user_task(task.task_id, answer if answer is not None else
                                            self._default_form_data(task), current_user(self.engine.script_context))
                 continue
@@ -213,7 +215,7 @@ class Instance:
                     continue
                 raise ExecutionError("the walk stalled: nothing can run and nothing waits",
                                      instance_id=self.instance_id)
-            return
+            return None if timers else waiting  # advancing timers may have changed what waits
 
     def _advance_timers(self) -> bool:
         session = self.session
@@ -317,13 +319,17 @@ class Instance:
             return "completed"
         return "waiting"
 
-    def result(self) -> RunResult:
+    def result(self, live: list[LiveTask] | None = None) -> RunResult:
+        """The outcome so far; `live`: what the run loop found the instance waiting at, unchanged since."""
         session = self.session
         status = self.status()
         error = self.error
         if status == "failed" and error is None:
             error = f"instance {self.instance_id}: failed at {', '.join(session.failed_tasks())}"
-        waiting = [] if status != "waiting" else self.waiting()
+        if status != "waiting":
+            waiting = []
+        else:
+            waiting = [self._waiting_task(t) for t in live] if live is not None else self.waiting()
         return RunResult(status=status, instance_id=self.instance_id, process_id=self.process_id,
                          data=json_safe(session.data()), path=list(session.path), waiting=waiting, error=error,
                          flows=list(session.flows_taken), history=list(session.history),

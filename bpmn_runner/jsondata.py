@@ -34,13 +34,15 @@ def _plain_copy(value: Any) -> Any:
         return value
     if kind is dict:
         out = {}
+        atoms = _ATOMS
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotPlain
-            out[key] = _plain_copy(item)
+            out[key] = item if type(item) in atoms else _plain_copy(item)  # most values: no call
         return out
     if kind is list or kind is tuple:
-        return [_plain_copy(item) for item in value]
+        atoms = _ATOMS
+        return [item if type(item) in atoms else _plain_copy(item) for item in value]
     raise _NotPlain
 
 

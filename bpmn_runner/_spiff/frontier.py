@@ -236,31 +236,40 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
         drop = [t for t in done.values() if t.id not in keep]
         if not drop:
             return 0
-        for task in drop:
-            if task.id in self.subprocesses:
-                self.delete_subprocess(task)
+        if self.subprocesses:
+            for task in drop:
+                if task.id in self.subprocesses:
+                    self.delete_subprocess(task)
         # Contract the tree onto the kept tasks: each hangs under its nearest kept ancestor, in depth-first order,
         # so the order Spiff walks tasks in and "is an ancestor of" between kept tasks stay as they were. Below a
-        # predicted task everything is predicted and kept: the walk does not go there.
-        children: dict[Any, list[Any]] = {}
-        stack = [(root, None)]
+        # predicted task everything is predicted and kept: the walk does not go there. (Ids are hashed in Python:
+        # the walk carries the kept ancestor and its new child list instead of looking them up.)
+        contracted: list[tuple[Task, list[Any]]] = []
+        stack: list[tuple[Task, Any, list[Any] | None]] = [(root, None, None)]
+        get = tasks.get
         while stack:
-            task, above = stack.pop()
-            if task.id in keep or not task._state & FINISHED:
-                if above is not None:
+            task, above, kids = stack.pop()
+            if not task._state & FINISHED or task.id in keep:
+                if kids is not None:
                     task._parent = above
-                    children[above].append(task.id)
+                    kids.append(task.id)
                 if task._state & PREDICTED:
                     continue
-                above = task.id
-                children[above] = []
-            stack.extend((tasks[c], above) for c in reversed(task._children) if c in tasks)
+                above, kids = task.id, []
+                contracted.append((task, kids))
+            for child_id in reversed(task._children):
+                child = get(child_id)
+                if child is not None:
+                    stack.append((child, above, kids))
+        events = self.event_manager.tasks
         for task in drop:
-            del tasks[task.id]
-            del done[task.id]
-            self.event_manager.tasks.pop(task.id, None)
-        for task_id, kids in children.items():
-            tasks[task_id]._children = kids
+            task_id = task.id
+            del tasks[task_id]
+            del done[task_id]
+            if events:
+                events.pop(task_id, None)
+        for task, kids in contracted:
+            task._children = kids
         return len(drop)
 
 

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition, SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
-from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition as SpiffErrorEventDefinition
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
-from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition as SpiffSignalEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import (BpmnRunnerError, ExecutionError, InvalidOperationError)
 from ..forms import check_submission
-from . import async_points, clock, conditional, frontier
+from . import async_points, conditional, frontier
 from .people import PeopleRecorder
 from .build import BuiltSpecs, clean_message
 from .compensation import CompensationRecorder
 from .compensation import handler_task_ids as compensation_handler_ids
+from .events import EventDelivery
 from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
@@ -57,16 +53,10 @@ class LiveTask:
     assignment: dict[str, Any] = field(default_factory=dict)  # assignee, candidate groups, due date, ...
 
 
-EVENT_CLASSES: dict[str, dict[type, type]] = {
-    "camunda": {MessageEventDefinition: CamundaMessageEventDefinition},
-    "spiff": {MessageEventDefinition: SpiffMessageEventDefinition, SignalEventDefinition: SpiffSignalEventDefinition,
-              ErrorEventDefinition: SpiffErrorEventDefinition},
-}
-
-
-class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorder):
+class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorder, EventDelivery):
     """Drives one BpmnWorkflow: run engine steps, answer what it waits for; records history (HistoryRecorder) and
-    what compensation can undo (CompensationRecorder), and calls handlers (ServiceCalls)."""
+    what compensation can undo (CompensationRecorder), calls handlers (ServiceCalls), and takes and throws events
+    (EventDelivery)."""
 
     def __init__(self, built: BuiltSpecs, workflow: BpmnWorkflow, engine: RunnerScriptEngine, *,
                  instance_id: str, process_id: str, flows: dict[tuple[str, str], str],
@@ -343,62 +333,6 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorde
                 return task
         return None
 
-    def fire_timer_now(self, element_id: str | None = None) -> int:
-        """Fire waiting timers at once (simulate mode, tests)."""
-        fired = 0
-        for task in list(self.workflow.event_manager.tasks.values()):
-            spec = task.task_spec
-            if isinstance(spec.event_definition, TimerEventDefinition) and (element_id in (None, spec.bpmn_id)):
-                if isinstance(spec.event_definition, CycleTimerEventDefinition):
-                    _cycle_due_now(spec.event_definition, task)  # its next firing is now; it keeps its cycle
-                else:
-                    spec.event_definition.catch(task)  # marks it fired
-                spec._update(task)
-                fired += 1
-        return fired
-
-    def _definition_class(self, kind: type, name: str | None = None) -> type:
-        """The event definition class the catching side uses (Camunda and SpiffArena subclass the BPMN ones, and
-        events match only within one class): a waiting catch's own class, else the family's."""
-        for task in list(self.workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            for candidate in [definition, *getattr(definition, "event_definitions", [])]:
-                if isinstance(candidate, kind) and (name is None or candidate.name == name):
-                    return type(candidate)
-        return EVENT_CLASSES[self.built.family].get(kind, kind)
-
-    def send_message(self, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None) -> bool:
-        event = BpmnEvent(self._definition_class(MessageEventDefinition, name)(name), payload=payload,
-                          correlations=correlations or {})
-        try:
-            caught = self.workflow.event_manager.catch(event, internal=False)
-        except ExecutionError as exc:
-            where = sorted({t.task_spec.bpmn_id for t in self.workflow.event_manager.tasks.values()
-                            if getattr(t.task_spec.event_definition, "name", None) == name})
-            exc.args = (f"message {name!r} could not be caught at {', '.join(where) or 'its catch'}: {exc}",)
-            if hasattr(exc, "message"):
-                exc.message = exc.args[0]
-            raise
-        if caught:
-            self.messages_received.append({"name": name, "at": clock.timestamp(), "payload": payload})
-        return bool(caught)
-
-    def send_signal(self, name: str, payload: dict[str, Any] | None = None) -> bool:
-        event = BpmnEvent(self._definition_class(SignalEventDefinition, name)(name), payload=payload or {})
-        caught = self.workflow.event_manager.catch(event, internal=False)
-        return bool(caught)
-
-    def outgoing_events(self) -> list[dict[str, Any]]:
-        """Messages and signals thrown that nothing inside the instance caught."""
-        out = []
-        for event in self.workflow.get_events():
-            definition = event.event_definition
-            kind = "message" if isinstance(definition, MessageEventDefinition) else \
-                "signal" if isinstance(definition, SignalEventDefinition) else type(definition).__name__
-            out.append({"kind": kind, "name": getattr(definition, "name", ""), "payload": event.payload,
-                        "correlations": getattr(event, "correlations", {})})
-        return out
-
     # ----- data ---------------------------------------------------------------------------------------------
 
     def data(self) -> dict[str, Any]:
@@ -414,13 +348,3 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorde
         if not live and self.workflow.last_task is not None:
             merged.update(self.workflow.last_task.data)
         return merged
-
-
-def _cycle_due_now(definition: Any, task: Any) -> None:
-    """Move a cycle timer's next firing to a moment ago, so that its next update fires it."""
-    if task._get_internal_data("event_value") is None:
-        definition.cycle_complete(task)  # reads the cycle into the task's internal data
-    value = task._get_internal_data("event_value")
-    if isinstance(value, dict) and value.get("cycles") != 0:
-        value["next"] = (clock.now() - timedelta(seconds=1)).isoformat()
-        task._set_internal_data(event_value=value)

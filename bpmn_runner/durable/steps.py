@@ -157,6 +157,7 @@ class Steps:
         digest = record.definition_hash
         catalog = self.deployments.catalog_for(digest)
         business_key = record.business_key
+        given = result is not None  # a run the caller made: its data is converted again, as it may have changed
         if result is None:
             result = self._run(instance)
         # Messages buffered before this instance waited for them are delivered now, in the same step.
@@ -176,11 +177,12 @@ class Steps:
             raise StepFailed(result.error or "the instance failed", instance_id=instance.instance_id)
         # what happened in this step: the instance's records since `marks` (a live instance keeps its earlier ones)
         events, flows, thrown = instance.records()
-        sent = list(thrown[marks[2]:])
-        history = [history_row(instance, h) for h in events[marks[0]:]]
-        history += [{"instance_id": instance.instance_id, "process_id": instance.process_id, "element_id": flow,
-                     "event": "taken", "at": now, "element_type": "sequenceFlow", "name": "",
-                     "data_changes": {}, "detail": ""} for flow in flows[marks[1]:]]
+        sent = thrown[marks[2]:]
+        history = history_rows(instance, events[marks[0]:] if marks[0] else events)
+        instance_id, process_id = instance.instance_id, instance.process_id
+        history += [{"instance_id": instance_id, "process_id": process_id, "element_id": flow, "event": "taken",
+                     "at": now, "element_type": "sequenceFlow", "name": "", "data_changes": {}, "detail": ""}
+                    for flow in (flows[marks[1]:] if marks[1] else flows)]
         new_jobs: list[JobRecord] = []
         delete: list[str] = []
         timer_updates: dict[str, float] = {}
@@ -248,7 +250,7 @@ class Steps:
         record_out = InstanceRecord(
             id=instance.instance_id, definition_hash=digest, process_id=instance.process_id,
             business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
-            data=json_safe(result.data),
+            data=json_safe(result.data) if given else result.data,  # Instance.result gives plain JSON
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
                       "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {}),
                       **({"assignment": json_safe(w.assignment)} if w.assignment else {})}
@@ -364,10 +366,13 @@ class Steps:
             live.popitem(last=False)
 
 
-def history_row(instance: Instance, h: Any) -> dict[str, Any]:
-    return {"instance_id": instance.instance_id, "process_id": h.process_id or instance.process_id,
-            "element_id": h.element_id, "event": h.event, "at": h.at, "element_type": h.element_type,
-            "name": h.name, "data_changes": json_safe(h.data_changes) if h.data_changes else {}, "detail": h.detail}
+def history_rows(instance: Instance, events: list[Any]) -> list[dict[str, Any]]:
+    """The history rows of these events (a committed step writes some tens of them)."""
+    instance_id, process_id = instance.instance_id, instance.process_id
+    return [{"instance_id": instance_id, "process_id": h.process_id or process_id, "element_id": h.element_id,
+             "event": h.event, "at": h.at, "element_type": h.element_type, "name": h.name,
+             "data_changes": json_safe(h.data_changes) if h.data_changes else {}, "detail": h.detail}
+            for h in events]
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:
