@@ -59,7 +59,7 @@ def test_the_stored_called_instance_keeps_the_passed_business_key_for_the_worker
     rt = runtime(store, durable_registry(ship=lambda call: seen.append(call.business_key) or {}), MovableClock())
     started = rt.start([diagrams(tmp_path)], "order", business_key="ORDER-9")
     assert started["business_key"] == "ORDER-9" and started["status"] == "running"
-    rt.steps._live().clear()  # the worker restores the instance from the store
+    rt.steps.live.clear()  # the worker restores the instance from the store
     worker(rt).run_once()
     shown = rt.show(started["instance_id"])
     assert seen == ["ORDER-9"] and shown["status"] == "completed" and shown["data"]["shippedFor"] == "ORDER-9"

@@ -14,7 +14,7 @@ import pytest
 
 from bpmn_runner import BpmnError
 from bpmn_runner.errors import InvalidOperationError
-from bpmn_runner.durable import Runtime, retry_policy
+from bpmn_runner.durable import Runtime, Worker, retry_policy
 from bpmn_runner.store import open_store
 
 from .durable import (END, START, MovableClock, camunda_service, chain, completed_counts, flow, registry, runtime,
@@ -542,6 +542,23 @@ def test_an_open_task_keeps_its_place_when_its_instance_moves_and_a_done_one_lea
     rt.complete_task(task, {"approved": True})
     assert [t["instance_id"] for t in rt.list_tasks()] == [second]
     assert store.find_waits("user", instance_id=first) == []
+
+
+def test_an_instance_started_in_one_thread_goes_on_from_memory_in_a_worker_thread(db_url: str,
+                                                                                   tmp_path: Path) -> None:
+    """As `serve` runs: a request thread starts instances, worker threads carry them on, from the instances
+    still in memory (no read of the store, no restore), and every step still commits."""
+    rt = runtime(db_url, registry(step_a=lambda c: {"a": 1}, step_b=lambda c: {"b": 2}, step_c=lambda c: {"c": 3}))
+    ids = [rt.start([three_services(tmp_path)])["instance_id"] for _ in range(6)]
+    reads: list[str] = []
+    load = rt.store.load_for_step
+    rt.store.load_for_step = lambda instance_id: reads.append(instance_id) or load(instance_id)  # type: ignore
+    done = threading.Thread(target=lambda: Worker(rt, worker_id="w", concurrency=2, poll=0.01).run(until_idle=True))
+    done.start()
+    done.join(60)
+    assert reads == []
+    assert [rt.show(i)["data"] for i in ids] == [{"a": 1, "b": 2, "c": 3}] * 6
+    rt.store.close()
 
 
 def test_cancel_removes_jobs_and_waits_and_keeps_history(store, tmp_path: Path) -> None:

@@ -13,10 +13,7 @@ that fails there is committed as a job whose first attempt failed (then retried 
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
 from ..engine import Engine
@@ -29,29 +26,18 @@ from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
 from .deployments import Deployments
+from .live import Live, LiveInstances
 from .keys import StepFailed, buffered_match, thrown_key, wait_key
 from .policy import DEFAULT_ATTEMPTS, retry_policy
 
 MAX_STEP_TRIES = 20
 MAX_BUFFERED_DELIVERIES = 100
-LIVE_INSTANCES = 256          # live instances a thread keeps between steps (see Steps.remember)
 INLINE_LEASE = 60.0           # how long a job whose in-process handler failed stays leased until it is failed
 
 Action = Callable[[Instance], Any]
 FailJob = Callable[..., str]  # Jobs.fail_job: (job, worker, error, final=, traceback=) -> "retry" | "incident"
 DoneJob = tuple[str, str]     # (job id, worker id): the job a step finishes, if the worker still holds it
 LeaseNext = tuple[str, float, Collection[str]]  # (worker, lease until, its handlers): lease the new jobs it can run
-
-
-@dataclass
-class _Live:
-    """A live instance as this thread last committed it."""
-
-    version: int
-    instance: Instance
-    marks: tuple[int, int, int]       # lengths of the instance's history, flows and messages at that commit
-    record: InstanceRecord
-    jobs: list[JobRecord]
 
 
 class Steps:
@@ -68,7 +54,7 @@ class Steps:
         self.after_commit = after_commit
         self.fail_job = fail_job
         self.holder = f"in-process:{environment.id_factory()}"  # holds the jobs of handlers that failed in-process
-        self._local = threading.local()
+        self.live = LiveInstances()
 
     def now(self) -> float:
         return self.environment.now()
@@ -99,10 +85,11 @@ class Steps:
         step = self.build_step(instance, record, [], expected_version=None, allow_failed=True,
                                consumed=consumed or [], done_job=done_job, result=result)
         status = self.store.commit_step(step)
+        out = self._outcome(instance, step, status)
         if instance.engine is self.engine:
-            self.remember(instance, step, status, [])
+            self.remember(instance, step, status, [])  # the last use here: another thread may take it now
         self.after_commit(step)
-        return self._outcome(instance, step, status)
+        return out
 
     # ----- the step -----------------------------------------------------------------------------------------
 
@@ -115,7 +102,7 @@ class Steps:
         (worker, lease until, handlers) the new service jobs it can run come back leased to it (`leased_jobs`).
         """
         for attempt in range(MAX_STEP_TRIES):
-            cached = self._live().pop(instance_id, None)
+            cached = self.live.take(instance_id)
             if cached is not None and attempt == 0:
                 record, jobs, instance, marks = cached.record, cached.jobs, cached.instance, cached.marks
             else:
@@ -143,9 +130,10 @@ class Steps:
                 if attempt:
                     time.sleep(random.uniform(0, 0.005 * attempt))  # real contention: real time
                 continue
-            self.remember(instance, step, status, jobs)
+            out = self._outcome(instance, step, status)
+            self.remember(instance, step, status, jobs)  # the last use here: another thread may take it now
             self.after_commit(step)
-            return {**self._outcome(instance, step, status), **({"leased_jobs": leased} if leased else {})}
+            return {**out, **({"leased_jobs": leased} if leased else {})}
         raise ConcurrentUpdateError(f"instance {instance_id} kept changing under this step; gave up after "
                                     f"{MAX_STEP_TRIES} tries", instance_id=instance_id)
 
@@ -340,15 +328,9 @@ class Steps:
 
     # ----- live instances -----------------------------------------------------------------------------------
 
-    def _live(self) -> "OrderedDict[str, _Live]":
-        live = getattr(self._local, "live", None)
-        if live is None:
-            live = self._local.live = OrderedDict()
-        return live
-
     def remember(self, instance: Instance, step: StepRecord, status: str, previous_jobs: list[JobRecord]) -> None:
-        """Keep the live instance this thread just committed, with its row and jobs as committed. Its next step
-        here goes on from memory and commits against that version without reading the store first; if anyone
+        """Keep the live instance just committed, with its row and jobs as committed. Its next step (in any
+        thread of this Runtime) goes on from memory and commits against that version without reading the store first; if anyone
         changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
         if status in ENDED_STATUSES:
@@ -360,10 +342,7 @@ class Steps:
         if step.done_job is not None and not step.release_done_job:
             finished.add(step.done_job[0])
         jobs = [j for j in jobs_after(step, previous_jobs) if j.id not in finished]
-        live = self._live()
-        live[instance.instance_id] = _Live(record.version, instance, (0, 0, 0), record, jobs)
-        while len(live) > LIVE_INSTANCES:
-            live.popitem(last=False)
+        self.live.put(Live(record.version, instance, (0, 0, 0), record, jobs))
 
 
 def history_rows(instance: Instance, events: list[Any]) -> list[dict[str, Any]]:
