@@ -94,7 +94,7 @@ def instrumented(profile: Profile, store: Any) -> Iterator[None]:
     wrap(store, "commit_step", "store code")
     wrap(steps_module.Steps, "build_step", "build step")
     wrap(steps_module.Steps, "restore", "restore")
-    wrap(steps_module, "history_row", "history")
+    wrap(steps_module, "history_rows", "history")
     wrap(engine_module.Instance, "run", "engine")
     wrap(engine_module.Instance, "complete_service_task", "engine")
     wrap(engine_module.Instance, "state", "serialize")

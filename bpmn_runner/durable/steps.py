@@ -25,6 +25,7 @@ from ..jsondata import dataclass_json, json_safe
 from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
+from ..store.hot_path import history_values
 from .deployments import Deployments
 from .live import Live, LiveInstances
 from .keys import StepFailed, buffered_match, thrown_key, wait_key
@@ -168,8 +169,7 @@ class Steps:
         sent = thrown[marks[2]:]
         history = history_rows(instance, events[marks[0]:] if marks[0] else events)
         instance_id, process_id = instance.instance_id, instance.process_id
-        history += [{"instance_id": instance_id, "process_id": process_id, "element_id": flow, "event": "taken",
-                     "at": now, "element_type": "sequenceFlow", "name": "", "data_changes": {}, "detail": ""}
+        history += [(instance_id, process_id, flow, "taken", now, "sequenceFlow", "", "{}", "")
                     for flow in (flows[marks[1]:] if marks[1] else flows)]
         new_jobs: list[JobRecord] = []
         delete: list[str] = []
@@ -345,13 +345,12 @@ class Steps:
         self.live.put(Live(record.version, instance, (0, 0, 0), record, jobs))
 
 
-def history_rows(instance: Instance, events: list[Any]) -> list[dict[str, Any]]:
-    """The history rows of these events (a committed step writes some tens of them)."""
+def history_rows(instance: Instance, events: list[Any]) -> list[tuple[Any, ...]]:
+    """The history rows of these events in the store's column order (a committed step writes some tens)."""
     instance_id, process_id = instance.instance_id, instance.process_id
-    return [{"instance_id": instance_id, "process_id": h.process_id or process_id, "element_id": h.element_id,
-             "event": h.event, "at": h.at, "element_type": h.element_type, "name": h.name,
-             "data_changes": json_safe(h.data_changes) if h.data_changes else {}, "detail": h.detail}
-            for h in events]
+    return [history_values(instance_id, h.process_id or process_id, h.element_id, h.event, h.at,
+                           h.element_type or "", h.name or "", json_safe(h.data_changes) if h.data_changes else None,
+                           h.detail or "") for h in events]
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:

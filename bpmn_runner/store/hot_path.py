@@ -156,13 +156,22 @@ def job_row(values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(values[c] for c in JOB_COLUMNS)
 
 
-def history_row(h: dict[str, Any]) -> tuple[Any, ...]:
-    """A history row's values in HISTORY_COLUMNS order (as rows.history_values, without a dict in between)."""
-    changes = h.get("data_changes")
-    return (h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], float(h["at"]),
-            h.get("element_type") or "", h.get("name") or "",
+def history_row(h: dict[str, Any] | tuple[Any, ...]) -> tuple[Any, ...]:
+    """A history row's values in HISTORY_COLUMNS order (as rows.history_values, without a dict in between); a
+    tuple (`history_values`, as steps build them) is that already."""
+    if isinstance(h, tuple):
+        return h
+    return history_values(h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], h["at"],
+                          h.get("element_type") or "", h.get("name") or "", h.get("data_changes"),
+                          h.get("detail") or "")
+
+
+def history_values(instance_id: str, process_id: str, element_id: str, event: str, at: float, element_type: str,
+                   name: str, changes: Any, detail: str) -> tuple[Any, ...]:
+    """A history row in HISTORY_COLUMNS order, its data changes as JSON text."""
+    return (instance_id, process_id, element_id, event, float(at), element_type, name,
             json.dumps(changes, separators=(",", ":"), ensure_ascii=False, default=str) if changes else "{}",
-            h.get("detail") or "")
+            detail)
 
 
 def _marks(count: int) -> str:

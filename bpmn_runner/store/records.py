@@ -100,7 +100,7 @@ class StepRecord:
     new_jobs: list[JobRecord] = field(default_factory=list)
     delete_job_ids: list[str] = field(default_factory=list)
     timer_updates: dict[str, float] = field(default_factory=dict)   # job id -> new due time
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[Any] = field(default_factory=list)  # rows in HISTORY_COLUMNS order (or dicts of them)
     waits: list[WaitRecord] = field(default_factory=list)
     new_messages: list[MessageRecord] = field(default_factory=list)
     consumed_messages: list[str] = field(default_factory=list)       # must still be pending or buffered
