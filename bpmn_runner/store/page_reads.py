@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from ..errors import InvalidOperationError
 from .records import InstanceRecord, WaitRecord
-from .rows import dumps, instance_record, loads, wait_record
+from .rows import dumps, instance_record, wait_with_instance
 from .schema import ENDED_STATUSES, OPEN_STATUSES, instances, jobs, waits
 
 #: Where a user task stands in every task listing: (created_at, instance id, task id), oldest first.
@@ -170,12 +170,7 @@ class PageReads:
         if bound is not None:
             rows = [r for r in rows if ((r.created_at, r.instance_id, r.task_id) >= bound if backwards
                                         else (r.created_at, r.instance_id, r.task_id) <= bound)]
-        out = []
-        for r in rows:
-            w = wait_record(r)
-            w.business_key, w.process_id = r.business_key, r.process_id
-            w.details = next((e for e in loads(r.instance_waiting, []) if e.get("task_id") == w.task_id), {})
-            out.append(w)
+        out = [wait_with_instance(r) for r in rows]
         return out, (bound if bound is not None else mark), bound is None
 
     def definition_hashes(self, instance_ids: Sequence[str]) -> dict[str, str]:

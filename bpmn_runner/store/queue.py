@@ -13,8 +13,8 @@ from ..errors import InvalidOperationError, NotFoundError
 from .columns import LEASE_EXPIRED
 from .pg_step import claim_at_once
 from .records import JobRecord, MessageRecord, WaitRecord
-from .rows import (history_values, job_from_tuple, job_record, job_values, loads, message_record, message_values,
-                   starts_with, wait_record)
+from .rows import (history_values, job_from_tuple, job_record, job_values, message_record, message_values,
+                   starts_with, wait_with_instance)
 from .schema import ENDED_STATUSES, history, instances, jobs, messages, waits
 
 
@@ -219,12 +219,7 @@ class QueueOperations:
         if len(kinds) > 1:
             rows.sort(key=lambda r: (r.created_at, r.instance_id))
             rows = rows[:limit] if limit else rows
-        out = []
-        for r in rows:
-            w = wait_record(r)
-            w.business_key, w.process_id = r.business_key, r.process_id
-            w.details = next((e for e in loads(r.instance_waiting, []) if e.get("task_id") == w.task_id), {})
-            out.append(w)
+        out = [wait_with_instance(r) for r in rows]
         return out
 
     def buffered_messages(self, names: Sequence[str], now: float) -> list[MessageRecord]:

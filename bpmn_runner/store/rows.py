@@ -95,6 +95,14 @@ def wait_record(row: Any) -> WaitRecord:
                       form=loads(row.form, []), created_at=row.created_at)
 
 
+def wait_with_instance(row: Any) -> WaitRecord:
+    """A wait read with its instance's business key, process and `waiting` list (its own entry as `details`)."""
+    w = wait_record(row)
+    w.business_key, w.process_id = row.business_key, row.process_id
+    w.details = next((e for e in loads(row.instance_waiting, []) if e.get("task_id") == w.task_id), {})
+    return w
+
+
 def message_record(row: Any) -> MessageRecord:
     return MessageRecord(id=row.id, name=row.name, correlation_key=row.correlation_key,
                          payload=loads(row.payload, {}), created_at=row.created_at, expires_at=row.expires_at,
