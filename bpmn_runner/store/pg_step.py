@@ -61,8 +61,8 @@ def _raw_cursor(raw: Any) -> Any:
 def write_step_at_once(raw: Any, step: StepRecord, state: str, data: str, waiting: str,
                        job_rows: list[tuple[Any, ...]],
                        history_rows: list[tuple[Any, ...]]) -> tuple[bool, bool, bool]:
-    """A step's writes inside the caller's transaction (which goes on with waits and messages): returns (updated,
-    held, incident) as `HotPath.write_step` does."""
+    """A step's writes inside the caller's transaction (a step that publishes or consumes messages, which the
+    caller writes next in the same transaction): returns (updated, held, incident) as `HotPath.write_step` does."""
     sql, params = step_statement(step, state, data, waiting, job_rows, history_rows, checked=False)
     cur = _raw_cursor(raw)
     cur.execute(sql, params, prepare=True)
