@@ -329,9 +329,9 @@ class Steps:
     # ----- live instances -----------------------------------------------------------------------------------
 
     def remember(self, instance: Instance, step: StepRecord, status: str, previous_jobs: list[JobRecord]) -> None:
-        """Keep the live instance just committed, with its row and jobs as committed. Its next step (in any
-        thread of this Runtime) goes on from memory and commits against that version without reading the store first; if anyone
-        changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
+        """Keep the live instance just committed, with its row and jobs as committed. Its next step (in any thread
+        of this Runtime) goes on from memory and commits against that version without reading the store first; if
+        anyone changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
         if status in ENDED_STATUSES:
             return
