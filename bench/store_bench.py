@@ -210,7 +210,8 @@ def straight_wait_states(path: Path, instances: int, url: str, threads: int = 1)
     return share / elapsed, commits[0] / share
 
 
-def _best_of_threads(measure: Any, url_for: Any, offset: int, rounds: int = 2) -> tuple[dict[int, tuple[float, float]], int]:
+def _best_of_threads(measure: Any, url_for: Any, offset: int,
+                     rounds: int = 2) -> tuple[dict[int, tuple[float, float]], int]:
     """{threads: best (rate, second figure)} over `rounds` fresh stores for 1 and 2 threads, and the best count."""
     best: dict[int, tuple[float, float]] = {}
     for attempt in range(rounds):
