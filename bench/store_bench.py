@@ -186,18 +186,24 @@ def _threaded(work: Any, instances: int, threads: int) -> float:
     return time.perf_counter() - started
 
 
-def straight_wait_states(path: Path, instances: int, url: str, threads: int = 1) -> tuple[float, float]:
-    """(instances per second, commits per instance) with wait-state commits: each start runs to the end."""
-    store = open_store(url)
-    runtime = Runtime(store, _noop_registry(), commit="wait-states")
-    definitions = load([path])
+def _count_commits(store: Any) -> list[int]:
+    """A counter of the store's committed steps from now on: `[n]`."""
     commits = [0]
     commit = store.commit_step
 
     def counted(step: Any) -> str:
         commits[0] += 1
         return commit(step)
-    store.commit_step = counted  # type: ignore[method-assign]
+    store.commit_step = counted
+    return commits
+
+
+def straight_wait_states(path: Path, instances: int, url: str, threads: int = 1) -> tuple[float, float]:
+    """(instances per second, commits per instance) with wait-state commits: each start runs to the end."""
+    store = open_store(url)
+    runtime = Runtime(store, _noop_registry(), commit="wait-states")
+    definitions = load([path])
+    commits = _count_commits(store)
     runtime.start(definitions=definitions, data={"x": 1})  # warm up: deployment, caches
     commits[0] = 0
 
@@ -253,13 +259,7 @@ def straight_persisted_steps(path: Path, instances: int, url: str, concurrency: 
     runtime = Runtime(store, _noop_registry(), commit="each-task")
     definitions = load([path])
     worker = Worker(runtime, worker_id="bench", concurrency=concurrency, poll=0.01)
-    commits = [0]
-    commit = store.commit_step
-
-    def counted(step: Any) -> str:
-        commits[0] += 1
-        return commit(step)
-    store.commit_step = counted  # type: ignore[method-assign]
+    commits = _count_commits(store)
     started = time.perf_counter()
     for _ in range(instances):
         runtime.start(definitions=definitions, data={"x": 1})
