@@ -306,9 +306,10 @@ class Instance:
     def state(self) -> dict[str, Any]:
         return self.session.state()
 
-    def state_json(self) -> str:
-        """The state as JSON text: what a store writes, without a round trip through a dict."""
-        return self.session.state_json()
+    def state_json(self, ended: bool = False) -> str:
+        """The state as JSON text: what a store writes, without a round trip through a dict; `ended`: only what
+        is kept of an instance that has ended (its people), as it is never restored."""
+        return self.session.state_json(ended)
 
     # ----- outcome ------------------------------------------------------------------------------------------
 

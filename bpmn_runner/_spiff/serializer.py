@@ -134,6 +134,14 @@ def state_to_json(family: str, workflow: Any) -> str:
     return json.dumps(dct, cls=ser._encoder_cls, separators=(",", ":"))
 
 
+def ended_state_to_json(workflow: Any) -> str:
+    """The state kept for an instance that has ended: who started it and who completed its tasks, nothing to
+    restore (an ended instance never runs again; as in Camunda 7, its runtime state goes and its history stays)."""
+    who = people.state_for_save(workflow)
+    return json.dumps({"ended": True, **({people.STATE_KEY: who} if who is not None else {})},
+                      separators=(",", ":"))
+
+
 def _workflow_dict(registry: Any, wf: Any, sub: bool = False) -> dict[str, Any]:
     """WorkflowConverter.to_dict (and BpmnSubWorkflowConverter's) over the frontier's tasks only."""
     frontier_tasks = wf.frontier_tasks() if hasattr(wf, "frontier_tasks") else None

@@ -27,7 +27,7 @@ from .events import EventDelivery
 from .failures import step_failure
 from .history import HistoryRecorder
 from .script_engine import RunnerScriptEngine
-from .serializer import missing_elements, state_from_dict, state_to_dict, state_to_json
+from .serializer import ended_state_to_json, missing_elements, state_from_dict, state_to_dict, state_to_json
 from . import task_timeouts
 from .timer_due import timer_due
 from .service_calls import HandlerCaller, ServiceCalls
@@ -121,8 +121,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorde
     def state(self) -> dict[str, Any]:
         return state_to_dict(self.built.family, self.workflow)
 
-    def state_json(self) -> str:
-        return state_to_json(self.built.family, self.workflow)
+    def state_json(self, ended: bool = False) -> str:
+        return ended_state_to_json(self.workflow) if ended else state_to_json(self.built.family, self.workflow)
 
     # ----- running ------------------------------------------------------------------------------------------
 

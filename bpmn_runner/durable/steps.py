@@ -26,6 +26,7 @@ from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
 from ..store.hot_path import history_values
+from ..store.rows import taken_flows_row
 from .deployments import Deployments
 from .live import Live, LiveInstances
 from .keys import StepFailed, buffered_match, thrown_key, wait_key
@@ -169,8 +170,9 @@ class Steps:
         sent = thrown[marks[2]:]
         history = history_rows(instance, events[marks[0]:] if marks[0] else events)
         instance_id, process_id = instance.instance_id, instance.process_id
-        history += [(instance_id, process_id, flow, "taken", now, "sequenceFlow", "", "{}", "")
-                    for flow in (flows[marks[1]:] if marks[1] else flows)]
+        taken = flows[marks[1]:] if marks[1] else flows
+        if taken:
+            history.append(taken_flows_row(instance_id, process_id, taken, now))  # one row for them all
         new_jobs: list[JobRecord] = []
         delete: list[str] = []
         timer_updates: dict[str, float] = {}
@@ -237,7 +239,8 @@ class Steps:
             status = "running" if busy or due_now else "waiting"
         record_out = InstanceRecord(
             id=instance.instance_id, definition_hash=digest, process_id=instance.process_id,
-            business_key=business_key, status=status, state=instance.state_json(), version=(expected_version or 0) + 1,
+            business_key=business_key, status=status, version=(expected_version or 0) + 1,
+            state=instance.state_json(ended=status in ENDED_STATUSES),  # an ended instance is never restored
             data=json_safe(result.data) if given else result.data,  # Instance.result gives plain JSON
             waiting=[{"task_id": w.task_id, "element_id": w.element_id, "name": w.name, "kind": w.kind,
                       "detail": w.detail, **({"instructions": w.instructions} if w.instructions else {}),

@@ -24,7 +24,7 @@ from .pg_step import one_statement_fits
 from .queue import QueueOperations
 from .records import (DefinitionRecord, InstanceRecord, JobRecord, MessageRecord, StepRecord,
                       WaitRecord)
-from .rows import (dumps, first_line, history_dict, instance_record, job_record, job_values, loads,
+from .rows import (dumps, first_line, history_dicts, instance_record, job_record, job_values, loads,
                    message_record, message_values, starts_with, wait_record)
 from .schema import ENDED_STATUSES, definitions, history, instances, jobs, messages, processes, waits
 
@@ -260,7 +260,7 @@ class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations, 
         with self.read() as conn:
             rows = conn.execute(select(history).where(history.c.instance_id == instance_id)
                                 .order_by(history.c.id)).all()
-        return [history_dict(r) for r in rows]
+        return history_dicts(rows)
 
     def history_of_process(self, process_id: str) -> list[dict[str, Any]]:
         """Every history row of every instance of a process, in order (for heatmaps)."""
@@ -268,7 +268,7 @@ class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations, 
             ids = select(instances.c.id).where(instances.c.process_id == process_id)
             rows = conn.execute(select(history).where(history.c.instance_id.in_(ids))
                                 .order_by(history.c.instance_id, history.c.id)).all()
-        return [history_dict(r) for r in rows]
+        return history_dicts(rows)
 
     def count_history(self, *, event: str | None = None) -> list[tuple[str, str, int]]:
         """(instance id, element id, number of rows) per pair, optionally for one event kind (tests, reports)."""

@@ -76,6 +76,33 @@ def job_values(job: JobRecord) -> dict[str, Any]:
                 locked_until=job.locked_until, last_error=job.last_error, created_at=job.created_at)
 
 
+#: `element_type` of one history row that stands for several sequence flows taken in one step: `detail` holds
+#: their ids (space-separated; BPMN ids have no spaces) and `element_id` the first. Read back as one `taken`
+#: event per flow, so a step writes one row for its flows, not one each.
+TAKEN_FLOWS = "sequenceFlows"
+
+
+def taken_flows_row(instance_id: str, process_id: str, flows: list[str], at: float) -> tuple[Any, ...]:
+    """The history row (HISTORY_COLUMNS order) of the sequence flows a step took."""
+    if len(flows) == 1:
+        return (instance_id, process_id, flows[0], "taken", at, "sequenceFlow", "", "{}", "")
+    return (instance_id, process_id, flows[0], "taken", at, TAKEN_FLOWS, "", "{}", " ".join(flows))
+
+
+def history_dicts(rows: Any) -> list[dict[str, Any]]:
+    """History events from stored rows, a row of several taken flows read as one event per flow."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if row.element_type != TAKEN_FLOWS:
+            out.append(history_dict(row))
+            continue
+        for flow in row.detail.split():
+            out.append({"instance_id": row.instance_id, "process_id": row.process_id, "element_id": flow,
+                        "event": row.event, "at": row.at, "element_type": "sequenceFlow", "name": "",
+                        "data_changes": {}, "detail": ""})
+    return out
+
+
 def history_dict(row: Any) -> dict[str, Any]:
     return {"instance_id": row.instance_id, "process_id": row.process_id, "element_id": row.element_id,
             "event": row.event, "at": row.at, "element_type": row.element_type, "name": row.name,

@@ -1,0 +1,63 @@
+"""What a durable step writes for an instance that ends and for the flows it takes: an ended instance keeps only who
+started it and who completed its tasks (never restored again: as in Camunda 7, an ended instance's runtime state
+goes and its history stays, docs.camunda.org/manual/7.21/user-guide/process-engine/history/), and the sequence flows
+one step takes are one history row, read back as one `taken` event per flow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bpmn_runner.durable import Runtime
+from bpmn_runner.environment import build_environment
+from bpmn_runner.store.rows import taken_flows_row
+
+from .durable import END, START, MovableClock, chain, registry, three_services, write
+from .durable import runtime as make_runtime
+
+
+def _stored(store, sql: str, **params) -> list:
+    with store.engine.connect() as conn:
+        return list(conn.execute(text(sql), params).all())
+
+
+def test_an_ended_instance_keeps_its_people_and_shows_as_before(store, tmp_path: Path) -> None:
+    """Given an instance started by olivia whose task rahul completes, When it ends, Then its stored state holds
+    only the people (no task tree), and `show` still names who started it, who completed the task, and its data."""
+    body = START + '<bpmn:userTask id="review" name="Review"/>' + END + chain("start", "review", "end")
+    path = write(tmp_path, "review.bpmn", body, process_id="approval")
+    rt = Runtime(store, environment=build_environment(user="olivia", clock=MovableClock(), entry_points=False))
+    iid = rt.start([path], data={"amount": 5})["instance_id"]
+    waiting = json.loads(_stored(store, "SELECT state FROM instances WHERE id = :i", i=iid)[0][0])
+    assert waiting["tasks"], "a waiting instance keeps its tasks, to be restored"
+    rt.complete_task(rt.list_tasks(iid)[0]["task_id"], {"ok": True}, user="rahul")
+    state = json.loads(_stored(store, "SELECT state FROM instances WHERE id = :i", i=iid)[0][0])
+    assert state["ended"] is True and "tasks" not in state
+    assert state["people"]["initiator"] == "olivia"
+    shown = rt.show(iid)
+    assert shown["status"] == "completed" and shown["started_by"] == "olivia"
+    assert [(c["element_id"], c["user"]) for c in shown["completed_by"]] == [("review", "rahul")]
+    assert shown["data"] == {"amount": 5, "ok": True}
+
+
+def test_the_flows_of_one_step_are_one_row_read_back_one_event_each(store, tmp_path: Path) -> None:
+    """Given start -> a -> b -> c -> end run to its end in one step (wait-state commits), Then the store holds one
+    row for its four flows, and the history reads back the four `taken` events in the order they were taken."""
+    rt = make_runtime(store, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}),
+                      MovableClock(), commit="wait-states")
+    iid = rt.start([three_services(tmp_path)])["instance_id"]
+    rows = _stored(store, "SELECT element_id, element_type, detail FROM history WHERE instance_id = :i "
+                          "AND event = 'taken'", i=iid)
+    assert len(rows) == 1
+    flows = ["f_start_a", "f_a_b", "f_b_c", "f_c_end"]
+    taken = [h for h in store.history_of(iid) if h["event"] == "taken"]
+    assert [h["element_id"] for h in taken] == flows
+    assert {h["element_type"] for h in taken} == {"sequenceFlow"}
+    assert rt.instance_view(iid)[1]["flows"] == flows  # what the report draws
+
+
+def test_a_single_flow_is_written_as_before() -> None:
+    row = taken_flows_row("i", "p", ["f1"], 1.0)
+    assert row == ("i", "p", "f1", "taken", 1.0, "sequenceFlow", "", "{}", "")
