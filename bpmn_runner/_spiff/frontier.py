@@ -129,32 +129,35 @@ class FlatWorkflow(_Frontier, BpmnWorkflow):
 
     def _do_engine_steps(self, will_complete_task: Any = None, did_complete_task: Any = None) -> bool:
         """BpmnWorkflow._do_engine_steps over the live index instead of a walk from the root."""
-
-        def update_workflow(wf: Any) -> int:
-            count = 0
-            ready = [t for t in wf._live_tasks().values() if t._state == TaskState.READY and not t.task_spec.manual]
-            for task in _tree_order(wf, ready):
-                if task._state != TaskState.READY or task.id not in wf.tasks:
-                    continue
-                if will_complete_task is not None:
-                    will_complete_task(task)
-                task.run()
-                count += 1
-                if self.event_manager.tasks:  # a conditional event may have become true (Camunda: at once)
-                    conditional.fire_now(self)
-                if did_complete_task is not None:
-                    did_complete_task(task)
-            return count
-
+        if not self.subprocesses:  # the common case: nothing to step below this workflow first
+            count = self._update_workflow(self, will_complete_task, did_complete_task)
+            return count > 0 or bool(self.subprocesses and self.get_active_subprocesses())
         active = self.get_active_subprocesses()
         for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
-            while update_workflow(subprocess) > 0:
+            while self._update_workflow(subprocess, will_complete_task, did_complete_task) > 0:
                 pass
             if subprocess.parent_task_id is not None:
                 task = self.get_task_from_id(subprocess.parent_task_id)
                 task.task_spec._update(task)
-        count = update_workflow(self)
+        count = self._update_workflow(self, will_complete_task, did_complete_task)
         return count > 0 or len(self.get_active_subprocesses()) > len(active)
+
+    def _update_workflow(self, wf: Any, will_complete_task: Any, did_complete_task: Any) -> int:
+        """Run the tasks of `wf` that are READY now, in tree order; returns how many ran."""
+        count = 0
+        ready = [t for t in wf._live_tasks().values() if t._state == TaskState.READY and not t.task_spec.manual]
+        for task in _tree_order(wf, ready):
+            if task._state != TaskState.READY or task.id not in wf.tasks:
+                continue
+            if will_complete_task is not None:
+                will_complete_task(task)
+            task.run()
+            count += 1
+            if self.event_manager.tasks:  # a conditional event may have become true (Camunda: at once)
+                conditional.fire_now(self)
+            if did_complete_task is not None:
+                did_complete_task(task)
+        return count
 
     # ----- pruning ------------------------------------------------------------------------------------------
 

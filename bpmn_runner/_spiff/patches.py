@@ -14,6 +14,8 @@ from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
@@ -132,6 +134,19 @@ def _predict(self: Any, my_task: Task, seen: Any = None, looked_ahead: int = 0,
                     stack.append((child, ahead + 1, False))
 
 
+_catching_run_hook = CatchingEvent._run_hook
+
+
+def _catching_event_run_hook(self: Any, my_task: Task) -> Any:
+    """CatchingEvent._run_hook without its walk of every task below this one when the event has nothing to reset
+    (a none event: every start event of a process started by hand); the walk was a twentieth of a short run."""
+    definition = self.event_definition
+    if type(definition).reset is not NoneEventDefinition.reset:
+        return _catching_run_hook(self, my_task)
+    definition.update_task_data(my_task)
+    return super(CatchingEvent, self)._run_hook(my_task)
+
+
 class StandardParallelMultiInstanceTask(ParallelMultiInstanceTask):
     """BPMN-standard multi-instance (loopDataInputRef) in Camunda-dialect files."""
 
@@ -236,3 +251,4 @@ def apply_parser_patches() -> None:
     Task._set_state = _set_state
     Task.__init__ = _init_task
     TaskSpec._predict = _predict
+    CatchingEvent._run_hook = _catching_event_run_hook
