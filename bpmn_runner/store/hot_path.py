@@ -14,13 +14,13 @@ to SQLAlchemy Core.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from typing import Any, Sequence
 
 from .columns import HISTORY_COLUMNS, INSTANCE_COLUMNS, JOB_COLUMNS
 from .pg_step import one_statement_fits, write_step_at_once
 from .records import JobRecord, StepRecord
+from .rows import dumps
 
 #: History rows per SQLite INSERT: 9 values each stays under the 999 bound parameters of older SQLite builds.
 HISTORY_ROWS_PER_INSERT = 100
@@ -170,7 +170,7 @@ def history_values(instance_id: str, process_id: str, element_id: str, event: st
                    name: str, changes: Any, detail: str) -> tuple[Any, ...]:
     """A history row in HISTORY_COLUMNS order, its data changes as JSON text."""
     return (instance_id, process_id, element_id, event, float(at), element_type, name,
-            json.dumps(changes, separators=(",", ":"), ensure_ascii=False, default=str) if changes else "{}",
+            dumps(changes) if changes else "{}",
             detail)
 
 

@@ -12,8 +12,11 @@ from .columns import JOB_COLUMNS
 from .records import InstanceRecord, JobRecord, MessageRecord, WaitRecord
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODE(value)  # json.dumps with these options would build an encoder every call
 
 
 def loads(text: str | None, default: Any = None) -> Any:
