@@ -1,7 +1,9 @@
-"""What a durable step writes for an instance that ends and for the flows it takes: an ended instance keeps only who
-started it and who completed its tasks (never restored again: as in Camunda 7, an ended instance's runtime state
-goes and its history stays, docs.camunda.org/manual/7.21/user-guide/process-engine/history/), and the sequence flows
-one step takes are one history row, read back as one `taken` event per flow."""
+"""What a durable step writes for an instance that ends, for the flows it takes and for elements that start and end
+in it: an ended instance keeps only who started it and who completed its tasks (never restored again: as in
+Camunda 7, an ended instance's runtime state goes and its history stays,
+docs.camunda.org/manual/7.21/user-guide/process-engine/history/), the sequence flows one step takes are one
+history row, read back as one `taken` event per flow, and an element entered and completed back to back is one
+row, read back as both events."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bpmn_runner import Engine, load
 from bpmn_runner.durable import Runtime
 from bpmn_runner.environment import build_environment
 from bpmn_runner.store.rows import taken_flows_row
@@ -60,4 +63,34 @@ def test_the_flows_of_one_step_are_one_row_read_back_one_event_each(store, tmp_p
 
 def test_a_single_flow_is_written_as_before() -> None:
     row = taken_flows_row("i", "p", ["f1"], 1.0)
-    assert row == ("i", "p", "f1", "taken", 1.0, "sequenceFlow", "", "{}", "")
+    assert row == ("i", "p", "f1", "taken", 1.0, "sequenceFlow", "", "{}", "", None)
+
+
+def test_an_element_entered_and_completed_in_one_step_is_one_row_read_back_as_both(store, tmp_path: Path) -> None:
+    """Given start -> sub (an embedded subprocess: inner) -> a -> end run to its end in one step, Then the history
+    reads back every `entered` and `completed` event in the order the in-memory run recorded them (the
+    subprocess entered before its task and completed after it), from one row for each element entered and
+    completed back to back (as Camunda 7's ACT_HI_ACTINST keeps one row per activity instance) and one for each
+    other event."""
+    sub = ('<bpmn:subProcess id="sub" name="Sub"><bpmn:startEvent id="s_start"/>'
+           '<bpmn:serviceTask id="inner" name="Inner"><bpmn:extensionElements><zeebe:taskDefinition type="step.a"/>'
+           '</bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="s_end"/>'
+           + chain("s_start", "inner", "s_end") + '</bpmn:subProcess>')
+    body = (START + sub + '<bpmn:serviceTask id="a" name="A"><bpmn:extensionElements>'
+            '<zeebe:taskDefinition type="step.b"/></bpmn:extensionElements></bpmn:serviceTask>' + END
+            + chain("start", "sub", "a", "end"))
+    path = write(tmp_path, "sub.bpmn", body, process_id="subs")
+    handlers = registry(step_a=lambda c: {"x": 1}, step_b=lambda c: {})
+    memory = Engine(handlers).start(load([path]), "subs").run()
+    expected = [(h.element_id, h.event) for h in memory.history]
+    rt = make_runtime(store, handlers, MovableClock(), commit="wait-states")
+    iid = rt.start([path])["instance_id"]
+    read = [(h["element_id"], h["event"]) for h in store.history_of(iid) if h["event"] != "taken"]
+    assert read == expected
+    assert ("sub", "entered") in read and read.index(("sub", "entered")) < read.index(("inner", "entered"))
+    rows = _stored(store, "SELECT count(*) FROM history WHERE instance_id = :i AND event <> 'taken'", i=iid)[0][0]
+    back_to_back = sum(1 for (element, event), after in zip(expected, expected[1:])
+                       if event == "entered" and after == (element, "completed"))
+    assert back_to_back >= 4 and rows == len(expected) - back_to_back  # start, inner, s_end, a, end: one row each
+    inner = [h for h in store.history_of(iid) if h["element_id"] == "inner"]
+    assert [h["event"] for h in inner] == ["entered", "completed"] and inner[1]["data_changes"] == {"x": 1}

@@ -349,13 +349,35 @@ class Steps:
 
 
 def history_rows(instance: Instance, events: list[Any]) -> list[tuple[Any, ...]]:
-    """The history rows of these events in the store's column order (a committed step writes some tens)."""
-    instance_id, process_id = instance.instance_id, instance.process_id
-    # `history_values` inlined for the common event without data changes: a start of W1 writes 26 of them
-    return [(instance_id, h.process_id or process_id, h.element_id, h.event, float(h.at), h.element_type or "",
-             h.name or "", "{}", h.detail or "") if not h.data_changes else
-            history_values(instance_id, h.process_id or process_id, h.element_id, h.event, h.at, h.element_type or "",
-                           h.name or "", json_safe(h.data_changes), h.detail or "") for h in events]
+    """The history rows of these events in the store's column order. An element's `entered` event followed at once
+    by its `completed` event is one row, the completion with `started_at` (store/rows.history_dicts reads the two
+    back, in order): a step of straight-through tasks writes one row per task, not two."""
+    instance_id, default_process = instance.instance_id, instance.process_id
+    rows: list[tuple[Any, ...]] = []
+    entered: Any = None  # an `entered` event held back for the completion that may follow it
+    for h in events:
+        started_at = None
+        if entered is not None:
+            if h.event == "completed" and h.element_id == entered.element_id and h.process_id == entered.process_id:
+                started_at = float(entered.at)
+            else:
+                rows.append(_history_row(instance_id, default_process, entered, None))
+            entered = None
+        if h.event == "entered" and not h.data_changes and not h.detail:
+            entered = h
+            continue
+        rows.append(_history_row(instance_id, default_process, h, started_at))
+    if entered is not None:
+        rows.append(_history_row(instance_id, default_process, entered, None))
+    return rows
+
+
+def _history_row(instance_id: str, default_process: str, h: Any, started_at: float | None) -> tuple[Any, ...]:
+    if not h.data_changes:  # most events: `history_values` inlined
+        return (instance_id, h.process_id or default_process, h.element_id, h.event, float(h.at),
+                h.element_type or "", h.name or "", "{}", h.detail or "", started_at)
+    return history_values(instance_id, h.process_id or default_process, h.element_id, h.event, h.at,
+                          h.element_type or "", h.name or "", json_safe(h.data_changes), h.detail or "", started_at)
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:

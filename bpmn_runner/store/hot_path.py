@@ -22,8 +22,8 @@ from .pg_step import one_statement_fits, write_step_at_once
 from .records import JobRecord, StepRecord
 from .rows import dumps
 
-#: History rows per SQLite INSERT: 9 values each stays under the 999 bound parameters of older SQLite builds.
-HISTORY_ROWS_PER_INSERT = 100
+#: History rows per SQLite INSERT: 10 values each stays under the 999 bound parameters of older SQLite builds.
+HISTORY_ROWS_PER_INSERT = 90
 
 
 class HotPath:
@@ -163,15 +163,14 @@ def history_row(h: dict[str, Any] | tuple[Any, ...]) -> tuple[Any, ...]:
         return h
     return history_values(h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], h["at"],
                           h.get("element_type") or "", h.get("name") or "", h.get("data_changes"),
-                          h.get("detail") or "")
+                          h.get("detail") or "", h.get("started_at"))
 
 
 def history_values(instance_id: str, process_id: str, element_id: str, event: str, at: float, element_type: str,
-                   name: str, changes: Any, detail: str) -> tuple[Any, ...]:
+                   name: str, changes: Any, detail: str, started_at: float | None = None) -> tuple[Any, ...]:
     """A history row in HISTORY_COLUMNS order, its data changes as JSON text."""
     return (instance_id, process_id, element_id, event, float(at), element_type, name,
-            dumps(changes) if changes else "{}",
-            detail)
+            dumps(changes) if changes else "{}", detail, started_at)
 
 
 def _marks(count: int) -> str:

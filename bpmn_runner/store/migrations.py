@@ -152,9 +152,15 @@ def _to_v7(conn: Connection) -> None:
         "RAISE EXCEPTION 'bpmn-runner check % failed', code USING ERRCODE = code; END $$"))
 
 
+def _to_v8(conn: Connection) -> None:
+    """`history.started_at`: an element entered and completed in the same step is one row, not two (a W1 start
+    writes 14 history rows instead of 27; rows written before keep their two rows and read the same)."""
+    conn.execute(text("ALTER TABLE history ADD COLUMN started_at FLOAT"))
+
+
 #: (version reached, migration) in order; the last version is schema.SCHEMA_VERSION.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2), (3, _to_v3), (4, _to_v4),
-                                                         (5, _to_v5), (6, _to_v6), (7, _to_v7)]
+                                                         (5, _to_v5), (6, _to_v6), (7, _to_v7), (8, _to_v8)]
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION
 
 

@@ -88,15 +88,20 @@ TAKEN_FLOWS = "sequenceFlows"
 def taken_flows_row(instance_id: str, process_id: str, flows: list[str], at: float) -> tuple[Any, ...]:
     """The history row (HISTORY_COLUMNS order) of the sequence flows a step took."""
     if len(flows) == 1:
-        return (instance_id, process_id, flows[0], "taken", at, "sequenceFlow", "", "{}", "")
-    return (instance_id, process_id, flows[0], "taken", at, TAKEN_FLOWS, "", "{}", " ".join(flows))
+        return (instance_id, process_id, flows[0], "taken", at, "sequenceFlow", "", "{}", "", None)
+    return (instance_id, process_id, flows[0], "taken", at, TAKEN_FLOWS, "", "{}", " ".join(flows), None)
 
 
 def history_dicts(rows: Any) -> list[dict[str, Any]]:
-    """History events from stored rows, a row of several taken flows read as one event per flow."""
+    """History events from stored rows: a row of several taken flows read as one event per flow, a `completed`
+    row with `started_at` as the element's `entered` event at that time, then its `completed` event."""
     out: list[dict[str, Any]] = []
     for row in rows:
         if row.element_type != TAKEN_FLOWS:
+            if row.started_at is not None:
+                out.append({"instance_id": row.instance_id, "process_id": row.process_id,
+                            "element_id": row.element_id, "event": "entered", "at": row.started_at,
+                            "element_type": row.element_type, "name": row.name, "data_changes": {}, "detail": ""})
             out.append(history_dict(row))
             continue
         for flow in row.detail.split():
@@ -116,7 +121,7 @@ def history_values(h: dict[str, Any]) -> dict[str, Any]:
     return dict(instance_id=h["instance_id"], process_id=h.get("process_id") or "", element_id=h["element_id"],
                 event=h["event"], at=float(h["at"]), element_type=h.get("element_type") or "",
                 name=h.get("name") or "", data_changes=dumps(h.get("data_changes") or {}),
-                detail=h.get("detail") or "")
+                detail=h.get("detail") or "", started_at=h.get("started_at"))
 
 
 def wait_record(row: Any) -> WaitRecord:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table,
                         Text, UniqueConstraint)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: Instance statuses; the first three are "open". A business key need not be unique (as in Camunda 7).
 OPEN_STATUSES = ("running", "waiting", "incident")
@@ -93,7 +93,9 @@ jobs = Table(
     Index("ix_jobs_instance", "instance_id"),
 )
 
-#: Append-only element events (entered, completed, failed, cancelled; `taken` for sequence flows).
+#: Append-only element events (entered, completed, failed, cancelled; `taken` for sequence flows). A `completed` row
+#: with `started_at` also stands for the element's `entered` event at that time (one row per activity instance, as
+#: Camunda 7's ACT_HI_ACTINST); store/rows.history_dicts reads it back as the two events.
 history = Table(
     "history", metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -106,6 +108,7 @@ history = Table(
     Column("name", Text, nullable=False),
     Column("data_changes", Text, nullable=False),         # JSON
     Column("detail", Text, nullable=False),
+    Column("started_at", Float),  # since 8: a `completed` row whose element was entered in the same step
     Index("ix_history_instance", "instance_id", "id"),
 )
 
