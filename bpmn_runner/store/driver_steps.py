@@ -5,11 +5,12 @@ Mixed into `Store`."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, Callable, ContextManager, Iterator, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from ..errors import BpmnRunnerError, ConcurrentUpdateError
+from ..errors import BpmnRunnerError, ConcurrentUpdateError, StoreError
+from .autocommit import AutocommitConnections
 from .columns import ENDED
 from .hot_path import HotPath
 from .pg_step import LEASE_LOST, VERSION_CONFLICT, wait_rows, write_step_alone
@@ -17,6 +18,7 @@ from .records import InstanceRecord, LeaseLostError, StepRecord
 from .rows import dumps
 
 _UNIQUE_VIOLATION = "23505"
+T = TypeVar("T")
 
 
 class DriverSteps:
@@ -25,7 +27,10 @@ class DriverSteps:
     engine: Engine
     _hot: HotPath
     _integrity_error: type[BaseException]
+    _driver_error: type[BaseException]
+    _own_autocommit: AutocommitConnections | None
     _database_errors: Callable[[], ContextManager[None]]
+    _translate: Callable[[BaseException], StoreError]
 
     @contextmanager
     def _driver_write(self) -> Iterator[Any]:
@@ -89,13 +94,38 @@ class DriverSteps:
             finally:
                 pooled.close()
 
+    def _on_autocommit(self, work: Callable[[Any], T]) -> T:
+        """`work(raw)` on a PostgreSQL driver connection in autocommit mode, one of the store's own
+        (`AutocommitConnections`) or, when all of those are busy, one from the pool; database errors become
+        StoreErrors."""
+        own = self._own_autocommit
+        if own is not None:
+            try:
+                raw = own.take()
+            except Exception:
+                with self._database_errors():  # a new connection failed: say so as a StoreError
+                    raise
+            if raw is not None:
+                try:
+                    out = work(raw)
+                except BaseException as exc:
+                    own.give_back(raw, failed=True)
+                    if isinstance(exc, self._driver_error) and not isinstance(exc, BpmnRunnerError):
+                        raise self._translate(exc) from exc
+                    raise
+                own.give_back(raw)
+                return out
+        with self._autocommit() as raw:
+            return work(raw)
+
     def _commit_alone(self, step: StepRecord, state: str, data: str, waiting: str,
                       job_rows: list[tuple[Any, ...]], history_rows: list[tuple[Any, ...]]) -> str:
         """`commit_step` for a PostgreSQL step without messages whose writes fit one statement, its waits
         included: sent in autocommit mode, it is its own transaction, one round trip with its COMMIT
         (`pg_step.write_step_alone`)."""
         waits = wait_rows(step, dumps) if step.waits or step.had_waits else None
-        with self._autocommit() as raw:
+
+        def write(raw: Any) -> str:
             try:
                 return write_step_alone(raw, step, state, data, waiting, job_rows, history_rows, waits)
             except Exception as exc:
@@ -107,6 +137,7 @@ class DriverSteps:
                 if code == _UNIQUE_VIOLATION and step.expected_version is None:
                     raise insert_conflict(step.instance) from exc
                 raise
+        return self._on_autocommit(write)
 
 
 def check_step(step: StepRecord, updated: bool, held: bool) -> None:

@@ -36,9 +36,9 @@ class QueueOperations:
         if ids is not None and not ids:
             return [], []
         if self.dialect == "postgresql":
-            with self._autocommit() as raw:
-                select = self._hot.claim_query(len(handlers), len(ids) if ids is not None else None, limit)
-                rows = claim_at_once(raw, select, [now, now, *handlers, *(ids or [])], worker, now + lease)
+            select = self._hot.claim_query(len(handlers), len(ids) if ids is not None else None, limit)
+            rows = self._on_autocommit(
+                lambda raw: claim_at_once(raw, select, [now, now, *handlers, *(ids or [])], worker, now + lease))
             return self._lease_rows(None, rows, worker, now, lease)
         with self._driver_write() as raw:  # SQLite: BEGIN IMMEDIATE and COMMIT on the driver, two statements between
             rows = self._hot.select_due(raw, list(handlers), ids, now, limit)

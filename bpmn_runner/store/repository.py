@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from ..errors import BpmnRunnerError, ConcurrentUpdateError, InvalidOperationError, NotFoundError, StoreError
 from .bridge_tables import BridgeOperations, write_outbox
 from .external import ExternalOperations
+from .autocommit import AutocommitConnections
 from .driver_steps import DriverSteps, check_step, insert_conflict
 from .hot_path import HotPath, history_row, job_row
 from .page_reads import PageReads
@@ -41,12 +42,15 @@ class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations, 
         self._sqlite = engine.dialect.name == "sqlite"
         self._driver_error: type[BaseException] = getattr(engine.dialect.dbapi, "Error", DBAPIError)
         self._integrity_error: type[BaseException] = getattr(engine.dialect.dbapi, "IntegrityError", IntegrityError)
+        self._own_autocommit = AutocommitConnections(engine) if engine.dialect.name == "postgresql" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        if self._own_autocommit is not None:
+            self._own_autocommit.close()
         self.engine.dispose()
 
     def __enter__(self) -> "Store":
