@@ -1,6 +1,6 @@
 """PostgreSQL connections kept in autocommit mode beside the pool, for the work that is one statement (a step, a
 claim): no pool checkout, no reset when it is given back and no switching the mode there and back, which together
-cost a W1 start about 0.07 ms of this process's CPU (bench/README.md)."""
+cost a W1 start about 0.05 ms of this process's CPU (bench/README.md)."""
 
 from __future__ import annotations
 
