@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bpmn_runner import Engine, load
 from bpmn_runner.durable import Runtime
 from bpmn_runner.environment import build_environment
+from bpmn_runner.errors import InvalidOperationError
 from bpmn_runner.store.rows import taken_flows_row
 
 from .durable import END, START, MovableClock, chain, registry, three_services, write
@@ -41,6 +43,8 @@ def test_an_ended_instance_keeps_its_people_and_shows_as_before(store, tmp_path:
     assert state["people"]["initiator"] == "olivia"
     shown = rt.show(iid)
     assert shown["status"] == "completed" and shown["started_by"] == "olivia"
+    with pytest.raises(InvalidOperationError, match="ended instance cannot be restored"):
+        rt.restore(store.get_instance(iid))
     assert [(c["element_id"], c["user"]) for c in shown["completed_by"]] == [("review", "rahul")]
     assert shown["data"] == {"amount": 5, "ok": True}
 

@@ -65,6 +65,10 @@ class Steps:
         return self.environment.id_factory()
 
     def restore(self, record: InstanceRecord) -> Instance:
+        if record.status in ENDED_STATUSES:  # its engine state was not kept: nothing can run it again
+            raise InvalidOperationError(f"instance {record.id} is {record.status}; an ended instance cannot be "
+                                        f"restored (see `bpmn-runner show {record.id}` for its data and history)",
+                                        instance_id=record.id)
         definitions = self.deployments.definitions_for(record.definition_hash)
         return self.engine.restore(definitions, record.process_id, record.state or {}, record.id)
 
