@@ -377,11 +377,9 @@ def history_rows(instance: Instance, events: list[Any]) -> list[tuple[Any, ...]]
 
 
 def _history_row(instance_id: str, default_process: str, h: Any, started_at: float | None) -> tuple[Any, ...]:
-    if not h.data_changes:  # most events: `history_values` inlined
-        return (instance_id, h.process_id or default_process, h.element_id, h.event, float(h.at),
-                h.element_type or "", h.name or "", "{}", h.detail or "", started_at)
     return history_values(instance_id, h.process_id or default_process, h.element_id, h.event, h.at,
-                          h.element_type or "", h.name or "", json_safe(h.data_changes), h.detail or "", started_at)
+                          h.element_type or "", h.name or "", json_safe(h.data_changes) if h.data_changes else None,
+                          h.detail or "", started_at)
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:

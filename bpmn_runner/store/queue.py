@@ -57,7 +57,7 @@ class QueueOperations:
             job.locked_by, job.locked_until, job.attempts, job.last_error = worker, now + lease, \
                 job.attempts + 1, note
             claimed.append(job)
-        if raw is not None:  # PostgreSQL's claim took them already (`HotPath.claim_at_once`)
+        if raw is not None:  # PostgreSQL's claim took them already (`pg_step.claim_at_once`)
             self._hot.take(raw, claimed)
         return claimed, exhausted
 
@@ -219,8 +219,7 @@ class QueueOperations:
         if len(kinds) > 1:
             rows.sort(key=lambda r: (r.created_at, r.instance_id))
             rows = rows[:limit] if limit else rows
-        out = [wait_with_instance(r) for r in rows]
-        return out
+        return [wait_with_instance(r) for r in rows]
 
     def buffered_messages(self, names: Sequence[str], now: float) -> list[MessageRecord]:
         if not names:

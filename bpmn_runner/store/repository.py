@@ -310,7 +310,7 @@ class Store(DriverSteps, QueueOperations, BridgeOperations, ExternalOperations, 
         state = rec.state if isinstance(rec.state, str) else dumps(rec.state)
         data, waiting = dumps(rec.data), dumps(rec.waiting)
         job_rows = [job_row(job_values(j)) for j in step.new_jobs]
-        history_rows = [h if type(h) is tuple else history_row(h) for h in step.history]  # before the lock
+        history_rows = [history_row(h) for h in step.history]  # built before the write lock is taken
         if not (step.new_messages or step.consumed_messages):
             if not self._sqlite and one_statement_fits(step):
                 return self._commit_alone(step, state, data, waiting, job_rows, history_rows)

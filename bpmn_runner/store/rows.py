@@ -97,17 +97,14 @@ def history_dicts(rows: Any) -> list[dict[str, Any]]:
     row with `started_at` as the element's `entered` event at that time, then its `completed` event."""
     out: list[dict[str, Any]] = []
     for row in rows:
-        if row.element_type != TAKEN_FLOWS:
-            if row.started_at is not None:
-                out.append({"instance_id": row.instance_id, "process_id": row.process_id,
-                            "element_id": row.element_id, "event": "entered", "at": row.started_at,
-                            "element_type": row.element_type, "name": row.name, "data_changes": {}, "detail": ""})
-            out.append(history_dict(row))
+        event = history_dict(row)
+        if row.element_type == TAKEN_FLOWS:
+            out.extend({**event, "element_id": flow, "element_type": "sequenceFlow", "detail": ""}
+                       for flow in row.detail.split())
             continue
-        for flow in row.detail.split():
-            out.append({"instance_id": row.instance_id, "process_id": row.process_id, "element_id": flow,
-                        "event": row.event, "at": row.at, "element_type": "sequenceFlow", "name": "",
-                        "data_changes": {}, "detail": ""})
+        if row.started_at is not None:
+            out.append({**event, "event": "entered", "at": row.started_at, "data_changes": {}, "detail": ""})
+        out.append(event)
     return out
 
 
