@@ -137,6 +137,14 @@ class Instance:
         session = self.session
         return session.history, session.flows_taken, session.messages_sent
 
+    def dispose(self) -> None:
+        """Free an instance nothing will use again (an ended one its store has committed) at once, without the cyclic
+        garbage collector (`Session.dispose`); it cannot be used afterwards."""
+        if self.session is not None:
+            self.session.dispose()
+        self.script_engine.__dict__.clear()
+        self.__dict__.clear()
+
     def forget_records(self) -> None:
         """Drop what `records` holds (and the path): a store has committed it, and a long-running instance that
         stays live in memory must not grow with its history."""

@@ -39,12 +39,22 @@ class LiveInstances:
             return self._items.pop(instance_id, None)
 
     def put(self, live: Live) -> None:
+        """Keep `live`; the least recently committed beyond the size, and one it replaces, are disposed (nobody
+        holds them: a thread stepping an instance has taken it out)."""
+        dropped: list[Live] = []
         with self._lock:
+            old = self._items.pop(live.instance.instance_id, None)
+            if old is not None and old.instance is not live.instance:
+                dropped.append(old)
             self._items[live.instance.instance_id] = live
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                dropped.append(self._items.popitem(last=False)[1])
+        for gone in dropped:
+            gone.instance.dispose()
 
     def clear(self) -> None:
         """Forget them all: their next steps restore from the store."""
         with self._lock:
-            self._items.clear()
+            dropped, self._items = list(self._items.values()), OrderedDict()
+        for gone in dropped:
+            gone.instance.dispose()

@@ -341,6 +341,7 @@ class Steps:
         anyone changed the instance meanwhile, that commit fails on the version and the step is redone from the store.
         (Job changes that bump no version, leases and retry times, do not matter to a step.)"""
         if status in ENDED_STATUSES:
+            instance.dispose()  # never restored again: freed now rather than by the garbage collector
             return
         instance.forget_records()  # committed now: a long-running instance stays small
         record = step.instance
