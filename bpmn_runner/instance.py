@@ -139,10 +139,12 @@ class Instance:
 
     def dispose(self) -> None:
         """Free an instance nothing will use again (an ended one its store has committed) at once, without the cyclic
-        garbage collector (`Session.dispose`); it cannot be used afterwards."""
-        if self.session is not None:
-            self.session.dispose()
-        self.script_engine.__dict__.clear()
+        garbage collector (`Session.dispose`); it cannot be used afterwards (disposing of it again does nothing)."""
+        session, script_engine = self.__dict__.get("session"), self.__dict__.get("script_engine")
+        if session is not None:
+            session.dispose()
+        if script_engine is not None:
+            script_engine.__dict__.clear()
         self.__dict__.clear()
 
     def forget_records(self) -> None:

@@ -69,7 +69,8 @@ def test_ended_instances_leave_nothing_for_the_garbage_collector(store, tmp_path
 
 def test_an_instance_the_live_cache_drops_is_freed_and_goes_on_from_the_store(store, tmp_path: Path) -> None:
     """Given a live cache that keeps one instance, When a second waiting instance pushes the first out, Then the
-    first is freed at once and still completes: its next step restores it from the store."""
+    first is freed at once and still completes: its next step restores it from the store; so does the second
+    once the cache is cleared."""
     rt = runtime(store, registry(), commit="wait-states")
     review = _review(tmp_path)
     live = LiveInstances(size=1)
@@ -85,3 +86,8 @@ def test_an_instance_the_live_cache_drops_is_freed_and_goes_on_from_the_store(st
     assert kept is not None and left == []
     task = rt.list_tasks(first)[0]["task_id"]
     assert rt.complete_task(task, {"approved": False})["status"] == "completed"
+    live.put(kept)
+    live.clear()  # disposes of the second
+    kept.instance.dispose()  # again: nothing happens
+    task = rt.list_tasks(second)[0]["task_id"]
+    assert rt.complete_task(task, {"approved": True})["status"] == "completed"
