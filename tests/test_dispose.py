@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from bpmn_runner.durable.live import Live, LiveInstances
+from bpmn_runner.durable.live import LiveInstances
 
 from .durable import END, START, chain, registry, runtime, write, zeebe_service
 
@@ -77,10 +77,11 @@ def test_an_instance_the_live_cache_drops_is_freed_and_goes_on_from_the_store(st
     with engine_garbage() as left:
         first = rt.start([review])["instance_id"]
         second = rt.start([review])["instance_id"]
-        taken = [rt.steps.live.take(i) for i in (first, second)]  # this runtime's own cache hands them over
-        for cached in taken:
+        for instance_id in (first, second):
+            cached = rt.steps.live.take(instance_id)  # this runtime's own cache hands them over
             assert cached is not None
-            live.put(Live(cached.version, cached.instance, cached.marks, cached.record, cached.jobs))
+            live.put(cached)
+        del cached  # the cache alone holds them now
         assert live.take(first) is None
         kept = live.take(second)  # held: not garbage
     assert kept is not None and left == []
