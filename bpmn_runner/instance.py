@@ -140,11 +140,9 @@ class Instance:
     def dispose(self) -> None:
         """Free an instance nothing will use again (an ended one its store has committed) at once, without the cyclic
         garbage collector (`Session.dispose`); it cannot be used afterwards (disposing of it again does nothing)."""
-        session, script_engine = self.__dict__.get("session"), self.__dict__.get("script_engine")
+        session = self.__dict__.get("session")
         if session is not None:
-            session.dispose()
-        if script_engine is not None:
-            script_engine.__dict__.clear()
+            session.dispose()  # its script engine is this instance's
         self.__dict__.clear()
 
     def forget_records(self) -> None:

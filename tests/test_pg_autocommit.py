@@ -11,7 +11,7 @@ import pytest
 
 from bpmn_runner.errors import StoreError
 from bpmn_runner.store import open_store
-from bpmn_runner.store.autocommit import AutocommitConnections
+from bpmn_runner.store.autocommit import AUTOCOMMIT_CONNECTIONS, AutocommitConnections
 
 from .durable import MovableClock, registry, three_services
 from .durable import runtime as make_runtime
@@ -50,9 +50,19 @@ def test_a_connection_the_server_drops_fails_one_step_and_the_next_runs(pg_url: 
         store.close()
 
 
-def test_beyond_the_limit_the_work_borrows_from_the_pool_and_close_closes_them(pg_url: str) -> None:
+def test_beyond_the_limit_the_work_borrows_from_the_pool_and_close_closes_them(pg_url: str, tmp_path: Path) -> None:
+    """Given every one of the store's own connections busy, When an instance is started, Then its step runs on a
+    connection from the pool; a set of them hands out at most its limit and opens nothing once closed."""
     store = open_store(pg_url)
     try:
+        rt = make_runtime(store, registry(step_a=lambda c: {}, step_b=lambda c: {}, step_c=lambda c: {}),
+                          MovableClock(), commit="wait-states")
+        busy = [store._own_autocommit.take() for _ in range(AUTOCOMMIT_CONNECTIONS)]
+        assert None not in busy and store._own_autocommit.take() is None
+        assert rt.start([three_services(tmp_path)])["status"] == "completed"
+        assert store._own_autocommit._idle == []  # the step did not use one of them
+        for raw in busy:
+            store._own_autocommit.give_back(raw)
         own = AutocommitConnections(store.engine, limit=1)
         first = own.take()
         assert first is not None and first.autocommit

@@ -127,8 +127,8 @@ class Session(CompensationRecorder, HistoryRecorder, ServiceCalls, PeopleRecorde
     def dispose(self) -> None:
         """Break this instance's reference cycles once nothing will use it again: each task points at its workflow
         and its parent, a workflow at this session's listener, the script engine at this session. Reference counting
-        then frees it at once, instead of the cyclic garbage collector later: its passes over young objects cost a
-        durable start about 14% of its throughput (bench/README.md). The session cannot be used afterwards."""
+        then frees it at once, instead of the cyclic garbage collector later (durable starts on PostgreSQL with two
+        threads: about 14% more a second, bench/README.md). The session cannot be used afterwards."""
         top = self.workflow
         for workflow in (top, *top.subprocesses.values()):
             for task in workflow.tasks.values():

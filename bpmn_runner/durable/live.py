@@ -18,7 +18,6 @@ class Live:
 
     version: int
     instance: Instance
-    marks: tuple[int, int, int]       # lengths of the instance's history, flows and messages at that commit
     record: InstanceRecord
     jobs: list[JobRecord]
 

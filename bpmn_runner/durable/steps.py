@@ -25,8 +25,7 @@ from ..jsondata import dataclass_json, json_safe
 from ..models import RunResult
 from ..store import ENDED_STATUSES, InstanceRecord, JobRecord, LeaseLostError, MessageRecord, StepRecord, Store, \
     WaitRecord
-from ..store.hot_path import history_values
-from ..store.rows import taken_flows_row
+from ..store.rows import history_tuple, taken_flows_row
 from .deployments import Deployments
 from .live import Live, LiveInstances
 from .keys import StepFailed, buffered_match, thrown_key, wait_key
@@ -110,10 +109,10 @@ class Steps:
         for attempt in range(MAX_STEP_TRIES):
             cached = self.live.take(instance_id)
             if cached is not None and attempt == 0:
-                record, jobs, instance, marks = cached.record, cached.jobs, cached.instance, cached.marks
+                record, jobs, instance = cached.record, cached.jobs, cached.instance
             else:
                 record, jobs = self.store.load_for_step(instance_id)
-                instance, marks = None, (0, 0, 0)
+                instance = None
             if record.status in ENDED_STATUSES:
                 raise InvalidOperationError(f"instance {instance_id} is {record.status}", instance_id=instance_id)
             from_memory = instance is not None
@@ -126,7 +125,7 @@ class Steps:
                     continue
                 raise
             step = self.build_step(instance, record, jobs, expected_version=record.version,
-                                   consumed=list(consumed or []), done_job=done_job, marks=marks)
+                                   consumed=list(consumed or []), done_job=done_job)
             leased = step.lease_new_jobs(*lease_next) if lease_next is not None else []
             try:
                 status = self.store.commit_step(step)
@@ -145,8 +144,7 @@ class Steps:
 
     def build_step(self, instance: Instance, record: InstanceRecord, jobs: list[JobRecord], *,
                    expected_version: int | None, allow_failed: bool = False, consumed: list[str],
-                   done_job: DoneJob | None = None, result: RunResult | None = None,
-                   marks: tuple[int, int, int] = (0, 0, 0)) -> StepRecord:
+                   done_job: DoneJob | None = None, result: RunResult | None = None) -> StepRecord:
         """Run the instance to its next wait (unless `result` is given) and describe the commit."""
         digest = record.definition_hash
         catalog = self.deployments.catalog_for(digest)
@@ -169,14 +167,11 @@ class Steps:
         status = result.status
         if status == "failed" and not allow_failed:
             raise StepFailed(result.error or "the instance failed", instance_id=instance.instance_id)
-        # what happened in this step: the instance's records since `marks` (a live instance keeps its earlier ones)
-        events, flows, thrown = instance.records()
-        sent = thrown[marks[2]:]
-        history = history_rows(instance, events[marks[0]:] if marks[0] else events)
-        instance_id, process_id = instance.instance_id, instance.process_id
-        taken = flows[marks[1]:] if marks[1] else flows
+        # what happened in this step: all the instance's records (a live one forgot them at its last commit)
+        events, taken, sent = instance.records()
+        history = history_rows(instance, events)
         if taken:
-            history.append(taken_flows_row(instance_id, process_id, taken, now))  # one row for them all
+            history.append(taken_flows_row(instance.instance_id, instance.process_id, taken, now))  # one row for all
         new_jobs: list[JobRecord] = []
         delete: list[str] = []
         timer_updates: dict[str, float] = {}
@@ -350,7 +345,7 @@ class Steps:
         if step.done_job is not None and not step.release_done_job:
             finished.add(step.done_job[0])
         jobs = [j for j in jobs_after(step, previous_jobs) if j.id not in finished]
-        self.live.put(Live(record.version, instance, (0, 0, 0), record, jobs))
+        self.live.put(Live(record.version, instance, record, jobs))
 
 
 def history_rows(instance: Instance, events: list[Any]) -> list[tuple[Any, ...]]:
@@ -378,9 +373,9 @@ def history_rows(instance: Instance, events: list[Any]) -> list[tuple[Any, ...]]
 
 
 def _history_row(instance_id: str, default_process: str, h: Any, started_at: float | None) -> tuple[Any, ...]:
-    return history_values(instance_id, h.process_id or default_process, h.element_id, h.event, h.at,
-                          h.element_type or "", h.name or "", json_safe(h.data_changes) if h.data_changes else None,
-                          h.detail or "", started_at)
+    return history_tuple(instance_id, h.process_id or default_process, h.element_id, h.event, h.at,
+                         h.element_type or "", h.name or "", json_safe(h.data_changes) if h.data_changes else None,
+                         h.detail or "", started_at)
 
 
 def jobs_after(step: StepRecord, previous: list[JobRecord]) -> list[JobRecord]:

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from .columns import HISTORY_COLUMNS, INSTANCE_COLUMNS, JOB_COLUMNS
 from .pg_step import one_statement_fits, write_step_at_once
 from .records import JobRecord, StepRecord
-from .rows import dumps
+from .rows import history_tuple
 
 #: History rows per SQLite INSERT: 10 values each stays under the 999 bound parameters of older SQLite builds.
 HISTORY_ROWS_PER_INSERT = 90
@@ -157,20 +157,13 @@ def job_row(values: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def history_row(h: dict[str, Any] | tuple[Any, ...]) -> tuple[Any, ...]:
-    """A history row's values in HISTORY_COLUMNS order (as rows.history_values, without a dict in between); a
-    tuple (`history_values`, as steps build them) is that already."""
+    """A history row's values in HISTORY_COLUMNS order (`rows.history_tuple`); a tuple, as steps build them, is
+    that already."""
     if isinstance(h, tuple):
         return h
-    return history_values(h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], h["at"],
-                          h.get("element_type") or "", h.get("name") or "", h.get("data_changes"),
-                          h.get("detail") or "", h.get("started_at"))
-
-
-def history_values(instance_id: str, process_id: str, element_id: str, event: str, at: float, element_type: str,
-                   name: str, changes: Any, detail: str, started_at: float | None = None) -> tuple[Any, ...]:
-    """A history row in HISTORY_COLUMNS order, its data changes as JSON text."""
-    return (instance_id, process_id, element_id, event, float(at), element_type, name,
-            dumps(changes) if changes else "{}", detail, started_at)
+    return history_tuple(h["instance_id"], h.get("process_id") or "", h["element_id"], h["event"], h["at"],
+                         h.get("element_type") or "", h.get("name") or "", h.get("data_changes"),
+                         h.get("detail") or "", h.get("started_at"))
 
 
 def _marks(count: int) -> str:

@@ -85,11 +85,18 @@ def job_values(job: JobRecord) -> dict[str, Any]:
 TAKEN_FLOWS = "sequenceFlows"
 
 
+def history_tuple(instance_id: str, process_id: str, element_id: str, event: str, at: float, element_type: str,
+                  name: str, changes: Any, detail: str, started_at: float | None = None) -> tuple[Any, ...]:
+    """A history row as the store writes it: HISTORY_COLUMNS order, its data changes as JSON text."""
+    return (instance_id, process_id, element_id, event, float(at), element_type, name,
+            dumps(changes) if changes else "{}", detail, started_at)
+
+
 def taken_flows_row(instance_id: str, process_id: str, flows: list[str], at: float) -> tuple[Any, ...]:
-    """The history row (HISTORY_COLUMNS order) of the sequence flows a step took."""
+    """The history row of the sequence flows a step took."""
     if len(flows) == 1:
-        return (instance_id, process_id, flows[0], "taken", at, "sequenceFlow", "", "{}", "", None)
-    return (instance_id, process_id, flows[0], "taken", at, TAKEN_FLOWS, "", "{}", " ".join(flows), None)
+        return history_tuple(instance_id, process_id, flows[0], "taken", at, "sequenceFlow", "", None, "")
+    return history_tuple(instance_id, process_id, flows[0], "taken", at, TAKEN_FLOWS, "", None, " ".join(flows))
 
 
 def history_dicts(rows: Any) -> list[dict[str, Any]]:
